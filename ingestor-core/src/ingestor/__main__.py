@@ -1,0 +1,5 @@
+"""`python -m ingestor` is the `ingestor` command."""
+
+from ingestor.cli import main
+
+main()

@@ -1,0 +1,187 @@
+"""What a data type is, and which data type a landing file belongs to."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ingestor.names import validate_identifier
+from ingestor.schema import Kind
+
+EXTENSIONS = (".jsonl.gz", ".jsonl")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """What a normalizer knows of the file a record comes from."""
+
+    name: str  # object name from the landing root, e.g. "chess/landing/2025_01_01_00_00_chess_bob_games.jsonl"
+    attributes: dict[str, str] = field(default_factory=dict)  # named groups of the file pattern
+
+
+Normalizer = Callable[[dict[str, Any], SourceFile], dict[str, Any]]
+
+
+class DataType(BaseModel):
+    """One kind of landing file of one service, and the table its records go to.
+
+    `file_patterns` are regular expressions matched against the whole file name
+    without its `.jsonl`/`.jsonl.gz` extension; the default is the fetchers'
+    convention `<anything>_<service>_<name>`, an anchored suffix. Named groups
+    (e.g. `(?P<username>...)`) reach the normalizer as `SourceFile.attributes`.
+    `dataset` and `table` may use `{env}`.
+    """
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    service: str
+    name: str
+    dataset: str
+    table: str
+    file_patterns: tuple[str, ...] = ()
+    primary_key: tuple[str, ...] = ()
+    partition_by: str | None = None
+    cluster_by: tuple[str, ...] = ()
+    schema_hints: dict[str, Kind] = Field(default_factory=dict)
+    inserted_at_column: str = "_dp_inserted_at"
+    source_file_column: str = "_source_file"
+    description: str = ""
+    normalize: Normalizer | None = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("service", "name", "inserted_at_column", "source_file_column")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        return validate_identifier(value)
+
+    @model_validator(mode="after")
+    def _check(self) -> DataType:
+        if not self.file_patterns:
+            object.__setattr__(self, "file_patterns", (rf".+_{re.escape(self.service)}_{re.escape(self.name)}",))
+        for pattern in self.file_patterns:
+            re.compile(pattern)
+        self.dataset_for("dev"), self.table_for("dev")
+        for column in (*self.primary_key, *self.cluster_by, *([self.partition_by] if self.partition_by else [])):
+            validate_identifier(column.split(".")[-1], "column")
+        return self
+
+    @property
+    def key(self) -> str:
+        """`service.name`, unique across plugins."""
+        return f"{self.service}.{self.name}"
+
+    def dataset_for(self, env: str) -> str:
+        """The dataset (DuckDB schema) for an environment."""
+        return validate_identifier(self.dataset.format(env=env), "dataset")
+
+    def table_for(self, env: str) -> str:
+        """The table name for an environment."""
+        return validate_identifier(self.table.format(env=env), "table")
+
+    def match(self, stem: str) -> dict[str, str] | None:
+        """The pattern's named groups if the file name (without extension) is of this type."""
+        for pattern in self.file_patterns:
+            found = re.fullmatch(pattern, stem)
+            if found:
+                return {k: v for k, v in found.groupdict().items() if v is not None}
+        return None
+
+
+class AmbiguousFile(ValueError):
+    """A file name that two data types claim with equal specificity."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """A landing file's data type, with the attributes its name carries."""
+
+    data_type: DataType
+    attributes: dict[str, str]
+
+
+def split_extension(filename: str) -> tuple[str, str] | None:
+    """(stem, extension) for a supported NDJSON file name, else None."""
+    for ext in EXTENSIONS:
+        if filename.endswith(ext) and len(filename) > len(ext):
+            return filename[: -len(ext)], ext
+    return None
+
+
+class Catalog:
+    """Every data type the installed plugins provide, by service."""
+
+    def __init__(self, data_types: Iterable[DataType]) -> None:
+        self._types: dict[str, dict[str, DataType]] = {}
+        for dt in data_types:
+            by_name = self._types.setdefault(dt.service, {})
+            if dt.name in by_name:
+                raise ValueError(f"data type {dt.key} is declared twice")
+            by_name[dt.name] = dt
+
+    def services(self) -> list[str]:
+        """Service names, sorted."""
+        return sorted(self._types)
+
+    def types(self, service: str | None = None) -> list[DataType]:
+        """Data types of one service (or all), in declaration order."""
+        services = [service] if service else self.services()
+        return [dt for s in services for dt in self._types.get(s, {}).values()]
+
+    def get(self, service: str, name: str) -> DataType | None:
+        """One data type, or None."""
+        return self._types.get(service, {}).get(name)
+
+    def match(self, service: str, filename: str) -> Match | None:
+        """The one data type of `service` this file name belongs to; the longest type name wins."""
+        split = split_extension(filename)
+        if split is None:
+            return None
+        stem = split[0]
+        found = [(dt, attrs) for dt in self._types.get(service, {}).values() if (attrs := dt.match(stem)) is not None]
+        if not found:
+            return None
+        found.sort(key=lambda item: len(item[0].name), reverse=True)
+        if len(found) > 1 and len(found[0][0].name) == len(found[1][0].name):
+            raise AmbiguousFile(f"matches several data types: {', '.join(dt.name for dt, _ in found)}")
+        return Match(found[0][0], found[0][1])
+
+
+class ViewSource(BaseModel):
+    """One table feeding a view: output column -> source column, plus constant columns."""
+
+    model_config = ConfigDict(frozen=True)
+
+    dataset: str
+    table: str
+    columns: dict[str, str] = Field(default_factory=dict)
+    constants: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> ViewSource:
+        for name in (*self.columns, *self.columns.values(), *self.constants, *self.constants.values()):
+            validate_identifier(name, "view column or constant")
+        return self
+
+
+class View(BaseModel):
+    """A view a plugin keeps in the warehouse: the UNION ALL of its sources' rows, e.g. a legacy
+    combined table that downstream models still read. Columns a source lacks are NULL."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service: str
+    dataset: str
+    name: str
+    columns: tuple[str, ...]
+    sources: tuple[ViewSource, ...]
+
+    @model_validator(mode="after")
+    def _check(self) -> View:
+        for name in self.columns:
+            validate_identifier(name, "view column")
+        validate_identifier(self.dataset.format(env="dev"), "dataset")
+        validate_identifier(self.name.format(env="dev"), "view")
+        return self

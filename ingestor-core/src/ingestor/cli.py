@@ -1,0 +1,219 @@
+"""The `ingestor` command. Results go to stdout (`--json` for machines), logs to stderr.
+
+Exit codes: 0 every file loaded or nothing to do; 1 a file was rejected or failed;
+2 bad invocation or configuration.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from ingestor.catalog import Catalog
+    from ingestor.result import IngestResult
+    from ingestor.settings import Settings
+
+app = typer.Typer(help="Load landing-zone NDJSON files into a warehouse, exactly once.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    """Print an error to stderr and exit."""
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _plugins() -> pluggy.PluginManager:
+    from ingestor.plugins import PluginError, current_plugin_manager
+
+    try:
+        return current_plugin_manager()
+    except PluginError as error:
+        fail(str(error))
+
+
+def _catalog(pm: pluggy.PluginManager) -> Catalog:
+    from ingestor.catalog import Catalog
+
+    try:
+        return Catalog(dt for types in pm.hook.list_types() for dt in types)
+    except ValueError as error:
+        fail(f"plugins declare conflicting data types: {error}")
+
+
+def _settings(**overrides: Any) -> Settings:
+    from pydantic import ValidationError
+
+    from ingestor.settings import Settings
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
+        fail(f"invalid configuration: {problems}")
+
+
+def check_request(catalog: Catalog, services: list[str], data_types: list[str] | None) -> None:
+    """Exit 2 with a helpful message for unknown services or data types of another service."""
+    installed = catalog.services()
+    if not services:
+        fail(f"no --service given; installed services: {', '.join(installed) or 'none (install a plugin)'}")
+    for service in services:
+        if service not in installed:
+            fail(f"unknown service {service!r}; installed services: {', '.join(installed) or 'none (install a plugin)'}")
+    for name in data_types or []:
+        if any(catalog.get(s, name) for s in services):
+            continue
+        owners = [s for s in installed if catalog.get(s, name)]
+        if owners:
+            fail(f"data type {name!r} belongs to {', '.join(owners)}, not to {', '.join(services)}")
+        known = ", ".join(dt.name for s in services for dt in catalog.types(s))
+        fail(f"unknown data type {name!r} for {', '.join(services)}; known: {known}")
+
+
+@app.command()
+def run(
+    service: Annotated[str | None, typer.Option("--service", "-s", help="Service(s), comma-separated. [env: INGESTOR_SERVICE]")] = None,
+    env: Annotated[str | None, typer.Option(help="Environment: dev or prd. [env: INGESTOR_ENV]")] = None,
+    data_types: Annotated[str | None, typer.Option("--data-types", "-t", help="Only these data types, comma-separated.")] = None,
+    dry_run: Annotated[bool | None, typer.Option("--dry-run", help="Read and validate, print the plan, write nothing.")] = None,
+    landing: Annotated[str | None, typer.Option(help="Landing zone: file:///path or gs://bucket.")] = None,
+    warehouse: Annotated[str | None, typer.Option(help="Warehouse: duckdb:///path.duckdb or bigquery://project.")] = None,
+    bucket: Annotated[str | None, typer.Option(help="Bucket (or local folder) name; default ela-dp-{env}.")] = None,
+    data_dir: Annotated[str | None, typer.Option(help="Folder of the embedded default; default ./ingestor-data.")] = None,
+    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR. [env: LOG_LEVEL]")] = None,
+    log_format: Annotated[str | None, typer.Option(help="text or json (one JSON object per line).")] = None,
+    json_output: Annotated[bool | None, typer.Option("--json", help="Print the result as JSON on stdout.")] = None,
+) -> None:
+    """Load every landing file of the given service(s), then archive or reject it."""
+    settings = _settings(service=service, env=env, data_types=data_types, dry_run=dry_run, landing=landing,
+                         warehouse=warehouse, bucket=bucket, data_dir=data_dir, log_level=log_level,
+                         log_format=log_format, json_output=json_output)
+    from ingestor.logs import setup_logging
+
+    setup_logging(settings.log_level, settings.log_format)
+    pm = _plugins()
+    catalog = _catalog(pm)
+    check_request(catalog, settings.service, settings.data_types)
+    result = _execute(settings, pm, catalog)
+    if settings.json_output:
+        typer.echo(result.model_dump_json(indent=2))
+    else:
+        from ingestor.report import print_result
+
+        print_result(result)
+    raise typer.Exit(EXIT_OK if result.success else EXIT_FAILED)
+
+
+def _execute(settings: Settings, pm: pluggy.PluginManager, catalog: Catalog) -> IngestResult:
+    from ingestor.engine import RunContext
+    from ingestor.engine import run as run_engine
+    from ingestor.landing import open_landing
+    from ingestor.report import progress
+    from ingestor.warehouse import LoadError, open_warehouse
+
+    try:
+        landing = open_landing(settings.landing_url)
+        warehouse = open_warehouse(settings.warehouse_url, read_only=settings.dry_run)
+    except (ValueError, LoadError) as error:
+        fail(str(error))
+    if settings.task_index >= settings.task_count:
+        fail(f"task index {settings.task_index} is not below the task count {settings.task_count}")
+    context = RunContext(env=settings.env, landing=landing, warehouse=warehouse, catalog=catalog,
+                         data_types=set(settings.data_types) if settings.data_types else None,
+                         dry_run=settings.dry_run, views=[v for views in pm.hook.list_views() for v in views],
+                         task_index=settings.task_index, task_count=settings.task_count)
+    show = sys.stderr.isatty() and settings.log_format == "text"
+    try:
+        with progress(show) as on_file:
+            context.on_file = on_file
+            return run_engine(context, settings.service, pm.hook.ingest)
+    finally:
+        warehouse.close()
+        landing.close()
+
+
+@app.command("list-types")
+def list_types(
+    service: Annotated[str | None, typer.Option("--service", "-s", help="Only this service.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Full declarations as JSON.")] = False,
+    env: Annotated[str, typer.Option(help="Environment used to render table names.")] = "dev",
+) -> None:
+    """List the data types the installed plugins provide, by service, with their tables."""
+    catalog = _catalog(_plugins())
+    if service and service not in catalog.services():
+        fail(f"unknown service {service!r}; installed services: {', '.join(catalog.services()) or 'none'}")
+    types = catalog.types(service)
+    if json_output:
+        import orjson
+
+        payload = [{**dt.model_dump(mode="json"), "target": f"{dt.dataset_for(env)}.{dt.table_for(env)}"} for dt in types]
+        typer.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
+        return
+    from ingestor.report import print_types
+
+    print_types(catalog, types, env)
+
+
+@app.command()
+def plugins(json_output: Annotated[bool, typer.Option("--json", help="As JSON.")] = False) -> None:
+    """List installed plugins: distribution, version, hooks, services and data types."""
+    from ingestor.plugins import plugin_info
+
+    pm = _plugins()
+    rows = []
+    for plugin in pm.get_plugins():
+        info = plugin_info(pm, plugin)
+        hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
+        types = getattr(plugin, "list_types", None)
+        declared = types() if callable(types) else []
+        services = sorted({dt.service for dt in declared})
+        rows.append({"name": info.name, "distribution": info.distribution, "version": info.version,
+                     "hooks": hooks, "services": services, "data_types": len(declared)})
+    rows.sort(key=lambda r: (r["distribution"] != "ingestor-core", r["distribution"]))
+    if json_output:
+        import orjson
+
+        typer.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+        return
+    from ingestor.report import print_plugins
+
+    print_plugins(rows)
+
+
+@app.command()
+def demo(
+    service: Annotated[str | None, typer.Option("--service", "-s", help="Only these services, comma-separated.")] = None,
+    env: Annotated[str, typer.Option(help="Environment (names the default bucket folder).")] = "dev",
+    days: Annotated[int, typer.Option(min=1, max=366, help="Days of history to generate.")] = 21,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed writes the same files.")] = 7,
+    landing: Annotated[str | None, typer.Option(help="Landing zone to write into (default: the embedded one).")] = None,
+    data_dir: Annotated[str | None, typer.Option(help="Folder of the embedded default.")] = None,
+) -> None:
+    """Write a realistic demo landing zone for the installed services."""
+    from ingestor.landing import open_landing
+
+    settings = _settings(env=env, landing=landing, data_dir=data_dir, service=service)
+    pm = _plugins()
+    wanted = set(settings.service)
+    target = open_landing(settings.landing_url)
+    written = 0
+    for files in pm.hook.demo_files(env=settings.env, days=days, seed=seed):
+        for name, content in sorted(files.items()):
+            if wanted and name.split("/", 1)[0] not in wanted:
+                continue
+            target.write(name, content)
+            written += 1
+    typer.echo(f"wrote {written} demo files to {target.url}")
+
+
+def main() -> None:
+    """Entry point of the `ingestor` script."""
+    app()

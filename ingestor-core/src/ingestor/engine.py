@@ -1,0 +1,304 @@
+"""One run: scan -> match -> read/validate/normalize -> stage -> evolve schema -> load
+(+ ledger) -> archive or reject. The fate of every landing file is decided here."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from ingestor.catalog import AmbiguousFile, Catalog, DataType, Match, SourceFile, View
+from ingestor.hookspecs import hookimpl
+from ingestor.landing import Landing, LandingFile, UnsafeName, check_name
+from ingestor.ledger import LedgerEntry
+from ingestor.reader import MalformedFile, read_records
+from ingestor.result import FileOutcome, FileStatus, IngestResult, TableLoad
+from ingestor.schema import AddColumn, Kind, SchemaBuilder, WidenColumn, changes, reconcile
+from ingestor.warehouse import LoadError, LoadRequest, StagedFile, Warehouse
+
+log = logging.getLogger("ingestor.engine")
+NO_MATCH = "no data type matches"
+
+
+@dataclass
+class RunContext:
+    """Everything a run needs; handed to the `ingest` hook."""
+
+    env: str
+    landing: Landing
+    warehouse: Warehouse
+    catalog: Catalog
+    data_types: set[str] | None = None
+    dry_run: bool = False
+    views: list[View] = field(default_factory=list)
+    task_index: int = 0
+    task_count: int = 1
+    run_id: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8])
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    staging_dir: Path | None = None
+    on_file: Callable[[FileOutcome], None] = lambda outcome: None
+
+
+@dataclass
+class ServiceResult:
+    """What ingesting one service produced."""
+
+    files: list[FileOutcome] = field(default_factory=list)
+    tables: list[TableLoad] = field(default_factory=list)
+
+
+def run(context: RunContext, services: list[str], ingest: Callable[..., ServiceResult | None]) -> IngestResult:
+    """Ingest each service through the `ingest` hook and collect the result."""
+    result = IngestResult(
+        run_id=context.run_id,
+        services=services,
+        env=context.env,
+        data_types=sorted(context.data_types) if context.data_types else None,
+        dry_run=context.dry_run,
+        landing=context.landing.url,
+        warehouse=context.warehouse.url,
+        started_at=context.started_at,
+    )
+    with tempfile.TemporaryDirectory(prefix="ingestor-stage-", dir=context.staging_dir) as staging:
+        context.staging_dir = Path(staging)
+        for service in services:
+            produced = ingest(service=service, context=context)
+            if produced is None:
+                raise RuntimeError(f"no plugin ingested service {service!r}")
+            result.files.extend(produced.files)
+            result.tables.extend(produced.tables)
+    result.finished_at = datetime.now(UTC)
+    return result
+
+
+class DefaultIngest:
+    """The core's generic engine, registered as the last `ingest` implementation."""
+
+    @hookimpl(trylast=True)
+    def ingest(self, service: str, context: RunContext) -> ServiceResult:
+        """Ingest every landing file of `service`."""
+        return ServiceIngest(service, context).run()
+
+
+def owns(key: str, task_index: int, task_count: int) -> bool:
+    """Whether this task (of `task_count` parallel ones) takes the work named `key`."""
+    return task_count <= 1 or zlib.crc32(key.encode()) % task_count == task_index
+
+
+def _safe_relative(relative: str) -> str:
+    """A relative path with no segment that could climb out of a folder."""
+    segments = [s if s not in ("", ".", "..") else "_" for s in relative.replace("\\", "/").split("/")]
+    return "/".join("".join(c if ord(c) >= 32 else "_" for c in s) for s in segments)
+
+
+class ServiceIngest:
+    """Ingests one service's landing folder."""
+
+    def __init__(self, service: str, context: RunContext) -> None:
+        self.service = service
+        self.ctx = context
+        self.prefix = f"{service}/landing/"
+        self.result = ServiceResult()
+        self._staged = 0
+
+    # -- the run -------------------------------------------------------------
+    def run(self) -> ServiceResult:
+        """Scan once, then load each requested data type's batch."""
+        batches: dict[str, list[tuple[LandingFile, Match]]] = {}
+        for file in self.ctx.landing.list(self.prefix):
+            relative = file.name[len(self.prefix) :]
+            if relative.rsplit("/", 1)[-1].startswith("."):
+                continue  # hidden files: in-progress writes, editor files
+            try:
+                check_name(file.name)
+                match = self.ctx.catalog.match(self.service, relative.rsplit("/", 1)[-1])
+            except (UnsafeName, AmbiguousFile) as error:
+                self._reject(file, None, str(error))
+                continue
+            if match is None:
+                if owns(f"{self.service}.", self.ctx.task_index, self.ctx.task_count):
+                    self._reject(file, None, NO_MATCH)
+                continue
+            if self.ctx.data_types and match.data_type.name not in self.ctx.data_types:
+                continue
+            if not owns(match.data_type.key, self.ctx.task_index, self.ctx.task_count):
+                continue  # another task of this job takes it
+            batches.setdefault(match.data_type.name, []).append((file, match))
+        for data_type in self.ctx.catalog.types(self.service):
+            if data_type.name in batches:
+                self._ingest_type(data_type, batches[data_type.name])
+        if batches and not self.ctx.dry_run:
+            self._refresh_views()
+        return self.result
+
+    def _refresh_views(self) -> None:
+        """Recreate this service's views over the tables that exist."""
+        env, warehouse = self.ctx.env, self.ctx.warehouse
+        for view in self.ctx.views:
+            if view.service != self.service:
+                continue
+            sources = [(s.dataset.format(env=env), s.table.format(env=env), s.columns, s.constants)
+                       for s in view.sources
+                       if warehouse.table_schema(s.dataset.format(env=env), s.table.format(env=env)) is not None]
+            if not sources:
+                continue
+            try:
+                warehouse.ensure_view(view.dataset.format(env=env), view.name.format(env=env), list(view.columns), sources)
+            except Exception as error:
+                log.error("view %s.%s could not be refreshed: %s", view.dataset, view.name, error)
+
+    def _ingest_type(self, dt: DataType, files: list[tuple[LandingFile, Match]]) -> None:
+        env, warehouse = self.ctx.env, self.ctx.warehouse
+        dataset, table = dt.dataset_for(env), dt.table_for(env)
+        summary = TableLoad(service=self.service, data_type=dt.name, table=f"{dataset}.{table}", files=0, rows=0)
+        self.result.tables.append(summary)
+        loaded_before = warehouse.loaded({dataset}, [f.name for f, _ in files])
+        hints = {**dt.schema_hints, dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
+        builder = SchemaBuilder(warehouse.table_schema(dataset, table), hints)
+        staged: list[tuple[StagedFile, FileOutcome]] = []
+        for file, match in files:
+            checksum = self.ctx.landing.checksum(file)
+            if checksum in loaded_before.get(file.name, ()):
+                self._settle(file, FileOutcome(path=file.name, service=self.service, data_type=dt.name,
+                                               status=FileStatus.ALREADY_LOADED,
+                                               reason="the ledger shows it loaded; archived without loading again"))
+                continue
+            outcome = self._stage(dt, file, match, builder, checksum, f"{dataset}.{table}")
+            if isinstance(outcome, FileOutcome):
+                self._settle(file, outcome)
+            else:
+                staged.append(outcome)
+        schema = reconcile(builder.root, warehouse.table_schema(dataset, table))
+        planned = changes(schema)
+        summary.columns_added = [str(c) for c in planned if isinstance(c, AddColumn)]
+        summary.columns_widened = [str(c) for c in planned if isinstance(c, WidenColumn)]
+        summary.notes = list(builder.notes)
+        nonempty = [(s, o) for s, o in staged if s.entry.rows]
+        if self.ctx.dry_run:
+            for stage, outcome in staged:
+                outcome.status = FileStatus.PLANNED if stage.entry.rows else FileStatus.EMPTY
+                self._settle(stage.source, outcome)
+            summary.files, summary.rows = len(staged), sum(s.entry.rows for s, _ in staged)
+            return
+        for stage, outcome in staged:
+            if not stage.entry.rows:
+                outcome.status = FileStatus.EMPTY
+                self._settle(stage.source, outcome)
+        self._load(dt, dataset, table, builder, nonempty, summary)
+
+    # -- reading ---------------------------------------------------------------
+    def _stage(self, dt: DataType, file: LandingFile, match: Match, builder: SchemaBuilder,
+               checksum: str, table: str) -> FileOutcome | tuple[StagedFile, FileOutcome]:
+        """Read, validate, normalize and conform one file into a staged NDJSON file."""
+        self._staged += 1
+        assert self.ctx.staging_dir is not None
+        path = self.ctx.staging_dir / f"{self._staged:07d}.jsonl"
+        source = SourceFile(name=file.name, attributes=match.attributes)
+        metadata = {dt.inserted_at_column: self.ctx.started_at.isoformat(), dt.source_file_column: file.name}
+        normalize, conform, dumps, option = dt.normalize, builder.conform, orjson.dumps, orjson.OPT_APPEND_NEWLINE
+        builder.begin_file()
+        rows, line = 0, 0
+        try:
+            with self.ctx.landing.open(file) as stream, path.open("wb") as out:
+                for line, record in read_records(stream, gzipped=file.name.endswith(".gz")):
+                    if normalize is not None:
+                        record = normalize(record, source)
+                    row = conform(record)
+                    row.update(metadata)
+                    out.write(dumps(row, option=option))
+                    rows += 1
+        except MalformedFile as error:
+            reason = f"malformed NDJSON at line {error.line}: {error.message}"
+        except RecursionError:
+            reason = f"record at line {line + 1} is nested too deeply"
+        except Exception as error:  # a normalizer that cannot handle a record
+            if normalize is None:
+                raise
+            reason = f"line {line}: the {dt.service} plugin could not normalize the record: {type(error).__name__}: {error}"
+        else:
+            entry = LedgerEntry(source_name=file.name, checksum=checksum, size=file.size, service=self.service,
+                                data_type=dt.name, table_name=table, rows=rows, run_id=self.ctx.run_id,
+                                loaded_at=self.ctx.started_at)
+            outcome = FileOutcome(path=file.name, service=self.service, data_type=dt.name,
+                                  status=FileStatus.LOADED, rows=rows,
+                                  reason=None if rows else "empty file: no records")
+            return StagedFile(entry=entry, path=path, source=file), outcome
+        builder.discard_file()
+        path.unlink(missing_ok=True)
+        return FileOutcome(path=file.name, service=self.service, data_type=dt.name,
+                           status=FileStatus.REJECTED, reason=reason)
+
+    # -- loading ---------------------------------------------------------------
+    def _load(self, dt: DataType, dataset: str, table: str, builder: SchemaBuilder,
+              batch: list[tuple[StagedFile, FileOutcome]], summary: TableLoad, attempt: int = 0) -> None:
+        """Load a batch in one go; on refused data, split it to isolate the bad file(s)."""
+        if not batch:
+            return
+        schema = reconcile(builder.root, self.ctx.warehouse.table_schema(dataset, table))
+        request = LoadRequest(data_type=dt, dataset=dataset, table=table, schema=schema, changes=changes(schema),
+                              files=[s for s, _ in batch], run_id=self.ctx.run_id, attempt=attempt)
+        try:
+            report = self.ctx.warehouse.load(request)
+        except LoadError as error:
+            if error.data_error and len(batch) > 1:
+                log.warning("%s: load of %d files refused (%s); splitting to isolate the bad file",
+                            dt.key, len(batch), error)
+                middle = len(batch) // 2
+                self._load(dt, dataset, table, builder, batch[:middle], summary, attempt + 1)
+                self._load(dt, dataset, table, builder, batch[middle:], summary, attempt + 1)
+                return
+            summary.error = str(error)
+            for stage, outcome in batch:
+                outcome.rows = 0
+                if error.data_error:
+                    outcome.status, outcome.reason = FileStatus.REJECTED, f"the warehouse refused the rows: {error}"
+                else:
+                    outcome.status, outcome.reason = FileStatus.FAILED, f"load failed, left in landing: {error}"
+                self._settle(stage.source, outcome)
+            return
+        summary.files += len(batch)
+        summary.rows += report.rows
+        summary.job_ids.extend(report.job_ids)
+        for stage, outcome in batch:
+            outcome.notes = list(builder.notes)
+            self._settle(stage.source, outcome)
+
+    # -- settling --------------------------------------------------------------
+    def _reject(self, file: LandingFile, data_type: str | None, reason: str) -> None:
+        self._settle(file, FileOutcome(path=file.name, service=self.service, data_type=data_type,
+                                       status=FileStatus.REJECTED, reason=reason))
+
+    def _settle(self, file: LandingFile, outcome: FileOutcome) -> None:
+        """Move the file to where its outcome says (unless dry run) and report it."""
+        relative = _safe_relative(file.name[len(self.prefix) :])
+        if outcome.status is FileStatus.REJECTED and self.ctx.dry_run:
+            outcome.status = FileStatus.WOULD_REJECT
+        if outcome.status in {FileStatus.LOADED, FileStatus.EMPTY, FileStatus.ALREADY_LOADED}:
+            outcome.destination = f"{self.service}/archive/{relative}"
+        elif outcome.status is FileStatus.REJECTED:
+            outcome.destination = f"{self.service}/rejected/{relative}"
+        if not self.ctx.dry_run and outcome.destination:
+            try:
+                if outcome.status is FileStatus.REJECTED:
+                    self.ctx.landing.write(outcome.destination + ".reason.json", self._reason(file, outcome))
+                outcome.destination = self.ctx.landing.move(file, outcome.destination)
+            except Exception as error:
+                log.error("%s: could not move to %s: %s", file.name, outcome.destination, error)
+                outcome.reason = f"{outcome.reason + '; ' if outcome.reason else ''}move failed, left in landing: {error}"
+                outcome.status, outcome.destination = FileStatus.FAILED, None
+        log_at = logging.WARNING if outcome.status in {FileStatus.REJECTED, FileStatus.FAILED} else logging.INFO
+        log.log(log_at, "%s: %s%s", file.name, outcome.status.value, f" ({outcome.reason})" if outcome.reason else "")
+        self.result.files.append(outcome)
+        self.ctx.on_file(outcome)
+
+    def _reason(self, file: LandingFile, outcome: FileOutcome) -> bytes:
+        return orjson.dumps({"file": file.name, "data_type": outcome.data_type, "reason": outcome.reason,
+                             "run_id": self.ctx.run_id, "rejected_at": datetime.now(UTC).isoformat()},
+                            option=orjson.OPT_INDENT_2)

@@ -1,0 +1,85 @@
+"""Where landing files come from and where they go: the interface and its backends."""
+
+from __future__ import annotations
+
+import importlib
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import IO, Iterator, Protocol
+
+# scheme -> "module:class"; imported only when used, to keep start-up light.
+BACKENDS = {"file": "ingestor.landing.local:LocalLanding", "gs": "ingestor.landing.gcs:GCSLanding"}
+
+
+class UnsafeName(ValueError):
+    """An object name that could escape its service's folders."""
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    """One object of the landing zone, named from the landing root (`garmin/landing/x.jsonl`)."""
+
+    name: str
+    size: int
+    version: str  # what changes when the object is rewritten (mtime/generation)
+
+
+class Landing(Protocol):
+    """A bucket-like store of files with `{service}/landing|archive|rejected/` folders."""
+
+    url: str
+
+    def list(self, prefix: str) -> Iterator[LandingFile]:
+        """Every file whose name starts with `prefix`, in name order."""
+        ...
+
+    def open(self, file: LandingFile) -> AbstractContextManager[IO[bytes]]:
+        """A binary stream of the file's content."""
+        ...
+
+    def checksum(self, file: LandingFile) -> str:
+        """A content checksum (what the ledger records)."""
+        ...
+
+    def move(self, file: LandingFile, destination: str) -> str:
+        """Move a file and return where it went: idempotent, never overwrites another object
+        (a free name is chosen with `numbered`), never deletes a newer object under the old name."""
+        ...
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write a small object (e.g. a rejection reason)."""
+        ...
+
+    def close(self) -> None:
+        """Release clients."""
+        ...
+
+
+def check_name(name: str) -> str:
+    """Refuse object names with empty, `.` or `..` segments, backslashes or control characters."""
+    segments = name.split("/")
+    if (
+        not name
+        or any(s in ("", ".", "..") for s in segments)
+        or "\\" in name
+        or any(ord(c) < 32 for c in name)
+    ):
+        raise UnsafeName(f"unsafe object name {name!r}")
+    return name
+
+
+def numbered(name: str, n: int) -> str:
+    """`a/b.jsonl` -> `a/b__n.jsonl`: the n-th alternative to an occupied destination."""
+    folder, _, filename = name.rpartition("/")
+    stem, dot, ext = filename.partition(".")
+    return f"{folder}/{stem}__{n}{dot}{ext}" if folder else f"{stem}__{n}{dot}{ext}"
+
+
+def open_landing(url: str) -> Landing:
+    """The landing backend for a URL (`file:///path`, a plain path, `gs://bucket`)."""
+    scheme = url.split("://", 1)[0] if "://" in url else "file"
+    target = BACKENDS.get(scheme)
+    if target is None:
+        raise ValueError(f"unsupported landing URL {url!r}: use one of {', '.join(s + '://' for s in BACKENDS)}")
+    module, cls = target.split(":")
+    return getattr(importlib.import_module(module), cls).from_url(url)  # type: ignore[no-any-return]

@@ -1,0 +1,109 @@
+"""The embedded landing zone: a local folder laid out like the bucket."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import IO
+from urllib.parse import unquote, urlparse
+
+from ingestor.landing import LandingFile, UnsafeName, check_name, numbered
+
+
+class LocalLanding:
+    """Files under a root folder; names are POSIX paths relative to it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.url = self.root.as_uri()
+
+    @classmethod
+    def from_url(cls, url: str) -> LocalLanding:
+        """`file:///abs/path` or a plain path."""
+        if url.startswith("file://"):
+            return cls(Path(unquote(urlparse(url).path)))
+        return cls(Path(url))
+
+    def _path(self, name: str) -> Path:
+        path = (self.root / check_name(name)).resolve()
+        if not path.is_relative_to(self.root):
+            raise UnsafeName(f"object name {name!r} leaves the landing root")
+        return path
+
+    def list(self, prefix: str) -> Iterator[LandingFile]:
+        """Regular files below `prefix` (a folder), sorted; symbolic links are not followed."""
+        base = self._path(prefix.rstrip("/"))
+        if not base.is_dir():
+            return
+        found: list[LandingFile] = []
+        for folder, dirs, files in os.walk(base):
+            dirs.sort()
+            for filename in files:
+                path = Path(folder, filename)
+                if path.is_symlink() or not path.is_file():
+                    continue
+                stat = path.stat()
+                name = path.relative_to(self.root).as_posix()
+                found.append(LandingFile(name=name, size=stat.st_size, version=str(stat.st_mtime_ns)))
+        yield from sorted(found, key=lambda f: f.name)
+
+    def open(self, file: LandingFile) -> AbstractContextManager[IO[bytes]]:
+        """Open for reading."""
+        return self._path(file.name).open("rb")
+
+    def checksum(self, file: LandingFile) -> str:
+        """sha256 of the content."""
+        with self._path(file.name).open("rb") as stream:
+            return "sha256:" + hashlib.file_digest(stream, "sha256").hexdigest()
+
+    def move(self, file: LandingFile, destination: str) -> str:
+        """Rename within the root without overwriting: an identical file already at the
+        destination (an interrupted earlier move) just gets the source removed."""
+        source = self._path(file.name)
+        if not source.exists():
+            raise FileNotFoundError(file.name)
+        n, name = 1, destination
+        while True:
+            target = self._path(name)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(source, target)  # fails if the name was taken meanwhile
+                break
+            if _same_content(source, target):
+                break
+            n += 1
+            name = numbered(destination, n)
+        source.unlink()
+        _prune_empty(source.parent, stop=self.root)
+        return name
+
+    def write(self, name: str, data: bytes) -> None:
+        """Write atomically (temporary file + rename)."""
+        target = self._path(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _same_content(a: Path, b: Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    with a.open("rb") as fa, b.open("rb") as fb:
+        return hashlib.file_digest(fa, "sha256").digest() == hashlib.file_digest(fb, "sha256").digest()
+
+
+def _prune_empty(folder: Path, stop: Path) -> None:
+    """Remove now-empty sub-folders of landing (never `{service}/landing` itself)."""
+    while folder != stop and folder.parent != stop and folder.parent.name != "" and folder.name != "landing":
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

@@ -1,0 +1,63 @@
+"""Streaming NDJSON: one JSON object per line, UTF-8, plain or gzip."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import zlib
+from collections.abc import Iterator
+from typing import IO, Any
+
+import orjson
+
+_BOM = b"\xef\xbb\xbf"
+_LONG_DIGITS = re.compile(rb"\d{20,}")
+_U64_MAX = 2**64 - 1
+
+
+class MalformedFile(ValueError):
+    """A file that cannot be loaded as a whole, with the line that made it so."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+        self.message = message
+
+
+def _checked_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > _U64_MAX:
+        raise ValueError(f"integer {text[:30]}... does not fit 64 bits")
+    return value
+
+
+def read_records(stream: IO[bytes], gzipped: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, record) for an NDJSON stream; raise MalformedFile at the first bad line.
+
+    Blank lines are skipped, CRLF line ends and a leading UTF-8 byte-order mark are
+    accepted. Integers beyond 64 bits are refused rather than rounded.
+    """
+    source: IO[bytes] = gzip.GzipFile(fileobj=stream) if gzipped else stream
+    line_number = 0
+    try:
+        for raw in source:
+            line_number += 1
+            if line_number == 1 and raw.startswith(_BOM):
+                raw = raw[3:]
+            try:
+                record = orjson.loads(raw)
+            except orjson.JSONDecodeError as error:
+                if not raw.strip():
+                    continue
+                raise MalformedFile(line_number, str(error)) from None
+            if type(record) is not dict:
+                raise MalformedFile(line_number, f"expected a JSON object, found {type(record).__name__}")
+            if _LONG_DIGITS.search(raw):
+                try:
+                    json.loads(raw, parse_int=_checked_int)
+                except ValueError as error:
+                    raise MalformedFile(line_number, str(error)) from None
+            yield line_number, record
+    except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+        raise MalformedFile(line_number + 1, f"unreadable compressed data: {error}") from None

@@ -1,0 +1,87 @@
+"""Human output: the run summary on stdout, a progress line on a terminal's stderr."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ingestor.catalog import Catalog, DataType
+from ingestor.result import FAILURES, FileOutcome, FileStatus, IngestResult
+
+
+@contextmanager
+def progress(show: bool) -> Iterator[Callable[[FileOutcome], None]]:
+    """A callback counting files and rows, drawn live on stderr when `show`."""
+    if not show:
+        yield lambda outcome: None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    counts = {"files": 0, "rows": 0, "problems": 0}
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("scanning landing…")
+
+        def on_file(outcome: FileOutcome) -> None:
+            counts["files"] += 1
+            counts["rows"] += outcome.rows
+            counts["problems"] += outcome.status in FAILURES
+            bar.update(task, description=f"{counts['files']} files, {counts['rows']:,} rows, "
+                                         f"{counts['problems']} rejected/failed — {outcome.path}")
+
+        yield on_file
+
+
+def print_result(result: IngestResult) -> None:
+    """A table per data type, then the files that need attention, then totals."""
+    out = Console(highlight=False)
+    title = f"run {result.run_id}{' (dry run)' if result.dry_run else ''}: {', '.join(result.services)} [{result.env}]"
+    table = Table(title=title, title_justify="left")
+    for column in ("data type", "table", "files", "rows", "schema changes"):
+        table.add_column(column, justify="right" if column in ("files", "rows") else "left")
+    for load in result.tables:
+        changes = [f"+{c}" for c in load.columns_added] + [f"~{c}" for c in load.columns_widened]
+        table.add_row(f"{load.service}.{load.data_type}", load.table, str(load.files), f"{load.rows:,}",
+                      "\n".join(changes[:8] + ([f"… {len(changes) - 8} more"] if len(changes) > 8 else [])))
+    if result.tables:
+        out.print(table)
+    for outcome in result.files:
+        if outcome.status in FAILURES or outcome.status is FileStatus.ALREADY_LOADED:
+            out.print(f"{outcome.status.value}: {outcome.path} — {outcome.reason}")
+    for load in result.tables:
+        for note in load.notes:
+            out.print(f"note {load.service}.{load.data_type}: {note}")
+    totals = result.totals
+    summary = ", ".join(f"{totals[s.value]} {s.value}" for s in FileStatus if totals[s.value])
+    out.print(f"{totals['files']} files ({summary or 'nothing to do'}), {totals['rows']:,} rows"
+              f"{' planned' if result.dry_run else ' loaded'}; {'success' if result.success else 'FAILED'}")
+
+
+def print_types(catalog: Catalog, types: list[DataType], env: str) -> None:
+    """Data types grouped by service, with their tables."""
+    out = Console(highlight=False)
+    for service in catalog.services():
+        group = [dt for dt in types if dt.service == service]
+        if not group:
+            continue
+        table = Table(title=f"{service} ({len(group)} data types)", title_justify="left")
+        table.add_column("data type")
+        table.add_column("table")
+        table.add_column("key")
+        for dt in group:
+            table.add_row(dt.name, f"{dt.dataset_for(env)}.{dt.table_for(env)}", ", ".join(dt.primary_key))
+        out.print(table)
+
+
+def print_plugins(rows: list[dict[str, Any]]) -> None:
+    """Installed plugins as a table."""
+    table = Table()
+    for column in ("distribution", "version", "hooks", "services", "data types"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["distribution"], row["version"], ", ".join(row["hooks"]), ", ".join(row["services"]),
+                      str(row["data_types"]))
+    Console(highlight=False).print(table)

@@ -1,0 +1,84 @@
+"""What a run did: per-file outcomes, per-table summaries, totals (pydantic, printed by --json)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, computed_field
+
+
+class FileStatus(StrEnum):
+    """Where a landing file ended, and why."""
+
+    LOADED = "loaded"  # rows stored, file in archive/
+    EMPTY = "empty"  # no records, file in archive/
+    ALREADY_LOADED = "already_loaded"  # the ledger had it (crash before the move): archived, not reloaded
+    REJECTED = "rejected"  # cannot be loaded: file in rejected/ with <name>.reason.json
+    FAILED = "failed"  # not loaded for a reason outside the file (warehouse down...): left in landing
+    PLANNED = "planned"  # dry run: would be loaded
+    WOULD_REJECT = "would_reject"  # dry run: would be rejected
+
+
+FAILURES = {FileStatus.REJECTED, FileStatus.FAILED, FileStatus.WOULD_REJECT}
+
+
+class FileOutcome(BaseModel):
+    """The fate of one landing file."""
+
+    path: str
+    service: str
+    data_type: str | None = None
+    status: FileStatus
+    rows: int = 0
+    reason: str | None = None
+    destination: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class TableLoad(BaseModel):
+    """One data type's load (or plan) in this run."""
+
+    service: str
+    data_type: str
+    table: str
+    files: int
+    rows: int
+    columns_added: list[str] = Field(default_factory=list)
+    columns_widened: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    job_ids: list[str] = Field(default_factory=list)
+    error: str | None = None
+
+
+class IngestResult(BaseModel):
+    """Everything one `ingestor run` did."""
+
+    run_id: str
+    services: list[str]
+    env: str
+    data_types: list[str] | None = None
+    dry_run: bool = False
+    landing: str
+    warehouse: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    files: list[FileOutcome] = Field(default_factory=list)
+    tables: list[TableLoad] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def totals(self) -> dict[str, int]:
+        """Files per status, and rows loaded (or planned)."""
+        counts = {status.value: 0 for status in FileStatus}
+        for outcome in self.files:
+            counts[outcome.status.value] += 1
+        counts["files"] = len(self.files)
+        counts["rows"] = sum(o.rows for o in self.files if o.status in {FileStatus.LOADED, FileStatus.PLANNED})
+        return counts
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def success(self) -> bool:
+        """True when no file was rejected or failed."""
+        return not any(o.status in FAILURES for o in self.files)

@@ -1,0 +1,365 @@
+"""Column types inferred from JSON records, merged across files and with the live table.
+
+Policy (documented in the README):
+- objects become STRUCT columns, arrays REPEATED columns; null, {} and [] carry no type
+  and create no column (they are stored as NULL);
+- INT64 widens to FLOAT64; a hinted TIMESTAMP/DATE column takes ISO-8601 strings,
+  normalized to UTC;
+- arrays of arrays, arrays holding nulls and integers beyond 64 bits are stored as JSON;
+- a real conflict (string vs object, scalar vs array, ...) on a column that is new in this
+  load turns that column into JSON, so no value is lost; on a column the table already
+  has, the conflicting values go to a sibling JSON column named `<name>__v_json`;
+- keys are sanitized with `names.sanitize_column`; keys that differ only by case share a
+  column (as in BigQuery); when both spellings occur in one object, the later one goes to
+  `<name>__<n>`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from ingestor.names import sanitize_column
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+VARIANT_SUFFIX = "__v_json"
+
+
+class Kind(StrEnum):
+    """A column type, named as in BigQuery."""
+
+    STRING = "STRING"
+    INT64 = "INT64"
+    FLOAT64 = "FLOAT64"
+    BOOL = "BOOL"
+    TIMESTAMP = "TIMESTAMP"
+    DATE = "DATE"
+    JSON = "JSON"
+    STRUCT = "STRUCT"
+
+
+_SCALAR_KINDS = {str: Kind.STRING, bool: Kind.BOOL, int: Kind.INT64, float: Kind.FLOAT64}
+
+
+@dataclass
+class Column:
+    """One column (or struct field): its warehouse name, type and whether the table has it."""
+
+    name: str
+    kind: Kind
+    repeated: bool = False
+    fields: Struct | None = None
+    stored: bool = False
+    stored_kind: Kind | None = None
+
+    def type_name(self) -> str:
+        """A readable type, e.g. `STRUCT<a INT64>` or `ARRAY<STRING>`."""
+        inner = self.kind.value
+        if self.kind is Kind.STRUCT and self.fields is not None:
+            inner = "STRUCT<" + ", ".join(f"{c.name} {c.type_name()}" for c in self.fields.columns.values()) + ">"
+        return f"ARRAY<{inner}>" if self.repeated else inner
+
+
+@dataclass
+class Struct:
+    """An ordered set of columns, looked up case-insensitively."""
+
+    columns: dict[str, Column] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)  # raw JSON key -> folded column name
+
+    def add(self, column: Column) -> Column:
+        """Add a column (its name must be free, ignoring case)."""
+        self.columns[column.name.lower()] = column
+        return column
+
+    def get(self, name: str) -> Column | None:
+        """The column called `name`, ignoring case."""
+        return self.columns.get(name.lower())
+
+
+@dataclass(frozen=True)
+class AddColumn:
+    """A column (possibly nested: path has the parents) the table does not have yet."""
+
+    path: tuple[str, ...]
+    column: Column
+
+    def __str__(self) -> str:
+        return f"{'.'.join(self.path)} {self.column.type_name()}"
+
+
+@dataclass(frozen=True)
+class WidenColumn:
+    """A top-level column whose type must widen (INT64 -> FLOAT64)."""
+
+    path: tuple[str, ...]
+    column: Column
+
+    def __str__(self) -> str:
+        return f"{'.'.join(self.path)} {self.column.stored_kind} -> {self.column.type_name()}"
+
+
+SchemaChange = AddColumn | WidenColumn
+
+
+class Conflict(ValueError):
+    """Internal signal: a value does not fit its column."""
+
+
+def parse_timestamp(value: str) -> str:
+    """An ISO-8601 string as a UTC timestamp string; naive values are taken as UTC."""
+    parsed = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat()
+
+
+def parse_date(value: str) -> str:
+    """An ISO-8601 date string, validated."""
+    return date.fromisoformat(value.strip()).isoformat()
+
+
+_PARSERS = {Kind.TIMESTAMP: parse_timestamp, Kind.DATE: parse_date}
+
+
+def _value_kind(value: Any) -> tuple[Kind, bool] | None:
+    """The (kind, repeated) of a JSON value; None when it carries no type (null, {}, [])."""
+    kind = _SCALAR_KINDS.get(type(value))
+    if kind is not None:
+        if kind is Kind.INT64 and not INT64_MIN <= value <= INT64_MAX:
+            return Kind.JSON, False
+        return kind, False
+    if type(value) is dict:
+        return (Kind.STRUCT, False) if value else None
+    if type(value) is list:
+        element_kind: Kind | None = None
+        for item in value:
+            if item is None or type(item) is list:
+                return Kind.JSON, False
+            found = _value_kind(item)
+            if found is None:
+                continue
+            k = found[0]
+            if element_kind is None or element_kind is k:
+                element_kind = k
+            elif {element_kind, k} == {Kind.INT64, Kind.FLOAT64}:
+                element_kind = Kind.FLOAT64
+            else:
+                return Kind.JSON, False
+        return (element_kind, True) if element_kind is not None else None
+    return None
+
+
+def _new_column(name: str, found: tuple[Kind, bool]) -> Column:
+    kind, repeated = found
+    return Column(name, kind, repeated=repeated, fields=Struct() if kind is Kind.STRUCT else None)
+
+
+def _free_name(base: str, taken: dict[str, Any]) -> str:
+    n = 2
+    while f"{base}__{n}".lower() in {k.lower() for k in taken}:
+        n += 1
+    return f"{base}__{n}"
+
+
+class SchemaBuilder:
+    """Conforms records to a schema that grows as records arrive.
+
+    Start from the table's columns (marked stored) and the data type's hints; call
+    `conform` for each record; `begin_file`/`discard_file` make a rejected file leave
+    no trace; `changes` lists what the table needs before the load.
+    """
+
+    def __init__(self, table: Struct | None = None, hints: dict[str, Kind] | None = None) -> None:
+        self.root = table if table is not None else Struct()
+        self.notes: list[str] = []
+        for path, kind in (hints or {}).items():
+            self._declare(path.split("."), kind)
+        self._saved: Struct | None = None
+        self._notes_mark = 0
+
+    def _declare(self, path: list[str], kind: Kind) -> None:
+        struct = self.root
+        for parent in path[:-1]:
+            col = struct.get(parent)
+            if col is None:
+                col = struct.add(Column(parent, Kind.STRUCT, fields=Struct()))
+            if col.fields is None:
+                raise ValueError(f"schema hint {'.'.join(path)}: {parent} is not a STRUCT")
+            struct = col.fields
+        existing = struct.get(path[-1])
+        if existing is None:
+            struct.add(Column(path[-1], kind))
+        elif not existing.stored:
+            existing.kind, existing.fields = kind, None
+
+    # -- per-file transaction -------------------------------------------------
+    def begin_file(self) -> None:
+        """Start a file: the next mutation snapshots the schema first."""
+        self._saved = None
+        self._notes_mark = len(self.notes)
+
+    def discard_file(self) -> None:
+        """Forget every schema change made since `begin_file` (the file was rejected)."""
+        if self._saved is not None:
+            self.root = self._saved
+        del self.notes[self._notes_mark :]
+        self._saved = None
+
+    def _mutating(self) -> None:
+        if self._saved is None:
+            self._saved = copy.deepcopy(self.root)
+
+    # -- conforming ------------------------------------------------------------
+    def conform(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The record with warehouse column names and normalized values; grows the schema."""
+        return self._object(record, self.root, "")
+
+    def _object(self, obj: dict[str, Any], struct: Struct, prefix: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        keys = struct.keys
+        columns = struct.columns
+        for key, value in obj.items():
+            if value is None:
+                continue
+            folded = keys.get(key)
+            if folded is None:
+                folded = sanitize_column(key).lower()
+                keys[key] = folded
+            col = columns.get(folded)
+            name = None
+            if col is not None and col.name in out:
+                # Same column name, other spelling, in this very object: keep both values.
+                name = _free_name(sanitize_column(key), out)
+                col = struct.get(name)
+            if col is None:
+                found = _value_kind(value)
+                if found is None:
+                    continue
+                self._mutating()
+                col = struct.add(_new_column(name or sanitize_column(key), found))
+            kind = col.kind
+            vtype = type(value)
+            # Fast paths for the common, matching cases.
+            if not col.repeated:
+                if kind is Kind.STRING and vtype is str or kind is Kind.INT64 and vtype is int and INT64_MIN <= value <= INT64_MAX:
+                    out[col.name] = value
+                    continue
+                if kind is Kind.FLOAT64 and (vtype is float or vtype is int) or kind is Kind.BOOL and vtype is bool:
+                    out[col.name] = value
+                    continue
+                if kind is Kind.STRUCT and vtype is dict and col.fields is not None:
+                    if value:
+                        out[col.name] = self._object(value, col.fields, prefix + col.name + ".")
+                    continue
+            if kind is Kind.JSON:
+                out[col.name] = value
+                continue
+            staged = self._general(col, struct, value, prefix)
+            if staged is not None:
+                out[staged[0]] = staged[1]
+        return out
+
+    def _general(self, col: Column, struct: Struct, value: Any, prefix: str) -> tuple[str, Any] | None:
+        """Slow path: lists, widening, parsing hinted types, conflicts."""
+        found = _value_kind(value)
+        if found is None:
+            return None
+        try:
+            return col.name, self._fit(col, found, value, prefix)
+        except Conflict as conflict:
+            return self._conflict(col, struct, found, value, prefix, str(conflict))
+
+    def _fit(self, col: Column, found: tuple[Kind, bool], value: Any, prefix: str) -> Any:
+        kind, repeated = found
+        if col.kind is Kind.JSON:
+            return value
+        if repeated != col.repeated:
+            raise Conflict("array vs single value")
+        items = value if repeated else [value]
+        if col.kind is Kind.STRUCT and kind is Kind.STRUCT and col.fields is not None:
+            fitted = [self._object(item, col.fields, prefix + col.name + ".") for item in items if item]
+        elif col.kind in _PARSERS and kind is Kind.STRING:
+            try:
+                fitted = [_PARSERS[col.kind](item) for item in items]
+            except ValueError as error:
+                raise Conflict(f"not a {col.kind}: {error}") from None
+        elif col.kind is kind or col.kind is Kind.FLOAT64 and kind is Kind.INT64:
+            fitted = list(items)
+        elif col.kind is Kind.INT64 and kind is Kind.FLOAT64:
+            if col.stored and prefix:
+                raise Conflict("FLOAT64 in a nested INT64 column of the table")
+            self._mutating()
+            if col.stored and col.stored_kind is None:
+                col.stored_kind = Kind.INT64
+            col.kind = Kind.FLOAT64
+            fitted = list(items)
+        else:
+            raise Conflict(f"{kind.value} vs {col.kind.value}")
+        return fitted if repeated else fitted[0]
+
+    def _conflict(self, col: Column, struct: Struct, found: tuple[Kind, bool], value: Any, prefix: str, why: str) -> tuple[str, Any]:
+        self._mutating()
+        path = prefix + col.name
+        if not col.stored:
+            self.notes.append(f"{path}: conflicting types ({why}); stored as JSON")
+            col.kind, col.repeated, col.fields = Kind.JSON, False, None
+            return col.name, value
+        variant_name = col.name + VARIANT_SUFFIX
+        variant = struct.get(variant_name)
+        if variant is None:
+            variant = struct.add(Column(variant_name, Kind.JSON))
+        note = f"{path}: value does not fit the table's {col.type_name()} ({why}); stored in {prefix}{variant_name}"
+        if note not in self.notes:
+            self.notes.append(note)
+        return variant.name, value
+
+    # -- comparing with the table ----------------------------------------------
+
+
+def reconcile(schema: Struct, table: Struct | None) -> Struct:
+    """A copy of `schema` whose stored flags say what `table` (as it is now) already has."""
+    result = copy.deepcopy(schema)
+    _mark(result, table)
+    return result
+
+
+def _mark(struct: Struct, table: Struct | None) -> None:
+    for col in struct.columns.values():
+        existing = table.get(col.name) if table is not None else None
+        col.stored = existing is not None
+        col.stored_kind = existing.kind if existing is not None and existing.kind is not col.kind else None
+        if col.fields is not None:
+            _mark(col.fields, existing.fields if existing is not None else None)
+
+
+def changes(schema: Struct) -> list[SchemaChange]:
+    """What the table needs before a load: new columns (also nested) and widened columns."""
+    out: list[SchemaChange] = []
+    _collect(schema, (), out)
+    return out
+
+
+def _collect(struct: Struct, parents: tuple[str, ...], out: list[SchemaChange]) -> None:
+    for col in struct.columns.values():
+        path = (*parents, col.name)
+        if not col.stored:
+            if col.kind is not Kind.STRUCT or (col.fields is not None and col.fields.columns):
+                out.append(AddColumn(path, col))
+        elif col.stored_kind is not None and col.stored_kind is not col.kind:
+            out.append(WidenColumn(path, col))
+        elif col.fields is not None:
+            _collect(col.fields, path, out)
+
+
+def mark_stored(struct: Struct) -> Struct:
+    """Mark every column of a schema read from the warehouse as stored."""
+    for col in struct.columns.values():
+        col.stored = True
+        col.stored_kind = None
+        if col.fields is not None:
+            mark_stored(col.fields)
+    return struct

@@ -1,0 +1,70 @@
+"""Run settings: CLI flags, then `INGESTOR_*` environment variables, then `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from ingestor.names import validate_identifier
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list):
+        return [part.strip() for item in value for part in str(item).split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Everything a run can be told. Each field `x` is also `INGESTOR_X` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="INGESTOR_", env_file=".env", extra="ignore")
+
+    service: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    env: str = "dev"
+    data_types: Annotated[list[str] | None, NoDecode] = None
+    dry_run: bool = False
+    landing: str | None = None
+    warehouse: str | None = None
+    data_dir: Path = Path("ingestor-data")
+    bucket: str | None = None
+    log_level: LogLevel = Field("INFO", validation_alias=AliasChoices("log_level", "INGESTOR_LOG_LEVEL", "LOG_LEVEL"))
+    log_format: Literal["text", "json"] = "text"
+    json_output: bool = Field(False, validation_alias=AliasChoices("json_output", "INGESTOR_JSON"))
+
+    task_index: int = Field(0, ge=0, validation_alias=AliasChoices("task_index", "INGESTOR_TASK_INDEX", "CLOUD_RUN_TASK_INDEX"))
+    task_count: int = Field(1, ge=1, validation_alias=AliasChoices("task_count", "INGESTOR_TASK_COUNT", "CLOUD_RUN_TASK_COUNT"))
+
+    _split_service = field_validator("service", mode="before")(_split)
+    _split_types = field_validator("data_types", mode="before")(_split)
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, value: str) -> str:
+        return validate_identifier(value, "environment")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def bucket_name(self) -> str:
+        """The bucket (or local folder) of the landing zone: `ela-dp-{env}` unless set."""
+        return self.bucket or f"ela-dp-{self.env}"
+
+    @property
+    def landing_url(self) -> str:
+        """`--landing`, else the embedded default `{data_dir}/{bucket}`."""
+        return self.landing or (self.data_dir / self.bucket_name).resolve().as_uri()
+
+    @property
+    def warehouse_url(self) -> str:
+        """`--warehouse`, else the embedded default `{data_dir}/warehouse_{env}.duckdb`."""
+        return self.warehouse or "duckdb://" + str((self.data_dir / f"warehouse_{self.env}.duckdb").resolve())

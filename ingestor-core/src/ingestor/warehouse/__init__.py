@@ -1,0 +1,94 @@
+"""Where rows go: the interface the engine talks to, and its backends."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from ingestor.catalog import DataType
+from ingestor.landing import LandingFile
+from ingestor.ledger import LedgerEntry
+from ingestor.schema import SchemaChange, Struct
+
+# scheme -> "module:class"; imported only when used, to keep start-up light.
+BACKENDS = {"duckdb": "ingestor.warehouse.duckdb:DuckDBWarehouse", "bigquery": "ingestor.warehouse.bigquery:BigQueryWarehouse"}
+
+
+class LoadError(Exception):
+    """A load that did not happen. `data_error` is True when the rows themselves were refused
+    (retrying the same rows cannot succeed), False for outages and other transient causes."""
+
+    def __init__(self, message: str, data_error: bool) -> None:
+        super().__init__(message)
+        self.data_error = data_error
+
+
+@dataclass
+class StagedFile:
+    """The conformed rows of one landing file, as NDJSON on local disk."""
+
+    entry: LedgerEntry
+    path: Path
+    source: LandingFile
+
+
+@dataclass
+class LoadRequest:
+    """One data type's batch: make the table fit `schema`, append the staged rows, record the ledger."""
+
+    data_type: DataType
+    dataset: str
+    table: str
+    schema: Struct
+    changes: list[SchemaChange]
+    files: list[StagedFile]
+    run_id: str
+    attempt: int = 0
+
+
+@dataclass
+class LoadReport:
+    """What a load did."""
+
+    rows: int
+    job_ids: list[str] = field(default_factory=list)
+
+
+class Warehouse(Protocol):
+    """An analytical store of datasets and tables, with the ledger beside the data."""
+
+    url: str
+
+    def table_schema(self, dataset: str, table: str) -> Struct | None:
+        """The table's columns (marked stored), or None when it does not exist."""
+        ...
+
+    def loaded(self, datasets: set[str], names: list[str]) -> dict[str, set[str]]:
+        """Ledger lookup: for each object name already loaded, the checksums it was loaded with."""
+        ...
+
+    def load(self, request: LoadRequest) -> LoadReport:
+        """All or nothing: schema changes, rows and ledger entries. Raises LoadError."""
+        ...
+
+    def ensure_view(self, dataset: str, name: str, columns: list[str],
+                    sources: list[tuple[str, str, dict[str, str], dict[str, str]]]) -> None:
+        """Create or replace `dataset.name` as the UNION ALL of sources
+        (dataset, table, output column -> source column, output column -> constant)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def open_warehouse(url: str, read_only: bool = False) -> Warehouse:
+    """The warehouse backend for a URL (`duckdb:///path.duckdb`, `bigquery://project`)."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    target = BACKENDS.get(scheme)
+    if target is None:
+        raise ValueError(f"unsupported warehouse URL {url!r}: use one of {', '.join(s + '://' for s in BACKENDS)}")
+    module, cls = target.split(":")
+    return getattr(importlib.import_module(module), cls).from_url(url, read_only=read_only)  # type: ignore[no-any-return]

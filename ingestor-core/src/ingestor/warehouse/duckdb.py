@@ -1,0 +1,201 @@
+"""The embedded warehouse: one DuckDB file; datasets are schemas named as in BigQuery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote
+
+import duckdb
+
+from ingestor.ledger import LEDGER_TABLE, ledger_schema
+from ingestor.names import quote, validate_identifier
+from ingestor.schema import Column, Kind, Struct, mark_stored
+from ingestor.warehouse import LoadError, LoadReport, LoadRequest
+
+_TYPES = {
+    Kind.STRING: "VARCHAR",
+    Kind.INT64: "BIGINT",
+    Kind.FLOAT64: "DOUBLE",
+    Kind.BOOL: "BOOLEAN",
+    Kind.TIMESTAMP: "TIMESTAMPTZ",
+    Kind.DATE: "DATE",
+    Kind.JSON: "JSON",
+}
+_KINDS = {
+    "varchar": Kind.STRING,
+    "bigint": Kind.INT64,
+    "integer": Kind.INT64,
+    "smallint": Kind.INT64,
+    "tinyint": Kind.INT64,
+    "hugeint": Kind.INT64,
+    "ubigint": Kind.INT64,
+    "uinteger": Kind.INT64,
+    "double": Kind.FLOAT64,
+    "float": Kind.FLOAT64,
+    "decimal": Kind.FLOAT64,
+    "boolean": Kind.BOOL,
+    "timestamp with time zone": Kind.TIMESTAMP,
+    "timestamp": Kind.TIMESTAMP,
+    "date": Kind.DATE,
+}
+_DATA_ERRORS = (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.BinderException, duckdb.ConstraintException)
+MAX_OBJECT_SIZE = 512 * 1024 * 1024
+
+
+def duckdb_type(col: Column) -> str:
+    """The DuckDB type of a column."""
+    if col.kind is Kind.STRUCT:
+        assert col.fields is not None
+        inner = "STRUCT(" + ", ".join(f"{quote(c.name)} {duckdb_type(c)}" for c in _storable(col.fields)) + ")"
+    else:
+        inner = _TYPES[col.kind]
+    return inner + "[]" if col.repeated else inner
+
+
+def _storable(struct: Struct) -> list[Column]:
+    """Columns a table can hold (a STRUCT with no field yet cannot be created)."""
+    return [c for c in struct.columns.values() if c.kind is not Kind.STRUCT or (c.fields and _storable(c.fields))]
+
+
+def _column_from(name: str, dtype: duckdb.DuckDBPyType) -> Column:
+    type_id = dtype.id
+    if type_id == "list":
+        inner = _column_from(name, dtype.children[0][1])
+        inner.repeated = True
+        return inner
+    if type_id == "struct":
+        fields = Struct()
+        for child_name, child_type in dtype.children:
+            fields.add(_column_from(child_name, child_type))
+        return Column(name, Kind.STRUCT, fields=fields)
+    if str(dtype) == "JSON":
+        return Column(name, Kind.JSON)
+    return Column(name, _KINDS.get(type_id, Kind.STRING))
+
+
+class DuckDBWarehouse:
+    """A DuckDB database file. Every load is one transaction: DDL, rows and ledger."""
+
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        self.path = path
+        self.url = "duckdb:///" + str(path.resolve()).lstrip("/")
+        self.read_only = read_only
+        if read_only and not path.exists():
+            self.con = duckdb.connect(":memory:")  # a dry run never creates the file
+        else:
+            if not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.con = duckdb.connect(str(path), read_only=read_only)
+            except duckdb.IOException as error:
+                raise LoadError(f"cannot open {path}: {error}", data_error=False) from error
+        self.con.execute("SET TimeZone = 'UTC'")
+
+    @classmethod
+    def from_url(cls, url: str, read_only: bool = False) -> DuckDBWarehouse:
+        """`duckdb:///abs/path.duckdb` or `duckdb://relative/path.duckdb`."""
+        return cls(Path(unquote(url.removeprefix("duckdb://"))), read_only=read_only)
+
+    def _exists(self, dataset: str, table: str) -> bool:
+        found = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [dataset, table],
+        ).fetchone()
+        return bool(found and found[0])
+
+    def table_schema(self, dataset: str, table: str) -> Struct | None:
+        """Columns of `dataset.table`, or None."""
+        if not self._exists(dataset, table):
+            return None
+        relation = self.con.sql(f"SELECT * FROM {quote(dataset)}.{quote(table)} LIMIT 0")
+        struct = Struct()
+        for name, dtype in zip(relation.columns, relation.types, strict=True):
+            struct.add(_column_from(name, dtype))
+        return mark_stored(struct)
+
+    def loaded(self, datasets: set[str], names: list[str]) -> dict[str, set[str]]:
+        """Checksums per object name found in the ledgers of `datasets`."""
+        found: dict[str, set[str]] = {}
+        if not names:
+            return found
+        for dataset in sorted(datasets):
+            if not self._exists(validate_identifier(dataset), LEDGER_TABLE):
+                continue
+            rows = self.con.execute(
+                f"SELECT source_name, checksum FROM {quote(dataset)}.{LEDGER_TABLE} WHERE source_name IN (SELECT unnest(?))",
+                [names],
+            ).fetchall()
+            for name, checksum in rows:
+                found.setdefault(name, set()).add(checksum)
+        return found
+
+    def load(self, request: LoadRequest) -> LoadReport:
+        """Create or evolve the table, insert the staged rows and the ledger rows, in one transaction."""
+        dataset, table = quote(request.dataset), quote(request.table)
+        target = f"{dataset}.{table}"
+        columns = _storable(request.schema)
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
+            ledger_columns = ", ".join(f"{quote(c.name)} {duckdb_type(c)}" for c in ledger_schema().columns.values())
+            con.execute(f"CREATE TABLE IF NOT EXISTS {dataset}.{LEDGER_TABLE} ({ledger_columns})")
+            if not self._exists(request.dataset, request.table):
+                definition = ", ".join(f"{quote(c.name)} {duckdb_type(c)}" for c in columns)
+                con.execute(f"CREATE TABLE {target} ({definition})")
+            else:
+                for top in _touched_top_level(request):
+                    col = request.schema.get(top)
+                    assert col is not None
+                    if col.stored:
+                        con.execute(f"ALTER TABLE {target} ALTER COLUMN {quote(col.name)} TYPE {duckdb_type(col)}")
+                    else:
+                        con.execute(f"ALTER TABLE {target} ADD COLUMN {quote(col.name)} {duckdb_type(col)}")
+            rows = 0
+            if request.files:
+                spec = "{" + ", ".join(f"'{c.name}': '{duckdb_type(c)}'" for c in columns) + "}"
+                names = ", ".join(quote(c.name) for c in columns)
+                paths = [str(f.path) for f in request.files]
+                con.execute(
+                    f"INSERT INTO {target} ({names}) SELECT {names} FROM read_json(?, format = 'newline_delimited', "
+                    f"columns = {spec}, maximum_object_size = {MAX_OBJECT_SIZE})",
+                    [paths],
+                )
+                rows = sum(f.entry.rows for f in request.files)
+                con.executemany(
+                    f"INSERT INTO {dataset}.{LEDGER_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [list(f.entry.model_dump().values()) for f in request.files],
+                )
+            con.execute("COMMIT")
+        except Exception as error:
+            con.execute("ROLLBACK")
+            raise LoadError(str(error).splitlines()[0], data_error=isinstance(error, _DATA_ERRORS)) from error
+        return LoadReport(rows=rows)
+
+    def ensure_view(self, dataset: str, name: str, columns: list[str],
+                    sources: list[tuple[str, str, dict[str, str], dict[str, str]]]) -> None:
+        """CREATE OR REPLACE VIEW over the sources (all names validated and quoted)."""
+        selects = []
+        for source_dataset, table, mapping, constants in sources:
+            parts = []
+            for column in columns:
+                if column in mapping:
+                    parts.append(f"{quote(mapping[column])} AS {quote(column)}")
+                elif column in constants:
+                    parts.append(f"'{validate_identifier(constants[column])}' AS {quote(column)}")
+                else:
+                    parts.append(f"NULL AS {quote(column)}")
+            selects.append(f"SELECT {', '.join(parts)} FROM {quote(source_dataset)}.{quote(table)}")
+        self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(dataset)}")
+        self.con.execute(f"CREATE OR REPLACE VIEW {quote(dataset)}.{quote(name)} AS {' UNION ALL '.join(selects)}")
+
+    def close(self) -> None:
+        """Close the connection (and the file lock)."""
+        self.con.close()
+
+
+def _touched_top_level(request: LoadRequest) -> list[str]:
+    """Top-level columns that a change adds or alters, in schema order."""
+    touched = {change.path[0].lower() for change in request.changes}
+    return [c.name for c in _storable(request.schema) if c.name.lower() in touched]
+
