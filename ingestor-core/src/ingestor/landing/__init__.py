@@ -46,8 +46,13 @@ class Landing(Protocol):
         (a free name is chosen with `numbered`), never deletes a newer object under the old name."""
         ...
 
-    def write(self, name: str, data: bytes) -> None:
-        """Write a small object (e.g. a rejection reason)."""
+    def write(self, name: str, data: bytes, *, create_only: bool = False) -> bool:
+        """Write a whole object (a rejection reason, a fetched file, a bookmark). With
+        `create_only`, never replace an existing object and return False if one exists."""
+        ...
+
+    def read(self, name: str) -> bytes | None:
+        """A small object's content (e.g. a bookmark), or None if absent."""
         ...
 
     def close(self) -> None:

@@ -80,13 +80,28 @@ class LocalLanding:
         _prune_empty(source.parent, stop=self.root)
         return name
 
-    def write(self, name: str, data: bytes) -> None:
-        """Write atomically (temporary file + rename)."""
+    def write(self, name: str, data: bytes, *, create_only: bool = False) -> bool:
+        """Write atomically (hidden temporary file, then rename or, for create-only, link)."""
         target = self._path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         tmp.write_bytes(data)
-        os.replace(tmp, target)
+        try:
+            if not create_only:
+                os.replace(tmp, target)
+                return True
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                return False
+            return True
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def read(self, name: str) -> bytes | None:
+        """The file's bytes, or None."""
+        path = self._path(name)
+        return path.read_bytes() if path.is_file() else None
 
     def close(self) -> None:
         """Nothing to release."""
