@@ -214,6 +214,11 @@ def demo(
     typer.echo(f"wrote {written} demo files to {target.url}")
 
 
+from ingestor.fetch_cli import fetch_command  # noqa: E402  (registered here, written in its own module)
+
+app.command("fetch")(fetch_command)
+
+
 def main() -> None:
     """Entry point of the `ingestor` script."""
     app()

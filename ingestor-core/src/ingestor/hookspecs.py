@@ -10,6 +10,7 @@ import pluggy
 if TYPE_CHECKING:
     from ingestor.catalog import DataType, View
     from ingestor.engine import RunContext, ServiceResult
+    from ingestor.fetching import FetchRequest, FetchResult
 
 hookspec = pluggy.HookspecMarker("ingestor")
 hookimpl = pluggy.HookimplMarker("ingestor")
@@ -34,3 +35,9 @@ def ingest(service: str, context: RunContext) -> ServiceResult | None:
 @hookspec
 def demo_files(env: str, days: int, seed: int) -> dict[str, bytes]:
     """Return a deterministic demo landing zone: object name (`{service}/landing/...`) -> content."""
+
+
+@hookspec(firstresult=True)
+def fetch(service: str, request: FetchRequest) -> FetchResult | None:
+    """Fetch what is new of `service` from its API into `request.landing` (`{service}/landing/`),
+    or return None to leave the service to another plugin. See `ingestor.fetching`."""

@@ -44,9 +44,23 @@ class Kind(StrEnum):
 _SCALAR_KINDS = {str: Kind.STRING, bool: Kind.BOOL, int: Kind.INT64, float: Kind.FLOAT64}
 
 
-@dataclass
+_ACCEPTS: dict[Kind, frozenset[type]] = {
+    Kind.STRING: frozenset({str}),
+    Kind.INT64: frozenset({int}),
+    Kind.FLOAT64: frozenset({float, int}),
+    Kind.BOOL: frozenset({bool}),
+    Kind.STRUCT: frozenset({dict}),
+    Kind.TIMESTAMP: frozenset(),  # always parsed, on the slow path
+    Kind.DATE: frozenset(),
+}
+
+
+@dataclass(slots=True)
 class Column:
-    """One column (or struct field): its warehouse name, type and whether the table has it."""
+    """One column (or struct field): its warehouse name, type and whether the table has it.
+
+    `accepts` (derived) lists the Python types stored as they are, None meaning any value
+    (JSON); other values take the slow path. Change the type with `set_type` only."""
 
     name: str
     kind: Kind
@@ -54,6 +68,15 @@ class Column:
     fields: Struct | None = None
     stored: bool = False
     stored_kind: Kind | None = None
+    accepts: frozenset[type] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.set_type(self.kind, self.repeated, self.fields)
+
+    def set_type(self, kind: Kind, repeated: bool = False, fields: Struct | None = None) -> None:
+        """Change the column's type."""
+        self.kind, self.repeated, self.fields = kind, repeated, fields
+        self.accepts = None if kind is Kind.JSON else frozenset() if repeated else _ACCEPTS[kind]
 
     def type_name(self) -> str:
         """A readable type, e.g. `STRUCT<a INT64>` or `ARRAY<STRING>`."""
@@ -63,12 +86,13 @@ class Column:
         return f"ARRAY<{inner}>" if self.repeated else inner
 
 
-@dataclass
+@dataclass(slots=True)
 class Struct:
     """An ordered set of columns, looked up case-insensitively."""
 
     columns: dict[str, Column] = field(default_factory=dict)
-    keys: dict[str, str] = field(default_factory=dict)  # raw JSON key -> folded column name
+    bound: dict[str, Column] = field(default_factory=dict)  # raw JSON key -> its column (a cache)
+    aliased: bool = False  # two raw keys share a column (they differ by case): check collisions
 
     def add(self, column: Column) -> Column:
         """Add a column (its name must be free, ignoring case)."""
@@ -194,7 +218,7 @@ class SchemaBuilder:
         if existing is None:
             struct.add(Column(path[-1], kind))
         elif not existing.stored:
-            existing.kind, existing.fields = kind, None
+            existing.set_type(kind)
 
     # -- per-file transaction -------------------------------------------------
     def begin_file(self) -> None:
@@ -220,48 +244,53 @@ class SchemaBuilder:
 
     def _object(self, obj: dict[str, Any], struct: Struct, prefix: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        keys = struct.keys
-        columns = struct.columns
+        bound = struct.bound
+        check_collisions = struct.aliased
         for key, value in obj.items():
-            if value is None:
-                continue
-            folded = keys.get(key)
-            if folded is None:
-                folded = sanitize_column(key).lower()
-                keys[key] = folded
-            col = columns.get(folded)
-            name = None
-            if col is not None and col.name in out:
-                # Same column name, other spelling, in this very object: keep both values.
-                name = _free_name(sanitize_column(key), out)
-                col = struct.get(name)
-            if col is None:
-                found = _value_kind(value)
-                if found is None:
-                    continue
-                self._mutating()
-                col = struct.add(_new_column(name or sanitize_column(key), found))
-            kind = col.kind
-            vtype = type(value)
-            # Fast paths for the common, matching cases.
-            if not col.repeated:
-                if kind is Kind.STRING and vtype is str or kind is Kind.INT64 and vtype is int and INT64_MIN <= value <= INT64_MAX:
+            col = bound.get(key)
+            if col is not None and value is not None and not (check_collisions and col.name in out):
+                accepts = col.accepts
+                if accepts is None:
                     out[col.name] = value
                     continue
-                if kind is Kind.FLOAT64 and (vtype is float or vtype is int) or kind is Kind.BOOL and vtype is bool:
-                    out[col.name] = value
-                    continue
-                if kind is Kind.STRUCT and vtype is dict and col.fields is not None:
-                    if value:
-                        out[col.name] = self._object(value, col.fields, prefix + col.name + ".")
-                    continue
-            if kind is Kind.JSON:
-                out[col.name] = value
-                continue
-            staged = self._general(col, struct, value, prefix)
-            if staged is not None:
-                out[staged[0]] = staged[1]
+                vtype = type(value)
+                if vtype in accepts:
+                    if vtype is dict:
+                        if value:
+                            out[col.name] = self._object(value, col.fields, f"{prefix}{col.name}.")  # type: ignore[arg-type]
+                        continue
+                    if vtype is not int or INT64_MIN <= value <= INT64_MAX:
+                        out[col.name] = value
+                        continue
+            self._slow(struct, key, value, out, prefix)
         return out
+
+    def _slow(self, struct: Struct, key: str, value: Any, out: dict[str, Any], prefix: str) -> None:
+        """A key seen for the first time, a same-name collision, or a value that needs work."""
+        if value is None:
+            return
+        col = struct.bound.get(key)
+        if col is None:
+            col = struct.get(sanitize_column(key))
+            if col is not None:
+                struct.bound[key] = col
+                struct.aliased = True
+        name = None
+        if col is not None and col.name in out:
+            # Same column name, other spelling, in this very object: keep both values.
+            name = _free_name(sanitize_column(key), out)
+            col = struct.get(name)
+        if col is None:
+            found = _value_kind(value)
+            if found is None:
+                return
+            self._mutating()
+            col = struct.add(_new_column(name or sanitize_column(key), found))
+            if name is None:
+                struct.bound[key] = col
+        staged = self._general(col, struct, value, prefix)
+        if staged is not None:
+            out[staged[0]] = staged[1]
 
     def _general(self, col: Column, struct: Struct, value: Any, prefix: str) -> tuple[str, Any] | None:
         """Slow path: lists, widening, parsing hinted types, conflicts."""
@@ -279,6 +308,8 @@ class SchemaBuilder:
             return value
         if repeated != col.repeated:
             raise Conflict("array vs single value")
+        if col.kind is kind and kind is not Kind.STRUCT:
+            return value
         items = value if repeated else [value]
         if col.kind is Kind.STRUCT and kind is Kind.STRUCT and col.fields is not None:
             fitted = [self._object(item, col.fields, prefix + col.name + ".") for item in items if item]
@@ -295,7 +326,7 @@ class SchemaBuilder:
             self._mutating()
             if col.stored and col.stored_kind is None:
                 col.stored_kind = Kind.INT64
-            col.kind = Kind.FLOAT64
+            col.set_type(Kind.FLOAT64)
             fitted = list(items)
         else:
             raise Conflict(f"{kind.value} vs {col.kind.value}")
@@ -306,7 +337,7 @@ class SchemaBuilder:
         path = prefix + col.name
         if not col.stored:
             self.notes.append(f"{path}: conflicting types ({why}); stored as JSON")
-            col.kind, col.repeated, col.fields = Kind.JSON, False, None
+            col.set_type(Kind.JSON)
             return col.name, value
         variant_name = col.name + VARIANT_SUFFIX
         variant = struct.get(variant_name)

@@ -61,7 +61,9 @@ class Settings(BaseSettings):
 
     @property
     def landing_url(self) -> str:
-        """`--landing`, else the embedded default `{data_dir}/{bucket}`."""
+        """`--landing` (`gs://` alone: the bucket `bucket_name`), else the embedded default `{data_dir}/{bucket}`."""
+        if self.landing is not None and self.landing.rstrip("/") in ("gs:", "gs:/"):
+            return f"gs://{self.bucket_name}"
         return self.landing or (self.data_dir / self.bucket_name).resolve().as_uri()
 
     @property

@@ -61,7 +61,7 @@ def _column_from(name: str, dtype: duckdb.DuckDBPyType) -> Column:
     type_id = dtype.id
     if type_id == "list":
         inner = _column_from(name, dtype.children[0][1])
-        inner.repeated = True
+        inner.set_type(inner.kind, True, inner.fields)
         return inner
     if type_id == "struct":
         fields = Struct()

@@ -1,0 +1,134 @@
+"""Benchmark: the embedded backend (local folder + DuckDB) on Garmin-activity-like records.
+
+    python benchmarks/ingest_local.py --files 200 --rows 1000
+
+Generates N synthetic landing files of nested activity records, runs one `ingestor run`
+in a child process, and prints rows/s, files/s and the child's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ACTIVITY_TYPES = [("running", 1), ("cycling", 2), ("hiking", 3), ("lap_swimming", 26)]
+
+
+def activity(rng: random.Random, activity_id: int) -> dict:
+    """One record shaped like Garmin's activity list items (about 1 KB of JSON)."""
+    kind, type_id = rng.choice(ACTIVITY_TYPES)
+    start = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} {rng.randint(5, 20):02d}:{rng.randint(0, 59):02d}:00"
+    return {
+        "activityId": activity_id,
+        "activityName": f"Morning {kind}",
+        "startTimeLocal": start,
+        "startTimeGMT": start,
+        "activityType": {"typeId": type_id, "typeKey": kind, "parentTypeId": 17, "isHidden": False},
+        "eventType": {"typeId": 9, "typeKey": "uncategorized", "sortOrder": 10},
+        "distance": round(rng.uniform(1000, 40000), 2),
+        "duration": round(rng.uniform(600, 10000), 3),
+        "elapsedDuration": round(rng.uniform(600, 12000), 3),
+        "movingDuration": round(rng.uniform(600, 9000), 3),
+        "elevationGain": round(rng.uniform(0, 900), 1),
+        "averageSpeed": round(rng.uniform(1, 12), 4),
+        "maxSpeed": round(rng.uniform(3, 20), 4),
+        "startLatitude": round(rng.uniform(40, 50), 2),
+        "startLongitude": round(rng.uniform(0, 10), 2),
+        "ownerId": 82413233,
+        "calories": rng.randint(100, 2000),
+        "averageHR": rng.randint(90, 170),
+        "maxHR": rng.randint(150, 195),
+        "steps": rng.randint(0, 30000),
+        "vO2MaxValue": rng.randint(40, 60),
+        "deviceId": 3442975770,
+        "manufacturer": "GARMIN",
+        "hasPolyline": True,
+        "privacy": {"typeId": 2, "typeKey": "private"},
+        "splitSummaries": [
+            {"splitType": "INTERVAL_ACTIVE", "noOfSplits": 1, "distance": rng.uniform(0, 9000),
+             "duration": rng.uniform(0, 3000), "averageSpeed": rng.uniform(1, 5), "maxSpeed": rng.uniform(1, 9)},
+            {"splitType": "RWD_RUN", "noOfSplits": 3, "distance": rng.uniform(0, 9000),
+             "duration": rng.uniform(0, 3000), "averageSpeed": rng.uniform(1, 5), "maxSpeed": rng.uniform(1, 9)},
+        ],
+        "summarizedDiveInfo": {"summarizedDiveGases": []},
+        "data_type": "activities",
+    }
+
+
+def generate(landing: Path, files: int, rows: int, seed: int = 1) -> int:
+    """Write the landing files; return their total size in bytes."""
+    rng = random.Random(seed)
+    folder = landing / "garmin" / "landing"
+    folder.mkdir(parents=True, exist_ok=True)
+    size = 0
+    for f in range(files):
+        data = b"".join(orjson.dumps(activity(rng, f * rows + r)) + b"\n" for r in range(rows))
+        (folder / f"2025_01_01_00_{f:05d}_garmin_activities.jsonl").write_bytes(data)
+        size += len(data)
+    return size
+
+
+CHILD = """
+import sys
+from ingestor import hookimpl
+from ingestor.catalog import DataType
+from ingestor.cli import app
+from ingestor.plugins import get_plugin_manager, use_plugin_manager
+
+class Bench:
+    @hookimpl
+    def list_types(self):
+        return [DataType(service="garmin", name="activities", dataset="dp_normalized_{env}",
+                         table="normalized_garmin__activities", primary_key=("activityId",))]
+
+pm = get_plugin_manager(load_entry_points=False)
+pm.register(Bench())
+with use_plugin_manager(pm):
+    app(sys.argv[1:])
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=200)
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="ingestor-bench-"))
+    try:
+        size = generate(root / "ela-dp-dev", args.files, args.rows)
+        command = [sys.executable, "-c", CHILD, "run", "--service", "garmin", "--env", "dev",
+                   "--data-dir", str(root), "--log-level", "WARNING"]
+        start = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        elapsed = time.perf_counter() - start
+        if done.returncode != 0:
+            sys.exit(f"ingestor failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak_mb, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+        rows = args.files * args.rows
+        print(f"files: {args.files}, rows: {rows:,}, NDJSON: {size / 1e6:.1f} MB")
+        print(f"elapsed: {elapsed:.2f} s (process start included)")
+        print(f"rows/s: {rows / elapsed:,.0f}")
+        print(f"files/s: {args.files / elapsed:,.1f}")
+        print(f"CPU time: {cpu:.2f} s (rows per CPU-second: {rows / cpu:,.0f})")
+        print(f"MB/s: {size / 1e6 / elapsed:,.1f}")
+        print(f"peak RSS: {peak_mb:,.0f} MB")
+    finally:
+        if args.keep:
+            print(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""ingestor plugin for chess.com published-data exports (profiles, stats, games, clubs, tournaments)."""

@@ -1,0 +1,113 @@
+"""`ingestor fetch`: pull what is new from the services' APIs into the landing zone.
+
+Exit codes: 0 every data type fetched or up to date; 1 a data type failed (the reason is
+in the result); 2 bad invocation or configuration.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from ingestor.fetching import FetchResult
+
+
+def fetch_command(
+    service: Annotated[str | None, typer.Option("--service", "-s", help="Service(s), comma-separated. [env: INGESTOR_SERVICE]")] = None,
+    data_types: Annotated[str | None, typer.Option("--data-types", "-t", help="Only these data types, comma-separated.")] = None,
+    days: Annotated[int | None, typer.Option(min=1, help="Backfill the last N days (ignores bookmarks).")] = None,
+    since: Annotated[str | None, typer.Option(help="Backfill from this day, YYYY-MM-DD (ignores bookmarks).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most N records per data type.")] = None,
+    landing: Annotated[str | None, typer.Option(help="Landing zone: file:///path or gs://bucket.")] = None,
+    env: Annotated[str | None, typer.Option(help="Environment: dev or prd. [env: INGESTOR_ENV]")] = None,
+    bucket: Annotated[str | None, typer.Option(help="Bucket (or local folder) name; default ela-dp-{env}.")] = None,
+    data_dir: Annotated[str | None, typer.Option(help="Folder of the embedded default; default ./ingestor-data.")] = None,
+    dry_run: Annotated[bool | None, typer.Option("--dry-run", help="Call the APIs, write no file and no bookmark.")] = None,
+    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR. [env: LOG_LEVEL]")] = None,
+    log_format: Annotated[str | None, typer.Option(help="text or json (one JSON object per line).")] = None,
+    json_output: Annotated[bool | None, typer.Option("--json", help="Print the result as JSON on stdout.")] = None,
+) -> None:
+    """Fetch new data of the given service(s) into the landing zone (incremental by default)."""
+    from ingestor.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _catalog, _plugins, _settings, check_request, fail
+
+    settings = _settings(service=service, env=env, data_types=data_types, dry_run=dry_run, landing=landing,
+                         bucket=bucket, data_dir=data_dir, log_level=log_level, log_format=log_format,
+                         json_output=json_output)
+    if days is not None and since is not None:
+        fail("give --days or --since, not both")
+    start = _parse_day(since) if since is not None else None
+    try:
+        from ingestor.fetching import ConfigError, FetchRequest
+        from ingestor.landing import open_landing
+    except ImportError as error:  # httpx/tenacity come with the fetch plugins
+        fail(f"fetching needs a fetch plugin's dependencies ({error.name}): pip install ingestor-core[fetch]")
+    from ingestor.logs import setup_logging
+
+    setup_logging(settings.log_level, settings.log_format)
+    pm = _plugins()
+    check_request(_catalog(pm), settings.service, settings.data_types)
+    try:
+        target = open_landing(settings.landing_url)
+    except ValueError as error:
+        fail(str(error))
+    results: list[FetchResult] = []
+    code = EXIT_OK
+    try:
+        for name in settings.service:
+            request = FetchRequest(data_types=settings.data_types, since=start, days=days, limit=limit,
+                                   dry_run=settings.dry_run, landing=target)
+            try:
+                produced = pm.hook.fetch(service=name, request=request)
+            except ConfigError as error:
+                typer.echo(f"Error: {name}: {error}", err=True)
+                code = EXIT_USAGE
+                continue
+            if produced is None:
+                typer.echo(f"Error: no installed plugin fetches {name!r}", err=True)
+                code = EXIT_USAGE
+                continue
+            results.append(produced)
+            if not produced.success and code == EXIT_OK:
+                code = EXIT_FAILED
+    finally:
+        target.close()
+    _print(results, bool(settings.json_output))
+    raise typer.Exit(code)
+
+
+def _parse_day(value: str) -> date:
+    from ingestor.cli import fail
+
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        fail(f"--since {value!r} is not a date (YYYY-MM-DD)")
+    if day > datetime.now(UTC).date():
+        fail(f"--since {value} is in the future")
+    return day
+
+
+def _print(results: list[FetchResult], as_json: bool) -> None:
+    if as_json:
+        import orjson
+
+        payload = {"success": all(r.success for r in results), "services": [r.model_dump(mode="json") for r in results]}
+        typer.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
+        return
+    for result in results:
+        mode = " (dry run)" if result.dry_run else ""
+        typer.echo(f"{result.service}{mode} -> {result.landing}")
+        for item in result.data_types:
+            line = f"  {item.data_type:<24} {item.status.value:<11} {len(item.files)} file(s), {item.records} record(s)"
+            if item.error:
+                line += f": {item.error}"
+            typer.echo(line)
+            for file in item.files:
+                typer.echo(f"      {file}")
+            for note in item.notes:
+                typer.echo(f"      note: {note}")
+        if not result.data_types:
+            typer.echo("  nothing requested")

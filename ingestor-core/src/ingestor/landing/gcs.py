@@ -1,0 +1,175 @@
+"""The landing zone in a Google Cloud Storage bucket (`gs://BUCKET[/prefix]`).
+
+Credentials come only from Application Default Credentials. When `STORAGE_EMULATOR_HOST` is set
+(honoured by google-cloud-storage itself), anonymous credentials are used instead.
+
+Objects are read at the generation that was listed (`LandingFile.version`), so the checksum recorded
+in the ledger (the object's md5, or crc32c for composite objects, read from metadata: no download)
+always describes the bytes that were loaded. A move is a copy then a delete, both guarded by
+generation preconditions: the copy is create-only (`if_generation_match=0`), so it never overwrites a
+different object at the destination (a free `numbered` name is chosen instead), and the delete only
+removes the generation that was copied, so a newer object written meanwhile under the same name
+survives. A move interrupted between copy and delete completes on the next run: the identical copy
+found at the destination is reused and only the source is deleted.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import IO, TYPE_CHECKING, Any
+
+from google.api_core.exceptions import NotFound, PreconditionFailed
+from google.cloud import storage
+
+from ingestor.landing import LandingFile, check_name, numbered
+
+if TYPE_CHECKING:
+    from google.cloud.storage import Blob, Bucket
+
+log = logging.getLogger("ingestor.landing.gcs")
+EMULATOR_PROJECT = "test-project"
+
+
+def storage_client(project: str | None = None) -> storage.Client:
+    """A storage client: ADC, or anonymous credentials against `STORAGE_EMULATOR_HOST`."""
+    if os.environ.get("STORAGE_EMULATOR_HOST"):
+        from google.auth.credentials import AnonymousCredentials
+
+        return storage.Client(project=project or EMULATOR_PROJECT, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+    return storage.Client(project=project)
+
+
+def split_gs_url(url: str) -> tuple[str, str]:
+    """`gs://bucket/some/prefix` -> (`bucket`, `some/prefix/`); the prefix may be empty."""
+    if not url.startswith("gs://"):
+        raise ValueError(f"not a gs:// URL: {url!r}")
+    bucket, _, prefix = url[len("gs://") :].partition("/")
+    if not bucket:
+        raise ValueError(f"no bucket in {url!r}: use gs://BUCKET[/prefix]")
+    prefix = prefix.strip("/")
+    if prefix:
+        check_name(prefix)
+    return bucket, prefix + "/" if prefix else ""
+
+
+def _checksum(blob: Blob) -> str:
+    """The content checksum GCS keeps in the object's metadata, as `md5:<hex>` (or `crc32c:<hex>`)."""
+    if blob.md5_hash:
+        return "md5:" + base64.b64decode(blob.md5_hash).hex()
+    if blob.crc32c:
+        return "crc32c:" + base64.b64decode(blob.crc32c).hex()
+    raise ValueError(f"object {blob.name} carries no md5 or crc32c")
+
+
+class GCSLanding:
+    """Objects of a bucket (below an optional prefix); names are relative to that prefix."""
+
+    def __init__(self, bucket: str, prefix: str = "", client: Any = None) -> None:
+        self.client = client if client is not None else storage_client(os.environ.get("GCP_PROJECT_ID") or None)
+        self.bucket: Bucket = self.client.bucket(bucket)
+        self.prefix = prefix
+        self.url = f"gs://{bucket}/{prefix}".rstrip("/")
+        self._listed: dict[str, tuple[str, str]] = {}  # name -> (generation, checksum) seen by list()
+
+    @classmethod
+    def from_url(cls, url: str) -> GCSLanding:
+        """`gs://BUCKET` or `gs://BUCKET/prefix`."""
+        return cls(*split_gs_url(url))
+
+    def _key(self, name: str) -> str:
+        return self.prefix + check_name(name)
+
+    def list(self, prefix: str) -> Iterator[LandingFile]:
+        """Objects whose name starts with `prefix`, in name order (folder placeholders skipped)."""
+        found = []
+        for blob in self.client.list_blobs(self.bucket, prefix=self.prefix + prefix):
+            if blob.name.endswith("/"):
+                continue
+            name = blob.name[len(self.prefix) :]
+            self._listed[name] = (str(blob.generation), _checksum(blob))
+            found.append(LandingFile(name=name, size=int(blob.size or 0), version=str(blob.generation)))
+        yield from sorted(found, key=lambda f: f.name)
+
+    def open(self, file: LandingFile) -> AbstractContextManager[IO[bytes]]:
+        """The listed generation's bytes, downloaded to a temporary file (fails if it was replaced)."""
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 (returned open, closed by the caller)
+        try:
+            self.bucket.blob(self._key(file.name), generation=int(file.version)).download_to_file(spool)
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return spool
+
+    def checksum(self, file: LandingFile) -> str:
+        """md5 (or crc32c) of the listed generation, from metadata."""
+        known = self._listed.get(file.name)
+        if known is not None and known[0] == file.version:
+            return known[1]
+        blob = self.bucket.get_blob(self._key(file.name), generation=int(file.version))
+        if blob is None:
+            raise FileNotFoundError(file.name)
+        return _checksum(blob)
+
+    def move(self, file: LandingFile, destination: str) -> str:
+        """Copy (create-only) then delete the copied generation; see the module docstring."""
+        generation = int(file.version)
+        source = self.bucket.blob(self._key(file.name), generation=generation)
+        checksum = self.checksum(file)
+        n, name = 1, destination
+        while True:
+            existing = self.bucket.get_blob(self._key(name))
+            if existing is None:
+                try:
+                    self.bucket.copy_blob(source, self.bucket, self._key(name), source_generation=generation,
+                                          if_generation_match=0, if_source_generation_match=generation)
+                    break
+                except PreconditionFailed:  # destination taken meanwhile (or our own retried copy)?
+                    existing = self.bucket.get_blob(self._key(name))
+                    if existing is None:  # no: the source generation is gone (rewritten)
+                        raise FileNotFoundError(f"{file.name} changed while being moved") from None
+                except NotFound as error:
+                    raise FileNotFoundError(file.name) from error
+            if existing is not None and existing.size == file.size and _checksum(existing) == checksum:
+                break  # an earlier, interrupted move of this very content
+            if existing is not None:
+                n += 1
+                name = numbered(destination, n)
+        try:
+            self.bucket.delete_blob(self._key(file.name), if_generation_match=generation)
+        except NotFound:
+            pass  # already gone: another run finished this move
+        except PreconditionFailed:
+            log.warning("%s was rewritten while being moved: the newer object stays in place", file.name)
+        return name
+
+    def write(self, name: str, data: bytes, *, create_only: bool = False) -> bool:
+        """Upload a whole object; with `create_only`, only if no object has that name."""
+        blob = self.bucket.blob(self._key(name))
+        if not create_only:
+            blob.upload_from_string(data)
+            return True
+        if self.bucket.get_blob(self._key(name)) is not None:
+            return False
+        try:
+            blob.upload_from_string(data, if_generation_match=0)
+        except PreconditionFailed:
+            return False
+        return True
+
+    def read(self, name: str) -> bytes | None:
+        """An object's bytes, or None when absent."""
+        try:
+            data: bytes = self.bucket.blob(self._key(name)).download_as_bytes()
+        except NotFound:
+            return None
+        return data
+
+    def close(self) -> None:
+        """Close the client's HTTP session."""
+        self.client.close()

@@ -1,0 +1,127 @@
+"""`ingestor run` from a GCS bucket into BigQuery, end to end on the local emulators."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+import pytest
+
+pytestmark = pytest.mark.timeout(300)
+
+THINGS = "acme/landing/2025_01_01_00_00_acme_things.jsonl"
+
+
+def _statuses(result: dict[str, Any]) -> dict[str, str]:
+    return {f["path"]: f["status"] for f in result["files"]}
+
+
+@pytest.mark.parametrize("fixture", ["staging", "cloud"], ids=["gcs-staging", "file-upload"])
+def test_run_loads_archives_and_rejects(fixture: str, request: pytest.FixtureRequest) -> None:
+    h = request.getfixturevalue(fixture)
+    h.land(THINGS, [{"id": 1, "kind": "a", "ts": "2025-01-01T10:00:00+02:00", "obj": {"x": 1}, "tags": ["p", "q"]},
+                    {"id": 2, "kind": "b", "ts": "2025-01-02 08:00:00", "mixed": {"k": 1}}])
+    h.land("acme/landing/sub/2025_01_02_00_00_acme_things.jsonl.gz", [{"id": 3, "kind": "a", "mixed": "text"}])
+    h.land("acme/landing/2025_01_03_00_00_acme_things.jsonl", b'{"id": 4}\n{not json\n')
+    h.land("acme/landing/2025_01_03_00_00_acme_unknown.jsonl", [{"id": 5}])
+    run = h.run()
+    result = h.result(run)
+    assert _statuses(result) == {
+        THINGS: "loaded",
+        "acme/landing/sub/2025_01_02_00_00_acme_things.jsonl.gz": "loaded",
+        "acme/landing/2025_01_03_00_00_acme_things.jsonl": "rejected",
+        "acme/landing/2025_01_03_00_00_acme_unknown.jsonl": "rejected",
+    }, run.output
+    rows = h.query(f"SELECT id, kind, ts, obj, tags, TO_JSON_STRING(mixed) AS mixed, _source_file, _dp_inserted_at "
+                   f"FROM {h.dataset}.things ORDER BY id")
+    assert [r["id"] for r in rows] == [1, 2, 3]
+    assert rows[0]["ts"].isoformat() == "2025-01-01T08:00:00+00:00"
+    assert rows[0]["obj"] == {"x": 1} and rows[0]["tags"] == ["p", "q"]
+    assert [r["mixed"] for r in rows] == [None, '{"k":1}', '"text"']  # conflicting types -> a JSON column
+    assert rows[2]["_source_file"] == "acme/landing/sub/2025_01_02_00_00_acme_things.jsonl.gz"
+    assert rows[0]["_dp_inserted_at"] is not None
+    assert h.files("acme/") == sorted([
+        "acme/archive/2025_01_01_00_00_acme_things.jsonl",
+        "acme/archive/sub/2025_01_02_00_00_acme_things.jsonl.gz",
+        "acme/rejected/2025_01_03_00_00_acme_things.jsonl",
+        "acme/rejected/2025_01_03_00_00_acme_things.jsonl.reason.json",
+        "acme/rejected/2025_01_03_00_00_acme_unknown.jsonl",
+        "acme/rejected/2025_01_03_00_00_acme_unknown.jsonl.reason.json",
+    ])
+    reason = orjson.loads(h.bucket.blob("acme/rejected/2025_01_03_00_00_acme_things.jsonl.reason.json")
+                          .download_as_bytes())
+    assert "malformed" in reason["reason"]
+    ledger = h.query(f"SELECT source_name, checksum, rows FROM {h.dataset}._ingestor_ledger ORDER BY source_name")
+    assert [(r["source_name"], r["rows"]) for r in ledger] == [
+        (THINGS, 2), ("acme/landing/sub/2025_01_02_00_00_acme_things.jsonl.gz", 1)]
+    assert all(r["checksum"].startswith("md5:") for r in ledger)
+    # staging cleaned up: no staging tables, no staged objects
+    assert h.tables() == ["_ingestor_ledger", "things"]
+    assert h.files("_staging/") == []
+    table = h.bq.get_table(f"{h.dataset}.things")
+    assert table.time_partitioning.field == "ts" and table.clustering_fields == ["kind"]
+    things = next(t for t in result["tables"] if t["data_type"] == "things")
+    assert len([j for j in things["job_ids"] if j.startswith("ingestor_load_")]) == 1 or fixture == "cloud"
+
+    # The same content lands again (a fetcher re-uploaded it): archived, never loaded twice.
+    h.land(THINGS, [{"id": 1, "kind": "a", "ts": "2025-01-01T10:00:00+02:00", "obj": {"x": 1}, "tags": ["p", "q"]},
+                    {"id": 2, "kind": "b", "ts": "2025-01-02 08:00:00", "mixed": {"k": 1}}])
+    again = h.result(h.run())
+    assert _statuses(again) == {THINGS: "already_loaded"}
+    assert h.query(f"SELECT count(*) AS n FROM {h.dataset}.things") == [{"n": 3}]
+    assert "acme/archive/2025_01_01_00_00_acme_things__2.jsonl" not in h.files("acme/archive/")
+    assert h.files("acme/landing/") == []
+
+
+def test_dry_run_changes_nothing(staging: Any) -> None:
+    h = staging
+    h.land(THINGS, [{"id": 1}])
+    h.land("acme/landing/2025_01_03_00_00_acme_unknown.jsonl", [{"id": 5}])
+    result = h.result(h.run("--dry-run"))
+    assert _statuses(result) == {THINGS: "planned", "acme/landing/2025_01_03_00_00_acme_unknown.jsonl": "would_reject"}
+    assert h.files() == sorted([THINGS, "acme/landing/2025_01_03_00_00_acme_unknown.jsonl"])
+    assert [d.dataset_id for d in h.bq.list_datasets()].count(h.dataset) == 0
+
+
+def test_schema_evolves_across_runs(staging: Any) -> None:
+    h = staging
+    h.land(THINGS, [{"id": 1, "n": 1, "obj": {"a": "x"}, "kind": "k"}])
+    assert h.run().exit_code == 0
+    h.land("acme/landing/2025_01_02_00_00_acme_things.jsonl",
+           [{"id": 2, "n": 1.5, "obj": {"a": "y", "b": 2}, "extra": "new", "kind": "k"}])
+    second = h.run()
+    assert second.exit_code == 0, second.output
+    tables = h.result(second)["tables"]
+    assert tables[0]["columns_added"] == ["obj.b INT64", "extra STRING"]
+    assert tables[0]["columns_widened"] == ["n INT64 -> FLOAT64"]
+    rows = h.query(f"SELECT id, n, obj, extra FROM {h.dataset}.things ORDER BY id")
+    assert rows == [{"id": 1, "n": 1.0, "obj": {"a": "x", "b": None}, "extra": None},
+                    {"id": 2, "n": 1.5, "obj": {"a": "y", "b": 2}, "extra": "new"}]
+    schema = {f.name: f for f in h.bq.get_table(f"{h.dataset}.things").schema}
+    assert schema["n"].field_type in ("FLOAT", "FLOAT64")
+    assert [f.name for f in schema["obj"].fields] == ["a", "b"]
+    # a third run against the evolved table plans no change
+    h.land("acme/landing/2025_01_03_00_00_acme_things.jsonl", [{"id": 3, "n": 2, "obj": {"b": 3}}])
+    third = h.result(h.run())
+    assert third["tables"][0]["columns_added"] == [] and third["tables"][0]["columns_widened"] == []
+    assert h.query(f"SELECT count(*) AS n FROM {h.dataset}.things") == [{"n": 3}]
+
+
+def test_a_thousand_files_make_one_load_job(staging: Any) -> None:
+    h = staging
+    started = time.monotonic()
+    for i in range(1000):
+        h.land(f"acme/landing/2025_01_01_00_00_{i:04d}_acme_events.jsonl", [{"i": i}, {"i": i, "j": "x"}])
+    landed = time.monotonic()
+    run = h.run()
+    loaded = time.monotonic()
+    result = h.result(run)
+    assert run.exit_code == 0, run.output
+    events = next(t for t in result["tables"] if t["data_type"] == "events")
+    assert events["files"] == 1000 and events["rows"] == 2000
+    load_jobs = [j for j in events["job_ids"] if j.startswith("ingestor_load_")]
+    assert len(load_jobs) == 1
+    assert h.query(f"SELECT count(*) AS n, count(DISTINCT _source_file) AS f FROM {h.dataset}.events") == [
+        {"n": 2000, "f": 1000}]
+    print(f"1000 files: landed in {landed - started:.1f}s, ingested in {loaded - landed:.1f}s")

@@ -1,0 +1,52 @@
+"""A test plugin and fixtures. Installed plugins are never autoloaded here: the harness
+registers exactly the plugin objects a test gives it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ingestor import hookimpl
+from ingestor.catalog import DataType, SourceFile
+from ingestor.testing import Harness
+
+
+def _profile(record: dict[str, Any], source: SourceFile) -> dict[str, Any]:
+    if record.get("explode"):
+        raise ValueError("cannot normalize this record")
+    return {"username": source.attributes.get("username"), "seen_at": record.get("seen"), "raw": record}
+
+
+class AcmePlugin:
+    """Service `acme`: plain events, a normalized profile with a username in the file name."""
+
+    @hookimpl
+    def list_types(self) -> list[DataType]:
+        return [
+            DataType(service="acme", name="events", dataset="lake_{env}", table="acme__events", primary_key=("id",)),
+            DataType(service="acme", name="profile", dataset="lake_{env}", table="acme__profile",
+                     file_patterns=(r".+_acme_(?P<username>.+)_profile",),
+                     schema_hints={"seen_at": "TIMESTAMP", "raw": "JSON"}, normalize=_profile),
+            DataType(service="acme", name="player_profile", dataset="lake_{env}", table="acme__player_profile",
+                     file_patterns=(r".+_acme_(?P<username>.+)_player_profile",)),
+        ]
+
+    @hookimpl
+    def demo_files(self, env: str, days: int, seed: int) -> dict[str, bytes]:
+        return {f"acme/landing/2025_01_{d + 1:02d}_00_00_acme_events.jsonl": f'{{"id": {d}, "seed": {seed}}}\n'.encode()
+                for d in range(days)}
+
+
+class OtherPlugin:
+    """Service `other`, to check cross-service messages."""
+
+    @hookimpl
+    def list_types(self) -> list[DataType]:
+        return [DataType(service="other", name="things", dataset="other_{env}", table="things")]
+
+
+@pytest.fixture
+def harness(tmp_path: Any) -> Harness:
+    return Harness(tmp_path, AcmePlugin(), OtherPlugin())
+

@@ -1,0 +1,121 @@
+"""The CLI's interface: exit codes, messages, --json, logging, settings from the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingestor.result import IngestResult
+from ingestor.testing import Harness
+
+EVENTS = "acme/landing/2025_01_01_00_00_acme_events.jsonl"
+
+
+def test_unknown_service_lists_the_installed_ones(harness: Harness) -> None:
+    run = harness.run("--service", "nope")
+    assert run.exit_code == 2
+    assert "unknown service 'nope'" in run.stderr and "acme, other" in run.stderr
+
+
+def test_data_type_of_another_service_is_named(harness: Harness) -> None:
+    run = harness.run("--service", "acme", "--data-types", "things")
+    assert run.exit_code == 2 and "'things' belongs to other" in run.stderr
+    run = harness.run("--service", "acme", "--data-types", "evnts")
+    assert run.exit_code == 2 and "unknown data type 'evnts'" in run.stderr and "events" in run.stderr
+
+
+def test_missing_service_and_bad_values_exit_2(harness: Harness) -> None:
+    assert harness.run().exit_code == 2
+    bad = harness.run("--service", "acme", "--log-format", "xml")
+    assert bad.exit_code == 2 and "log_format" in bad.stderr
+    assert harness.run("--service", "acme", "--env", "../etc").exit_code == 2
+    assert harness.run("--service", "acme", "--warehouse", "mysql://x").exit_code == 2
+
+
+def test_nothing_to_do_exits_0(harness: Harness) -> None:
+    run = harness.run("--service", "acme")
+    assert run.exit_code == 0 and "nothing to do" in run.stdout
+
+
+def test_json_result_validates_and_logs_stay_on_stderr(harness: Harness) -> None:
+    harness.land(EVENTS, [{"id": 1}])
+    run = harness.run("--service", "acme", "--json")
+    result = IngestResult.model_validate_json(run.stdout)
+    assert result.services == ["acme"] and result.env == "dev" and result.finished_at >= result.started_at
+    assert result.files[0].destination == "acme/archive/2025_01_01_00_00_acme_events.jsonl"
+    assert "loaded" in run.stderr and "loaded" not in run.stdout.split('"status"')[0]
+
+
+def test_json_log_format_has_severity_and_log_level_applies(harness: Harness) -> None:
+    harness.land(EVENTS, [{"id": 1}])
+    harness.land("acme/landing/junk.jsonl", [{"id": 1}])
+    run = harness.run("--service", "acme", "--log-format", "json", "--log-level", "warning")
+    lines = [json.loads(line) for line in run.stderr.splitlines() if line.strip()]
+    assert lines and {line["severity"] for line in lines} == {"WARNING"}
+    assert any("junk.jsonl" in line["message"] for line in lines)
+
+
+def test_settings_come_from_the_environment(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    harness.land(EVENTS, [{"id": 1}])
+    monkeypatch.setenv("INGESTOR_SERVICE", "acme")
+    monkeypatch.setenv("INGESTOR_JSON", "true")
+    monkeypatch.setenv("LOG_LEVEL", "error")
+    run = harness.run()
+    assert run.exit_code == 0
+    assert IngestResult.model_validate_json(run.stdout).totals["loaded"] == 1
+    assert run.stderr == ""
+
+
+def test_list_types_and_plugins(harness: Harness) -> None:
+    listing = harness.cli("list-types", "--json")
+    declared = json.loads(listing.stdout)
+    assert {d["service"] + "." + d["name"] for d in declared} == {
+        "acme.events", "acme.profile", "acme.player_profile", "other.things"}
+    assert next(d for d in declared if d["name"] == "events")["target"] == "lake_dev.acme__events"
+    text = harness.cli("list-types", "--service", "acme")
+    assert "acme (3 data types)" in text.stdout and "lake_dev.acme__profile" in text.stdout
+    plugins = json.loads(harness.cli("plugins", "--json").stdout)
+    core = next(p for p in plugins if p["name"] == "ingestor.engine")
+    assert core["distribution"] == "ingestor-core" and core["hooks"] == ["ingest"]
+    assert sum(p["data_types"] for p in plugins) == 4
+
+
+def test_demo_writes_the_plugins_demo_files(harness: Harness) -> None:
+    run = harness.cli("demo", "--days", "3", "--seed", "5", "--data-dir", str(harness.root))
+    assert run.exit_code == 0 and "wrote 3 demo files" in run.stdout
+    assert len(harness.files("acme/landing")) == 3
+    assert harness.run("--service", "acme").exit_code == 0
+    assert harness.query("SELECT max(seed) FROM lake_dev.acme__events") == [(5,)]
+
+
+def test_task_shards_split_the_work_and_cover_it_once(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    names = [EVENTS, "acme/landing/2025_01_01_00_00_acme_bob_profile.jsonl",
+             "acme/landing/2025_01_01_00_00_acme_bob_player_profile.jsonl", "acme/landing/unknown.jsonl"]
+    for name in names:
+        harness.land(name, [{"x": 1}])
+    handled: list[str] = []
+    for index in range(3):
+        monkeypatch.setenv("CLOUD_RUN_TASK_INDEX", str(index))
+        monkeypatch.setenv("CLOUD_RUN_TASK_COUNT", "3")
+        run = harness.run("--service", "acme", "--json")
+        handled += [f.path for f in IngestResult.model_validate_json(run.stdout).files]
+    assert sorted(handled) == sorted(names)  # each file by exactly one task
+    assert harness.files("acme/landing") == []
+    monkeypatch.setenv("CLOUD_RUN_TASK_INDEX", "3")
+    assert harness.run("--service", "acme").exit_code == 2
+
+
+def test_python_dash_m_and_light_startup(tmp_path: Path) -> None:
+    env = {**os.environ, "INGESTOR_LOAD_PLUGINS": ""}
+    run = subprocess.run([sys.executable, "-m", "ingestor", "--help"], capture_output=True, text=True, env=env, check=False)
+    assert run.returncode == 0 and "run" in run.stdout
+    probe = ("import sys; from ingestor.cli import app; from typer.testing import CliRunner; "
+             "[CliRunner().invoke(app, a) for a in (['--help'], ['list-types'], ['plugins'])]; "
+             "print(sorted(m for m in sys.modules if m.startswith(('google', 'duckdb'))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "[]"

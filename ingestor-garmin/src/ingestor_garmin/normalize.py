@@ -1,0 +1,178 @@
+"""Record normalizers: pure functions, run once per record, that reshape what a warehouse cannot take.
+
+- maps whose keys are data (device ids, dates, metric names) become lists of `{key, value}` records;
+- positional value arrays (`[[timestamp, value], ...]`) become lists of records named after the
+  payload's own value descriptors;
+- legacy fetcher envelopes (`{"date", "summary_data": {...}}`) are lifted to the top level, and a
+  missing natural-key date is taken from the payload's own calendar date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ingestor.catalog import Normalizer, SourceFile
+
+Record = dict[str, Any]
+
+# Map fields whose keys are values (device ids, dates, metric ids), wherever they appear.
+DYNAMIC_MAP_FIELDS = frozenset(
+    {"metricsMap", "reportData", "groupMap", "latestTrainingStatusData", "metricsTrainingLoadBalanceDTOMap"}
+)
+# Any other map whose keys all look like ids or dates is treated the same way.
+_DYNAMIC_KEY = re.compile(r"-?\d+|\d{4}-\d{2}-\d{2}")
+LEGACY_DETAILS_KEY = "com.garmin.activity.details.json.ActivityDetails"
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A field holding rows of positional values, and where its column names come from."""
+
+    field: str
+    descriptors: tuple[str, ...]  # candidate fields holding [{index, key}] descriptors
+    names: tuple[str, ...]  # default column names, used when the payload has no descriptors
+    floats: frozenset[str] = frozenset()  # columns always stored as FLOAT64 (the API mixes 13 and 13.5)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How the records of one data type are normalized."""
+
+    wrapper: str | None = None  # legacy envelope field to lift to the top level
+    matrices: tuple[Matrix, ...] = ()
+    fill: tuple[tuple[str, tuple[str, ...]], ...] = ()  # key column <- first non-empty dotted path
+    activity_details: bool = False
+    blank_to_null: tuple[str, ...] = ()  # fields where the fetcher writes "" for "unknown"
+
+
+def is_dynamic_map(mapping: dict[str, Any]) -> bool:
+    """Whether every key of a (non-empty) map looks like an id or a date."""
+    return bool(mapping) and all(_DYNAMIC_KEY.fullmatch(key) for key in mapping)
+
+
+def to_entries(mapping: dict[str, Any]) -> list[Record]:
+    """A dynamic-key map as a list of `{key, value}` records, in the payload's order."""
+    return [{"key": key, "value": value} for key, value in mapping.items()]
+
+
+def fold_dynamic_maps(value: Any) -> Any:
+    """Recursively replace maps keyed by data (see DYNAMIC_MAP_FIELDS) with `{key, value}` lists."""
+    kind = type(value)
+    if kind is dict:
+        out: Record = {}
+        for key, item in value.items():
+            item = fold_dynamic_maps(item)
+            if type(item) is dict and item and (key in DYNAMIC_MAP_FIELDS or is_dynamic_map(item)):
+                item = to_entries(item)
+            out[key] = item
+        return out
+    if kind is list and value and type(value[0]) in (dict, list):
+        return [fold_dynamic_maps(item) for item in value]
+    return value
+
+
+def descriptor_names(descriptors: Any, default: Sequence[str]) -> list[str]:
+    """Column names by position from Garmin value descriptors (`[{index, key}]` in any spelling)."""
+    names = list(default)
+    if type(descriptors) is not list:
+        return names
+    found: dict[int, str] = {}
+    for item in descriptors:
+        if type(item) is not dict:
+            continue
+        index = next((v for k, v in item.items() if "index" in k.lower() and type(v) is int), None)
+        name = next((v for k, v in item.items() if "key" in k.lower() and type(v) is str and v), None)
+        if index is not None and index >= 0 and name is not None:
+            found[index] = name
+    if not found:
+        return names
+    size = max(max(found) + 1, len(names))
+    return [found.get(i) or (names[i] if i < len(names) else f"value_{i}") for i in range(size)]
+
+
+def rows_to_records(rows: Any, names: Sequence[str], floats: frozenset[str] = frozenset()) -> Any:
+    """`[[a, b], ...]` as `[{names[0]: a, names[1]: b}, ...]`; anything else is returned unchanged."""
+    if type(rows) is not list or not rows or not all(type(row) is list for row in rows):
+        return rows
+    width = max(len(row) for row in rows)
+    columns = list(names) + [f"value_{i}" for i in range(len(names), width)]
+    out = []
+    for row in rows:
+        record = dict(zip(columns, row, strict=False))
+        if floats:
+            for name in floats:
+                if type(record.get(name)) is int:
+                    record[name] = float(record[name])
+        out.append(record)
+    return out
+
+
+def detail_metrics_to_records(details: Record) -> Record:
+    """Activity details: `activityDetailMetrics[].metrics[i]` as records named by `metricDescriptors`."""
+    rows = details.get("activityDetailMetrics")
+    if type(rows) is not list or not rows:
+        return details
+    names = descriptor_names(details.get("metricDescriptors"), ())
+    if not names:
+        return details
+    converted = []
+    for row in rows:
+        values = row.get("metrics") if type(row) is dict else row
+        if type(values) is not list:
+            return details
+        converted.append(
+            {
+                name: float(value) if type(value) is int else value
+                for name, value in zip(names, values, strict=False)
+                if value is not None
+            }
+        )
+    return {**details, "activityDetailMetrics": converted}
+
+
+def _path(record: Record, path: str) -> Any:
+    value: Any = record
+    for part in path.split("."):
+        if type(value) is not dict:
+            return None
+        value = value.get(part)
+    return value
+
+
+def normalizer(spec: Spec) -> Normalizer:
+    """The normalizer for one data type's spec."""
+
+    def normalize(record: Record, source: SourceFile) -> Record:
+        out = dict(record)
+        if spec.wrapper and type(out.get(spec.wrapper)) is dict:
+            payload = out.pop(spec.wrapper)
+            out = {**payload, **out}
+        if spec.activity_details:
+            if type(out.get(LEGACY_DETAILS_KEY)) is dict:
+                legacy = out.pop(LEGACY_DETAILS_KEY)
+                out = {**legacy, **out}
+            out = detail_metrics_to_records(out)
+            if type(out.get("detailed_data")) is dict:
+                out["detailed_data"] = detail_metrics_to_records(out["detailed_data"])
+        for name in spec.blank_to_null:
+            if out.get(name) == "":
+                del out[name]
+        for matrix in spec.matrices:
+            rows = out.get(matrix.field)
+            if type(rows) is list:
+                described = next((out[d] for d in matrix.descriptors if d in out), None)
+                names = descriptor_names(described, matrix.names)
+                out[matrix.field] = rows_to_records(rows, names, matrix.floats)
+        for target, paths in spec.fill:
+            if out.get(target) in (None, ""):
+                for path in paths:
+                    value = _path(out, path)
+                    if type(value) is str and value:
+                        out[target] = value[:10]
+                        break
+        return fold_dynamic_maps(out)
+
+    return normalize
