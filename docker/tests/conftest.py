@@ -21,9 +21,22 @@ SERVICE = "dtest"
 TYPES = ("events", "things", "places", "people", "moods", "notes", "trips", "books")
 
 # Variables the entrypoint reads, cleared so the caller's environment cannot leak in.
-ENTRYPOINT_VARS = ("MODE", "SERVICE", "ENV", "DATA_TYPES", "DRY_RUN", "LOG_LEVEL", "SCOPE", "DESTINATION",
-                   "DAYS", "LIMIT", "GCP_PROJECT_ID", "CLOUD_RUN_JOB", "CLOUD_RUN_TASK_INDEX",
-                   "CLOUD_RUN_TASK_COUNT")
+ENTRYPOINT_VARS = (
+    "MODE",
+    "SERVICE",
+    "ENV",
+    "DATA_TYPES",
+    "DRY_RUN",
+    "LOG_LEVEL",
+    "SCOPE",
+    "DESTINATION",
+    "DAYS",
+    "LIMIT",
+    "GCP_PROJECT_ID",
+    "CLOUD_RUN_JOB",
+    "CLOUD_RUN_TASK_INDEX",
+    "CLOUD_RUN_TASK_COUNT",
+)
 
 PLUGIN = f'''
 """A tiny plugin for the docker tests: service {SERVICE!r}, one table per data type."""
@@ -109,8 +122,11 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def base_env(plugin_dir: Path, data_dir: Path, tmp_path: Path) -> dict[str, str]:
     """The environment of one container run: real ingestor, only the test plugin, tmp data dir."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ENTRYPOINT_VARS and not k.startswith(("INGESTOR_", "FAKE_INGESTOR_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ENTRYPOINT_VARS and not k.startswith(("INGESTOR_", "FAKE_INGESTOR_"))
+    }
     env["PATH"] = f"{ingestor_bin_dir()}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = str(plugin_dir)
     env["INGESTOR_LOAD_PLUGINS"] = "ingestor-dockertest"
@@ -128,15 +144,20 @@ def fake_env(base_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     fake = bin_dir / "ingestor"
     fake.write_text(f"#!{sys.executable}\n{textwrap.dedent(FAKE_INGESTOR)}")
     fake.chmod(0o755)
-    return {**base_env, "PATH": f"{bin_dir}{os.pathsep}{base_env['PATH']}",
-            "FAKE_INGESTOR_OUT": str(tmp_path / "fake-call.json")}
+    return {
+        **base_env,
+        "PATH": f"{bin_dir}{os.pathsep}{base_env['PATH']}",
+        "FAKE_INGESTOR_OUT": str(tmp_path / "fake-call.json"),
+    }
 
 
-def _entrypoint(env: dict[str, str], *args: str, timeout: float = 120,
-                **variables: str) -> subprocess.CompletedProcess[str]:
+def _entrypoint(
+    env: dict[str, str], *args: str, timeout: float = 120, **variables: str
+) -> subprocess.CompletedProcess[str]:
     """Run the entrypoint as the container would, with `variables` added to `env`."""
-    return subprocess.run([str(ENTRYPOINT), *args], env={**env, **variables}, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [str(ENTRYPOINT), *args], env={**env, **variables}, capture_output=True, text=True, timeout=timeout, check=False
+    )
 
 
 @pytest.fixture

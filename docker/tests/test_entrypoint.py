@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -132,8 +133,7 @@ def test_data_types_restricts_the_run(base_env, entrypoint, land, data_dir, land
     result = result_of(proc)
     assert result["data_types"] == ["events", "places"]
     assert sorted(f["data_type"] for f in result["files"]) == ["events", "places"]
-    assert landing_files(data_dir / "ela-dp-dev" / SERVICE / "landing") == [
-        f"2025_01_01_06_00_{SERVICE}_things.jsonl"]
+    assert landing_files(data_dir / "ela-dp-dev" / SERVICE / "landing") == [f"2025_01_01_06_00_{SERVICE}_things.jsonl"]
 
 
 def test_env_prd_uses_the_prd_landing_zone_and_warehouse(base_env, entrypoint, land, data_dir):
@@ -154,8 +154,10 @@ def test_several_services_as_a_comma_list(base_env, entrypoint):
     assert set(result_of(proc)["services"]) == {SERVICE}
 
 
-@pytest.mark.parametrize(("level", "info_shown"), [("debug", True), ("info", True), ("Info", True),
-                                                   ("warning", False), ("warn", False), ("error", False)])
+@pytest.mark.parametrize(
+    ("level", "info_shown"),
+    [("debug", True), ("info", True), ("Info", True), ("warning", False), ("warn", False), ("error", False)],
+)
 def test_log_level_in_any_case(base_env, entrypoint, land, level, info_shown):
     land("events")
     proc = entrypoint(base_env, **INGEST, LOG_LEVEL=level, INGESTOR_LOG_FORMAT="json")
@@ -202,31 +204,118 @@ def test_a_rejected_file_exits_1(base_env, entrypoint, land, data_dir):
     ("variables", "expected"),
     [
         (INGEST, ["run", "--service", SERVICE, "--env", "dev", "--json"]),
-        ({**INGEST, "SERVICE": "garmin,spotify", "ENV": "prd", "DATA_TYPES": "sleep,steps", "DRY_RUN": "true",
-          "LOG_LEVEL": "debug"},
-         ["run", "--service", "garmin,spotify", "--env", "prd", "--json", "--data-types", "sleep,steps",
-          "--dry-run", "--log-level", "DEBUG"]),
+        (
+            {
+                **INGEST,
+                "SERVICE": "garmin,spotify",
+                "ENV": "prd",
+                "DATA_TYPES": "sleep,steps",
+                "DRY_RUN": "true",
+                "LOG_LEVEL": "debug",
+            },
+            [
+                "run",
+                "--service",
+                "garmin,spotify",
+                "--env",
+                "prd",
+                "--json",
+                "--data-types",
+                "sleep,steps",
+                "--dry-run",
+                "--log-level",
+                "DEBUG",
+            ],
+        ),
         ({**INGEST, "MODE": "INGEST", "DRY_RUN": "false"}, ["run", "--service", SERVICE, "--env", "dev", "--json"]),
-        ({**INGEST, "ENV": "prd", "GCP_PROJECT_ID": "my-proj"},
-         ["run", "--service", SERVICE, "--env", "prd", "--json", "--warehouse", "bigquery://my-proj",
-          "--landing", "gs://ela-dp-prd"]),
-        ({**INGEST, "GCP_PROJECT_ID": "my-proj", "INGESTOR_BUCKET": "other-bucket", "CLOUD_RUN_JOB": "j"},
-         ["run", "--service", SERVICE, "--env", "dev", "--json", "--warehouse", "bigquery://my-proj",
-          "--landing", "gs://other-bucket"]),
-        ({**INGEST, "GCP_PROJECT_ID": "my-proj", "INGESTOR_WAREHOUSE": "bigquery://x", "INGESTOR_LANDING": "gs://y"},
-         ["run", "--service", SERVICE, "--env", "dev", "--json"]),
-        ({**INGEST, "CLOUD_RUN_JOB": "j", "INGESTOR_WAREHOUSE": "bigquery://x"},
-         ["run", "--service", SERVICE, "--env", "dev", "--json"]),
+        (
+            {**INGEST, "ENV": "prd", "GCP_PROJECT_ID": "my-proj"},
+            [
+                "run",
+                "--service",
+                SERVICE,
+                "--env",
+                "prd",
+                "--json",
+                "--warehouse",
+                "bigquery://my-proj",
+                "--landing",
+                "gs://ela-dp-prd",
+            ],
+        ),
+        (
+            {**INGEST, "GCP_PROJECT_ID": "my-proj", "INGESTOR_BUCKET": "other-bucket", "CLOUD_RUN_JOB": "j"},
+            [
+                "run",
+                "--service",
+                SERVICE,
+                "--env",
+                "dev",
+                "--json",
+                "--warehouse",
+                "bigquery://my-proj",
+                "--landing",
+                "gs://other-bucket",
+            ],
+        ),
+        (
+            {**INGEST, "GCP_PROJECT_ID": "my-proj", "INGESTOR_WAREHOUSE": "bigquery://x", "INGESTOR_LANDING": "gs://y"},
+            ["run", "--service", SERVICE, "--env", "dev", "--json"],
+        ),
+        (
+            {**INGEST, "CLOUD_RUN_JOB": "j", "INGESTOR_WAREHOUSE": "bigquery://x"},
+            ["run", "--service", SERVICE, "--env", "dev", "--json"],
+        ),
         ({"MODE": "fetch", "SERVICE": "garmin"}, ["fetch", "--service", "garmin", "--json"]),
-        ({"MODE": "Fetch", "SERVICE": "garmin", "SCOPE": "sleep,steps", "DESTINATION": "gs://ela-dp-dev",
-          "DAYS": "7", "LIMIT": "100", "ENV": "dev", "DRY_RUN": "true", "LOG_LEVEL": "error"},
-         ["fetch", "--service", "garmin", "--json", "--data-types", "sleep,steps", "--landing", "gs://ela-dp-dev",
-          "--days", "7", "--limit", "100", "--env", "dev", "--dry-run", "--log-level", "ERROR"]),
-        ({"MODE": "fetch", "SERVICE": "spotify,chess", "DESTINATION": "gs://b", "DAYS": "", "LIMIT": "",
-          "DATA_TYPES": "ignored", "DRY_RUN": "no", "CLOUD_RUN_JOB": "fetch"},
-         ["fetch", "--service", "spotify,chess", "--json", "--landing", "gs://b"]),
-        ({"MODE": "fetch", "SERVICE": "chess", "CLOUD_RUN_JOB": "fetch", "INGESTOR_LANDING": "gs://c"},
-         ["fetch", "--service", "chess", "--json"]),
+        (
+            {
+                "MODE": "Fetch",
+                "SERVICE": "garmin",
+                "SCOPE": "sleep,steps",
+                "DESTINATION": "gs://ela-dp-dev",
+                "DAYS": "7",
+                "LIMIT": "100",
+                "ENV": "dev",
+                "DRY_RUN": "true",
+                "LOG_LEVEL": "error",
+            },
+            [
+                "fetch",
+                "--service",
+                "garmin",
+                "--json",
+                "--data-types",
+                "sleep,steps",
+                "--landing",
+                "gs://ela-dp-dev",
+                "--days",
+                "7",
+                "--limit",
+                "100",
+                "--env",
+                "dev",
+                "--dry-run",
+                "--log-level",
+                "ERROR",
+            ],
+        ),
+        (
+            {
+                "MODE": "fetch",
+                "SERVICE": "spotify,chess",
+                "DESTINATION": "gs://b",
+                "DAYS": "",
+                "LIMIT": "",
+                "DATA_TYPES": "ignored",
+                "DRY_RUN": "no",
+                "CLOUD_RUN_JOB": "fetch",
+            },
+            ["fetch", "--service", "spotify,chess", "--json", "--landing", "gs://b"],
+        ),
+        (
+            {"MODE": "fetch", "SERVICE": "chess", "CLOUD_RUN_JOB": "fetch", "INGESTOR_LANDING": "gs://c"},
+            ["fetch", "--service", "chess", "--json"],
+        ),
     ],
 )
 def test_variables_map_to_the_ingestor_command(fake_env, entrypoint, recorded, variables, expected):
@@ -312,8 +401,13 @@ def test_sigterm_reaches_the_ingestor_in_the_same_process(fake_env, variables, r
     """The entrypoint execs: the ingestor keeps the entrypoint's PID, so Cloud Run's SIGTERM reaches it."""
     out = Path(fake_env["FAKE_INGESTOR_OUT"])
     args = [] if variables else ["run", "--service", "x"]
-    proc = subprocess.Popen([str(ENTRYPOINT), *args], env={**fake_env, **variables, "FAKE_INGESTOR_WAIT": "60"},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(ENTRYPOINT), *args],
+        env={**fake_env, **variables, "FAKE_INGESTOR_WAIT": "60"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for(out)
         assert recorded(fake_env)["pid"] == proc.pid, "the ingestor must replace the entrypoint (exec)"
@@ -329,8 +423,13 @@ def test_sigterm_stops_the_real_ingestor(base_env, tmp_path):
     """The real ingestor, held inside its plugin's hook: it runs under the entrypoint's PID and
     SIGTERM ends it (as Python's default: the image's init, dumb-init, relays Cloud Run's signal)."""
     hold = tmp_path / "hold"
-    proc = subprocess.Popen([str(ENTRYPOINT)], env={**base_env, **INGEST, "DTEST_HOLD": str(hold)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(ENTRYPOINT)],
+        env={**base_env, **INGEST, "DTEST_HOLD": str(hold)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for(Path(f"{hold}.ready"))
         assert Path(f"{hold}.ready").read_text() == str(proc.pid), "the ingestor must replace the entrypoint (exec)"
@@ -338,7 +437,65 @@ def test_sigterm_stops_the_real_ingestor(base_env, tmp_path):
         assert any(part.endswith(b"/ingestor") for part in cmdline), cmdline
         assert b"run" in cmdline and b"--json" in cmdline
         os.kill(proc.pid, signal.SIGTERM)
-        assert proc.wait(timeout=30) == -signal.SIGTERM
+        # killed by the signal, or (where the ingestor handles SIGTERM) its exit code 143
+        assert proc.wait(timeout=30) in {-signal.SIGTERM, 128 + signal.SIGTERM}
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+# --- PID 1: why the image's ENTRYPOINT starts with dumb-init ------------------------------
+
+
+def pid_namespace_init(fake_env: dict[str, str], *command: str) -> tuple[subprocess.Popen[str], int]:
+    """Run `command` as PID 1 of a new PID namespace (as in a container); return (unshare, its host pid)."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare for a PID namespace")
+    proc = subprocess.Popen(
+        ["unshare", "--pid", "--fork", "--kill-child", *command],
+        env=fake_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 30
+    while not children.read_text().split():
+        if proc.poll() is not None:
+            pytest.skip(f"unshare failed here: {proc.communicate()[1].strip()}")
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    return proc, int(children.read_text().split()[0])
+
+
+def test_as_pid_1_dumb_init_relays_sigterm_to_the_ingestor(fake_env):
+    dumb_init = shutil.which("dumb-init", path=fake_env["PATH"])
+    if not dumb_init:
+        pytest.skip("dumb-init not installed (the image and `nox -s image_env` have it)")
+    out = Path(fake_env["FAKE_INGESTOR_OUT"])
+    fake_env = {**fake_env, "FAKE_INGESTOR_WAIT": "60", **INGEST}
+    proc, init = pid_namespace_init(fake_env, dumb_init, "--", str(ENTRYPOINT))
+    try:
+        wait_for(out)
+        os.kill(init, signal.SIGTERM)  # what the container runtime does
+        assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+        assert Path(f"{out}.signal").read_text() == "SIGTERM"
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+def test_as_pid_1_without_an_init_sigterm_is_lost(fake_env):
+    """The kernel drops a signal sent to a PID 1 that has no handler for it: a Python program as PID 1
+    (no SIGTERM handler) would run on until SIGKILL. Hence dumb-init in the image."""
+    out = Path(fake_env["FAKE_INGESTOR_OUT"])
+    fake_env = {**fake_env, "FAKE_INGESTOR_WAIT": "60", "FAKE_INGESTOR_NO_HANDLER": "1", **INGEST}
+    proc, init = pid_namespace_init(fake_env, str(ENTRYPOINT))
+    try:
+        wait_for(out)
+        os.kill(init, signal.SIGTERM)
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=1.5)
     finally:
         proc.kill()
         proc.communicate()

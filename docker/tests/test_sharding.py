@@ -15,8 +15,9 @@ DAYS = (1, 2)
 
 
 @pytest.mark.parametrize("task_count", [2, 3, 5])
-def test_tasks_together_ingest_every_file_exactly_once(base_env, entrypoint, land, data_dir, landing_files, sql,
-                                                       dtest_types, task_count):
+def test_tasks_together_ingest_every_file_exactly_once(
+    base_env, entrypoint, land, data_dir, landing_files, sql, dtest_types, task_count
+):
     expected_rows = {}
     for day in DAYS:
         for i, data_type in enumerate(dtest_types):
@@ -44,8 +45,10 @@ def test_tasks_together_ingest_every_file_exactly_once(base_env, entrypoint, lan
     assert landing_files(root / "landing") == []
     archived = landing_files(root / "archive")
     assert len(archived) == len(landed) - 1
-    assert landing_files(root / "rejected") == ["2025_01_01_06_00_dtest_unknown.jsonl",
-                                                "2025_01_01_06_00_dtest_unknown.jsonl.reason.json"]
+    assert landing_files(root / "rejected") == [
+        "2025_01_01_06_00_dtest_unknown.jsonl",
+        "2025_01_01_06_00_dtest_unknown.jsonl.reason.json",
+    ]
     database = data_dir / "warehouse_dev.duckdb"
     for data_type, rows in expected_rows.items():
         assert sql(database, f"SELECT count(*) FROM dtest_dev.{data_type}") == [(rows,)], data_type

@@ -167,7 +167,9 @@ def test_since_backfills_and_limit_stops_the_bookmark(harness: Harness, httpserv
     # a backfill re-fetches from that day on, and does not move the bookmark back
     code, payload = fetch(harness, "--data-types", "games", "--since", "2020-05-10")
     backfill = by_type(payload)["games"]
-    assert backfill["records"] == sum(1 for g in ordered if g["end_time"] >= datetime(2020, 5, 10, tzinfo=UTC).timestamp())
+    assert backfill["records"] == sum(
+        1 for g in ordered if g["end_time"] >= datetime(2020, 5, 10, tzinfo=UTC).timestamp()
+    )
     assert backfill["bookmark_after"] == second["bookmark_after"]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ingestor import hookimpl
-from ingestor.catalog import DataType, SourceFile
+from ingestor.catalog import DataType, SourceFile, View, ViewSource
 from ingestor.testing import Harness
 
 
@@ -31,6 +31,14 @@ class AcmePlugin:
             DataType(service="acme", name="player_profile", dataset="lake_{env}", table="acme__player_profile",
                      file_patterns=(r".+_acme_(?P<username>.+)_player_profile",)),
         ]
+
+    @hookimpl
+    def list_views(self) -> list[View]:
+        return [View(service="acme", dataset="lake_{env}", name="acme__all", columns=("kind", "username", "id"),
+                     sources=(ViewSource(dataset="lake_{env}", table="acme__events", columns={"id": "id"},
+                                         constants={"kind": "events"}),
+                              ViewSource(dataset="lake_{env}", table="acme__profile",
+                                         columns={"username": "username"}, constants={"kind": "profile"})))]
 
     @hookimpl
     def demo_files(self, env: str, days: int, seed: int) -> dict[str, bytes]:

@@ -283,3 +283,23 @@ def test_gzip_is_read_streaming(harness: Harness) -> None:
     (harness.landing / "acme/landing/2025_01_01_00_00_acme_events.jsonl.gz").write_bytes(gzip.compress(lines))
     assert harness.run("--service", "acme").exit_code == 0
     assert harness.query("SELECT count(*), max(id) FROM lake_dev.acme__events") == [(20000, 19999)]
+
+
+def test_views_cover_the_tables_that_exist(harness: Harness) -> None:
+    harness.land(EVENTS, [{"id": 1}])
+    assert harness.run("--service", "acme").exit_code == 0
+    assert harness.query("SELECT kind, username, id FROM lake_dev.acme__all") == [("events", None, 1)]
+    harness.land("acme/landing/2025_01_02_00_00_acme_ann_profile.jsonl", [{"seen": "2025-01-01T00:00:00Z"}])
+    assert harness.run("--service", "acme").exit_code == 0
+    assert harness.query("SELECT kind, username, id FROM lake_dev.acme__all ORDER BY kind") == [
+        ("events", None, 1), ("profile", "ann", None)]
+
+
+def test_a_hinted_column_keeps_its_type_in_its_first_load(harness: Harness) -> None:
+    harness.land("acme/landing/2025_01_01_00_00_acme_bob_profile.jsonl",
+                 [{"seen": "2025-01-01T00:00:00Z"}, {"seen": "not a time"}])
+    run = harness.run("--service", "acme", "--json")
+    assert run.exit_code == 0
+    assert harness.query("SELECT typeof(seen_at), seen_at__v_json FROM lake_dev.acme__profile ORDER BY 2 NULLS FIRST") == [
+        ("TIMESTAMP WITH TIME ZONE", None), ("TIMESTAMP WITH TIME ZONE", '"not a time"')]
+    assert any("declared TIMESTAMP" in n for n in result_of(run).tables[0].notes)

@@ -80,6 +80,8 @@ def test_bookmarks_live_outside_landing_and_round_trip(tmp_path: Path) -> None:
     (tmp_path / "acme/_state/bookmarks.json").write_text("{nope")
     with pytest.raises(FetchError, match="not valid JSON"):
         BookmarkStore(landing, "acme")
+    result = run_fetch("acme", request(tmp_path), {"events": lambda task: None})
+    assert result.data_types[0].status == "failed" and "not valid JSON" in (result.data_types[0].error or "")
 
 
 def test_request_window(tmp_path: Path) -> None:

@@ -2,21 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
-from garmin_samples import sample_records
+
 from ingestor.catalog import Catalog
 from ingestor.testing import Harness
-
 from ingestor_garmin import plugin
 from ingestor_garmin.types import DATA_TYPES
 
-CONTRACT_TYPES = """activities activity_details activity_splits activity_weather activity_hr_zones
-activity_exercise_sets sleep steps heart_rate body_battery stress user_summary stats_and_body training_readiness
-rhr_daily spo2 respiration intensity_minutes max_metrics all_day_events device_info training_status hrv
-race_predictions floors weight body_composition endurance_score hill_score""".split()
+CONTRACT_TYPES = [
+    "activities",
+    "activity_details",
+    "activity_splits",
+    "activity_weather",
+    "activity_hr_zones",
+    "activity_exercise_sets",
+    "sleep",
+    "steps",
+    "heart_rate",
+    "body_battery",
+    "stress",
+    "user_summary",
+    "stats_and_body",
+    "training_readiness",
+    "rhr_daily",
+    "spo2",
+    "respiration",
+    "intensity_minutes",
+    "max_metrics",
+    "all_day_events",
+    "device_info",
+    "training_status",
+    "hrv",
+    "race_predictions",
+    "floors",
+    "weight",
+    "body_composition",
+    "endurance_score",
+    "hill_score",
+]
 # Natural keys that downstream models deduplicate on (data contracts).
 CONTRACT_KEYS = {
     **dict.fromkeys(["activities", "activity_details", "activity_splits", "activity_weather"], ("activityId",)),
@@ -76,7 +104,9 @@ def test_similar_type_names_never_steal_each_others_files() -> None:
 
 
 @pytest.mark.parametrize("name", CONTRACT_TYPES)
-def test_a_real_shaped_file_loads_into_its_table(tmp_path: Path, name: str) -> None:
+def test_a_real_shaped_file_loads_into_its_table(
+    tmp_path: Path, name: str, sample_records: Callable[[str], list[dict[str, Any]]]
+) -> None:
     records = sample_records(name)
     assert records
     h = Harness(tmp_path, plugin)

@@ -15,12 +15,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from ingestor.testing import Harness
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 import ingestor_spotify.fetch
 import ingestor_spotify.plugin
+from ingestor.testing import Harness
 
 FETCH_FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
 PAGE = 5
@@ -90,16 +90,25 @@ class SpotifyApi:
             items = self.followed[start : start + PAGE]
             more = start + PAGE < len(self.followed)
             after = items[-1]["id"] if items else None
-            return _json({"artists": {
-                "items": items, "total": len(self.followed), "limit": PAGE, "cursors": {"after": after if more else None},
-                "next": self.url(path, type="artist", limit=PAGE, after=after) if more else None,
-            }})  # fmt: skip
+            following = self.url(path, type="artist", limit=PAGE, after=after) if more else None
+            cursors = {"after": after if more else None}
+            page = {"items": items, "total": len(self.followed), "limit": PAGE, "cursors": cursors, "next": following}
+            return _json({"artists": page})
         if path in self.lists:
             items, offset = self.lists[path], int(args.get("offset", 0))
             page = items[offset : offset + PAGE]
             more = offset + PAGE < len(items)
-            return _json({"href": self.url(path), "items": page, "limit": PAGE, "offset": offset, "total": len(items),
-                          "next": self.url(path, offset=offset + PAGE, limit=PAGE) if more else None, "previous": None})
+            return _json(
+                {
+                    "href": self.url(path),
+                    "items": page,
+                    "limit": PAGE,
+                    "offset": offset,
+                    "total": len(items),
+                    "next": self.url(path, offset=offset + PAGE, limit=PAGE) if more else None,
+                    "previous": None,
+                }
+            )
         for kind, sample in (("artists", self.artist), ("albums", self.album)):
             if path == f"/v1/{kind}":
                 if not self.batch:
@@ -202,7 +211,9 @@ def test_fetch_all_ten_types_pages_and_enriches(harness: Harness, httpserver: HT
     }  # fmt: skip
     names = {t: d["files"][0].rsplit("/", 1)[1] for t, d in types.items()}
     assert re.fullmatch(r"\d{4}(_\d{2}){5}_\d{6}_spotify_recently_played\.jsonl", names["recently_played"])
-    assert names["artist_enrichment"].endswith("_artist_enrichment.jsonl") and "spotify" not in names["artist_enrichment"]
+    assert (
+        names["artist_enrichment"].endswith("_artist_enrichment.jsonl") and "spotify" not in names["artist_enrichment"]
+    )
     plays = lines(harness, types["recently_played"]["files"][0])
     assert sorted(p["played_at"] for p in plays) == sorted(p["played_at"] for p in api.plays)
     assert types["recently_played"]["bookmark_after"] == str(max(_ms(p["played_at"]) for p in api.plays))
@@ -218,9 +229,7 @@ def test_fetch_all_ten_types_pages_and_enriches(harness: Harness, httpserver: HT
     assert sum(p.startswith("/v1/me/following") for p in log) == 2
 
 
-def test_second_run_fetches_nothing_new_then_one_new_play(
-    harness: Harness, httpserver: HTTPServer, env: None
-) -> None:
+def test_second_run_fetches_nothing_new_then_one_new_play(harness: Harness, httpserver: HTTPServer, env: None) -> None:
     api = SpotifyApi(httpserver)
     assert fetch(harness)[0] == 0
     before = harness.files()
@@ -266,7 +275,10 @@ def test_ids_seen_without_enrichment_stay_pending(harness: Harness, httpserver: 
 
 @pytest.mark.parametrize(
     ("variable", "value", "expected"),
-    [("SPOTIFY_REFRESH_TOKEN", "s3cr3t-revoked", "400 invalid_grant"), ("SPOTIFY_CLIENT_SECRET", "s3cr3t-wrong", "401 invalid_client")],
+    [
+        ("SPOTIFY_REFRESH_TOKEN", "s3cr3t-revoked", "400 invalid_grant"),
+        ("SPOTIFY_CLIENT_SECRET", "s3cr3t-wrong", "401 invalid_client"),
+    ],
 )
 def test_auth_failure_exits_1_with_a_clear_message(
     harness: Harness, httpserver: HTTPServer, env: None, monkeypatch: pytest.MonkeyPatch,
@@ -302,7 +314,10 @@ def test_429_and_500_are_retried(harness: Harness, httpserver: HTTPServer, env: 
     code, payload, output = fetch(harness, "--data-types", "saved_tracks,user_profile")
     assert code == 0, output
     assert time.monotonic() - started >= 1.0
-    assert {t: d["status"] for t, d in by_type(payload).items()} == {"saved_tracks": "fetched", "user_profile": "fetched"}
+    assert {t: d["status"] for t, d in by_type(payload).items()} == {
+        "saved_tracks": "fetched",
+        "user_profile": "fetched",
+    }
     statuses = [resp.status_code for _, resp in httpserver.log]
     assert 429 in statuses and 500 in statuses
 

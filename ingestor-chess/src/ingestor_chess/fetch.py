@@ -34,7 +34,6 @@ from ingestor.fetching import (
     Precision,
     TypeFetch,
     describe_error,
-    digest,
     file_timestamp,
     get_json,
     http_client,
@@ -108,13 +107,7 @@ class ChessFetcher:
 
     def _snapshot(self, task: TypeFetch, user: str, records: list[dict[str, Any]], previous: Any) -> Any:
         """Write a snapshot unless it is what was written last time; return the new bookmark."""
-        fingerprint = digest(records)
-        if fingerprint == previous and task.request.start is None:
-            return previous
-        if task.remaining is not None:
-            records = records[: task.remaining]
-        task.write(records, suffix=f"{SERVICE}_{user}_{task.data_type}")
-        return fingerprint
+        return task.write_snapshot(records, previous, suffix=f"{SERVICE}_{user}_{task.data_type}")
 
     def player_profile(self, task: TypeFetch) -> None:
         """`/player/{u}`: one line."""

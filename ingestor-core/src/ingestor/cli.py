@@ -1,12 +1,16 @@
 """The `ingestor` command. Results go to stdout (`--json` for machines), logs to stderr.
 
 Exit codes: 0 every file loaded or nothing to do; 1 a file was rejected or failed;
-2 bad invocation or configuration.
+2 bad invocation or configuration; 75 busy: another run holds the service's lease or the DuckDB
+file (see lease.py; nothing was changed, try again later); 130 interrupted; 143 stopped by SIGTERM
+(the warehouse transaction in flight rolled back or committed; the next run finishes the rest).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -22,6 +26,32 @@ app = typer.Typer(help="Load landing-zone NDJSON files into a warehouse, exactly
                   add_completion=False, pretty_exceptions_enable=False)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_BUSY, EXIT_TERMINATED = 75, 143
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (Cloud Run stopping the task): unwinds the run like Ctrl-C, past `except Exception`."""
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """While the block runs, the first SIGTERM raises Terminated (later ones are ignored, so cleanup ends)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
@@ -102,7 +132,15 @@ def run(
     pm = _plugins()
     catalog = _catalog(pm)
     check_request(catalog, settings.service, settings.data_types)
-    result = _execute(settings, pm, catalog)
+    from ingestor.lease import LeaseBusy
+
+    try:
+        with _sigterm_unwinds():
+            result = _execute(settings, pm, catalog)
+    except LeaseBusy as error:
+        fail(f"busy: {error}", EXIT_BUSY)
+    except Terminated:
+        fail("stopped by SIGTERM: the run ended early; the next run finishes what is left", EXIT_TERMINATED)
     if settings.json_output:
         typer.echo(result.model_dump_json(indent=2))
     else:
@@ -116,8 +154,9 @@ def _execute(settings: Settings, pm: pluggy.PluginManager, catalog: Catalog) -> 
     from ingestor.engine import RunContext
     from ingestor.engine import run as run_engine
     from ingestor.landing import open_landing
+    from ingestor.lease import open_warehouse  # waits up to INGESTOR_LEASE_WAIT for a busy DuckDB file
     from ingestor.report import progress
-    from ingestor.warehouse import LoadError, open_warehouse
+    from ingestor.warehouse import LoadError
 
     try:
         landing = open_landing(settings.landing_url)

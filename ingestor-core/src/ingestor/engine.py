@@ -14,13 +14,14 @@ from pathlib import Path
 
 import orjson
 
-from ingestor.catalog import AmbiguousFile, Catalog, DataType, Match, SourceFile, View
+from ingestor import faults, lease
+from ingestor.catalog import AmbiguousFile, Catalog, DataType, Match, View
 from ingestor.hookspecs import hookimpl
 from ingestor.landing import Landing, LandingFile, UnsafeName, check_name
 from ingestor.ledger import LedgerEntry
-from ingestor.reader import MalformedFile, read_records
 from ingestor.result import FileOutcome, FileStatus, IngestResult, TableLoad
 from ingestor.schema import AddColumn, Kind, SchemaBuilder, WidenColumn, changes, reconcile
+from ingestor.staging import Staged, StageTask, stage_all
 from ingestor.warehouse import LoadError, LoadRequest, StagedFile, Warehouse
 
 log = logging.getLogger("ingestor.engine")
@@ -66,7 +67,8 @@ def run(context: RunContext, services: list[str], ingest: Callable[..., ServiceR
         warehouse=context.warehouse.url,
         started_at=context.started_at,
     )
-    with tempfile.TemporaryDirectory(prefix="ingestor-stage-", dir=context.staging_dir) as staging:
+    with tempfile.TemporaryDirectory(prefix="ingestor-stage-", dir=context.staging_dir) as staging, \
+            lease.held(context, services):  # one run at a time per service: see lease.py
         context.staging_dir = Path(staging)
         for service in services:
             produced = ingest(service=service, context=context)
@@ -152,7 +154,10 @@ class ServiceIngest:
             try:
                 warehouse.ensure_view(view.dataset.format(env=env), view.name.format(env=env), list(view.columns), sources)
             except Exception as error:
-                log.error("view %s.%s could not be refreshed: %s", view.dataset, view.name, error)
+                message = f"view {view.dataset.format(env=env)}.{view.name.format(env=env)} could not be refreshed: {error}"
+                log.error(message)
+                for table in self.result.tables:
+                    table.notes.append(message)
 
     def _ingest_type(self, dt: DataType, files: list[tuple[LandingFile, Match]]) -> None:
         env, warehouse = self.ctx.env, self.ctx.warehouse
@@ -162,19 +167,36 @@ class ServiceIngest:
         loaded_before = warehouse.loaded({dataset}, [f.name for f, _ in files])
         hints = {**dt.schema_hints, dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
         builder = SchemaBuilder(warehouse.table_schema(dataset, table), hints)
-        staged: list[tuple[StagedFile, FileOutcome]] = []
+        tasks: list[StageTask] = []
+        checksums: dict[str, str] = {}
         for file, match in files:
-            checksum = self.ctx.landing.checksum(file)
+            checksum = checksums[file.name] = self.ctx.landing.checksum(file)
             if checksum in loaded_before.get(file.name, ()):
                 self._settle(file, FileOutcome(path=file.name, service=self.service, data_type=dt.name,
                                                status=FileStatus.ALREADY_LOADED,
                                                reason="the ledger shows it loaded; archived without loading again"))
                 continue
-            outcome = self._stage(dt, file, match, builder, checksum, f"{dataset}.{table}")
-            if isinstance(outcome, FileOutcome):
-                self._settle(file, outcome)
-            else:
-                staged.append(outcome)
+            self._staged += 1
+            assert self.ctx.staging_dir is not None
+            tasks.append(StageTask(file, match.attributes, self.ctx.staging_dir / f"{self._staged:07d}.jsonl"))
+        metadata = {dt.inserted_at_column: self.ctx.started_at.isoformat()}
+        done: dict[str, tuple[StageTask, Staged]] = {}
+        stage_all(self.ctx.landing, dt, tasks, builder, metadata,
+                  lambda task, result: done.__setitem__(task.file.name, (task, result)))
+        staged: list[tuple[StagedFile, FileOutcome]] = []
+        for task in tasks:
+            _, result = done[task.file.name]
+            if result.reason is not None:
+                self._reject(task.file, dt.name, result.reason)
+                continue
+            entry = LedgerEntry(source_name=task.file.name, checksum=checksums[task.file.name], size=task.file.size,
+                                service=self.service, data_type=dt.name, table_name=f"{dataset}.{table}",
+                                rows=result.rows, run_id=self.ctx.run_id, loaded_at=self.ctx.started_at)
+            outcome = FileOutcome(path=task.file.name, service=self.service, data_type=dt.name,
+                                  status=FileStatus.LOADED, rows=result.rows,
+                                  reason=None if result.rows else "empty file: no records")
+            staged.append((StagedFile(entry=entry, path=task.path, source=task.file), outcome))
+        faults.checkpoint("after_stage")
         schema = reconcile(builder.root, warehouse.table_schema(dataset, table))
         planned = changes(schema)
         summary.columns_added = [str(c) for c in planned if isinstance(c, AddColumn)]
@@ -192,48 +214,6 @@ class ServiceIngest:
                 outcome.status = FileStatus.EMPTY
                 self._settle(stage.source, outcome)
         self._load(dt, dataset, table, builder, nonempty, summary)
-
-    # -- reading ---------------------------------------------------------------
-    def _stage(self, dt: DataType, file: LandingFile, match: Match, builder: SchemaBuilder,
-               checksum: str, table: str) -> FileOutcome | tuple[StagedFile, FileOutcome]:
-        """Read, validate, normalize and conform one file into a staged NDJSON file."""
-        self._staged += 1
-        assert self.ctx.staging_dir is not None
-        path = self.ctx.staging_dir / f"{self._staged:07d}.jsonl"
-        source = SourceFile(name=file.name, attributes=match.attributes)
-        metadata = {dt.inserted_at_column: self.ctx.started_at.isoformat(), dt.source_file_column: file.name}
-        normalize, conform, dumps, option = dt.normalize, builder.conform, orjson.dumps, orjson.OPT_APPEND_NEWLINE
-        builder.begin_file()
-        rows, line = 0, 0
-        try:
-            with self.ctx.landing.open(file) as stream, path.open("wb") as out:
-                for line, record in read_records(stream, gzipped=file.name.endswith(".gz")):
-                    if normalize is not None:
-                        record = normalize(record, source)
-                    row = conform(record)
-                    row.update(metadata)
-                    out.write(dumps(row, option=option))
-                    rows += 1
-        except MalformedFile as error:
-            reason = f"malformed NDJSON at line {error.line}: {error.message}"
-        except RecursionError:
-            reason = f"record at line {line + 1} is nested too deeply"
-        except Exception as error:  # a normalizer that cannot handle a record
-            if normalize is None:
-                raise
-            reason = f"line {line}: the {dt.service} plugin could not normalize the record: {type(error).__name__}: {error}"
-        else:
-            entry = LedgerEntry(source_name=file.name, checksum=checksum, size=file.size, service=self.service,
-                                data_type=dt.name, table_name=table, rows=rows, run_id=self.ctx.run_id,
-                                loaded_at=self.ctx.started_at)
-            outcome = FileOutcome(path=file.name, service=self.service, data_type=dt.name,
-                                  status=FileStatus.LOADED, rows=rows,
-                                  reason=None if rows else "empty file: no records")
-            return StagedFile(entry=entry, path=path, source=file), outcome
-        builder.discard_file()
-        path.unlink(missing_ok=True)
-        return FileOutcome(path=file.name, service=self.service, data_type=dt.name,
-                           status=FileStatus.REJECTED, reason=reason)
 
     # -- loading ---------------------------------------------------------------
     def _load(self, dt: DataType, dataset: str, table: str, builder: SchemaBuilder,
@@ -263,6 +243,7 @@ class ServiceIngest:
                     outcome.status, outcome.reason = FileStatus.FAILED, f"load failed, left in landing: {error}"
                 self._settle(stage.source, outcome)
             return
+        faults.checkpoint("after_commit")
         summary.files += len(batch)
         summary.rows += report.rows
         summary.job_ids.extend(report.job_ids)
@@ -286,9 +267,14 @@ class ServiceIngest:
             outcome.destination = f"{self.service}/rejected/{relative}"
         if not self.ctx.dry_run and outcome.destination:
             try:
-                if outcome.status is FileStatus.REJECTED:
-                    self.ctx.landing.write(outcome.destination + ".reason.json", self._reason(file, outcome))
+                rejected = outcome.status is FileStatus.REJECTED
+                if rejected:  # before the move (a crash leaves no reasonless file), never over an earlier file's
+                    self.ctx.landing.write(outcome.destination + ".reason.json", self._reason(file, outcome),
+                                           create_only=True)
+                faults.checkpoint("before_move")
                 outcome.destination = self.ctx.landing.move(file, outcome.destination)
+                if rejected:  # the reason beside where the file went (maybe a numbered name)
+                    self.ctx.landing.write(outcome.destination + ".reason.json", self._reason(file, outcome))
             except Exception as error:
                 log.error("%s: could not move to %s: %s", file.name, outcome.destination, error)
                 outcome.reason = f"{outcome.reason + '; ' if outcome.reason else ''}move failed, left in landing: {error}"

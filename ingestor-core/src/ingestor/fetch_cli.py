@@ -16,16 +16,24 @@ if TYPE_CHECKING:
 
 
 def fetch_command(
-    service: Annotated[str | None, typer.Option("--service", "-s", help="Service(s), comma-separated. [env: INGESTOR_SERVICE]")] = None,
-    data_types: Annotated[str | None, typer.Option("--data-types", "-t", help="Only these data types, comma-separated.")] = None,
+    service: Annotated[
+        str | None, typer.Option("--service", "-s", help="Service(s), comma-separated. [env: INGESTOR_SERVICE]")
+    ] = None,
+    data_types: Annotated[
+        str | None, typer.Option("--data-types", "-t", help="Only these data types, comma-separated.")
+    ] = None,
     days: Annotated[int | None, typer.Option(min=1, help="Backfill the last N days (ignores bookmarks).")] = None,
     since: Annotated[str | None, typer.Option(help="Backfill from this day, YYYY-MM-DD (ignores bookmarks).")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most N records per data type.")] = None,
     landing: Annotated[str | None, typer.Option(help="Landing zone: file:///path or gs://bucket.")] = None,
     env: Annotated[str | None, typer.Option(help="Environment: dev or prd. [env: INGESTOR_ENV]")] = None,
     bucket: Annotated[str | None, typer.Option(help="Bucket (or local folder) name; default ela-dp-{env}.")] = None,
-    data_dir: Annotated[str | None, typer.Option(help="Folder of the embedded default; default ./ingestor-data.")] = None,
-    dry_run: Annotated[bool | None, typer.Option("--dry-run", help="Call the APIs, write no file and no bookmark.")] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Folder of the embedded default; default ./ingestor-data.")
+    ] = None,
+    dry_run: Annotated[
+        bool | None, typer.Option("--dry-run", help="Call the APIs, write no file and no bookmark.")
+    ] = None,
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR. [env: LOG_LEVEL]")] = None,
     log_format: Annotated[str | None, typer.Option(help="text or json (one JSON object per line).")] = None,
     json_output: Annotated[bool | None, typer.Option("--json", help="Print the result as JSON on stdout.")] = None,
@@ -33,9 +41,18 @@ def fetch_command(
     """Fetch new data of the given service(s) into the landing zone (incremental by default)."""
     from ingestor.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _catalog, _plugins, _settings, check_request, fail
 
-    settings = _settings(service=service, env=env, data_types=data_types, dry_run=dry_run, landing=landing,
-                         bucket=bucket, data_dir=data_dir, log_level=log_level, log_format=log_format,
-                         json_output=json_output)
+    settings = _settings(
+        service=service,
+        env=env,
+        data_types=data_types,
+        dry_run=dry_run,
+        landing=landing,
+        bucket=bucket,
+        data_dir=data_dir,
+        log_level=log_level,
+        log_format=log_format,
+        json_output=json_output,
+    )
     if days is not None and since is not None:
         fail("give --days or --since, not both")
     start = _parse_day(since) if since is not None else None
@@ -57,8 +74,14 @@ def fetch_command(
     code = EXIT_OK
     try:
         for name in settings.service:
-            request = FetchRequest(data_types=settings.data_types, since=start, days=days, limit=limit,
-                                   dry_run=settings.dry_run, landing=target)
+            request = FetchRequest(
+                data_types=settings.data_types,
+                since=start,
+                days=days,
+                limit=limit,
+                dry_run=settings.dry_run,
+                landing=target,
+            )
             try:
                 produced = pm.hook.fetch(service=name, request=request)
             except ConfigError as error:
@@ -100,10 +123,12 @@ def _print(results: list[FetchResult], as_json: bool) -> None:
     for result in results:
         mode = " (dry run)" if result.dry_run else ""
         typer.echo(f"{result.service}{mode} -> {result.landing}")
+        previous_error = None
         for item in result.data_types:
             line = f"  {item.data_type:<24} {item.status.value:<11} {len(item.files)} file(s), {item.records} record(s)"
             if item.error:
-                line += f": {item.error}"
+                line += ": (the same)" if item.error == previous_error else f": {item.error}"
+            previous_error = item.error
             typer.echo(line)
             for file in item.files:
                 typer.echo(f"      {file}")

@@ -232,10 +232,23 @@ class TypeFetch:
             name = f"{self.service}/landing/{file_timestamp(self.request.now, self.precision)}_{suffix}.jsonl"
         else:
             data = ndjson(records)
-            name = write_landing_file(self.request.landing, self.service, suffix, data, self.request.now, self.precision)
+            name = write_landing_file(
+                self.request.landing, self.service, suffix, data, self.request.now, self.precision
+            )
         self.outcome.files.append(name)
         self.outcome.records += len(records)
         return name
+
+    def write_snapshot(self, records: list[dict[str, Any]], previous: Any, suffix: str | None = None) -> Any:
+        """Write a snapshot (a profile, a list...) unless it is the one written last time, whose
+        digest is `previous` (a backfill window writes it anyway). Returns the digest to keep."""
+        if self.remaining is not None:
+            records = records[: self.remaining]
+        fingerprint = digest(records)
+        if fingerprint == previous and self.request.start is None:
+            return previous
+        self.write(records, suffix)
+        return fingerprint
 
     def error(self, message: str) -> None:
         """Record a failure of one part (e.g. one user) and go on: the data type fails, but the
@@ -258,9 +271,13 @@ def run_fetch(
     """Run each requested data type's fetcher in order, recording files, records, bookmarks and
     errors; save the bookmarks after each success. A `FetchError` fails that data type; an
     `AuthError` fails it and every data type after it (with the same message)."""
-    result = FetchResult(service=service, landing=request.landing.url, dry_run=request.dry_run,
-                         started_at=datetime.now(UTC))
-    store = BookmarkStore(request.landing, service)
+    result = FetchResult(
+        service=service, landing=request.landing.url, dry_run=request.dry_run, started_at=datetime.now(UTC)
+    )
+    try:
+        store = BookmarkStore(request.landing, service)
+    except FetchError as error:  # a damaged state file: fix or remove it, never guess
+        return failed_result(service, request, fetchers, str(error))
     auth_failure: str | None = None
     for data_type, fetcher in fetchers.items():
         if not request.wants(data_type):
@@ -303,8 +320,14 @@ def failed_result(service: str, request: FetchRequest, types: Iterable[str], err
     """A result where every requested data type failed with `error` (e.g. not implemented)."""
     now = datetime.now(UTC)
     outcomes = [DataTypeFetch(data_type=t, status=FetchStatus.FAILED, error=error) for t in types if request.wants(t)]
-    return FetchResult(service=service, landing=request.landing.url, dry_run=request.dry_run, started_at=now,
-                       finished_at=now, data_types=outcomes)
+    return FetchResult(
+        service=service,
+        landing=request.landing.url,
+        dry_run=request.dry_run,
+        started_at=now,
+        finished_at=now,
+        data_types=outcomes,
+    )
 
 
 def _short(value: Any, width: int = 80) -> str:
@@ -327,8 +350,10 @@ def describe_error(error: BaseException) -> str:
     """A one-line reason without credentials (HTTP errors name method, URL and status)."""
     if isinstance(error, httpx.HTTPStatusError):
         response = error.response
-        return f"{response.request.method} {safe_url(response.request.url)} -> {response.status_code} " \
-               f"{response.reason_phrase}".rstrip()
+        return (
+            f"{response.request.method} {safe_url(response.request.url)} -> {response.status_code} "
+            f"{response.reason_phrase}".rstrip()
+        )
     if isinstance(error, httpx.RequestError):
         return f"{error.request.method} {safe_url(error.request.url)}: {type(error).__name__}: {error}"
     if isinstance(error, FetchError):
@@ -361,8 +386,15 @@ class RetryTransport(httpx.BaseTransport):
     """Wraps a transport: retries 429/5xx answers and connection errors (tenacity), waiting
     Retry-After when the server gives one, else exponential backoff with jitter."""
 
-    def __init__(self, transport: httpx.BaseTransport, *, attempts: int = 5, backoff: float = 1.0,
-                 max_wait: float = 120.0, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        transport: httpx.BaseTransport,
+        *,
+        attempts: int = 5,
+        backoff: float = 1.0,
+        max_wait: float = 120.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.transport = transport
         self.attempts = max(attempts, 1)
         self.max_wait = max_wait
@@ -389,8 +421,15 @@ class RetryTransport(httpx.BaseTransport):
             why = str(response.status_code)
             response.close()
         wait = state.next_action.sleep if state.next_action else 0
-        log.warning("%s %s: %s, retrying in %.1fs (attempt %d of %d)", request.method, safe_url(request.url), why,
-                    wait, state.attempt_number + 1, self.attempts)
+        log.warning(
+            "%s %s: %s, retrying in %.1fs (attempt %d of %d)",
+            request.method,
+            safe_url(request.url),
+            why,
+            wait,
+            state.attempt_number + 1,
+            self.attempts,
+        )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send, retrying transient failures; the last answer (or error) is returned (raised)."""
@@ -426,8 +465,14 @@ def user_agent(service: str) -> str:
     return f"ingestor/{__version__} ({service} fetcher; personal data export{extra}) httpx/{httpx.__version__}"
 
 
-def http_client(service: str, base_url: str, *, headers: Mapping[str, str] | None = None, timeout: float = 30.0,
-                transport: httpx.BaseTransport | None = None) -> httpx.Client:
+def http_client(
+    service: str,
+    base_url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
     """An httpx client for one service's API: User-Agent, timeouts, retries (see the module doc)."""
     retrying = RetryTransport(
         transport or httpx.HTTPTransport(),
@@ -435,9 +480,13 @@ def http_client(service: str, base_url: str, *, headers: Mapping[str, str] | Non
         backoff=_env_float("INGESTOR_HTTP_BACKOFF", 1.0),
         max_wait=_env_float("INGESTOR_HTTP_MAX_WAIT", 120.0),
     )
-    return httpx.Client(base_url=base_url.rstrip("/") + "/", headers={"User-Agent": user_agent(service),
-                        "Accept": "application/json", **(headers or {})}, timeout=timeout, transport=retrying,
-                        follow_redirects=True)
+    return httpx.Client(
+        base_url=base_url.rstrip("/") + "/",
+        headers={"User-Agent": user_agent(service), "Accept": "application/json", **(headers or {})},
+        timeout=timeout,
+        transport=retrying,
+        follow_redirects=True,
+    )
 
 
 def get_json(client: httpx.Client, url: str, **params: Any) -> Any:

@@ -6,7 +6,7 @@ import gzip
 import json
 import zlib
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import orjson
 
@@ -39,7 +39,7 @@ def read_records(stream: IO[bytes], gzipped: bool = False) -> Iterator[tuple[int
     Blank lines are skipped, CRLF line ends and a leading UTF-8 byte-order mark are
     accepted. Integers beyond 64 bits are refused rather than rounded.
     """
-    source: IO[bytes] = gzip.GzipFile(fileobj=stream) if gzipped else stream
+    source: IO[bytes] = cast(IO[bytes], gzip.GzipFile(fileobj=stream)) if gzipped else stream
     line_number = 0
     try:
         for raw in source:

@@ -8,7 +8,8 @@ Policy (documented in the README):
 - arrays of arrays, arrays holding nulls and integers beyond 64 bits are stored as JSON;
 - a real conflict (string vs object, scalar vs array, ...) on a column that is new in this
   load turns that column into JSON, so no value is lost; on a column the table already
-  has, the conflicting values go to a sibling JSON column named `<name>__v_json`;
+  has or a hint declares, the conflicting values go to a sibling JSON column named
+  `<name>__v_json`;
 - keys are sanitized with `names.sanitize_column`; keys that differ only by case share a
   column (as in BigQuery); when both spellings occur in one object, the later one goes to
   `<name>__<n>`.
@@ -68,6 +69,7 @@ class Column:
     fields: Struct | None = None
     stored: bool = False
     stored_kind: Kind | None = None
+    pinned: bool = False  # declared by a schema hint: its type never changes to JSON
     accepts: frozenset[type] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -216,9 +218,10 @@ class SchemaBuilder:
             struct = col.fields
         existing = struct.get(path[-1])
         if existing is None:
-            struct.add(Column(path[-1], kind))
+            struct.add(Column(path[-1], kind, pinned=True))
         elif not existing.stored:
             existing.set_type(kind)
+            existing.pinned = True
 
     # -- per-file transaction -------------------------------------------------
     def begin_file(self) -> None:
@@ -311,6 +314,7 @@ class SchemaBuilder:
         if col.kind is kind and kind is not Kind.STRUCT:
             return value
         items = value if repeated else [value]
+        fitted: list[Any]
         if col.kind is Kind.STRUCT and kind is Kind.STRUCT and col.fields is not None:
             fitted = [self._object(item, col.fields, prefix + col.name + ".") for item in items if item]
         elif col.kind in _PARSERS and kind is Kind.STRING:
@@ -335,7 +339,7 @@ class SchemaBuilder:
     def _conflict(self, col: Column, struct: Struct, found: tuple[Kind, bool], value: Any, prefix: str, why: str) -> tuple[str, Any]:
         self._mutating()
         path = prefix + col.name
-        if not col.stored:
+        if not col.stored and not col.pinned:
             self.notes.append(f"{path}: conflicting types ({why}); stored as JSON")
             col.set_type(Kind.JSON)
             return col.name, value
@@ -343,7 +347,8 @@ class SchemaBuilder:
         variant = struct.get(variant_name)
         if variant is None:
             variant = struct.add(Column(variant_name, Kind.JSON))
-        note = f"{path}: value does not fit the table's {col.type_name()} ({why}); stored in {prefix}{variant_name}"
+        where = "the table's" if col.stored else "the declared"
+        note = f"{path}: value does not fit {where} {col.type_name()} ({why}); stored in {prefix}{variant_name}"
         if note not in self.notes:
             self.notes.append(note)
         return variant.name, value
@@ -394,3 +399,35 @@ def mark_stored(struct: Struct) -> Struct:
         if col.fields is not None:
             mark_stored(col.fields)
     return struct
+
+
+def merge(target: Struct, source: Struct, notes: list[str], prefix: str = "") -> list[str]:
+    """Merge a schema grown elsewhere (a staging worker) into `target`, with the conform rules.
+
+    Returns the paths whose spelling differs in `source` (its staged rows use other names)."""
+    respelled: list[str] = []
+    for col in source.columns.values():
+        path = prefix + col.name
+        mine = target.get(col.name)
+        if mine is None:
+            target.add(copy.deepcopy(col))
+            continue
+        if mine.name != col.name:
+            respelled.append(path)
+        if mine.kind is Kind.JSON:
+            continue
+        if col.kind is Kind.JSON or mine.repeated != col.repeated:
+            if not mine.stored and not mine.pinned:
+                notes.append(f"{path}: conflicting types ({col.type_name()} vs {mine.type_name()}); stored as JSON")
+                mine.set_type(Kind.JSON)
+            continue
+        if mine.kind is Kind.STRUCT and col.kind is Kind.STRUCT and mine.fields and col.fields:
+            respelled += merge(mine.fields, col.fields, notes, path + ".")
+        elif {mine.kind, col.kind} == {Kind.INT64, Kind.FLOAT64}:
+            if mine.kind is Kind.INT64 and mine.stored and mine.stored_kind is None:
+                mine.stored_kind = Kind.INT64
+            mine.set_type(Kind.FLOAT64, mine.repeated)
+        elif mine.kind is not col.kind and not mine.stored and not mine.pinned:
+            notes.append(f"{path}: conflicting types ({col.type_name()} vs {mine.type_name()}); stored as JSON")
+            mine.set_type(Kind.JSON)
+    return respelled

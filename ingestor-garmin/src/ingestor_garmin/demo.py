@@ -210,13 +210,15 @@ class DemoUser:
     def activity_splits(self, activity: Record) -> Record:
         rng = self.rng
         laps = []
+        start = datetime.fromisoformat(activity["startTimeGMT"])
         for i in range(activity["lapCount"]):
+            duration = round(rng.uniform(280, 420), 2)
             laps.append(
                 {
-                    "startTimeGMT": activity["startTimeGMT"].replace(" ", "T") + ".0",
+                    "startTimeGMT": _iso(start),
                     "distance": round(rng.uniform(900, 1100), 2),
-                    "duration": round(rng.uniform(280, 420), 2),
-                    "movingDuration": round(rng.uniform(270, 410), 2),
+                    "duration": duration,
+                    "movingDuration": round(duration - rng.uniform(0, 15), 2),
                     "averageSpeed": round(rng.uniform(2.3, 3.6), 3),
                     "averageHR": float(rng.randint(120, 165)),
                     "maxHR": float(rng.randint(150, 185)),
@@ -228,6 +230,7 @@ class DemoUser:
                     "messageIndex": i,
                 }
             )
+            start += timedelta(seconds=duration)
         return {
             **self._copied(activity),
             "splits": {
@@ -409,12 +412,15 @@ class DemoUser:
                 "primaryActivityLevel": level,
                 "activityLevelConstant": steps == 0,
                 "date": day.iso,
+                "data_type": "steps",
             }
 
     def heart_rate(self, day: _Day) -> Record:
         rng = self.rng
         self.rhr = max(42, min(58, self.rhr + rng.randint(-1, 1)))
-        values = [[_ms(day.gmt(m)), rng.randint(self.rhr, self.rhr + 60)] for m in range(0, 24 * 60, 4)]
+        values: list[list[int | None]] = [
+            [_ms(day.gmt(m)), rng.randint(self.rhr, self.rhr + 60)] for m in range(0, 24 * 60, 4)
+        ]
         for i in rng.sample(range(len(values)), 6):
             values[i][1] = None  # the watch was off the wrist
         return {
@@ -733,6 +739,8 @@ class DemoUser:
             }
 
     def device_info(self, day: _Day) -> Iterator[Record]:
+        if day is not self.days[0]:
+            return  # a snapshot: the fetchers write it again only when it changes
         for device_id, name, part, kind in (
             (WATCH_ID, WATCH, "006-B4375-00", "WATCH"),
             (SCALE_ID, "Index S2", "006-B3933-00", "SCALE"),
@@ -826,7 +834,7 @@ class DemoUser:
     def hrv(self, day: _Day) -> Record:
         rng = self.rng
         start, end = day.sleep_window()
-        readings = [
+        readings: list[Record] = [
             {
                 "hrvValue": rng.randint(28, 75),
                 "readingTimeGMT": _iso(start + timedelta(minutes=m)),
@@ -982,7 +990,7 @@ class DemoUser:
 
     def hill_score(self, days: list[_Day]) -> Record:
         rng = self.rng
-        daily = []
+        daily: list[Record] = []
         for day in days:
             strength, endurance = rng.randint(1, 30), rng.randint(5, 40)
             daily.append(
@@ -1016,7 +1024,7 @@ class DemoUser:
         if name in {"endurance_score", "hill_score"}:
             return [getattr(self, name)(days)]
         if name == "activities":
-            return [a for d in days for a in self.activities[d.iso]]
+            return [{**a, "data_type": "activities"} for d in days for a in self.activities[d.iso]]
         if name.startswith("activity_"):
             method: Callable[[Record], Record | None] = getattr(self, name)
             found = (method(a) for d in days for a in self.activities[d.iso])

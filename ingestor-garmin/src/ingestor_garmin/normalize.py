@@ -59,18 +59,25 @@ def to_entries(mapping: dict[str, Any]) -> list[Record]:
 
 
 def fold_dynamic_maps(value: Any) -> Any:
-    """Recursively replace maps keyed by data (see DYNAMIC_MAP_FIELDS) with `{key, value}` lists."""
+    """Recursively replace maps keyed by data (see DYNAMIC_MAP_FIELDS) with `{key, value}` lists.
+
+    Arrays of arrays (positional time series) are not walked: they hold no objects.
+    """
     kind = type(value)
     if kind is dict:
         out: Record = {}
         for key, item in value.items():
-            item = fold_dynamic_maps(item)
-            if type(item) is dict and item and (key in DYNAMIC_MAP_FIELDS or is_dynamic_map(item)):
-                item = to_entries(item)
+            item_kind = type(item)
+            if item_kind is dict:
+                item = fold_dynamic_maps(item)
+                if item and (key in DYNAMIC_MAP_FIELDS or is_dynamic_map(item)):
+                    item = to_entries(item)
+            elif item_kind is list and item and type(item[0]) is dict:
+                item = fold_dynamic_maps(item)
             out[key] = item
         return out
-    if kind is list and value and type(value[0]) in (dict, list):
-        return [fold_dynamic_maps(item) for item in value]
+    if kind is list:
+        return [fold_dynamic_maps(item) if type(item) is dict else item for item in value]
     return value
 
 
@@ -123,6 +130,8 @@ def detail_metrics_to_records(details: Record) -> Record:
         values = row.get("metrics") if type(row) is dict else row
         if type(values) is not list:
             return details
+        if len(values) > len(names):  # more values than descriptors: keep them all
+            names = names + [f"value_{i}" for i in range(len(names), len(values))]
         converted.append(
             {
                 name: float(value) if type(value) is int else value
@@ -142,24 +151,30 @@ def _path(record: Record, path: str) -> Any:
     return value
 
 
-def normalizer(spec: Spec) -> Normalizer:
-    """The normalizer for one data type's spec."""
+@dataclass(frozen=True)
+class SpecNormalizer:
+    """The normalizer of one data type: a picklable callable, so the core can stage in worker processes."""
 
-    def normalize(record: Record, source: SourceFile) -> Record:
+    spec: Spec
+
+    def __call__(self, record: Record, source: SourceFile) -> Record:
+        """The record reshaped for the warehouse; `record` itself is left untouched."""
+        spec = self.spec
         out = dict(record)
         if spec.wrapper and type(out.get(spec.wrapper)) is dict:
             payload = out.pop(spec.wrapper)
             out = {**payload, **out}
-        if spec.activity_details:
-            if type(out.get(LEGACY_DETAILS_KEY)) is dict:
-                legacy = out.pop(LEGACY_DETAILS_KEY)
-                out = {**legacy, **out}
-            out = detail_metrics_to_records(out)
-            if type(out.get("detailed_data")) is dict:
-                out["detailed_data"] = detail_metrics_to_records(out["detailed_data"])
+        if spec.activity_details and type(out.get(LEGACY_DETAILS_KEY)) is dict:
+            legacy = out.pop(LEGACY_DETAILS_KEY)
+            out = {**legacy, **out}
         for name in spec.blank_to_null:
             if out.get(name) == "":
                 del out[name]
+        out = fold_dynamic_maps(out)
+        if spec.activity_details:
+            out = detail_metrics_to_records(out)
+            if type(out.get("detailed_data")) is dict:
+                out["detailed_data"] = detail_metrics_to_records(out["detailed_data"])
         for matrix in spec.matrices:
             rows = out.get(matrix.field)
             if type(rows) is list:
@@ -173,6 +188,9 @@ def normalizer(spec: Spec) -> Normalizer:
                     if type(value) is str and value:
                         out[target] = value[:10]
                         break
-        return fold_dynamic_maps(out)
+        return out
 
-    return normalize
+
+def normalizer(spec: Spec) -> Normalizer:
+    """The normalizer for one data type's spec."""
+    return SpecNormalizer(spec)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ingestor import hookimpl
 from ingestor.catalog import DataType
-
 from ingestor_garmin.demo import demo_landing
 from ingestor_garmin.types import DATA_TYPES
 

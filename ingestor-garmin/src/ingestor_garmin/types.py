@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ingestor.catalog import DataType
 from ingestor.schema import Kind
-
 from ingestor_garmin.normalize import Matrix, Spec, normalizer
 
 SERVICE = "garmin"
@@ -75,9 +76,7 @@ def _type(
     hints: dict[str, Kind] | None = None,
     spec: Spec | None = None,
 ) -> DataType:
-    spec = spec or Spec()
-    if name in _MATRICES:
-        spec = Spec(spec.wrapper, _MATRICES[name], spec.fill, spec.activity_details, spec.blank_to_null)
+    spec = replace(spec or Spec(), matrices=_MATRICES.get(name, ()))
     return DataType(
         service=SERVICE,
         name=name,
@@ -107,6 +106,7 @@ DATA_TYPES: tuple[DataType, ...] = (
         "activity_details",
         ("activityId",),
         "Per-activity detail samples: activityDetailMetrics rows become records named by metricDescriptors.",
+        hints={"startTimeGMT": TS},
         spec=Spec(activity_details=True, blank_to_null=_ACTIVITY_COPIES),
     ),
     _activity_type("activity_splits", "Laps and split summaries of an activity."),

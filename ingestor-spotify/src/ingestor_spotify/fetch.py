@@ -36,6 +36,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 import httpx
+
 from ingestor import hookimpl
 from ingestor.fetching import (
     AuthError,
@@ -46,7 +47,6 @@ from ingestor.fetching import (
     FetchResult,
     TypeFetch,
     describe_error,
-    digest,
     get_json,
     http_client,
     run_fetch,
@@ -263,17 +263,11 @@ class SpotifyFetcher:
                 task.bookmark = newest
 
     def _snapshot(self, task: TypeFetch, records: list[dict[str, Any]]) -> None:
-        fingerprint = digest(records)
-        if fingerprint == task.bookmark and task.request.start is None:
-            return
-        if task.remaining is not None:
-            records = records[: task.remaining]
-        task.write(records)
-        task.bookmark = fingerprint
+        task.bookmark = task.write_snapshot(records, task.bookmark)
 
     def top(self, task: TypeFetch, kind: str) -> None:
         """The user's top artists or tracks over the three time ranges (`time_range` added)."""
-        records = []
+        records: list[dict[str, Any]] = []
         for time_range in TIME_RANGES:
             for items in self._offset_pages(f"me/top/{kind}", time_range=time_range):
                 records.extend({**item, "time_range": time_range} for item in items)

@@ -18,7 +18,6 @@ rejects the file.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -26,7 +25,6 @@ from ingestor.catalog import SourceFile
 from ingestor.schema import parse_date, parse_timestamp
 
 Record = dict[str, Any]
-Normalizer = Callable[[Record, SourceFile], Record]
 
 _RELEASE_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})

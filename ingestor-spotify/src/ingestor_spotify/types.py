@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingestor.catalog import DataType
+from ingestor.catalog import DataType, Normalizer
 from ingestor.schema import Kind
 
 from ingestor_spotify import normalize
@@ -91,24 +91,22 @@ TOP = {**SNAPSHOT, "timeRange": STR}
 _DAY_PREFIX = r"(?:(?P<day>\d{4}_\d{2}_\d{2})(?:_.*)?|.+)"
 
 
-def _pattern(suffix: str) -> str:
-    return rf"{_DAY_PREFIX}_{suffix}"
-
-
 def _declare(
     name: str,
     key: tuple[str, ...],
     hints: dict[str, Kind],
-    normalizer: normalize.Normalizer,
+    normalizer: Normalizer,
     description: str,
     suffix: str | None = None,
 ) -> DataType:
+    """A Spotify data type; files end with `_spotify_{name}` unless `suffix` says otherwise."""
+    suffix = suffix or f"spotify_{name}"
     return DataType(
         service=SERVICE,
         name=name,
         dataset=DATASET,
         table=f"lake_spotify__normalized_{name}",
-        file_patterns=(_pattern(suffix or f"spotify_{name}"),),
+        file_patterns=(rf"{_DAY_PREFIX}_{suffix}",),
         primary_key=key,
         schema_hints={**hints, **RAW},
         inserted_at_column="dp_inserted_at",

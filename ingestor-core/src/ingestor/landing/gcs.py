@@ -87,7 +87,7 @@ class GCSLanding:
     def list(self, prefix: str) -> Iterator[LandingFile]:
         """Objects whose name starts with `prefix`, in name order (folder placeholders skipped)."""
         found = []
-        for blob in self.client.list_blobs(self.bucket, prefix=self.prefix + prefix):
+        for blob in self.client.list_blobs(self.bucket.name, prefix=self.prefix + prefix):
             if blob.name.endswith("/"):
                 continue
             name = blob.name[len(self.prefix) :]

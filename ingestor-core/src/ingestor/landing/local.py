@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import unquote, urlparse
 
+from ingestor import faults
 from ingestor.landing import LandingFile, UnsafeName, check_name, numbered
 
 
@@ -71,6 +72,7 @@ class LocalLanding:
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.link(source, target)  # fails if the name was taken meanwhile
+                faults.checkpoint("mid_move")  # test-only: destination linked, source not yet removed
                 break
             if _same_content(source, target):
                 break

@@ -14,13 +14,15 @@ Exactly once. BigQuery cannot make a load job and a ledger insert atomic, so a b
    BigQuery; two machines committing the same files conflict, one is aborted (concurrent update), retried,
    and then finds the files in the ledger. So rows and ledger never disagree and nothing is loaded twice.
 
-Staging. With a staging location (`INGESTOR_STAGING_BUCKET=gs://BUCKET[/prefix]` or
-`bigquery://PROJECT?staging=gs://BUCKET/prefix`; the landing bucket is the natural choice), the staged
-files are uploaded in parallel to `{prefix}_staging/{digest}/` and loaded by URI: one job covers up to
-10,000 URIs, and a re-attached job needs no new upload; the objects are deleted after the commit.
-Without one, the files of a job are concatenated into one upload (`load_table_from_file`): no bucket, no
-location constraint, but a re-run uploads again before it can be told the job exists. Jobs are split only
-at BigQuery limits (10,000 URIs, 15 TB per job; we cap each job at `MAX_JOB_BYTES`).
+Staging. The staged files of a job are concatenated before they leave the machine: many small landing
+files cost one upload, not one request each (measured on the storage emulator: 1,000 sequential small
+uploads took 70 s, about 70 ms each, against one upload for the whole batch; on real GCS a small upload costs
+tens of ms too). With a staging location (`INGESTOR_STAGING_BUCKET=gs://BUCKET[/prefix]` or
+`bigquery://PROJECT?staging=gs://BUCKET/prefix`; the landing bucket is the natural choice; it must be in the
+dataset's location), they are uploaded as objects of up to 1 GiB under `{prefix}_staging/{digest}/` and loaded
+by URI, so a re-attached job needs no new upload; the objects are deleted after the commit. Without one, each
+job's bytes go up with the job itself (`load_table_from_file`): no bucket needed, but a re-run uploads again.
+One load job per batch; split only at `MAX_JOB_BYTES` (BigQuery allows 15 TB and 10,000 URIs per job).
 
 Schemas are always explicit (never autodetect). New tables get the data type's time partitioning and
 clustering. Before a load: top-level columns are added with `ALTER TABLE ADD COLUMN`, INT64 columns widened
@@ -64,13 +66,13 @@ log = logging.getLogger("ingestor.warehouse.bigquery")
 T = TypeVar("T")
 
 DEFAULT_LOCATION = "US"
-MAX_JOB_URIS = 10_000
-MAX_JOB_BYTES = 10 * 1024**4  # BigQuery allows 15 TB per load job
+MAX_JOB_BYTES = 4 * 1024**4  # BigQuery allows 15 TB per load job (and 10,000 URIs: 4,096 staging objects)
 MAX_JOB_RESUBMITS = 20
 RETRY_ATTEMPTS = 7
 STAGE_PREFIX = "_ingestor_stage_"
 STAGE_TTL = timedelta(days=1)
-UPLOAD_THREADS = 16
+MAX_STAGING_OBJECT = 1024**3  # staged files are concatenated into objects of up to this size
+UPLOAD_THREADS = 4
 
 _TYPES = {Kind.STRING: "STRING", Kind.INT64: "INT64", Kind.FLOAT64: "FLOAT64", Kind.BOOL: "BOOL",
           Kind.TIMESTAMP: "TIMESTAMP", Kind.DATE: "DATE", Kind.JSON: "JSON", Kind.STRUCT: "RECORD"}
@@ -179,12 +181,20 @@ def _batches(files: list[StagedFile]) -> list[list[StagedFile]]:
     size = 0
     for file in files:
         length = file.path.stat().st_size
-        if out[-1] and (len(out[-1]) >= MAX_JOB_URIS or size + length > MAX_JOB_BYTES):
+        if out[-1] and size + length > MAX_JOB_BYTES:
             out.append([])
             size = 0
         out[-1].append(file)
         size += length
     return out
+
+
+def _concatenate(files: list[StagedFile], out: Any) -> None:
+    """Append the files' bytes to `out` (each staged file ends with a newline)."""
+    for file in files:
+        with file.path.open("rb") as part:
+            shutil.copyfileobj(part, out)
+    out.flush()
 
 
 def batch_digest(request: LoadRequest) -> str:
@@ -458,25 +468,34 @@ class BigQueryWarehouse:
                          config: bigquery.LoadJobConfig) -> Any:
         """One upload of the files concatenated (no staging bucket)."""
         with tempfile.TemporaryFile() as joined:
-            for file in files:
-                with file.path.open("rb") as part:
-                    shutil.copyfileobj(part, joined)
-            joined.seek(0)
+            _concatenate(files, joined)
             return self.client.load_table_from_file(joined, destination, job_id=job_id, job_config=config,
                                                     rewind=True)
 
     def _upload(self, files: list[StagedFile], digest: str, part: str) -> list[str]:
-        """Upload staged files to the staging bucket (in parallel); their gs:// URIs."""
+        """Upload the staged files, concatenated into objects of up to `MAX_STAGING_OBJECT`; their URIs."""
         assert self.staging is not None
         bucket_name, prefix = self.staging
         bucket = self.storage.bucket(bucket_name)
-        names = [f"{prefix}_staging/{digest}/{part}/{i:05d}.jsonl" for i in range(len(files))]
+        groups: list[list[StagedFile]] = [[]]
+        size = 0
+        for file in files:
+            length = file.path.stat().st_size
+            if groups[-1] and size + length > MAX_STAGING_OBJECT:
+                groups.append([])
+                size = 0
+            groups[-1].append(file)
+            size += length
+        names = [f"{prefix}_staging/{digest}/{part}/{i:05d}.jsonl" for i in range(len(groups))]
 
-        def put(item: tuple[str, StagedFile]) -> None:
-            self._retry(lambda: bucket.blob(item[0]).upload_from_filename(str(item[1].path),
-                                                                            content_type="application/x-ndjson"))
+        def put(name: str, group: list[StagedFile]) -> None:
+            with tempfile.TemporaryFile() as joined:
+                _concatenate(group, joined)
+                self._retry(lambda: bucket.blob(name).upload_from_file(
+                    joined, rewind=True, content_type="application/x-ndjson"))
+
         with ThreadPoolExecutor(UPLOAD_THREADS) as pool:
-            list(pool.map(put, zip(names, files, strict=True)))
+            list(pool.map(put, names, groups))
         return [f"gs://{bucket_name}/{name}" for name in names]
 
     def _load_ledger(self, request: LoadRequest, stage_ledger: str) -> None:

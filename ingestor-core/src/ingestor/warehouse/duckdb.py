@@ -6,7 +6,9 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import duckdb
+from duckdb.typing import DuckDBPyType
 
+from ingestor import faults
 from ingestor.ledger import LEDGER_TABLE, ledger_schema
 from ingestor.names import quote, validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
@@ -57,7 +59,7 @@ def _storable(struct: Struct) -> list[Column]:
     return [c for c in struct.columns.values() if c.kind is not Kind.STRUCT or (c.fields and _storable(c.fields))]
 
 
-def _column_from(name: str, dtype: duckdb.DuckDBPyType) -> Column:
+def _column_from(name: str, dtype: DuckDBPyType) -> Column:
     type_id = dtype.id
     if type_id == "list":
         inner = _column_from(name, dtype.children[0][1])
@@ -162,6 +164,7 @@ class DuckDBWarehouse:
                     [paths],
                 )
                 rows = sum(f.entry.rows for f in request.files)
+                faults.checkpoint("before_ledger")  # test-only: rows in, ledger not yet, same transaction
                 con.executemany(
                     f"INSERT INTO {dataset}.{LEDGER_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [list(f.entry.model_dump().values()) for f in request.files],

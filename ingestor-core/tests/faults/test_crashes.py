@@ -1,0 +1,104 @@
+"""SIGKILL at every step boundary of a real `ingestor run`, then a run to completion: nothing lost, nothing twice.
+
+The standard corpus settles in this order (7 moves): the unknown `notes.txt` (rejected at scan), then events:
+the malformed file (rejected while staging), the empty file (archived), the two loaded files; then metrics: its
+two loaded files. The fault points are described in ingestor/faults.py.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+
+import pytest
+
+from .conftest import SERVICE, Zone
+
+pytestmark = pytest.mark.timeout(120)
+KILLED = -signal.SIGKILL
+
+
+@pytest.mark.parametrize("fault", [
+    "after_stage:1",  # events read and staged (rejected/empty ones already settled), nothing loaded
+    "after_stage:2",  # events loaded and archived; metrics staged, not loaded
+    "before_ledger:2",  # inside the metrics DuckDB transaction: rows inserted, ledger not (events done before)
+    "after_commit:2",  # metrics rows + ledger committed, not moved (events done before)
+    "before_move:1",  # the very first move: a rejected file, its reason already written
+    "before_move:5",  # halfway through the moves: a loaded events file, committed, not moved
+    "mid_move:1",  # a rejected file linked into rejected/, not yet removed from landing
+    "mid_move:4",  # a loaded file linked into archive/, not yet removed from landing
+    "mid_move:7",  # the last move, half done
+])
+def test_sigkill_at_a_step_boundary_then_rerun(zone: Zone, fault: str) -> None:
+    zone.standard_corpus()
+    crashed = zone.run(INGESTOR_FAULT=fault)
+    assert crashed.returncode == KILLED, crashed.stderr[-3000:]
+    assert (zone.landing / SERVICE / "_state" / "lease.json").exists()  # the dead run's lease stays behind
+    zone.run_to_completion()
+    zone.check()
+
+
+def test_a_killed_transaction_leaves_nothing_behind(zone: Zone) -> None:
+    """DuckDB: rows and ledger are one transaction; a kill between them leaves neither, and the next run
+    loads every file once."""
+    zone.standard_corpus()
+    assert zone.run(INGESTOR_FAULT="before_ledger:1").returncode == KILLED
+    assert zone.rows() == [] and zone.ledger() == []
+    assert "2025_01_01_fz_events.jsonl" in zone.files("landing")
+    zone.run_to_completion()
+    zone.check()
+
+
+def test_a_kill_after_commit_is_settled_from_the_ledger(zone: Zone) -> None:
+    """Committed but not moved: the next run archives from the ledger (`already_loaded`), loading nothing again."""
+    zone.standard_corpus()
+    assert zone.run(INGESTOR_FAULT="after_commit:1").returncode == KILLED
+    assert len(zone.rows()) == 5 and len(zone.ledger()) == 2
+    done = zone.run_to_completion()
+    statuses = {f["path"].removeprefix(f"{SERVICE}/landing/"): f["status"] for f in _result(done)["files"]}
+    assert statuses["2025_01_01_fz_events.jsonl"] == statuses["sub/2025_01_02_fz_events.jsonl.gz"] == "already_loaded"
+    assert statuses["2025_01_01_fz_metrics.jsonl"] == "loaded"
+    zone.check()
+
+
+def test_kills_at_random_moments_until_done(zone: Zone) -> None:
+    """Chaos: SIGKILL at random moments (any instruction, inside DuckDB's commit too) until a run completes."""
+    rng = random.Random(5)
+    for day in range(1, 13):
+        zone.land_valid(f"2025_02_{day:02d}_fz_events.jsonl", 300)
+        zone.land_valid(f"d{day % 3}/2025_02_{day:02d}_fz_metrics.jsonl.gz", 200)
+    zone.land_rejected("2025_02_13_fz_events.jsonl", b'{"uid": -5}\n[1]\n')
+    codes: list[int] = []
+    for delay in [1.2] + [rng.uniform(0.3, 3.0) for _ in range(10)]:
+        process = zone.start()
+        try:
+            codes.append(process.wait(timeout=delay))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            codes.append(process.wait(timeout=30))
+        finally:
+            process.communicate(timeout=30)
+        if codes[-1] in (0, 1):
+            break
+    assert KILLED in codes and set(codes) <= {KILLED, 0, 1}, codes
+    zone.run_to_completion()  # and once more: nothing left, nothing loaded again
+    zone.check()
+
+
+def _result(done: object) -> dict:  # type: ignore[type-arg]
+    import orjson
+
+    out = done.stdout  # type: ignore[attr-defined]
+    return orjson.loads(out[out.index("{"):])  # type: ignore[no-any-return]
+
+
+def test_staging_left_by_a_kill_does_not_matter(zone: Zone) -> None:
+    """A killed run leaves its staging folder (SIGKILL runs no cleanup); the next run ignores it and cleans its own."""
+    zone.standard_corpus()
+    assert zone.run(INGESTOR_FAULT="after_commit:1").returncode == KILLED
+    leftovers = sorted(p.name for p in zone.tmp.iterdir())
+    assert leftovers and all(name.startswith("ingestor-stage-") for name in leftovers)
+    zone.run_to_completion()
+    assert sorted(p.name for p in zone.tmp.iterdir()) == leftovers
+    zone.check()

@@ -1,0 +1,58 @@
+"""SIGTERM (Cloud Run stopping a task): the run ends cleanly with exit 143, releases its lease, leaves nothing the
+next run cannot finish; the transaction in flight rolls back (or had committed)."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from ingestor.testing import Harness
+
+from .conftest import SERVICE, Zone, plugin_module, wait_stopped
+
+pytestmark = pytest.mark.timeout(120)
+TERMINATED = 143
+
+
+def _terminated_cleanly(done_returncode: int, stderr: str) -> None:
+    assert done_returncode == TERMINATED, stderr[-3000:]
+    assert "stopped by SIGTERM" in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(("fault", "rows_after"), [
+    ("before_ledger:1", 0),  # mid-transaction: rolled back, not a row stays
+    ("after_commit:1", 5),  # committed just before: the rows stay, the ledger says so
+    ("mid_move:4", 5),  # in the middle of a move
+    ("after_stage:2", 5),  # between two data types
+])
+def test_sigterm_at_a_precise_point(zone: Zone, fault: str, rows_after: int) -> None:
+    zone.standard_corpus()
+    done = zone.run(INGESTOR_FAULT=f"{fault}:TERM")
+    _terminated_cleanly(done.returncode, done.stderr)
+    assert len(zone.rows()) == rows_after and sum(n for _, n in zone.ledger()) == rows_after
+    assert not (zone.landing / SERVICE / "_state").exists()  # lease released
+    zone.run_to_completion()
+    zone.check()
+
+
+def test_sigterm_from_outside(zone: Zone) -> None:
+    """The signal as Cloud Run sends it, from another process, while the run is at work."""
+    zone.standard_corpus()
+    process = zone.start(INGESTOR_FAULT="after_stage:1:STOP")
+    wait_stopped(process)
+    process.send_signal(signal.SIGTERM)
+    process.send_signal(signal.SIGCONT)
+    _, stderr = process.communicate(timeout=60)
+    _terminated_cleanly(process.returncode, stderr)
+    assert zone.rows() == [] and "2025_01_01_fz_events.jsonl" in zone.files("landing")
+    zone.run_to_completion()
+    zone.check()
+
+
+def test_the_handler_is_only_installed_during_a_run(tmp_path: object) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    h = Harness(tmp_path, plugin_module())  # type: ignore[arg-type]
+    h.land(f"{SERVICE}/landing/2025_01_01_fz_events.jsonl", [{"uid": 1}])
+    assert h.run("--service", SERVICE).exit_code == 0
+    assert signal.getsignal(signal.SIGTERM) is before
