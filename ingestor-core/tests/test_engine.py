@@ -303,3 +303,20 @@ def test_a_hinted_column_keeps_its_type_in_its_first_load(harness: Harness) -> N
     assert harness.query("SELECT typeof(seen_at), seen_at__v_json FROM lake_dev.acme__profile ORDER BY 2 NULLS FIRST") == [
         ("TIMESTAMP WITH TIME ZONE", None), ("TIMESTAMP WITH TIME ZONE", '"not a time"')]
     assert any("declared TIMESTAMP" in n for n in result_of(run).tables[0].notes)
+
+
+def test_a_normalizer_may_split_a_record_into_rows(tmp_path: Path) -> None:
+    from ingestor import hookimpl
+    from ingestor.catalog import DataType
+
+    class Splitter:
+        @hookimpl
+        def list_types(self) -> list[DataType]:
+            return [DataType(service="split", name="readings", dataset="s_{env}", table="readings",
+                             normalize=lambda record, source: [{"day": record["day"], "v": v} for v in record["values"]])]
+
+    h = Harness(tmp_path, Splitter())
+    h.land("split/landing/2025_01_01_00_00_split_readings.jsonl", [{"day": "d1", "values": [1, 2, 3]}, {"day": "d2", "values": []}])
+    run = h.run("--service", "split", "--json")
+    assert run.exit_code == 0 and result_of(run).files[0].rows == 3
+    assert h.query("SELECT day, v FROM s_dev.readings ORDER BY v") == [("d1", 1), ("d1", 2), ("d1", 3)]

@@ -73,3 +73,10 @@ def test_reconcile_marks_what_the_table_has() -> None:
     table = Struct()
     table.add(Column("a", Kind.INT64))
     assert [str(c) for c in changes(reconcile(b.root, mark_stored(table)))] == ["s STRUCT<x INT64>"]
+
+
+def test_a_hint_inside_an_array_of_objects() -> None:
+    b = SchemaBuilder(hints={"readings.at": Kind.TIMESTAMP})
+    row = b.conform({"readings": [{"at": "2025-01-01T01:00:00+01:00", "v": 1}, {"at": "2025-01-01T02:00:00Z"}]})
+    assert row == {"readings": [{"at": "2025-01-01T00:00:00+00:00", "v": 1}, {"at": "2025-01-01T02:00:00+00:00"}]}
+    assert b.root.get("readings").type_name() == "ARRAY<STRUCT<at TIMESTAMP, v INT64>>"

@@ -18,6 +18,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 import ingestor_garmin.fetch
+import ingestor_garmin.fetcher
 import ingestor_garmin.plugin
 from ingestor.testing import Harness
 
@@ -211,4 +212,15 @@ def test_login_failure_and_missing_credentials(
 def test_every_garmin_type_has_a_fetcher() -> None:
     from ingestor_garmin import types
 
-    assert set(ingestor_garmin.fetch.TYPES) == {dt.name for dt in types.DATA_TYPES}
+    assert set(ingestor_garmin.fetcher.TYPES) == {dt.name for dt in types.DATA_TYPES}
+
+
+def test_the_entry_point_module_stays_light() -> None:
+    """Every `ingestor` command loads the plugins: the fetcher's HTTP stack only comes when garmin is fetched."""
+    import subprocess
+    import sys
+
+    heavy = ("httpx", "tenacity", "garminconnect", "ingestor.fetching")
+    probe = f"import sys, ingestor_garmin.fetch; print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -19,6 +19,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 import ingestor_spotify.fetch
+import ingestor_spotify.fetcher
 import ingestor_spotify.plugin
 from ingestor.testing import Harness
 
@@ -37,7 +38,7 @@ def _load(name: str) -> Any:
 
 
 def _ms(iso: str) -> int:
-    return ingestor_spotify.fetch._ms(iso)
+    return ingestor_spotify.fetcher._ms(iso)
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -329,3 +330,14 @@ def test_fetched_files_load(harness: Harness, httpserver: HTTPServer, env: None)
     assert result.exit_code == 0, result.output
     assert harness.files("spotify/landing") == []
     assert harness.files("spotify/rejected") == []
+
+
+def test_the_entry_point_module_stays_light() -> None:
+    """Every `ingestor` command loads the plugins: the fetcher's HTTP stack only comes when spotify is fetched."""
+    import subprocess
+    import sys
+
+    heavy = ("httpx", "tenacity", "garminconnect", "ingestor.fetching")
+    probe = f"import sys, ingestor_spotify.fetch; print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -23,7 +23,8 @@ class SourceFile:
     attributes: dict[str, str] = field(default_factory=dict)  # named groups of the file pattern
 
 
-Normalizer = Callable[[dict[str, Any], SourceFile], dict[str, Any]]
+# One record in; one row out, or a list of rows (e.g. a payload that holds many readings).
+Normalizer = Callable[[dict[str, Any], SourceFile], dict[str, Any] | list[dict[str, Any]]]
 
 
 class DataType(BaseModel):

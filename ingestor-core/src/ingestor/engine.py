@@ -7,6 +7,8 @@ import logging
 import tempfile
 import uuid
 import zlib
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -108,6 +110,7 @@ class ServiceIngest:
         self.ctx = context
         self.prefix = f"{service}/landing/"
         self.result = ServiceResult()
+        self._loads: list[Callable[[], None]] = []
         self._staged = 0
 
     # -- the run -------------------------------------------------------------
@@ -136,6 +139,7 @@ class ServiceIngest:
         for data_type in self.ctx.catalog.types(self.service):
             if data_type.name in batches:
                 self._ingest_type(data_type, batches[data_type.name])
+        self._run_loads()
         if batches and not self.ctx.dry_run:
             self._refresh_views()
         return self.result
@@ -213,7 +217,19 @@ class ServiceIngest:
             if not stage.entry.rows:
                 outcome.status = FileStatus.EMPTY
                 self._settle(stage.source, outcome)
-        self._load(dt, dataset, table, builder, nonempty, summary)
+        self._loads.append(partial(self._load, dt, dataset, table, builder, nonempty, summary))
+
+    def _run_loads(self) -> None:
+        """Run the queued loads, several data types at once where the warehouse allows it."""
+        workers = max(1, min(getattr(self.ctx.warehouse, "max_parallel_loads", 1), len(self._loads)))
+        if workers == 1:
+            for load in self._loads:
+                load()
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingestor-load") as pool:
+                for future in [pool.submit(load) for load in self._loads]:
+                    future.result()
+        self._loads.clear()
 
     # -- loading ---------------------------------------------------------------
     def _load(self, dt: DataType, dataset: str, table: str, builder: SchemaBuilder,

@@ -13,8 +13,11 @@ import orjson
 _BOM = b"\xef\xbb\xbf"
 # Maps digits to "0" and everything else to ".", so a run of 20 digits is found with `in` (fast).
 _DIGITS = bytes(48 if 48 <= b <= 57 else 46 for b in range(256))
-_LONG_RUN = b"0" * 20
+_LONG_RUN = b"0" * 19  # below -2**63 orjson returns a (rounded) float: 19 digits suffice
 _U64_MAX = 2**64 - 1
+# Records nested deeper than this (objects and arrays) cannot become a table schema (BigQuery allows 15 levels
+# of RECORD; from ~60 levels the engine's schema code would exhaust Python's recursion): they reject their file.
+MAX_DEPTH = 32
 
 
 class MalformedFile(ValueError):
@@ -28,9 +31,21 @@ class MalformedFile(ValueError):
 
 def _checked_int(text: str) -> int:
     value = int(text)
-    if abs(value) > _U64_MAX:
+    if not -(2**63) <= value <= _U64_MAX:  # what orjson reads exactly (and writes back)
         raise ValueError(f"integer {text[:30]}... does not fit 64 bits")
     return value
+
+
+def _too_deep(record: dict[str, Any]) -> bool:
+    """Whether objects and arrays nest deeper than MAX_DEPTH, found without recursion."""
+    stack: list[tuple[Any, int]] = [(record, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = value.values() if type(value) is dict else value
+        stack.extend((child, depth + 1) for child in children if type(child) in (dict, list))
+    return False
 
 
 def read_records(stream: IO[bytes], gzipped: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -54,9 +69,11 @@ def read_records(stream: IO[bytes], gzipped: bool = False) -> Iterator[tuple[int
                 raise MalformedFile(line_number, str(error)) from None
             if type(record) is not dict:
                 raise MalformedFile(line_number, f"expected a JSON object, found {type(record).__name__}")
+            if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and _too_deep(record):
+                raise MalformedFile(line_number, f"nested deeper than {MAX_DEPTH} levels")
             if _LONG_RUN in raw.translate(_DIGITS):  # maybe an integer orjson would round
                 try:
-                    json.loads(raw, parse_int=_checked_int)
+                    record = json.loads(raw, parse_int=_checked_int)  # exact integers
                 except ValueError as error:
                     raise MalformedFile(line_number, str(error)) from None
             yield line_number, record

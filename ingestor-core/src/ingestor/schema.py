@@ -70,6 +70,7 @@ class Column:
     stored: bool = False
     stored_kind: Kind | None = None
     pinned: bool = False  # declared by a schema hint: its type never changes to JSON
+    implied: bool = False  # a STRUCT made only to hold hinted fields: may turn out to be an array
     accepts: frozenset[type] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -212,7 +213,7 @@ class SchemaBuilder:
         for parent in path[:-1]:
             col = struct.get(parent)
             if col is None:
-                col = struct.add(Column(parent, Kind.STRUCT, fields=Struct()))
+                col = struct.add(Column(parent, Kind.STRUCT, fields=Struct(), implied=True))
             if col.fields is None:
                 raise ValueError(f"schema hint {'.'.join(path)}: {parent} is not a STRUCT")
             struct = col.fields
@@ -310,7 +311,11 @@ class SchemaBuilder:
         if col.kind is Kind.JSON:
             return value
         if repeated != col.repeated:
-            raise Conflict("array vs single value")
+            if not (col.implied and col.kind is kind is Kind.STRUCT):
+                raise Conflict("array vs single value")
+            self._mutating()
+            col.set_type(Kind.STRUCT, repeated, col.fields)  # hints like "readings.time" also fit arrays
+        col.implied = False
         if col.kind is kind and kind is not Kind.STRUCT:
             return value
         items = value if repeated else [value]

@@ -52,12 +52,16 @@ def stage_file(landing: Landing, dt: DataType, task: StageTask, builder: SchemaB
     try:
         with landing.open(task.file) as stream, task.path.open("wb") as out:
             for line, record in read_records(stream, gzipped=task.file.name.endswith(".gz")):
-                if normalize is not None:
-                    record = normalize(record, source)
-                row = conform(record)
-                row.update(metadata)
-                out.write(dumps(row, option=option))
-                rows += 1
+                if normalize is None:
+                    produced: list[dict[str, Any]] = [record]
+                else:
+                    normalized = normalize(record, source)
+                    produced = normalized if type(normalized) is list else [normalized]  # type: ignore[list-item]
+                for item in produced:
+                    row = conform(item)
+                    row.update(metadata)
+                    out.write(dumps(row, option=option))
+                    rows += 1
         return Staged(rows=rows)
     except MalformedFile as error:
         reason = f"malformed NDJSON at line {error.line}: {error.message}"

@@ -40,7 +40,8 @@ class Harness:
             self.pm.register(plugin)
 
     def land(self, name: str, records: Iterable[dict[str, Any]] | str | bytes) -> Path:
-        """Write a landing file: records as NDJSON, or raw text/bytes as given (gzip if `.gz`)."""
+        """Write a landing file: records as NDJSON, or raw text/bytes as given; a `.gz` name is
+        gzip-compressed unless the bytes already are."""
         path = self.landing / name
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(records, str):
@@ -49,7 +50,8 @@ class Harness:
             data = records
         else:
             data = b"".join(orjson.dumps(r) + b"\n" for r in records)
-        path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+        already_gzipped = data[:2] == b"\x1f\x8b"
+        path.write_bytes(gzip.compress(data) if name.endswith(".gz") and not already_gzipped else data)
         return path
 
     def run(self, *args: str) -> Result:

@@ -83,8 +83,21 @@ def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulators]:
     try:
         for command, log in (
             ([str(gcs_bin), "-d", str(data), "start", "--host", "127.0.0.1", "--port", str(gcs_port), "-q"], logs[0]),
-            ([str(bq_bin), "start", "--rest-port", str(bq_port), "--grpc-port", str(grpc_port), "--project", PROJECT,
-              "--log-level", "warning"], logs[1]),
+            (
+                [
+                    str(bq_bin),
+                    "start",
+                    "--rest-port",
+                    str(bq_port),
+                    "--grpc-port",
+                    str(grpc_port),
+                    "--project",
+                    PROJECT,
+                    "--log-level",
+                    "warning",
+                ],
+                logs[1],
+            ),
         ):
             with log.open("wb") as out:
                 processes.append(subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=data))
@@ -124,8 +137,11 @@ def bq_client(emulators: Emulators) -> Any:
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import bigquery
 
-    return bigquery.Client(project=PROJECT, credentials=AnonymousCredentials(),
-                           client_options=ClientOptions(api_endpoint=emulators.bigquery))
+    return bigquery.Client(
+        project=PROJECT,
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=emulators.bigquery),
+    )
 
 
 # -- a test plugin and a cloud harness -------------------------------------------------------------------------
@@ -135,8 +151,16 @@ class AcmePlugin:
     @hookimpl
     def list_types(self) -> list[DataType]:
         return [
-            DataType(service="acme", name="things", dataset="acme_{env}", table="things", primary_key=("id",),
-                     partition_by="ts", cluster_by=("kind",), schema_hints={"ts": Kind.TIMESTAMP}),
+            DataType(
+                service="acme",
+                name="things",
+                dataset="acme_{env}",
+                table="things",
+                primary_key=("id",),
+                partition_by="ts",
+                cluster_by=("kind",),
+                schema_hints={"ts": Kind.TIMESTAMP},
+            ),
             DataType(service="acme", name="events", dataset="acme_{env}", table="events"),
         ]
 
@@ -167,9 +191,22 @@ class CloudHarness:
         from ingestor.cli import app
 
         with use_plugin_manager(self.pm):
-            return CliRunner().invoke(app, ["run", "--service", "acme", "--env", self.env, "--json",
-                                            "--landing", f"gs://{self.bucket.name}",
-                                            "--warehouse", f"bigquery://{PROJECT}", *args])
+            return CliRunner().invoke(
+                app,
+                [
+                    "run",
+                    "--service",
+                    "acme",
+                    "--env",
+                    self.env,
+                    "--json",
+                    "--landing",
+                    f"gs://{self.bucket.name}",
+                    "--warehouse",
+                    f"bigquery://{PROJECT}",
+                    *args,
+                ],
+            )
 
     @staticmethod
     def result(run: Result) -> dict[str, Any]:

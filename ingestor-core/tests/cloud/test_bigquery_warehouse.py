@@ -88,26 +88,52 @@ def _dataset() -> str:
     return f"wh_{os.getpid()}_{next(_datasets)}"
 
 
-def make_request(tmp_path: Path, wh: BigQueryWarehouse, dataset: str, files: dict[str, list[dict[str, Any]]],
-                 attempt: int = 0, raw: dict[str, bytes] | None = None) -> LoadRequest:
+def make_request(
+    tmp_path: Path,
+    wh: BigQueryWarehouse,
+    dataset: str,
+    files: dict[str, list[dict[str, Any]]],
+    attempt: int = 0,
+    raw: dict[str, bytes] | None = None,
+) -> LoadRequest:
     """A request as the engine builds it: conformed rows with metadata columns, ledger entries."""
     dt = DataType(service="acme", name="things", dataset=dataset, table="things")
-    builder = SchemaBuilder(wh.table_schema(dataset, "things"),
-                            {dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING})
+    builder = SchemaBuilder(
+        wh.table_schema(dataset, "things"), {dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
+    )
     staged = []
     now = datetime(2025, 1, 1, tzinfo=UTC)
     for i, (name, records) in enumerate(files.items()):
         path = tmp_path / f"{dataset}_{attempt}_{i}.jsonl"
-        lines = [orjson.dumps({**builder.conform(r), dt.inserted_at_column: now.isoformat(),
-                               dt.source_file_column: name}) + b"\n" for r in records]
+        lines = [
+            orjson.dumps({**builder.conform(r), dt.inserted_at_column: now.isoformat(), dt.source_file_column: name})
+            + b"\n"
+            for r in records
+        ]
         path.write_bytes((raw or {}).get(name, b"".join(lines)))
-        entry = LedgerEntry(source_name=name, checksum="md5:" + hashlib.md5(path.read_bytes()).hexdigest(),
-                            size=path.stat().st_size, service="acme", data_type="things",
-                            table_name=f"{dataset}.things", rows=len(records), run_id="run1", loaded_at=now)
+        entry = LedgerEntry(
+            source_name=name,
+            checksum="md5:" + hashlib.md5(path.read_bytes()).hexdigest(),
+            size=path.stat().st_size,
+            service="acme",
+            data_type="things",
+            table_name=f"{dataset}.things",
+            rows=len(records),
+            run_id="run1",
+            loaded_at=now,
+        )
         staged.append(StagedFile(entry=entry, path=path, source=LandingFile(name, entry.size, "1")))
     schema = reconcile(builder.root, wh.table_schema(dataset, "things"))
-    return LoadRequest(data_type=dt, dataset=dataset, table="things", schema=schema, changes=changes(schema),
-                       files=staged, run_id="run1", attempt=attempt)
+    return LoadRequest(
+        data_type=dt,
+        dataset=dataset,
+        table="things",
+        schema=schema,
+        changes=changes(schema),
+        files=staged,
+        run_id="run1",
+        attempt=attempt,
+    )
 
 
 @pytest.fixture
@@ -121,8 +147,9 @@ def _count(bq: Any, dataset: str, table: str = "things") -> int:
     return int(next(iter(bq.query(f"SELECT count(*) AS n FROM {dataset}.{table}").result()))["n"])
 
 
-def test_reattaches_to_the_load_job_after_a_crash(tmp_path: Path, bq_client: Any, storage_client: Any,
-                                                  bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reattaches_to_the_load_job_after_a_crash(
+    tmp_path: Path, bq_client: Any, storage_client: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dataset = _dataset()
     double = ConflictOnReusedJobId(bq_client)
     crashed = BigQueryWarehouse(PROJECT, staging=f"gs://{bucket}", client=double, retry_wait=0)
@@ -148,8 +175,7 @@ def test_reattaches_to_the_load_job_after_a_crash(tmp_path: Path, bq_client: Any
     assert list(storage_client.list_blobs(bucket)) == []
 
     # Another machine that missed the ledger commits the same batch again: the ledger filter keeps it out.
-    other = BigQueryWarehouse(PROJECT, staging=f"gs://{bucket}", client=ConflictOnReusedJobId(bq_client),
-                              retry_wait=0)
+    other = BigQueryWarehouse(PROJECT, staging=f"gs://{bucket}", client=ConflictOnReusedJobId(bq_client), retry_wait=0)
     other.load(make_request(tmp_path, other, dataset, files))
     assert _count(bq_client, dataset) == 3 and _count(bq_client, dataset, "_ingestor_ledger") == 2
 
@@ -160,8 +186,9 @@ def test_refused_rows_are_a_data_error(tmp_path: Path, bq_client: Any) -> None:
     good = {"acme/landing/a.jsonl": [{"id": 1}]}
     wh.load(make_request(tmp_path, wh, dataset, good))
     bad = b'{"id": "not a number", "_source_file": "acme/landing/b.jsonl"}\n'
-    request = make_request(tmp_path, wh, dataset, {"acme/landing/b.jsonl": [{"id": 2}]},
-                           raw={"acme/landing/b.jsonl": bad})
+    request = make_request(
+        tmp_path, wh, dataset, {"acme/landing/b.jsonl": [{"id": 2}]}, raw={"acme/landing/b.jsonl": bad}
+    )
     with pytest.raises(LoadError) as refused:
         wh.load(request)
     assert refused.value.data_error
@@ -171,8 +198,11 @@ def test_refused_rows_are_a_data_error(tmp_path: Path, bq_client: Any) -> None:
 
 def test_transient_errors_are_retried_then_reported_as_outages(tmp_path: Path, bq_client: Any) -> None:
     dataset = _dataset()
-    flaky = Flaky(bq_client, query=[gexc.ServiceUnavailable("backend"), gexc.TooManyRequests("slow down")],
-                  get_table=[ConnectionResetError("reset")])
+    flaky = Flaky(
+        bq_client,
+        query=[gexc.ServiceUnavailable("backend"), gexc.TooManyRequests("slow down")],
+        get_table=[ConnectionResetError("reset")],
+    )
     wh = BigQueryWarehouse(PROJECT, client=flaky, retry_wait=0)
     report = wh.load(make_request(tmp_path, wh, dataset, {"acme/landing/a.jsonl": [{"id": 1}]}))
     assert report.rows == 1 and flaky.calls["query"] >= 3
@@ -191,9 +221,14 @@ def test_read_only_and_views(tmp_path: Path, bq_client: Any) -> None:
     wh.load(make_request(tmp_path, wh, dataset, {"acme/landing/a.jsonl": [{"id": 1, "name": "x"}]}))
     checksum = next(iter(bq_client.query(f"SELECT checksum FROM {dataset}._ingestor_ledger").result()))["checksum"]
     assert wh.loaded({dataset, "missing_dataset"}, ["acme/landing/a.jsonl", "other"]) == {
-        "acme/landing/a.jsonl": {checksum}}
-    wh.ensure_view(dataset, "all_things", ["id", "label", "kind"],
-                   [(dataset, "things", {"id": "id", "label": "name"}, {"kind": "thing"})])
+        "acme/landing/a.jsonl": {checksum}
+    }
+    wh.ensure_view(
+        dataset,
+        "all_things",
+        ["id", "label", "kind"],
+        [(dataset, "things", {"id": "id", "label": "name"}, {"kind": "thing"})],
+    )
     rows = [dict(r) for r in bq_client.query(f"SELECT * FROM {dataset}.all_things").result()]
     assert rows == [{"id": 1, "label": "x", "kind": "thing"}]
     read_only = BigQueryWarehouse(PROJECT, client=bq_client, read_only=True)
@@ -218,7 +253,27 @@ def test_configuration(monkeypatch: pytest.MonkeyPatch, emulators: Any) -> None:
 
 
 def test_google_libraries_stay_unimported_by_light_commands() -> None:
-    code = ("import sys\nfrom typer.testing import CliRunner\nfrom ingestor.cli import app\n"
-            "for args in (['--help'], ['list-types'], ['plugins']):\n    CliRunner().invoke(app, args)\n"
-            "assert not [m for m in sys.modules if m.startswith('google.cloud')], 'google imported'\n")
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom ingestor.cli import app\n"
+        "for args in (['--help'], ['list-types'], ['plugins']):\n    CliRunner().invoke(app, args)\n"
+        "assert not [m for m in sys.modules if m.startswith('google.cloud')], 'google imported'\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_a_batch_beyond_the_job_limits_is_split(
+    tmp_path: Path, bq_client: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ingestor.warehouse.bigquery as module
+
+    dataset = _dataset()
+    wh = BigQueryWarehouse(PROJECT, staging=f"gs://{bucket}", client=bq_client, retry_wait=0)
+    files = {f"acme/landing/{i}.jsonl": [{"id": i}] for i in range(6)}
+    request = make_request(tmp_path, wh, dataset, files)
+    size = max(f.path.stat().st_size for f in request.files)
+    monkeypatch.setattr(module, "MAX_JOB_BYTES", 2 * size)  # two files per job
+    monkeypatch.setattr(module, "MAX_STAGING_OBJECT", size)  # one file per staging object
+    report = wh.load(request)
+    loads = [j for j in report.job_ids if j.startswith("ingestor_load_")]
+    assert len(loads) == 3 and report.rows == 6
+    assert _count(bq_client, dataset) == 6 and _count(bq_client, dataset, "_ingestor_ledger") == 6

@@ -21,8 +21,13 @@ def _statuses(result: dict[str, Any]) -> dict[str, str]:
 @pytest.mark.parametrize("fixture", ["staging", "cloud"], ids=["gcs-staging", "file-upload"])
 def test_run_loads_archives_and_rejects(fixture: str, request: pytest.FixtureRequest) -> None:
     h = request.getfixturevalue(fixture)
-    h.land(THINGS, [{"id": 1, "kind": "a", "ts": "2025-01-01T10:00:00+02:00", "obj": {"x": 1}, "tags": ["p", "q"]},
-                    {"id": 2, "kind": "b", "ts": "2025-01-02 08:00:00", "mixed": {"k": 1}}])
+    h.land(
+        THINGS,
+        [
+            {"id": 1, "kind": "a", "ts": "2025-01-01T10:00:00+02:00", "obj": {"x": 1}, "tags": ["p", "q"]},
+            {"id": 2, "kind": "b", "ts": "2025-01-02 08:00:00", "mixed": {"k": 1}},
+        ],
+    )
     h.land("acme/landing/sub/2025_01_02_00_00_acme_things.jsonl.gz", [{"id": 3, "kind": "a", "mixed": "text"}])
     h.land("acme/landing/2025_01_03_00_00_acme_things.jsonl", b'{"id": 4}\n{not json\n')
     h.land("acme/landing/2025_01_03_00_00_acme_unknown.jsonl", [{"id": 5}])
@@ -34,28 +39,35 @@ def test_run_loads_archives_and_rejects(fixture: str, request: pytest.FixtureReq
         "acme/landing/2025_01_03_00_00_acme_things.jsonl": "rejected",
         "acme/landing/2025_01_03_00_00_acme_unknown.jsonl": "rejected",
     }, run.output
-    rows = h.query(f"SELECT id, kind, ts, obj, tags, TO_JSON_STRING(mixed) AS mixed, _source_file, _dp_inserted_at "
-                   f"FROM {h.dataset}.things ORDER BY id")
+    rows = h.query(
+        f"SELECT id, kind, ts, obj, tags, TO_JSON_STRING(mixed) AS mixed, _source_file, _dp_inserted_at "
+        f"FROM {h.dataset}.things ORDER BY id"
+    )
     assert [r["id"] for r in rows] == [1, 2, 3]
     assert rows[0]["ts"].isoformat() == "2025-01-01T08:00:00+00:00"
     assert rows[0]["obj"] == {"x": 1} and rows[0]["tags"] == ["p", "q"]
     assert [r["mixed"] for r in rows] == [None, '{"k":1}', '"text"']  # conflicting types -> a JSON column
     assert rows[2]["_source_file"] == "acme/landing/sub/2025_01_02_00_00_acme_things.jsonl.gz"
     assert rows[0]["_dp_inserted_at"] is not None
-    assert h.files("acme/") == sorted([
-        "acme/archive/2025_01_01_00_00_acme_things.jsonl",
-        "acme/archive/sub/2025_01_02_00_00_acme_things.jsonl.gz",
-        "acme/rejected/2025_01_03_00_00_acme_things.jsonl",
-        "acme/rejected/2025_01_03_00_00_acme_things.jsonl.reason.json",
-        "acme/rejected/2025_01_03_00_00_acme_unknown.jsonl",
-        "acme/rejected/2025_01_03_00_00_acme_unknown.jsonl.reason.json",
-    ])
-    reason = orjson.loads(h.bucket.blob("acme/rejected/2025_01_03_00_00_acme_things.jsonl.reason.json")
-                          .download_as_bytes())
+    assert h.files("acme/") == sorted(
+        [
+            "acme/archive/2025_01_01_00_00_acme_things.jsonl",
+            "acme/archive/sub/2025_01_02_00_00_acme_things.jsonl.gz",
+            "acme/rejected/2025_01_03_00_00_acme_things.jsonl",
+            "acme/rejected/2025_01_03_00_00_acme_things.jsonl.reason.json",
+            "acme/rejected/2025_01_03_00_00_acme_unknown.jsonl",
+            "acme/rejected/2025_01_03_00_00_acme_unknown.jsonl.reason.json",
+        ]
+    )
+    reason = orjson.loads(
+        h.bucket.blob("acme/rejected/2025_01_03_00_00_acme_things.jsonl.reason.json").download_as_bytes()
+    )
     assert "malformed" in reason["reason"]
     ledger = h.query(f"SELECT source_name, checksum, rows FROM {h.dataset}._ingestor_ledger ORDER BY source_name")
     assert [(r["source_name"], r["rows"]) for r in ledger] == [
-        (THINGS, 2), ("acme/landing/sub/2025_01_02_00_00_acme_things.jsonl.gz", 1)]
+        (THINGS, 2),
+        ("acme/landing/sub/2025_01_02_00_00_acme_things.jsonl.gz", 1),
+    ]
     assert all(r["checksum"].startswith("md5:") for r in ledger)
     # staging cleaned up: no staging tables, no staged objects
     assert h.tables() == ["_ingestor_ledger", "things"]
@@ -66,8 +78,13 @@ def test_run_loads_archives_and_rejects(fixture: str, request: pytest.FixtureReq
     assert len([j for j in things["job_ids"] if j.startswith("ingestor_load_")]) == 1 or fixture == "cloud"
 
     # The same content lands again (a fetcher re-uploaded it): archived, never loaded twice.
-    h.land(THINGS, [{"id": 1, "kind": "a", "ts": "2025-01-01T10:00:00+02:00", "obj": {"x": 1}, "tags": ["p", "q"]},
-                    {"id": 2, "kind": "b", "ts": "2025-01-02 08:00:00", "mixed": {"k": 1}}])
+    h.land(
+        THINGS,
+        [
+            {"id": 1, "kind": "a", "ts": "2025-01-01T10:00:00+02:00", "obj": {"x": 1}, "tags": ["p", "q"]},
+            {"id": 2, "kind": "b", "ts": "2025-01-02 08:00:00", "mixed": {"k": 1}},
+        ],
+    )
     again = h.result(h.run())
     assert _statuses(again) == {THINGS: "already_loaded"}
     assert h.query(f"SELECT count(*) AS n FROM {h.dataset}.things") == [{"n": 3}]
@@ -89,16 +106,20 @@ def test_schema_evolves_across_runs(staging: Any) -> None:
     h = staging
     h.land(THINGS, [{"id": 1, "n": 1, "obj": {"a": "x"}, "kind": "k"}])
     assert h.run().exit_code == 0
-    h.land("acme/landing/2025_01_02_00_00_acme_things.jsonl",
-           [{"id": 2, "n": 1.5, "obj": {"a": "y", "b": 2}, "extra": "new", "kind": "k"}])
+    h.land(
+        "acme/landing/2025_01_02_00_00_acme_things.jsonl",
+        [{"id": 2, "n": 1.5, "obj": {"a": "y", "b": 2}, "extra": "new", "kind": "k"}],
+    )
     second = h.run()
     assert second.exit_code == 0, second.output
     tables = h.result(second)["tables"]
     assert tables[0]["columns_added"] == ["obj.b INT64", "extra STRING"]
     assert tables[0]["columns_widened"] == ["n INT64 -> FLOAT64"]
     rows = h.query(f"SELECT id, n, obj, extra FROM {h.dataset}.things ORDER BY id")
-    assert rows == [{"id": 1, "n": 1.0, "obj": {"a": "x", "b": None}, "extra": None},
-                    {"id": 2, "n": 1.5, "obj": {"a": "y", "b": 2}, "extra": "new"}]
+    assert rows == [
+        {"id": 1, "n": 1.0, "obj": {"a": "x", "b": None}, "extra": None},
+        {"id": 2, "n": 1.5, "obj": {"a": "y", "b": 2}, "extra": "new"},
+    ]
     schema = {f.name: f for f in h.bq.get_table(f"{h.dataset}.things").schema}
     assert schema["n"].field_type in ("FLOAT", "FLOAT64")
     assert [f.name for f in schema["obj"].fields] == ["a", "b"]
@@ -127,7 +148,56 @@ def test_a_thousand_files_make_one_load_job(staging: Any, tmp_path: Path) -> Non
     assert events["files"] == 1000 and events["rows"] == 2000
     assert len([j for j in events["job_ids"] if j.startswith("ingestor_load_")]) == 1
     assert h.query(f"SELECT count(*) AS n, count(DISTINCT _source_file) AS f FROM {h.dataset}.events") == [
-        {"n": 2000, "f": 1000}]
+        {"n": 2000, "f": 1000}
+    ]
     assert len(list(landing.rglob("archive/*.jsonl"))) == 1000
     assert h.files("_staging/") == []
     print(f"1000 files ingested in {elapsed:.1f}s")
+
+
+class SimulatedCrash(Exception):
+    """The process dies between the load job and the commit."""
+
+
+def test_a_crash_before_the_commit_is_resumed_by_the_next_run(staging: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingestor.warehouse.bigquery import BigQueryWarehouse
+
+    h = staging
+    h.land(THINGS, [{"id": 1}, {"id": 2}])
+    jobs: list[tuple[str, bool]] = []
+    run_load = BigQueryWarehouse._run_load
+
+    def spy(self: BigQueryWarehouse, *args: Any) -> Any:
+        job, reused = run_load(self, *args)
+        jobs.append((job.job_id, reused))
+        return job, reused
+
+    def crash(self: BigQueryWarehouse, *args: Any) -> str:
+        raise SimulatedCrash
+
+    monkeypatch.setattr(BigQueryWarehouse, "_run_load", spy)
+    with monkeypatch.context() as patch:
+        patch.setattr(BigQueryWarehouse, "_commit", crash)
+        crashed = h.run()
+    assert isinstance(crashed.exception, SimulatedCrash)
+    assert h.files("acme/landing/") == [THINGS]
+    assert h.query(f"SELECT count(*) AS n FROM {h.dataset}.things") == [{"n": 0}]
+    result = h.result(h.run())
+    assert _statuses(result) == {THINGS: "loaded"}
+    assert jobs[1] == (jobs[0][0], True)  # the same load job, re-attached: not loaded a second time
+    assert result["tables"][0]["job_ids"][0] == jobs[0][0]
+    assert h.query(f"SELECT count(*) AS n FROM {h.dataset}.things") == [{"n": 2}]
+    assert h.tables() == ["_ingestor_ledger", "things"] and h.files("_staging/") == []
+
+
+def test_several_data_types_load_in_parallel(staging: Any) -> None:
+    h = staging
+    for i in range(3):
+        h.land(f"acme/landing/2025_01_0{i + 1}_00_00_acme_things.jsonl", [{"id": i, "kind": "k"}])
+        h.land(f"acme/landing/2025_01_0{i + 1}_00_00_acme_events.jsonl", [{"e": i}, {"e": i + 10}])
+    run = h.run()
+    assert run.exit_code == 0, run.output
+    assert h.query(f"SELECT count(*) AS n FROM {h.dataset}.things") == [{"n": 3}]
+    assert h.query(f"SELECT count(*) AS n FROM {h.dataset}.events") == [{"n": 6}]
+    assert h.query(f"SELECT count(*) AS n FROM {h.dataset}._ingestor_ledger") == [{"n": 6}]
+    assert h.files("acme/landing/") == [] and len(h.files("acme/archive/")) == 6

@@ -47,7 +47,10 @@ class EnforcePreconditions:
     def copy_blob(self, blob: Any, destination: Any, new_name: str, **kwargs: Any) -> Any:
         if "if_generation_match" in kwargs and self._generation(new_name) != kwargs["if_generation_match"]:
             raise PreconditionFailed(f"{new_name}: generation does not match")
-        if "if_source_generation_match" in kwargs and self._generation(blob.name) != kwargs["if_source_generation_match"]:
+        if (
+            "if_source_generation_match" in kwargs
+            and self._generation(blob.name) != kwargs["if_source_generation_match"]
+        ):
             raise PreconditionFailed(f"{blob.name}: source generation does not match")
         copied = self._bucket.copy_blob(blob, self._bucket, new_name, source_generation=kwargs.get("source_generation"))
         if self.after_copy is not None:
@@ -116,8 +119,10 @@ def test_move_never_overwrites_and_completes_an_interrupted_move(landing: GCSLan
     assert landing.move(file, ARCHIVED) == "acme/archive/2025_01_01_00_00_acme_things__3.jsonl"
     assert list(landing.list("acme/landing/")) == []
     assert [f.name for f in landing.list("acme/archive/")] == [
-        ARCHIVED, "acme/archive/2025_01_01_00_00_acme_things__2.jsonl",
-        "acme/archive/2025_01_01_00_00_acme_things__3.jsonl"]
+        ARCHIVED,
+        "acme/archive/2025_01_01_00_00_acme_things__2.jsonl",
+        "acme/archive/2025_01_01_00_00_acme_things__3.jsonl",
+    ]
 
 
 def test_a_newer_object_under_the_same_name_is_never_deleted(landing: GCSLanding) -> None:

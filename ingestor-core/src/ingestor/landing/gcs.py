@@ -126,8 +126,14 @@ class GCSLanding:
             existing = self.bucket.get_blob(self._key(name))
             if existing is None:
                 try:
-                    self.bucket.copy_blob(source, self.bucket, self._key(name), source_generation=generation,
-                                          if_generation_match=0, if_source_generation_match=generation)
+                    self.bucket.copy_blob(
+                        source,
+                        self.bucket,
+                        self._key(name),
+                        source_generation=generation,
+                        if_generation_match=0,
+                        if_source_generation_match=generation,
+                    )
                     break
                 except PreconditionFailed:  # destination taken meanwhile (or our own retried copy)?
                     existing = self.bucket.get_blob(self._key(name))

@@ -34,6 +34,14 @@ class LocalLanding:
             raise UnsafeName(f"object name {name!r} leaves the landing root")
         return path
 
+    def _listed(self, name: str) -> Path:
+        """The path of a file `list` found. Its name may hold what `check_name` refuses in names we make (a
+        backslash or a control character is legal in a POSIX file name): it must still be movable to rejected/."""
+        path = self.root / name
+        if ".." in name.split("/") or not path.resolve().is_relative_to(self.root):
+            raise UnsafeName(f"object name {name!r} leaves the landing root")
+        return path
+
     def list(self, prefix: str) -> Iterator[LandingFile]:
         """Regular files below `prefix` (a folder), sorted; symbolic links are not followed."""
         base = self._path(prefix.rstrip("/"))
@@ -63,7 +71,7 @@ class LocalLanding:
     def move(self, file: LandingFile, destination: str) -> str:
         """Rename within the root without overwriting: an identical file already at the
         destination (an interrupted earlier move) just gets the source removed."""
-        source = self._path(file.name)
+        source = self._listed(file.name)
         if not source.exists():
             raise FileNotFoundError(file.name)
         n, name = 1, destination

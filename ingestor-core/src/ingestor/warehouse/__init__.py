@@ -60,6 +60,7 @@ class Warehouse(Protocol):
     """An analytical store of datasets and tables, with the ledger beside the data."""
 
     url: str
+    max_parallel_loads: int  # how many data types may load at once (1: one after another)
 
     def table_schema(self, dataset: str, table: str) -> Struct | None:
         """The table's columns (marked stored), or None when it does not exist."""

@@ -74,15 +74,41 @@ STAGE_TTL = timedelta(days=1)
 MAX_STAGING_OBJECT = 1024**3  # staged files are concatenated into objects of up to this size
 UPLOAD_THREADS = 4
 
-_TYPES = {Kind.STRING: "STRING", Kind.INT64: "INT64", Kind.FLOAT64: "FLOAT64", Kind.BOOL: "BOOL",
-          Kind.TIMESTAMP: "TIMESTAMP", Kind.DATE: "DATE", Kind.JSON: "JSON", Kind.STRUCT: "RECORD"}
-_KINDS = {"STRING": Kind.STRING, "INTEGER": Kind.INT64, "INT64": Kind.INT64, "FLOAT": Kind.FLOAT64,
-          "FLOAT64": Kind.FLOAT64, "NUMERIC": Kind.FLOAT64, "BIGNUMERIC": Kind.FLOAT64, "BOOLEAN": Kind.BOOL,
-          "BOOL": Kind.BOOL, "TIMESTAMP": Kind.TIMESTAMP, "DATE": Kind.DATE, "JSON": Kind.JSON,
-          "RECORD": Kind.STRUCT, "STRUCT": Kind.STRUCT}
+_TYPES = {
+    Kind.STRING: "STRING",
+    Kind.INT64: "INT64",
+    Kind.FLOAT64: "FLOAT64",
+    Kind.BOOL: "BOOL",
+    Kind.TIMESTAMP: "TIMESTAMP",
+    Kind.DATE: "DATE",
+    Kind.JSON: "JSON",
+    Kind.STRUCT: "RECORD",
+}
+_KINDS = {
+    "STRING": Kind.STRING,
+    "INTEGER": Kind.INT64,
+    "INT64": Kind.INT64,
+    "FLOAT": Kind.FLOAT64,
+    "FLOAT64": Kind.FLOAT64,
+    "NUMERIC": Kind.FLOAT64,
+    "BIGNUMERIC": Kind.FLOAT64,
+    "BOOLEAN": Kind.BOOL,
+    "BOOL": Kind.BOOL,
+    "TIMESTAMP": Kind.TIMESTAMP,
+    "DATE": Kind.DATE,
+    "JSON": Kind.JSON,
+    "RECORD": Kind.STRUCT,
+    "STRUCT": Kind.STRUCT,
+}
 _TRANSIENT_REASONS = {"backendError", "internalError", "rateLimitExceeded", "backendErrorRetriable", "jobInternalError"}
-_TRANSIENT_MESSAGES = ("too many table update operations", "concurrent update", "exceeded rate limits",
-                       "retry", "backenderror", "internal error")
+_TRANSIENT_MESSAGES = (
+    "too many table update operations",
+    "concurrent update",
+    "exceeded rate limits",
+    "retry",
+    "backenderror",
+    "internal error",
+)
 _DATA_REASONS = {"invalid", "invalidQuery"}
 
 
@@ -93,8 +119,17 @@ def _reasons(error: BaseException) -> set[str]:
 
 def is_transient(error: BaseException) -> bool:
     """429, 5xx, rate limits, concurrent-update aborts, connection resets: worth another try."""
-    if isinstance(error, (gexc.TooManyRequests, gexc.InternalServerError, gexc.BadGateway,
-                          gexc.ServiceUnavailable, gexc.GatewayTimeout, gexc.RetryError)):
+    if isinstance(
+        error,
+        (
+            gexc.TooManyRequests,
+            gexc.InternalServerError,
+            gexc.BadGateway,
+            gexc.ServiceUnavailable,
+            gexc.GatewayTimeout,
+            gexc.RetryError,
+        ),
+    ):
         return True
     if isinstance(error, (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)):
         return True
@@ -126,16 +161,20 @@ def _storable(struct: Struct) -> list[Column]:
 def field_of(col: Column) -> bigquery.SchemaField:
     """The BigQuery field of a column."""
     fields = [field_of(c) for c in _storable(col.fields)] if col.kind is Kind.STRUCT and col.fields else []
-    return bigquery.SchemaField(col.name, _TYPES[col.kind], mode="REPEATED" if col.repeated else "NULLABLE",
-                                fields=fields)
+    return bigquery.SchemaField(
+        col.name, _TYPES[col.kind], mode="REPEATED" if col.repeated else "NULLABLE", fields=fields
+    )
 
 
 def ddl_type(col: Column, top: bool = True) -> str:
     """The GoogleSQL type of a column, e.g. `ARRAY<STRUCT<a INT64>>`."""
     if col.kind is Kind.STRUCT:
         assert col.fields is not None
-        inner = "STRUCT<" + ", ".join(f"`{validate_identifier(c.name)}` {ddl_type(c, False)}"
-                                      for c in _storable(col.fields)) + ">"
+        inner = (
+            "STRUCT<"
+            + ", ".join(f"`{validate_identifier(c.name)}` {ddl_type(c, False)}" for c in _storable(col.fields))
+            + ">"
+        )
     else:
         inner = _TYPES[col.kind]
     return f"ARRAY<{inner}>" if col.repeated else inner
@@ -207,11 +246,24 @@ def batch_digest(request: LoadRequest) -> str:
 
 # -- the warehouse ---------------------------------------------------------------------------------------
 class BigQueryWarehouse:
-    """A BigQuery project; datasets are created in `location` when first needed."""
+    """A BigQuery project; datasets are created in `location` when first needed.
 
-    def __init__(self, project: str, *, location: str = DEFAULT_LOCATION, read_only: bool = False,
-                 staging: str | None = None, client: Any = None, storage: Any = None,
-                 retry_wait: float = 1.0) -> None:
+    Several data types load at once (`max_parallel_loads`): load jobs run side by side, and commits that
+    touch the same ledger concurrently are serialized by BigQuery (the aborted one is retried)."""
+
+    max_parallel_loads = 4
+
+    def __init__(
+        self,
+        project: str,
+        *,
+        location: str = DEFAULT_LOCATION,
+        read_only: bool = False,
+        staging: str | None = None,
+        client: Any = None,
+        storage: Any = None,
+        retry_wait: float = 1.0,
+    ) -> None:
         self.project = project
         self.location = location
         self.read_only = read_only
@@ -243,8 +295,12 @@ class BigQueryWarehouse:
 
             endpoint = self.emulator if "://" in self.emulator else "http://" + self.emulator
             anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call]
-            return bigquery.Client(project=self.project, location=self.location, credentials=anonymous,
-                                   client_options=ClientOptions(api_endpoint=endpoint))
+            return bigquery.Client(
+                project=self.project,
+                location=self.location,
+                credentials=anonymous,
+                client_options=ClientOptions(api_endpoint=endpoint),
+            )
         return bigquery.Client(project=self.project, location=self.location)
 
     @property
@@ -256,9 +312,12 @@ class BigQueryWarehouse:
 
     def _retry(self, fn: Callable[[], T]) -> T:
         """Call `fn`, retrying transient errors with bounded exponential backoff."""
-        for attempt in Retrying(retry=retry_if_exception(is_transient), stop=stop_after_attempt(RETRY_ATTEMPTS),
-                                wait=wait_exponential(multiplier=self.retry_wait, max=60 * self.retry_wait),
-                                reraise=True):
+        for attempt in Retrying(
+            retry=retry_if_exception(is_transient),
+            stop=stop_after_attempt(RETRY_ATTEMPTS),
+            wait=wait_exponential(multiplier=self.retry_wait, max=60 * self.retry_wait),
+            reraise=True,
+        ):
             with attempt:
                 return fn()
         raise AssertionError("unreachable")
@@ -298,7 +357,8 @@ class BigQueryWarehouse:
                 rows = self._query(
                     f"SELECT source_name, checksum FROM {_q(dataset, LEDGER_TABLE)} "  # noqa: S608
                     "WHERE source_name IN UNNEST(@names)",
-                    [bigquery.ArrayQueryParameter("names", "STRING", chunk)])
+                    [bigquery.ArrayQueryParameter("names", "STRING", chunk)],
+                )
                 for row in rows:
                     found.setdefault(row["source_name"], set()).add(row["checksum"])
         return found
@@ -329,8 +389,9 @@ class BigQueryWarehouse:
     def _prepare(self, request: LoadRequest) -> None:
         """Dataset, ledger table, and the target table created or evolved to `request.schema`."""
         self._ensure_dataset(request.dataset)
-        ledger = bigquery.Table(self._ref(request.dataset, LEDGER_TABLE),
-                                schema=[field_of(c) for c in ledger_schema().columns.values()])
+        ledger = bigquery.Table(
+            self._ref(request.dataset, LEDGER_TABLE), schema=[field_of(c) for c in ledger_schema().columns.values()]
+        )
         self._retry(lambda: self.client.create_table(ledger, exists_ok=True))
         table = self._get_table(request.dataset, request.table)
         if table is None:
@@ -349,8 +410,11 @@ class BigQueryWarehouse:
             else:
                 log.warning("%s: cannot partition by %s (no such TIMESTAMP/DATE column)", dt.key, dt.partition_by)
         clusterable = {Kind.STRING, Kind.INT64, Kind.BOOL, Kind.TIMESTAMP, Kind.DATE}
-        cluster = [c.name for name in dt.cluster_by
-                   if (c := request.schema.get(name)) is not None and c.kind in clusterable and not c.repeated][:4]
+        cluster = [
+            c.name
+            for name in dt.cluster_by
+            if (c := request.schema.get(name)) is not None and c.kind in clusterable and not c.repeated
+        ][:4]
         if cluster:
             table.clustering_fields = cluster
         self._retry(lambda: self.client.create_table(table, exists_ok=True))
@@ -385,12 +449,19 @@ class BigQueryWarehouse:
         schema = [field_of(c) for c in _storable(request.schema)]
         job_ids: list[str] = []
         base_id = f"ingestor_load_{request.dataset}_{request.table}_{digest}"[:900]
-        done = False
+        done, reuse = False, True
         try:
             for n, part in enumerate(_batches(request.files)):
                 disposition = "WRITE_TRUNCATE" if n == 0 else "WRITE_APPEND"
-                job = self._run_load(f"{base_id}_{n}", request.dataset, stage, part, schema, disposition, digest)
+                job, reuse = self._run_load(
+                    f"{base_id}_{n}", request.dataset, stage, part, schema, disposition, digest, reuse
+                )
                 job_ids.append(job.job_id)
+            expected = sum(f.entry.rows for f in request.files)
+            staged = self._query(f"SELECT COUNT(*) AS n FROM {_q(request.dataset, stage)}")[0]["n"]  # noqa: S608
+            if staged != expected:
+                self._cleanup(request.dataset, [stage], digest)
+                raise LoadError(f"staging table holds {staged} rows, expected {expected}: retry", data_error=False)
             self._load_ledger(request, stage_ledger)
             for name in (stage, stage_ledger):
                 self._expire(request.dataset, name)
@@ -406,13 +477,29 @@ class BigQueryWarehouse:
         return LoadReport(rows=sum(f.entry.rows for f in request.files), job_ids=job_ids)
 
     def _load_config(self, schema: list[bigquery.SchemaField], disposition: str) -> bigquery.LoadJobConfig:
-        return bigquery.LoadJobConfig(schema=schema, source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
-                                      write_disposition=disposition, create_disposition="CREATE_IF_NEEDED",
-                                      autodetect=False, ignore_unknown_values=False, max_bad_records=0)
+        return bigquery.LoadJobConfig(
+            schema=schema,
+            source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+            write_disposition=disposition,
+            create_disposition="CREATE_IF_NEEDED",
+            autodetect=False,
+            ignore_unknown_values=False,
+            max_bad_records=0,
+        )
 
-    def _run_load(self, job_id: str, dataset: str, stage: str, files: list[StagedFile],
-                  schema: list[bigquery.SchemaField], disposition: str, digest: str) -> Any:
-        """Run (or re-attach to) the load job `job_id`; a pre-existing failed job gets a new id."""
+    def _run_load(
+        self,
+        job_id: str,
+        dataset: str,
+        stage: str,
+        files: list[StagedFile],
+        schema: list[bigquery.SchemaField],
+        disposition: str,
+        digest: str,
+        reuse: bool,
+    ) -> tuple[Any, bool]:
+        """Run (or, if `reuse`, re-attach to) the load job `job_id`; a pre-existing job that failed (or
+        cannot be reused) gets a new id. Returns the job and whether it was re-attached."""
         destination = self._ref(dataset, stage)
         config = self._load_config(schema, disposition)
         uris: list[str] | None = None
@@ -421,12 +508,13 @@ class BigQueryWarehouse:
             job = self._existing_job(jid)
             if job is not None:
                 job = self._wait(job)
-                if _job_error(job) is None and self._get_table(dataset, stage) is not None:
+                if reuse and _job_error(job) is None and self._get_table(dataset, stage) is not None:
                     log.info("re-attached to load job %s", jid)
-                    return job
+                    return job, True
                 continue  # a failed (or orphaned) earlier attempt: submit under the next id
             if self.staging is not None and uris is None:
                 uris = self._upload(files, digest, job_id.rsplit("_", 1)[-1])
+            attached = False
             try:
                 if uris is not None:
                     submit = partial(self.client.load_table_from_uri, uris, destination, job_id=jid, job_config=config)
@@ -434,13 +522,19 @@ class BigQueryWarehouse:
                     submit = partial(self._load_from_files, files, destination, jid, config)
                 job = self._retry(submit)
             except gexc.Conflict:  # submitted meanwhile (or by the run that crashed): attach
-                job = self._retry(partial(self.client.get_job, jid, location=self.location))
+                if not reuse:
+                    continue
+                job, attached = self._retry(partial(self.client.get_job, jid, location=self.location)), True
                 log.info("load job %s exists: re-attached", jid)
             job = self._wait(job)
             failure = _job_error(job)
             if failure is None:
-                return job
+                if attached and self._get_table(dataset, stage) is None:
+                    continue  # its staging table is gone (expired): load again
+                return job, attached
             message, transient, data_error = failure
+            if attached:
+                continue  # an earlier run's failed job: submit under the next id
             if not transient:
                 raise LoadError(f"load job {job.job_id}: {message}", data_error=data_error)
             log.warning("load job %s failed transiently (%s): resubmitting", job.job_id, message)
@@ -454,6 +548,7 @@ class BigQueryWarehouse:
 
     def _wait(self, job: Any) -> Any:
         """Wait for a job to finish; its failure (if any) is read from `job.error_result`."""
+
         def poll() -> Any:
             try:
                 job.result()
@@ -464,13 +559,13 @@ class BigQueryWarehouse:
 
         return self._retry(poll)
 
-    def _load_from_files(self, files: list[StagedFile], destination: str, job_id: str,
-                         config: bigquery.LoadJobConfig) -> Any:
+    def _load_from_files(
+        self, files: list[StagedFile], destination: str, job_id: str, config: bigquery.LoadJobConfig
+    ) -> Any:
         """One upload of the files concatenated (no staging bucket)."""
         with tempfile.TemporaryFile() as joined:
             _concatenate(files, joined)
-            return self.client.load_table_from_file(joined, destination, job_id=job_id, job_config=config,
-                                                    rewind=True)
+            return self.client.load_table_from_file(joined, destination, job_id=job_id, job_config=config, rewind=True)
 
     def _upload(self, files: list[StagedFile], digest: str, part: str) -> list[str]:
         """Upload the staged files, concatenated into objects of up to `MAX_STAGING_OBJECT`; their URIs."""
@@ -491,8 +586,9 @@ class BigQueryWarehouse:
         def put(name: str, group: list[StagedFile]) -> None:
             with tempfile.TemporaryFile() as joined:
                 _concatenate(group, joined)
-                self._retry(lambda: bucket.blob(name).upload_from_file(
-                    joined, rewind=True, content_type="application/x-ndjson"))
+                self._retry(
+                    lambda: bucket.blob(name).upload_from_file(joined, rewind=True, content_type="application/x-ndjson")
+                )
 
         with ThreadPoolExecutor(UPLOAD_THREADS) as pool:
             list(pool.map(put, names, groups))
@@ -500,8 +596,9 @@ class BigQueryWarehouse:
 
     def _load_ledger(self, request: LoadRequest, stage_ledger: str) -> None:
         """The batch's ledger rows into their staging table (idempotent: truncates)."""
-        data = b"".join(orjson.dumps(f.entry.model_dump(mode="json"), option=orjson.OPT_APPEND_NEWLINE)
-                        for f in request.files)
+        data = b"".join(
+            orjson.dumps(f.entry.model_dump(mode="json"), option=orjson.OPT_APPEND_NEWLINE) for f in request.files
+        )
         config = self._load_config([field_of(c) for c in ledger_schema().columns.values()], "WRITE_TRUNCATE")
         destination = self._ref(request.dataset, stage_ledger)
 
@@ -509,8 +606,10 @@ class BigQueryWarehouse:
             with tempfile.TemporaryFile() as buffer:
                 buffer.write(data)
                 buffer.seek(0)
-                return self.client.load_table_from_file(buffer, destination, job_config=config, rewind=True,
-                                                        job_id=f"ingestor_ledger_{uuid.uuid4().hex}")
+                return self.client.load_table_from_file(
+                    buffer, destination, job_config=config, rewind=True, job_id=f"ingestor_ledger_{uuid.uuid4().hex}"
+                )
+
         job = self._wait(self._retry(submit))
         failure = _job_error(job)
         if failure is not None:
@@ -542,9 +641,11 @@ class BigQueryWarehouse:
             except gexc.GoogleAPICallError as error:
                 if is_transient(error):
                     raise
-                raise LoadError(f"commit {job.job_id}: {error.message}",
-                                data_error=bool(_reasons(error) & _DATA_REASONS)) from error
+                raise LoadError(
+                    f"commit {job.job_id}: {error.message}", data_error=bool(_reasons(error) & _DATA_REASONS)
+                ) from error
             return str(job.job_id)
+
         return self._retry(run)
 
     def _expire(self, dataset: str, name: str) -> None:
@@ -565,15 +666,21 @@ class BigQueryWarehouse:
             if self.staging is not None:
                 bucket_name, prefix = self.staging
                 bucket = self.storage.bucket(bucket_name)
-                for blob in self._retry(lambda: list(self.storage.list_blobs(
-                        bucket, prefix=f"{prefix}_staging/{digest}/"))):
+                for blob in self._retry(
+                    lambda: list(self.storage.list_blobs(bucket, prefix=f"{prefix}_staging/{digest}/"))
+                ):
                     self._retry(partial(bucket.delete_blob, blob.name))
         except Exception as error:
             log.warning("staging of batch %s not cleaned up: %s", digest, error)
 
     # -- views -----------------------------------------------------------------------------------------
-    def ensure_view(self, dataset: str, name: str, columns: list[str],
-                    sources: list[tuple[str, str, dict[str, str], dict[str, str]]]) -> None:
+    def ensure_view(
+        self,
+        dataset: str,
+        name: str,
+        columns: list[str],
+        sources: list[tuple[str, str, dict[str, str], dict[str, str]]],
+    ) -> None:
         """CREATE OR REPLACE VIEW over the sources (identifiers validated and backtick-quoted)."""
         if self.read_only:
             return
@@ -596,4 +703,3 @@ class BigQueryWarehouse:
         self.client.close()
         if self._storage is not None:
             self._storage.close()
-

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 from urllib.parse import unquote
 
 import duckdb
-from duckdb.typing import DuckDBPyType
+from duckdb.sqltypes import DuckDBPyType
 
 from ingestor import faults
 from ingestor.ledger import LEDGER_TABLE, ledger_schema
@@ -62,13 +63,13 @@ def _storable(struct: Struct) -> list[Column]:
 def _column_from(name: str, dtype: DuckDBPyType) -> Column:
     type_id = dtype.id
     if type_id == "list":
-        inner = _column_from(name, dtype.children[0][1])
+        inner = _column_from(name, cast(DuckDBPyType, dtype.children[0][1]))
         inner.set_type(inner.kind, True, inner.fields)
         return inner
     if type_id == "struct":
         fields = Struct()
         for child_name, child_type in dtype.children:
-            fields.add(_column_from(child_name, child_type))
+            fields.add(_column_from(str(child_name), cast(DuckDBPyType, child_type)))
         return Column(name, Kind.STRUCT, fields=fields)
     if str(dtype) == "JSON":
         return Column(name, Kind.JSON)
@@ -77,6 +78,8 @@ def _column_from(name: str, dtype: DuckDBPyType) -> Column:
 
 class DuckDBWarehouse:
     """A DuckDB database file. Every load is one transaction: DDL, rows and ledger."""
+
+    max_parallel_loads = 1  # one connection, one transaction at a time
 
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
