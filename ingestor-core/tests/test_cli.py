@@ -119,3 +119,46 @@ def test_python_dash_m_and_light_startup(tmp_path: Path) -> None:
              "print(sorted(m for m in sys.modules if m.startswith(('google', 'duckdb'))))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_bigquery_stages_in_the_landing_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingestor.settings import Settings
+
+    monkeypatch.delenv("INGESTOR_STAGING_BUCKET", raising=False)
+    assert Settings(warehouse="bigquery://p", landing="gs://b/prefix").warehouse_url == "bigquery://p?staging=gs://b"
+    assert Settings(warehouse="bigquery://p?location=EU", landing="gs://", env="prd").warehouse_url == (
+        "bigquery://p?location=EU&staging=gs://ela-dp-prd")
+    assert Settings(warehouse="bigquery://p?staging=gs://other", landing="gs://b").warehouse_url.endswith("gs://other")
+    monkeypatch.setenv("INGESTOR_STAGING_BUCKET", "gs://explicit")
+    assert Settings(warehouse="bigquery://p", landing="gs://b").warehouse_url == "bigquery://p"
+
+
+def test_python_dash_m_with_parallel_staging_workers(tmp_path: Path) -> None:
+    """Staging in worker processes, in a real `python -m ingestor` with an entry-point plugin."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "zeta_plugin.py").write_text(
+        "from ingestor import hookimpl\nfrom ingestor.catalog import DataType\n\n"
+        "def shout(record, source):\n    return {**record, 'loud': str(record['id']).upper()}\n\n"
+        "@hookimpl\ndef list_types():\n"
+        "    return [DataType(service='zeta', name='things', dataset='z_{env}', table='things', normalize=shout)]\n")
+    info = site / "ingestor_zeta-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ingestor-zeta\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[ingestor]\nzeta = zeta_plugin\n")
+    landing = tmp_path / "data" / "ela-dp-dev" / "zeta" / "landing"
+    landing.mkdir(parents=True)
+    for n in range(4):
+        (landing / f"2025_01_0{n + 1}_00_00_zeta_things.jsonl").write_text(
+            "".join(json.dumps({"id": n * 100 + i, "n": {"k": i}}) + "\n" for i in range(100)))
+    env = {**os.environ, "PYTHONPATH": str(site), "INGESTOR_LOAD_PLUGINS": "ingestor-zeta",
+           "INGESTOR_WORKERS": "2", "INGESTOR_PARALLEL_MIN_BYTES": "0"}
+    run = subprocess.run([sys.executable, "-m", "ingestor", "run", "--service", "zeta", "--data-dir",
+                          str(tmp_path / "data"), "--json"], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    result = IngestResult.model_validate_json(run.stdout)
+    assert result.totals["loaded"] == 4 and result.totals["rows"] == 400
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "data" / "warehouse_dev.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT count(DISTINCT id), count(loud), max(n.k) FROM z_dev.things").fetchall() == [(400, 400, 99)]

@@ -2,4 +2,5 @@
 
 from ingestor.cli import main
 
-main()
+if __name__ == "__main__":  # staging workers (spawned processes) import this module again
+    main()

@@ -141,8 +141,8 @@ def run(
         fail(f"busy: {error}", EXIT_BUSY)
     except Terminated:
         fail("stopped by SIGTERM: the run ended early; the next run finishes what is left", EXIT_TERMINATED)
-    if settings.json_output:
-        typer.echo(result.model_dump_json(indent=2))
+    if settings.json_output:  # indented for a person, one line for a log collector or a pipe
+        typer.echo(result.model_dump_json(indent=2 if sys.stdout.isatty() else None))
     else:
         from ingestor.report import print_result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 import uuid
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -125,7 +126,8 @@ class ServiceIngest:
                 check_name(file.name)
                 match = self.ctx.catalog.match(self.service, relative.rsplit("/", 1)[-1])
             except (UnsafeName, AmbiguousFile) as error:
-                self._reject(file, None, str(error))
+                if owns(f"{self.service}.", self.ctx.task_index, self.ctx.task_count):
+                    self._reject(file, None, str(error))
                 continue
             if match is None:
                 if owns(f"{self.service}.", self.ctx.task_index, self.ctx.task_count):
@@ -185,8 +187,10 @@ class ServiceIngest:
             tasks.append(StageTask(file, match.attributes, self.ctx.staging_dir / f"{self._staged:07d}.jsonl"))
         metadata = {dt.inserted_at_column: self.ctx.started_at.isoformat()}
         done: dict[str, tuple[StageTask, Staged]] = {}
+        started = time.perf_counter()
         stage_all(self.ctx.landing, dt, tasks, builder, metadata,
                   lambda task, result: done.__setitem__(task.file.name, (task, result)))
+        summary.stage_seconds = round(time.perf_counter() - started, 3)
         staged: list[tuple[StagedFile, FileOutcome]] = []
         for task in tasks:
             _, result = done[task.file.name]
@@ -240,6 +244,7 @@ class ServiceIngest:
         schema = reconcile(builder.root, self.ctx.warehouse.table_schema(dataset, table))
         request = LoadRequest(data_type=dt, dataset=dataset, table=table, schema=schema, changes=changes(schema),
                               files=[s for s, _ in batch], run_id=self.ctx.run_id, attempt=attempt)
+        started = time.perf_counter()
         try:
             report = self.ctx.warehouse.load(request)
         except LoadError as error:
@@ -260,6 +265,7 @@ class ServiceIngest:
                 self._settle(stage.source, outcome)
             return
         faults.checkpoint("after_commit")
+        summary.load_seconds += round(time.perf_counter() - started, 3)
         summary.files += len(batch)
         summary.rows += report.rows
         summary.job_ids.extend(report.job_ids)

@@ -184,6 +184,8 @@ def acquire(landing: Landing, name: str, run_id: str, *, ttl: float, wait: float
         if created:
             return Lease(landing, name, run_id, ttl, body)
         current = landing.read(name)
+        if current == body:  # ours after all: a retried create whose first attempt had succeeded
+            return Lease(landing, name, run_id, ttl, body)
         if current is not None and _stale(landing, current) and _swap(landing, name, current, None):
             log.warning("%s: took over the stale lease of %s", name, _describe(current))
         if (current is None or _stale(landing, current)) and quick > 0:

@@ -49,6 +49,8 @@ class TableLoad(BaseModel):
     notes: list[str] = Field(default_factory=list)
     job_ids: list[str] = Field(default_factory=list)
     error: str | None = None
+    stage_seconds: float = 0.0  # reading, validating, normalizing, conforming
+    load_seconds: float = 0.0  # schema changes, rows and ledger in the warehouse
 
 
 class IngestResult(BaseModel):

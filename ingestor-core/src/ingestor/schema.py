@@ -79,7 +79,7 @@ class Column:
     def set_type(self, kind: Kind, repeated: bool = False, fields: Struct | None = None) -> None:
         """Change the column's type."""
         self.kind, self.repeated, self.fields = kind, repeated, fields
-        self.accepts = None if kind is Kind.JSON else frozenset() if repeated else _ACCEPTS[kind]
+        self.accepts = None if kind is Kind.JSON else frozenset({list}) if repeated else _ACCEPTS[kind]
 
     def type_name(self) -> str:
         """A readable type, e.g. `STRUCT<a INT64>` or `ARRAY<STRING>`."""
@@ -263,11 +263,32 @@ class SchemaBuilder:
                         if value:
                             out[col.name] = self._object(value, col.fields, f"{prefix}{col.name}.")  # type: ignore[arg-type]
                         continue
-                    if vtype is not int or INT64_MIN <= value <= INT64_MAX:
+                    if vtype is list:
+                        items = self._items(col, value, prefix)
+                        if items is not None:
+                            out[col.name] = items
+                            continue
+                    elif vtype is not int or INT64_MIN <= value <= INT64_MAX:
                         out[col.name] = value
                         continue
+            elif col is None and (value is None or value == [] or value == {}):
+                continue  # carries no type: no column, nothing to store
             self._slow(struct, key, value, out, prefix)
         return out
+
+    def _items(self, col: Column, value: list[Any], prefix: str) -> list[Any] | None:
+        """An array that fits its repeated column as it is (None: take the slow path)."""
+        if col.kind is Kind.STRUCT:
+            if all(type(item) is dict for item in value):
+                fields, path = col.fields, f"{prefix}{col.name}."
+                return [self._object(item, fields, path) for item in value]  # type: ignore[arg-type]
+            return None
+        accepts = _ACCEPTS[col.kind]
+        if all(type(item) in accepts for item in value):
+            if col.kind is Kind.INT64 and value and not (INT64_MIN <= min(value) and max(value) <= INT64_MAX):
+                return None
+            return value
+        return None
 
     def _slow(self, struct: Struct, key: str, value: Any, out: dict[str, Any], prefix: str) -> None:
         """A key seen for the first time, a same-name collision, or a value that needs work."""
@@ -321,7 +342,7 @@ class SchemaBuilder:
         items = value if repeated else [value]
         fitted: list[Any]
         if col.kind is Kind.STRUCT and kind is Kind.STRUCT and col.fields is not None:
-            fitted = [self._object(item, col.fields, prefix + col.name + ".") for item in items if item]
+            fitted = [self._object(item, col.fields, prefix + col.name + ".") for item in items]
         elif col.kind in _PARSERS and kind is Kind.STRING:
             try:
                 fitted = [_PARSERS[col.kind](item) for item in items]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -68,5 +69,13 @@ class Settings(BaseSettings):
 
     @property
     def warehouse_url(self) -> str:
-        """`--warehouse`, else the embedded default `{data_dir}/warehouse_{env}.duckdb`."""
-        return self.warehouse or "duckdb://" + str((self.data_dir / f"warehouse_{self.env}.duckdb").resolve())
+        """`--warehouse`, else the embedded default `{data_dir}/warehouse_{env}.duckdb`. BigQuery with a GCS
+        landing zone stages its load files in the landing bucket (`?staging=`) unless told otherwise."""
+        if self.warehouse is None:
+            return "duckdb://" + str((self.data_dir / f"warehouse_{self.env}.duckdb").resolve())
+        landing = self.landing_url
+        if (self.warehouse.startswith("bigquery://") and landing.startswith("gs://") and "staging=" not in self.warehouse
+                and not os.environ.get("INGESTOR_STAGING_BUCKET")):
+            bucket = landing.removeprefix("gs://").split("/", 1)[0]
+            return f"{self.warehouse}{'&' if '?' in self.warehouse else '?'}staging=gs://{bucket}"
+        return self.warehouse

@@ -39,7 +39,7 @@ TIMEOUT = 60.0
 def plugin_module() -> types.ModuleType:
     """The same plugin as an in-process module (for `ingestor.testing.Harness`)."""
     module = types.ModuleType("fz_plugin_inprocess")
-    exec(compile(PLUGIN, "fz_plugin", "exec"), module.__dict__)  # noqa: S102 (our own constant source)
+    exec(compile(PLUGIN, "fz_plugin", "exec"), module.__dict__)  # our own constant source
     return module
 
 
@@ -111,22 +111,52 @@ class Zone:
     # -- running -------------------------------------------------------------------------------------------------
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("INGESTOR_", "CLOUD_RUN_"))}
-        env.update(PYTHONPATH=os.pathsep.join([str(self.site), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-                   INGESTOR_LOAD_PLUGINS=DIST, INGESTOR_STRICT_PLUGINS="1", TMPDIR=str(self.tmp),
-                   PYTHONUNBUFFERED="1", **extra)
+        env.update(
+            PYTHONPATH=os.pathsep.join([str(self.site), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+            INGESTOR_LOAD_PLUGINS=DIST,
+            INGESTOR_STRICT_PLUGINS="1",
+            TMPDIR=str(self.tmp),
+            PYTHONUNBUFFERED="1",
+            **extra,
+        )
         return env
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "ingestor", "run", "--service", SERVICE, "--env", "dev",
-                "--data-dir", str(self.root), "--json", *args]
+        return [
+            sys.executable,
+            "-m",
+            "ingestor",
+            "run",
+            "--service",
+            SERVICE,
+            "--env",
+            "dev",
+            "--data-dir",
+            str(self.root),
+            "--json",
+            *args,
+        ]
 
     def start(self, *args: str, **env: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.command(*args), cwd=self.root, env=self.env(**env), text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        return subprocess.Popen(
+            self.command(*args),
+            cwd=self.root,
+            env=self.env(**env),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
 
     def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.command(*args), cwd=self.root, env=self.env(**env), text=True,
-                              capture_output=True, timeout=TIMEOUT, check=False)
+        return subprocess.run(
+            self.command(*args),
+            cwd=self.root,
+            env=self.env(**env),
+            text=True,
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
 
     def run_to_completion(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
         """A run with no fault, which must end normally (0, or 1 when files were rejected)."""
@@ -149,8 +179,12 @@ class Zone:
             return con.execute(sql).fetchall()
 
     def tables(self, database: Path | None = None) -> set[str]:
-        return {r[0] for r in self.query("SELECT table_name FROM information_schema.tables "
-                                          "WHERE table_schema = 'fz_dev'", database)}
+        return {
+            r[0]
+            for r in self.query(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'fz_dev'", database
+            )
+        }
 
     def rows(self, database: Path | None = None) -> list[tuple[int, str]]:
         """(uid, _source_file) of every row of both tables."""
@@ -209,7 +243,9 @@ def wait_stopped(process: subprocess.Popen[str], timeout: float = TIMEOUT) -> No
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"ended with {process.returncode} instead of stopping: {process.stderr.read()[-2000:]}")
+            raise AssertionError(
+                f"ended with {process.returncode} instead of stopping: {process.stderr.read()[-2000:]}"
+            )
         state = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         if state == "T":
             return

@@ -100,9 +100,18 @@ def _foreign_lease(zone: Zone, expires_in: float) -> None:
     now = datetime.now(UTC)
     path = zone.landing / LEASE
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(orjson.dumps({"owner": "elsewhere:1", "host": "elsewhere", "pid": 1, "run_id": "r-foreign",
-                                   "acquired_at": now.isoformat(),
-                                   "expires_at": (now + timedelta(seconds=expires_in)).isoformat()}))
+    path.write_bytes(
+        orjson.dumps(
+            {
+                "owner": "elsewhere:1",
+                "host": "elsewhere",
+                "pid": 1,
+                "run_id": "r-foreign",
+                "acquired_at": now.isoformat(),
+                "expires_at": (now + timedelta(seconds=expires_in)).isoformat(),
+            }
+        )
+    )
 
 
 def test_another_hosts_lease_is_respected_until_it_expires(zone: Zone) -> None:

@@ -19,17 +19,20 @@ pytestmark = pytest.mark.timeout(120)
 KILLED = -signal.SIGKILL
 
 
-@pytest.mark.parametrize("fault", [
-    "after_stage:1",  # events read and staged (rejected/empty ones already settled), nothing loaded
-    "after_stage:2",  # events loaded and archived; metrics staged, not loaded
-    "before_ledger:2",  # inside the metrics DuckDB transaction: rows inserted, ledger not (events done before)
-    "after_commit:2",  # metrics rows + ledger committed, not moved (events done before)
-    "before_move:1",  # the very first move: a rejected file, its reason already written
-    "before_move:5",  # halfway through the moves: a loaded events file, committed, not moved
-    "mid_move:1",  # a rejected file linked into rejected/, not yet removed from landing
-    "mid_move:4",  # a loaded file linked into archive/, not yet removed from landing
-    "mid_move:7",  # the last move, half done
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "after_stage:1",  # events read and staged (its rejected/empty files settled), metrics not yet
+        "after_stage:2",  # both types staged (loads run after all staging), nothing loaded
+        "before_ledger:2",  # inside the metrics DuckDB transaction: rows inserted, ledger not (events done before)
+        "after_commit:2",  # metrics rows + ledger committed, not moved (events done before)
+        "before_move:1",  # the very first move: a rejected file, its reason already written
+        "before_move:5",  # halfway through the moves: a loaded events file, committed, not moved
+        "mid_move:1",  # a rejected file linked into rejected/, not yet removed from landing
+        "mid_move:4",  # a loaded file linked into archive/, not yet removed from landing
+        "mid_move:7",  # the last move, half done
+    ],
+)
 def test_sigkill_at_a_step_boundary_then_rerun(zone: Zone, fault: str) -> None:
     zone.standard_corpus()
     crashed = zone.run(INGESTOR_FAULT=fault)
@@ -65,12 +68,12 @@ def test_a_kill_after_commit_is_settled_from_the_ledger(zone: Zone) -> None:
 def test_kills_at_random_moments_until_done(zone: Zone) -> None:
     """Chaos: SIGKILL at random moments (any instruction, inside DuckDB's commit too) until a run completes."""
     rng = random.Random(5)
-    for day in range(1, 13):
-        zone.land_valid(f"2025_02_{day:02d}_fz_events.jsonl", 300)
-        zone.land_valid(f"d{day % 3}/2025_02_{day:02d}_fz_metrics.jsonl.gz", 200)
+    for day in range(1, 9):
+        zone.land_valid(f"2025_02_{day:02d}_fz_events.jsonl", 200)
+        zone.land_valid(f"d{day % 3}/2025_02_{day:02d}_fz_metrics.jsonl.gz", 100)
     zone.land_rejected("2025_02_13_fz_events.jsonl", b'{"uid": -5}\n[1]\n')
-    codes: list[int] = []
-    for delay in [1.2] + [rng.uniform(0.3, 3.0) for _ in range(10)]:
+    codes = [zone.run(INGESTOR_FAULT="before_move:6").returncode]  # one sure kill, whatever the machine's speed
+    for delay in [rng.uniform(0.3, 2.5) for _ in range(8)]:
         process = zone.start()
         try:
             codes.append(process.wait(timeout=delay))
@@ -81,7 +84,7 @@ def test_kills_at_random_moments_until_done(zone: Zone) -> None:
             process.communicate(timeout=30)
         if codes[-1] in (0, 1):
             break
-    assert KILLED in codes and set(codes) <= {KILLED, 0, 1}, codes
+    assert codes[0] == KILLED and set(codes) <= {KILLED, 0, 1}, codes
     zone.run_to_completion()  # and once more: nothing left, nothing loaded again
     zone.check()
 
@@ -90,7 +93,7 @@ def _result(done: object) -> dict:  # type: ignore[type-arg]
     import orjson
 
     out = done.stdout  # type: ignore[attr-defined]
-    return orjson.loads(out[out.index("{"):])  # type: ignore[no-any-return]
+    return orjson.loads(out[out.index("{") :])  # type: ignore[no-any-return]
 
 
 def test_staging_left_by_a_kill_does_not_matter(zone: Zone) -> None:

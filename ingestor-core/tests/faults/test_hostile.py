@@ -60,14 +60,27 @@ def _value(sql_expr: str, expected: Any) -> Callable[[Harness, str], None]:
 
 def _every_value_kept(h: Harness, source: str) -> None:
     """Hostile keys: every value lands in some column (sanitized, deduplicated), none is dropped."""
-    row = h.query("SELECT * EXCLUDE (_dp_inserted_at, _source_file) FROM fz_dev.events WHERE _source_file = ?",
-                  [source])[0]
+    row = h.query(
+        "SELECT * EXCLUDE (_dp_inserted_at, _source_file) FROM fz_dev.events WHERE _source_file = ?", [source]
+    )[0]
     assert sorted(v for v in row if v is not None) == [*range(1, 13), 7007]
 
 
-HOSTILE_KEYS = {"uid": 7007, "a b": 1, "a-b": 2, "": 3, "日本": 4, "中国": 5, 'x"y': 6,
-                "; DROP TABLE fz_dev.events; --": 7, "x" * 400: 8, "x" * 400 + "y": 9, "_PARTITIONTIME": 10,
-                "\u0000": 11, "Uid": 12}
+HOSTILE_KEYS = {
+    "uid": 7007,
+    "a b": 1,
+    "a-b": 2,
+    "": 3,
+    "日本": 4,
+    "中国": 5,
+    'x"y': 6,
+    "; DROP TABLE fz_dev.events; --": 7,
+    "x" * 400: 8,
+    "x" * 400 + "y": 9,
+    "_PARTITIONTIME": 10,
+    "\u0000": 11,
+    "Uid": 12,
+}
 MANY_RECORDS = b"".join(b'{"uid": %d, "v": "r"}\n' % i for i in range(3000))
 
 
@@ -99,35 +112,83 @@ def corpus() -> list[Case]:
         Case("gzip_truncated_fz_events.jsonl.gz", many[: len(many) // 2], "rejected", "compressed"),
         Case("not_gzip_fz_events.jsonl.gz", b'{"uid": 1}\n', "rejected", "compressed"),
         Case("gzip_named_plain_fz_events.jsonl", gzip.compress(b'{"uid": 1}\n'), "rejected", "line 1"),
-        Case("huge_line_fz_events.jsonl", orjson.dumps({"uid": 1, "big": "x" * HUGE}) + b"\n", "loaded", rows=1,
-             check=_value("length(big)", [(HUGE,)])),
-        Case("int_beyond_64_bits_fz_events.jsonl", b'{"uid": 123456789012345678901234567890}\n', "rejected",
-             "does not fit 64 bits"),
-        Case("negative_beyond_int64_fz_events.jsonl", b'{"neg": -9223372036854775809}\n', "rejected",
-             "does not fit 64 bits"),  # orjson would have returned a rounded float: refused, never rounded
-        Case("uint64_fz_events.jsonl", b'{"u64": 18446744073709551615, "i64min": -9223372036854775808}\n', "loaded",
-             rows=1, check=_value("u64::VARCHAR, i64min", [("18446744073709551615", -9223372036854775808)])),
+        Case(
+            "huge_line_fz_events.jsonl",
+            orjson.dumps({"uid": 1, "big": "x" * HUGE}) + b"\n",
+            "loaded",
+            rows=1,
+            check=_value("length(big)", [(HUGE,)]),
+        ),
+        Case(
+            "int_beyond_64_bits_fz_events.jsonl",
+            b'{"uid": 123456789012345678901234567890}\n',
+            "rejected",
+            "does not fit 64 bits",
+        ),
+        Case(
+            "negative_beyond_int64_fz_events.jsonl",
+            b'{"neg": -9223372036854775809}\n',
+            "rejected",
+            "does not fit 64 bits",
+        ),  # orjson would have returned a rounded float: refused, never rounded
+        Case(
+            "uint64_fz_events.jsonl",
+            b'{"u64": 18446744073709551615, "i64min": -9223372036854775808}\n',
+            "loaded",
+            rows=1,
+            check=_value("u64::VARCHAR, i64min", [("18446744073709551615", -9223372036854775808)]),
+        ),
         Case("nan_fz_events.jsonl", b'{"f": NaN}\n', "rejected", "line 1"),
         Case("infinity_fz_events.jsonl", b'{"f": 1}\n{"f": -Infinity}\n', "rejected", "line 2"),
         Case("float_overflow_fz_events.jsonl", b'{"f": 1e999}\n', "rejected", "line 1"),
-        Case("duplicate_keys_fz_events.jsonl", b'{"uid": 1, "dup": "first", "dup": "last"}\n', "loaded", rows=1,
-             check=_value("dup", [("last",)])),
+        Case(
+            "duplicate_keys_fz_events.jsonl",
+            b'{"uid": 1, "dup": "first", "dup": "last"}\n',
+            "loaded",
+            rows=1,
+            check=_value("dup", [("last",)]),
+        ),
         Case("deep_ok_fz_events.jsonl", f'{{"deep_ok": {_deep(MAX_DEPTH - 2)}}}\n'.encode(), "loaded", rows=1),
-        Case("deep_too_fz_events.jsonl", f'{{"deep_too": {_deep(MAX_DEPTH)}}}\n'.encode(), "rejected",
-             f"nested deeper than {MAX_DEPTH} levels"),
+        Case(
+            "deep_too_fz_events.jsonl",
+            f'{{"deep_too": {_deep(MAX_DEPTH)}}}\n'.encode(),
+            "rejected",
+            f"nested deeper than {MAX_DEPTH} levels",
+        ),
+        # 60 to 190 levels used to pass the parser and then crash the whole run (RecursionError in the schema code)
+        Case("deep_100_fz_events.jsonl", f'{{"d": {_deep(100)}}}\n'.encode(), "rejected", "nested deeper"),
         Case("deep_parser_limit_fz_events.jsonl", f'{{"d": {_deep(5000)}}}\n'.encode(), "rejected", "line 1"),
-        Case("deep_mixed_fz_events.jsonl", ('{"m": ' + '{"a": [' * 40 + "1" + "]}" * 40 + "}\n").encode(), "rejected",
-             "nested deeper"),
+        Case(
+            "deep_mixed_fz_events.jsonl",
+            ('{"m": ' + '{"a": [' * 40 + "1" + "]}" * 40 + "}\n").encode(),
+            "rejected",
+            "nested deeper",
+        ),
         Case("case_keys_1_fz_events.jsonl", b'{"uid": 1, "CaseKey": "upper"}\n', "loaded", rows=1),
-        Case("case_keys_2_fz_events.jsonl", b'{"uid": 2, "casekey": "lower"}\n', "loaded", rows=1,
-             check=_value("CaseKey", [("lower",)])),
-        Case("hostile_keys_fz_events.jsonl", orjson.dumps(HOSTILE_KEYS) + b"\n", "loaded", rows=1,
-             check=_every_value_kept),
+        Case(
+            "case_keys_2_fz_events.jsonl",
+            b'{"uid": 2, "casekey": "lower"}\n',
+            "loaded",
+            rows=1,
+            check=_value("CaseKey", [("lower",)]),
+        ),
+        Case(
+            "hostile_keys_fz_events.jsonl",
+            orjson.dumps(HOSTILE_KEYS) + b"\n",
+            "loaded",
+            rows=1,
+            check=_every_value_kept,
+        ),
         Case("type_flip_1_fz_events.jsonl", b'{"flip": 1}\n', "loaded", rows=1),
         Case("type_flip_2_fz_events.jsonl", b'{"flip": "one"}\n', "loaded", rows=1),
         Case("type_flip_3_fz_events.jsonl", b'{"flip": {"o": 1}}\n{"flip": [1, 2]}\n', "loaded", rows=2),
-        Case("control_chars_fz_events.jsonl", b'{"ctl": "a\\u0000b\\u001fc\\n"}\n', "loaded", rows=1,
-             check=_value("ctl", [("a\x00b\x1fc\n",)])),
+        Case(
+            "control_chars_fz_events.jsonl",
+            b'{"ctl": "a\\u0000b\\u001fc\\n"}\n',
+            "loaded",
+            rows=1,
+            check=_value("ctl", [("a\x00b\x1fc\n",)]),
+        ),
         Case("empty_object_fz_events.jsonl", b"{}\n{}\n", "loaded", rows=2),
         # object names
         Case("with spaces and 'quotes\" _fz_events.jsonl", b'{"uid": 1}\n', "loaded", rows=1),
@@ -177,24 +238,30 @@ def test_hostile_corpus_in_one_run(tmp_path: Path) -> None:
             assert reason["file"] == source and case.reason in reason["reason"]
         if case.rows is not None:
             assert h.query("SELECT count(*) FROM fz_dev.events WHERE _source_file = ?", [source]) == [(case.rows,)]
-            assert h.query("SELECT rows FROM fz_dev._ingestor_ledger WHERE source_name = ?", [source]) == [
-                (case.rows,)]
+            assert h.query("SELECT rows FROM fz_dev._ingestor_ledger WHERE source_name = ?", [source]) == [(case.rows,)]
         if case.check is not None:
             case.check(h, source)
     assert not problems, "\n".join(map(repr, problems))
     # nothing else happened: no stray outcome, nothing left in landing but the links, nothing outside fz/
     assert set(outcomes) == {f"{SERVICE}/landing/{c.name}" for c in cases}
-    assert sorted(p.name for p in (h.landing / SERVICE / "landing").iterdir()) == ["link_fz_events.jsonl",
-                                                                                   "linked_dir"]
+    assert sorted(p.name for p in (h.landing / SERVICE / "landing").iterdir()) == ["link_fz_events.jsonl", "linked_dir"]
     assert outside.read_bytes() == b'{"uid": 987654321}\n' and sorted(p.name for p in h.landing.iterdir()) == [SERVICE]
     assert h.query("SELECT _source_file FROM fz_dev.events WHERE uid = 987654321") == []
     total = sum(c.rows or 0 for c in cases)
     assert h.query("SELECT count(*) FROM fz_dev.events") == [(total,)]
     # type flips and conflicts: every value kept, as JSON, with a note
-    columns = [c for (c,) in h.query("SELECT column_name FROM information_schema.columns "
-                                     "WHERE table_name = 'events' AND column_name ILIKE 'flip%'")]
-    kept = [json.loads(v) for c in columns
-            for (v,) in h.query(f'SELECT "{c}"::JSON::VARCHAR FROM fz_dev.events WHERE "{c}" IS NOT NULL')]
+    columns = [
+        c
+        for (c,) in h.query(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'events' AND column_name ILIKE 'flip%'"
+        )
+    ]
+    kept = [
+        json.loads(v)
+        for c in columns
+        for (v,) in h.query(f'SELECT "{c}"::JSON::VARCHAR FROM fz_dev.events WHERE "{c}" IS NOT NULL')
+    ]
     assert sorted(map(orjson.dumps, kept)) == sorted(map(orjson.dumps, [1, "one", {"o": 1}, [1, 2]])), kept
     notes = next(t for t in result["tables"] if t["data_type"] == "events")["notes"]
     assert any(n.startswith("flip: conflicting types") for n in notes), notes

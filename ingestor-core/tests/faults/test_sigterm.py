@@ -20,12 +20,15 @@ def _terminated_cleanly(done_returncode: int, stderr: str) -> None:
     assert "stopped by SIGTERM" in stderr and "Traceback" not in stderr
 
 
-@pytest.mark.parametrize(("fault", "rows_after"), [
-    ("before_ledger:1", 0),  # mid-transaction: rolled back, not a row stays
-    ("after_commit:1", 5),  # committed just before: the rows stay, the ledger says so
-    ("mid_move:4", 5),  # in the middle of a move
-    ("after_stage:2", 5),  # between two data types
-])
+@pytest.mark.parametrize(
+    ("fault", "rows_after"),
+    [
+        ("before_ledger:1", 0),  # mid-transaction: rolled back, not a row stays
+        ("after_commit:1", 5),  # committed just before: the rows stay, the ledger says so
+        ("mid_move:4", 5),  # in the middle of a move
+        ("after_stage:2", 0),  # all staged, before any load
+    ],
+)
 def test_sigterm_at_a_precise_point(zone: Zone, fault: str, rows_after: int) -> None:
     zone.standard_corpus()
     done = zone.run(INGESTOR_FAULT=f"{fault}:TERM")

@@ -361,8 +361,8 @@ def landing_files(days: int, seed: int) -> dict[str, bytes]:
             )
             put(weekly, "spotify_top_artists", rng.sample(demo.artists, 10))
             put(weekly, "spotify_top_tracks", rng.sample(demo.favourites, 10))
-            if rng.random() < 0.7:
-                candidates = [a for a in demo.artists if a not in demo.followed]
+            candidates = [a for a in demo.artists if a not in demo.followed]
+            if candidates and rng.random() < 0.7:  # long demos run out of artists to follow
                 demo.followed.append(rng.choice(candidates))
             put(weekly, "spotify_followed_artists", list(demo.followed))
             for playlist in demo.playlists:

@@ -158,12 +158,19 @@ class DuckDBWarehouse:
                         con.execute(f"ALTER TABLE {target} ADD COLUMN {quote(col.name)} {duckdb_type(col)}")
             rows = 0
             if request.files:
-                spec = "{" + ", ".join(f"'{c.name}': '{duckdb_type(c)}'" for c in columns) + "}"
+                # Top-level timestamps are read as text and cast afterwards: much faster than in the JSON reader.
+                def read_as(c: Column) -> str:
+                    return "VARCHAR" if c.kind is Kind.TIMESTAMP and not c.repeated else duckdb_type(c)
+
+                def select(c: Column) -> str:
+                    return f"{quote(c.name)}::TIMESTAMPTZ" if read_as(c) != duckdb_type(c) else quote(c.name)
+
+                spec = "{" + ", ".join(f"'{c.name}': '{read_as(c)}'" for c in columns) + "}"
                 names = ", ".join(quote(c.name) for c in columns)
                 paths = [str(f.path) for f in request.files]
                 con.execute(
-                    f"INSERT INTO {target} ({names}) SELECT {names} FROM read_json(?, format = 'newline_delimited', "
-                    f"columns = {spec}, maximum_object_size = {MAX_OBJECT_SIZE})",
+                    f"INSERT INTO {target} ({names}) SELECT {', '.join(select(c) for c in columns)} FROM read_json(?, "
+                    f"format = 'newline_delimited', columns = {spec}, maximum_object_size = {MAX_OBJECT_SIZE})",
                     [paths],
                 )
                 rows = sum(f.entry.rows for f in request.files)

@@ -1,0 +1,198 @@
+"""Transient and permanent faults between the Google clients and the GCS/BigQuery emulators (a fault-injecting
+proxy on loopback): runs finish within a bounded retry budget, permanent faults end as a reported failure, and
+nothing is lost or loaded twice. Skipped without the emulators (like tests/cloud)."""
+
+from __future__ import annotations
+
+import posixpath
+import time
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+
+pytest.importorskip("google.cloud.bigquery")
+
+from ..cloud import conftest as _cloud
+from .proxy import PASS, Fault, Proxy, Schedule, fault_proxy
+
+CloudHarness = _cloud.CloudHarness
+emulators, storage_client, bq_client = _cloud.emulators, _cloud.storage_client, _cloud.bq_client  # the fixtures
+
+pytestmark = pytest.mark.timeout(300)
+TRANSIENT = [
+    Fault("status", 503),
+    Fault("status", 429),
+    Fault("drop"),
+    Fault("status", 500),
+    Fault("delay", 1.5),
+    Fault("lost"),
+]
+
+
+def every(nth: int, faults: list[Fault], limit: int, methods: tuple[str, ...] = ()) -> Schedule:
+    """Every `nth` request (of `methods`, or all) gets the next of `faults`, at most `limit` times."""
+    used = Counter[str]()
+
+    def schedule(method: str, path: str, n: int) -> Fault:
+        if (methods and method not in methods) or n % nth != nth - 1 or used["n"] >= limit:
+            return PASS
+        used["n"] += 1
+        return faults[(used["n"] - 1) % len(faults)]
+
+    return schedule
+
+
+@pytest.fixture
+def proxied(
+    emulators: Any, storage_client: Any, bq_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Proxy, Proxy, CloudHarness]]:
+    """Both emulators behind fault proxies (for the runs; the harness's own clients talk to them directly),
+    with BigQuery's retry backoff shortened (its attempt budget unchanged) to keep the test fast."""
+    from ingestor.warehouse import bigquery as bq
+
+    original = bq.BigQueryWarehouse.from_url
+
+    def quick(url: str, read_only: bool = False) -> Any:
+        warehouse = original(url, read_only=read_only)
+        warehouse.retry_wait = 0.05
+        return warehouse
+
+    monkeypatch.setattr(bq.BigQueryWarehouse, "from_url", quick)
+    with fault_proxy(emulators.storage) as gcs, fault_proxy(emulators.bigquery) as bigquery:
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs.url)
+        monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", bigquery.url)
+        yield gcs, bigquery, CloudHarness(storage_client, bq_client)
+
+
+def _land(h: CloudHarness) -> dict[str, list[int]]:
+    files = {}
+    for day in range(1, 5):
+        name = f"acme/landing/2025_01_0{day}_00_00_acme_events.jsonl"
+        uids = list(range(day * 100, day * 100 + 5))
+        h.land(name, [{"uid": u, "v": f"v{u}"} for u in uids])
+        files[name] = uids
+    h.land("acme/landing/2025_01_09_00_00_acme_events.jsonl", b'{"uid": -1}\n{broken\n')
+    return files
+
+
+def _check(h: CloudHarness, files: dict[str, list[int]]) -> None:
+    """Every file in exactly one place, every record once, ledger = table."""
+    names = h.files("acme/")
+    assert [n for n in names if n.startswith("acme/landing/")] == []
+    for name in files:
+        archived = name.replace("/landing/", "/archive/")
+        assert archived in names and name.replace("/landing/", "/rejected/") not in names
+    assert "acme/rejected/2025_01_09_00_00_acme_events.jsonl" in names
+    assert "acme/rejected/2025_01_09_00_00_acme_events.jsonl.reason.json" in names
+    assert not [n for n in names if "__2" in n], names
+    rows = h.query(f"SELECT uid, _source_file FROM {h.dataset}.events")
+    counts = Counter(r["uid"] for r in rows)
+    assert {u: n for u, n in counts.items() if n > 1} == {}, "duplicated"
+    assert {(r["uid"], r["_source_file"]) for r in rows} == {(u, f) for f, us in files.items() for u in us}
+    ledger = h.query(f"SELECT source_name, rows FROM {h.dataset}._ingestor_ledger")
+    assert sorted((r["source_name"], r["rows"]) for r in ledger) == sorted((f, len(u)) for f, u in files.items())
+    assert "acme/_state/lease.json" not in names
+
+
+def test_transient_faults_are_retried_within_a_budget(proxied: tuple[Proxy, Proxy, CloudHarness]) -> None:
+    gcs, bigquery, h = proxied
+    files = _land(h)
+    gcs.schedule = every(4, TRANSIENT, limit=10)
+    bigquery.schedule = every(3, TRANSIENT, limit=10)
+    statuses: list[dict[str, str]] = []
+    for _ in range(3):  # the budget: a file whose settling met a non-retriable fault is finished by the next run
+        started = time.monotonic()
+        run = h.run()
+        assert time.monotonic() - started < 120
+        result = h.result(run)
+        statuses.append({f["path"]: f["status"] for f in result["files"]})
+        if not any(s == "failed" for s in statuses[-1].values()):
+            break
+    assert gcs.injected() and bigquery.injected(), "no fault was injected"
+    assert not any(s == "failed" for s in statuses[-1].values()), statuses
+    _check(h, files)
+
+
+def test_a_permanent_warehouse_outage_is_a_reported_failure_without_loss(
+    proxied: tuple[Proxy, Proxy, CloudHarness],
+) -> None:
+    _, bigquery, h = proxied
+    files = _land(h)
+    # 503 with a reason the BigQuery client does not retry by itself (with `backendError` it retries each call
+    # for up to 600 s, and the warehouse's own budget of 7 attempts comes on top: over an hour of outage)
+    outage = Fault("status", 503, reason="serviceUnavailable")
+    bigquery.schedule = lambda method, path, n: outage if method == "POST" else PASS
+    started = time.monotonic()
+    run = h.run()
+    assert time.monotonic() - started < 90  # the warehouse's bounded budget (7 attempts), backoff shortened
+    result = h.result(run)
+    assert run.exit_code == 1 and not result["success"]
+    statuses = {f["path"]: f["status"] for f in result["files"]}
+    assert {statuses[name] for name in files} == {"failed"}, statuses
+    assert all("left in landing" in (f["reason"] or "") for f in result["files"] if f["status"] == "failed")
+    assert sorted(n for n in h.files("acme/landing/")) == sorted(files)  # all still there, none half-moved
+    bigquery.schedule = lambda method, path, n: PASS
+    h.result(h.run())
+    _check(h, files)
+
+
+def test_storage_that_drops_every_other_answer(proxied: tuple[Proxy, Proxy, CloudHarness]) -> None:
+    """Answers lost after the server acted (a create that succeeded, a copy that happened): retries must
+    recognise their own earlier success (create-only lease, create-only copy, conditional delete)."""
+    gcs, _, h = proxied
+    files = _land(h)
+    gcs.schedule = every(2, [Fault("lost")], limit=12, methods=("POST", "DELETE"))
+    for _ in range(3):
+        result = h.result(h.run())
+        if not any(f["status"] == "failed" for f in result["files"]):
+            break
+    assert gcs.injected()
+    _check(h, files)
+    assert orjson.dumps(result)  # the last result is complete JSON
+
+
+UNSAFE = [
+    "acme/landing/../../evil_acme_events.jsonl",
+    "acme/landing/a/../../../b_acme_events.jsonl",
+    "acme/landing/./c_acme_events.jsonl",
+    "acme/landing//d_acme_events.jsonl",
+    "acme/landing/e\\..\\f_acme_events.jsonl",
+]
+
+
+def _land_names(h: CloudHarness) -> None:
+    for name in UNSAFE:
+        h.land(name, [{"uid": 1}])
+    h.land("acme/landing/sp ace/ünï 日本_acme_events.jsonl", [{"uid": 2}])
+
+
+def test_object_names_never_leave_the_service_on_gcs(proxied: tuple[Proxy, Proxy, CloudHarness]) -> None:
+    _, _, h = proxied
+    _land_names(h)
+    assert set(UNSAFE) <= set(h.files())  # the bucket holds these names as they are
+    result = h.result(h.run())
+    statuses = {f["path"]: f["status"] for f in result["files"]}
+    assert statuses.pop("acme/landing/sp ace/ünï 日本_acme_events.jsonl") == "loaded"
+    assert set(statuses) == set(UNSAFE) and "loaded" not in statuses.values(), statuses
+    assert all(name.startswith("acme/") for name in h.files())  # nothing written outside the service
+    assert h.query(f"SELECT uid FROM {h.dataset}.events") == [{"uid": 2}]
+    for f in result["files"]:
+        if f["destination"]:
+            assert posixpath.normpath(f["destination"]).startswith(("acme/archive/", "acme/rejected/"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="landing/gcs.py: move(), open() and checksum() address a listed object through "
+    "check_name(), which refuses the very names it is moving to rejected/; such objects stay in landing "
+    "as `failed` on every run (fixed for the local landing with LocalLanding._listed)",
+)
+def test_unsafe_object_names_are_rejected_and_moved_on_gcs(proxied: tuple[Proxy, Proxy, CloudHarness]) -> None:
+    _, _, h = proxied
+    _land_names(h)
+    result = h.result(h.run())
+    assert {f["path"]: f["status"] for f in result["files"] if f["path"] in UNSAFE} == dict.fromkeys(UNSAFE, "rejected")
+    assert [n for n in h.files("acme/landing/")] == []
