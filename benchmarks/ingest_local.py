@@ -27,7 +27,9 @@ ACTIVITY_TYPES = [("running", 1), ("cycling", 2), ("hiking", 3), ("lap_swimming"
 def activity(rng: random.Random, activity_id: int) -> dict:
     """One record shaped like Garmin's activity list items (about 1 KB of JSON)."""
     kind, type_id = rng.choice(ACTIVITY_TYPES)
-    start = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} {rng.randint(5, 20):02d}:{rng.randint(0, 59):02d}:00"
+    start = (
+        f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} {rng.randint(5, 20):02d}:{rng.randint(0, 59):02d}:00"
+    )
     return {
         "activityId": activity_id,
         "activityName": f"Morning {kind}",
@@ -55,10 +57,22 @@ def activity(rng: random.Random, activity_id: int) -> dict:
         "hasPolyline": True,
         "privacy": {"typeId": 2, "typeKey": "private"},
         "splitSummaries": [
-            {"splitType": "INTERVAL_ACTIVE", "noOfSplits": 1, "distance": rng.uniform(0, 9000),
-             "duration": rng.uniform(0, 3000), "averageSpeed": rng.uniform(1, 5), "maxSpeed": rng.uniform(1, 9)},
-            {"splitType": "RWD_RUN", "noOfSplits": 3, "distance": rng.uniform(0, 9000),
-             "duration": rng.uniform(0, 3000), "averageSpeed": rng.uniform(1, 5), "maxSpeed": rng.uniform(1, 9)},
+            {
+                "splitType": "INTERVAL_ACTIVE",
+                "noOfSplits": 1,
+                "distance": rng.uniform(0, 9000),
+                "duration": rng.uniform(0, 3000),
+                "averageSpeed": rng.uniform(1, 5),
+                "maxSpeed": rng.uniform(1, 9),
+            },
+            {
+                "splitType": "RWD_RUN",
+                "noOfSplits": 3,
+                "distance": rng.uniform(0, 9000),
+                "duration": rng.uniform(0, 3000),
+                "averageSpeed": rng.uniform(1, 5),
+                "maxSpeed": rng.uniform(1, 9),
+            },
         ],
         "summarizedDiveInfo": {"summarizedDiveGases": []},
         "data_type": "activities",
@@ -110,8 +124,19 @@ def main() -> None:
         size = generate(root / "ela-dp-dev", args.files, args.rows)
         child = root / "bench_child.py"
         child.write_text(CHILD)
-        command = [sys.executable, str(child), "run", "--service", "garmin", "--env", "dev",
-                   "--data-dir", str(root), "--log-level", "WARNING"]
+        command = [
+            sys.executable,
+            str(child),
+            "run",
+            "--service",
+            "garmin",
+            "--env",
+            "dev",
+            "--data-dir",
+            str(root),
+            "--log-level",
+            "WARNING",
+        ]
         # As on a user's machine: byte-compiled modules are cached (set PYTHONDONTWRITEBYTECODE to measure cold).
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         subprocess.run([sys.executable, "-c", "import ingestor.cli, ingestor.engine, duckdb"], env=env, check=True)

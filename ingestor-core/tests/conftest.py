@@ -25,25 +25,52 @@ class AcmePlugin:
     def list_types(self) -> list[DataType]:
         return [
             DataType(service="acme", name="events", dataset="lake_{env}", table="acme__events", primary_key=("id",)),
-            DataType(service="acme", name="profile", dataset="lake_{env}", table="acme__profile",
-                     file_patterns=(r".+_acme_(?P<username>.+)_profile",),
-                     schema_hints={"seen_at": "TIMESTAMP", "raw": "JSON"}, normalize=_profile),
-            DataType(service="acme", name="player_profile", dataset="lake_{env}", table="acme__player_profile",
-                     file_patterns=(r".+_acme_(?P<username>.+)_player_profile",)),
+            DataType(
+                service="acme",
+                name="profile",
+                dataset="lake_{env}",
+                table="acme__profile",
+                file_patterns=(r".+_acme_(?P<username>.+)_profile",),
+                schema_hints={"seen_at": "TIMESTAMP", "raw": "JSON"},
+                normalize=_profile,
+            ),
+            DataType(
+                service="acme",
+                name="player_profile",
+                dataset="lake_{env}",
+                table="acme__player_profile",
+                file_patterns=(r".+_acme_(?P<username>.+)_player_profile",),
+            ),
         ]
 
     @hookimpl
     def list_views(self) -> list[View]:
-        return [View(service="acme", dataset="lake_{env}", name="acme__all", columns=("kind", "username", "id"),
-                     sources=(ViewSource(dataset="lake_{env}", table="acme__events", columns={"id": "id"},
-                                         constants={"kind": "events"}),
-                              ViewSource(dataset="lake_{env}", table="acme__profile",
-                                         columns={"username": "username"}, constants={"kind": "profile"})))]
+        return [
+            View(
+                service="acme",
+                dataset="lake_{env}",
+                name="acme__all",
+                columns=("kind", "username", "id"),
+                sources=(
+                    ViewSource(
+                        dataset="lake_{env}", table="acme__events", columns={"id": "id"}, constants={"kind": "events"}
+                    ),
+                    ViewSource(
+                        dataset="lake_{env}",
+                        table="acme__profile",
+                        columns={"username": "username"},
+                        constants={"kind": "profile"},
+                    ),
+                ),
+            )
+        ]
 
     @hookimpl
     def demo_files(self, env: str, days: int, seed: int) -> dict[str, bytes]:
-        return {f"acme/landing/2025_01_{d + 1:02d}_00_00_acme_events.jsonl": f'{{"id": {d}, "seed": {seed}}}\n'.encode()
-                for d in range(days)}
+        return {
+            f"acme/landing/2025_01_{d + 1:02d}_00_00_acme_events.jsonl": f'{{"id": {d}, "seed": {seed}}}\n'.encode()
+            for d in range(days)
+        }
 
 
 class OtherPlugin:
@@ -57,4 +84,3 @@ class OtherPlugin:
 @pytest.fixture
 def harness(tmp_path: Any) -> Harness:
     return Harness(tmp_path, AcmePlugin(), OtherPlugin())
-

@@ -75,7 +75,11 @@ def test_list_types_and_plugins(harness: Harness) -> None:
     listing = harness.cli("list-types", "--json")
     declared = json.loads(listing.stdout)
     assert {d["service"] + "." + d["name"] for d in declared} == {
-        "acme.events", "acme.profile", "acme.player_profile", "other.things"}
+        "acme.events",
+        "acme.profile",
+        "acme.player_profile",
+        "other.things",
+    }
     assert next(d for d in declared if d["name"] == "events")["target"] == "lake_dev.acme__events"
     text = harness.cli("list-types", "--service", "acme")
     assert "acme (3 data types)" in text.stdout and "lake_dev.acme__profile" in text.stdout
@@ -94,8 +98,12 @@ def test_demo_writes_the_plugins_demo_files(harness: Harness) -> None:
 
 
 def test_task_shards_split_the_work_and_cover_it_once(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    names = [EVENTS, "acme/landing/2025_01_01_00_00_acme_bob_profile.jsonl",
-             "acme/landing/2025_01_01_00_00_acme_bob_player_profile.jsonl", "acme/landing/unknown.jsonl"]
+    names = [
+        EVENTS,
+        "acme/landing/2025_01_01_00_00_acme_bob_profile.jsonl",
+        "acme/landing/2025_01_01_00_00_acme_bob_player_profile.jsonl",
+        "acme/landing/unknown.jsonl",
+    ]
     for name in names:
         harness.land(name, [{"x": 1}])
     handled: list[str] = []
@@ -112,11 +120,15 @@ def test_task_shards_split_the_work_and_cover_it_once(harness: Harness, monkeypa
 
 def test_python_dash_m_and_light_startup(tmp_path: Path) -> None:
     env = {**os.environ, "INGESTOR_LOAD_PLUGINS": ""}
-    run = subprocess.run([sys.executable, "-m", "ingestor", "--help"], capture_output=True, text=True, env=env, check=False)
+    run = subprocess.run(
+        [sys.executable, "-m", "ingestor", "--help"], capture_output=True, text=True, env=env, check=False
+    )
     assert run.returncode == 0 and "run" in run.stdout
-    probe = ("import sys; from ingestor.cli import app; from typer.testing import CliRunner; "
-             "[CliRunner().invoke(app, a) for a in (['--help'], ['list-types'], ['plugins'])]; "
-             "print(sorted(m for m in sys.modules if m.startswith(('google', 'duckdb'))))")
+    probe = (
+        "import sys; from ingestor.cli import app; from typer.testing import CliRunner; "
+        "[CliRunner().invoke(app, a) for a in (['--help'], ['list-types'], ['plugins'])]; "
+        "print(sorted(m for m in sys.modules if m.startswith(('google', 'duckdb'))))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -127,7 +139,8 @@ def test_bigquery_stages_in_the_landing_bucket(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("INGESTOR_STAGING_BUCKET", raising=False)
     assert Settings(warehouse="bigquery://p", landing="gs://b/prefix").warehouse_url == "bigquery://p?staging=gs://b"
     assert Settings(warehouse="bigquery://p?location=EU", landing="gs://", env="prd").warehouse_url == (
-        "bigquery://p?location=EU&staging=gs://ela-dp-prd")
+        "bigquery://p?location=EU&staging=gs://ela-dp-prd"
+    )
     assert Settings(warehouse="bigquery://p?staging=gs://other", landing="gs://b").warehouse_url.endswith("gs://other")
     monkeypatch.setenv("INGESTOR_STAGING_BUCKET", "gs://explicit")
     assert Settings(warehouse="bigquery://p", landing="gs://b").warehouse_url == "bigquery://p"
@@ -141,7 +154,8 @@ def test_python_dash_m_with_parallel_staging_workers(tmp_path: Path) -> None:
         "from ingestor import hookimpl\nfrom ingestor.catalog import DataType\n\n"
         "def shout(record, source):\n    return {**record, 'loud': str(record['id']).upper()}\n\n"
         "@hookimpl\ndef list_types():\n"
-        "    return [DataType(service='zeta', name='things', dataset='z_{env}', table='things', normalize=shout)]\n")
+        "    return [DataType(service='zeta', name='things', dataset='z_{env}', table='things', normalize=shout)]\n"
+    )
     info = site / "ingestor_zeta-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ingestor-zeta\nVersion: 1.0\n")
@@ -150,15 +164,28 @@ def test_python_dash_m_with_parallel_staging_workers(tmp_path: Path) -> None:
     landing.mkdir(parents=True)
     for n in range(4):
         (landing / f"2025_01_0{n + 1}_00_00_zeta_things.jsonl").write_text(
-            "".join(json.dumps({"id": n * 100 + i, "n": {"k": i}}) + "\n" for i in range(100)))
-    env = {**os.environ, "PYTHONPATH": str(site), "INGESTOR_LOAD_PLUGINS": "ingestor-zeta",
-           "INGESTOR_WORKERS": "2", "INGESTOR_PARALLEL_MIN_BYTES": "0"}
-    run = subprocess.run([sys.executable, "-m", "ingestor", "run", "--service", "zeta", "--data-dir",
-                          str(tmp_path / "data"), "--json"], capture_output=True, text=True, env=env, timeout=120)
+            "".join(json.dumps({"id": n * 100 + i, "n": {"k": i}}) + "\n" for i in range(100))
+        )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(site),
+        "INGESTOR_LOAD_PLUGINS": "ingestor-zeta",
+        "INGESTOR_WORKERS": "2",
+        "INGESTOR_PARALLEL_MIN_BYTES": "0",
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "ingestor", "run", "--service", "zeta", "--data-dir", str(tmp_path / "data"), "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     result = IngestResult.model_validate_json(run.stdout)
     assert result.totals["loaded"] == 4 and result.totals["rows"] == 400
     import duckdb
 
     with duckdb.connect(str(tmp_path / "data" / "warehouse_dev.duckdb"), read_only=True) as con:
-        assert con.execute("SELECT count(DISTINCT id), count(loud), max(n.k) FROM z_dev.things").fetchall() == [(400, 400, 99)]
+        assert con.execute("SELECT count(DISTINCT id), count(loud), max(n.k) FROM z_dev.things").fetchall() == [
+            (400, 400, 99)
+        ]

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-
 from ingestor.landing.local import LocalLanding
 from ingestor.result import IngestResult
 from ingestor.testing import Harness
@@ -37,11 +36,15 @@ def test_loads_archives_and_records_the_ledger(harness: Harness) -> None:
         "acme/archive/sub/dir/2025_01_02_00_00_acme_events.jsonl",
     ]
     assert harness.query("SELECT id, name, _source_file FROM lake_dev.acme__events ORDER BY id") == [
-        (1, "a", EVENTS), (2, "b", EVENTS), (3, None, "acme/landing/sub/dir/2025_01_02_00_00_acme_events.jsonl"),
+        (1, "a", EVENTS),
+        (2, "b", EVENTS),
+        (3, None, "acme/landing/sub/dir/2025_01_02_00_00_acme_events.jsonl"),
     ]
     ledger = harness.query("SELECT source_name, rows, run_id FROM lake_dev._ingestor_ledger ORDER BY source_name")
     assert [(name, rows) for name, rows, _ in ledger] == [
-        (EVENTS, 2), ("acme/landing/sub/dir/2025_01_02_00_00_acme_events.jsonl", 1)]
+        (EVENTS, 2),
+        ("acme/landing/sub/dir/2025_01_02_00_00_acme_events.jsonl", 1),
+    ]
     assert {run_id for *_, run_id in ledger} == {result.run_id}
     inserted = harness.query("SELECT DISTINCT typeof(_dp_inserted_at) FROM lake_dev.acme__events")
     assert inserted == [("TIMESTAMP WITH TIME ZONE",)]
@@ -111,7 +114,8 @@ def test_anchored_suffix_and_longest_type_wins(harness: Harness) -> None:
     assert outcomes["2025_01_01_00_00_acme_bob_smith_profile.jsonl"].data_type == "profile"
     assert outcomes["2025_01_01_00_00_acme_events_backup.jsonl"].status.value == "rejected"
     assert harness.query("SELECT username, seen_at::VARCHAR FROM lake_dev.acme__profile") == [
-        ("bob_smith", "2025-01-01 08:00:00+00")]
+        ("bob_smith", "2025-01-01 08:00:00+00")
+    ]
 
 
 def test_gzip_and_crlf_and_bom(harness: Harness) -> None:
@@ -127,18 +131,24 @@ def test_gzip_and_crlf_and_bom(harness: Harness) -> None:
 def test_schema_evolves_across_runs(harness: Harness) -> None:
     harness.land(EVENTS, [{"id": 1, "score": 1, "meta": {"a": 1}, "nested": {"n": 1}}])
     assert harness.run("--service", "acme").exit_code == 0
-    harness.land("acme/landing/2025_01_02_00_00_acme_events.jsonl",
-                 [{"id": 2, "score": 2.5, "meta": {"a": 2, "b": "new"}, "extra": True, "nested": {"n": 1.5}}])
+    harness.land(
+        "acme/landing/2025_01_02_00_00_acme_events.jsonl",
+        [{"id": 2, "score": 2.5, "meta": {"a": 2, "b": "new"}, "extra": True, "nested": {"n": 1.5}}],
+    )
     run = harness.run("--service", "acme", "--json")
     assert run.exit_code == 0, run.stdout
     table = result_of(run).tables[0]
     assert "extra BOOL" in table.columns_added and "meta.b STRING" in table.columns_added
     assert table.columns_widened == ["score INT64 -> FLOAT64"]
     assert harness.query("SELECT id, score, meta.a, meta.b, extra FROM lake_dev.acme__events ORDER BY id") == [
-        (1, 1.0, 1, None, None), (2, 2.5, 2, "new", True)]
+        (1, 1.0, 1, None, None),
+        (2, 2.5, 2, "new", True),
+    ]
     # A nested INT64 the table already has cannot widen everywhere: the value goes to a variant column.
     assert harness.query("SELECT nested.n, nested.n__v_json FROM lake_dev.acme__events ORDER BY id") == [
-        (1, None), (None, "1.5")]
+        (1, None),
+        (None, "1.5"),
+    ]
 
 
 def test_type_conflicts_never_lose_data(harness: Harness) -> None:
@@ -158,7 +168,9 @@ def test_type_conflicts_never_lose_data(harness: Harness) -> None:
     run = harness.run("--service", "acme", "--json")
     assert run.exit_code == 0
     assert harness.query("SELECT name, name__v_json FROM lake_dev.acme__events WHERE id >= 5 ORDER BY id") == [
-        ("x", None), (None, '{"first":"y"}')]
+        ("x", None),
+        (None, '{"first":"y"}'),
+    ]
 
 
 def test_column_names_are_sanitized_and_case_duplicates_kept(harness: Harness) -> None:
@@ -167,7 +179,8 @@ def test_column_names_are_sanitized_and_case_duplicates_kept(harness: Harness) -
     columns = {row[0] for row in harness.query("DESCRIBE lake_dev.acme__events")}
     assert {"Weird_key", "_9lives", "uni", "dup", "DUP__2"} <= columns
     assert harness.query('SELECT "Weird_key", _9lives, uni, dup, "DUP__2" FROM lake_dev.acme__events') == [
-        (1, 2, 3, "lower", "upper")]
+        (1, 2, 3, "lower", "upper")
+    ]
 
 
 def test_normalizer_failure_rejects_the_file(harness: Harness) -> None:
@@ -183,12 +196,17 @@ def test_bad_timestamp_goes_to_a_variant_not_the_floor(harness: Harness) -> None
     assert harness.run("--service", "acme").exit_code == 0
     harness.land("acme/landing/2025_01_02_00_00_acme_bob_profile.jsonl", [{"seen": "yesterday"}])
     assert harness.run("--service", "acme").exit_code == 0
-    assert harness.query("SELECT seen_at__v_json FROM lake_dev.acme__profile WHERE seen_at IS NULL") == [('"yesterday"',)]
+    assert harness.query("SELECT seen_at__v_json FROM lake_dev.acme__profile WHERE seen_at IS NULL") == [
+        ('"yesterday"',)
+    ]
 
 
 def _tree(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_dry_run_writes_nothing_and_prints_the_plan(harness: Harness) -> None:
@@ -242,8 +260,10 @@ def test_same_name_again_with_new_content_is_loaded_and_archived_beside(harness:
     assert harness.run("--service", "acme").exit_code == 0
     harness.land(EVENTS, [{"id": 2}])
     assert harness.run("--service", "acme").exit_code == 0
-    assert harness.files() == ["acme/archive/2025_01_01_00_00_acme_events.jsonl",
-                               "acme/archive/2025_01_01_00_00_acme_events__2.jsonl"]
+    assert harness.files() == [
+        "acme/archive/2025_01_01_00_00_acme_events.jsonl",
+        "acme/archive/2025_01_01_00_00_acme_events__2.jsonl",
+    ]
     assert harness.query("SELECT list(id ORDER BY id) FROM lake_dev.acme__events") == [([1, 2],)]
 
 
@@ -292,16 +312,21 @@ def test_views_cover_the_tables_that_exist(harness: Harness) -> None:
     harness.land("acme/landing/2025_01_02_00_00_acme_ann_profile.jsonl", [{"seen": "2025-01-01T00:00:00Z"}])
     assert harness.run("--service", "acme").exit_code == 0
     assert harness.query("SELECT kind, username, id FROM lake_dev.acme__all ORDER BY kind") == [
-        ("events", None, 1), ("profile", "ann", None)]
+        ("events", None, 1),
+        ("profile", "ann", None),
+    ]
 
 
 def test_a_hinted_column_keeps_its_type_in_its_first_load(harness: Harness) -> None:
-    harness.land("acme/landing/2025_01_01_00_00_acme_bob_profile.jsonl",
-                 [{"seen": "2025-01-01T00:00:00Z"}, {"seen": "not a time"}])
+    harness.land(
+        "acme/landing/2025_01_01_00_00_acme_bob_profile.jsonl",
+        [{"seen": "2025-01-01T00:00:00Z"}, {"seen": "not a time"}],
+    )
     run = harness.run("--service", "acme", "--json")
     assert run.exit_code == 0
-    assert harness.query("SELECT typeof(seen_at), seen_at__v_json FROM lake_dev.acme__profile ORDER BY 2 NULLS FIRST") == [
-        ("TIMESTAMP WITH TIME ZONE", None), ("TIMESTAMP WITH TIME ZONE", '"not a time"')]
+    assert harness.query(
+        "SELECT typeof(seen_at), seen_at__v_json FROM lake_dev.acme__profile ORDER BY 2 NULLS FIRST"
+    ) == [("TIMESTAMP WITH TIME ZONE", None), ("TIMESTAMP WITH TIME ZONE", '"not a time"')]
     assert any("declared TIMESTAMP" in n for n in result_of(run).tables[0].notes)
 
 
@@ -312,11 +337,21 @@ def test_a_normalizer_may_split_a_record_into_rows(tmp_path: Path) -> None:
     class Splitter:
         @hookimpl
         def list_types(self) -> list[DataType]:
-            return [DataType(service="split", name="readings", dataset="s_{env}", table="readings",
-                             normalize=lambda record, source: [{"day": record["day"], "v": v} for v in record["values"]])]
+            return [
+                DataType(
+                    service="split",
+                    name="readings",
+                    dataset="s_{env}",
+                    table="readings",
+                    normalize=lambda record, source: [{"day": record["day"], "v": v} for v in record["values"]],
+                )
+            ]
 
     h = Harness(tmp_path, Splitter())
-    h.land("split/landing/2025_01_01_00_00_split_readings.jsonl", [{"day": "d1", "values": [1, 2, 3]}, {"day": "d2", "values": []}])
+    h.land(
+        "split/landing/2025_01_01_00_00_split_readings.jsonl",
+        [{"day": "d1", "values": [1, 2, 3]}, {"day": "d2", "values": []}],
+    )
     run = h.run("--service", "split", "--json")
     assert run.exit_code == 0 and result_of(run).files[0].rows == 3
     assert h.query("SELECT day, v FROM s_dev.readings ORDER BY v") == [("d1", 1), ("d1", 2), ("d1", 3)]

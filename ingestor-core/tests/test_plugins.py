@@ -22,14 +22,14 @@ def install_fake_distribution(root: Path, dist: str, module: str, source: str) -
     (info / "entry_points.txt").write_text(f"[ingestor]\n{module} = {module}\n")
 
 
-GOOD = '''
+GOOD = """
 from ingestor import hookimpl
 from ingestor.catalog import DataType
 
 @hookimpl
 def list_types():
     return [DataType(service="zeta", name="things", dataset="z_{env}", table="things")]
-'''
+"""
 
 
 @pytest.fixture
@@ -63,7 +63,9 @@ def test_a_broken_plugin_warns_and_the_rest_works(site: Path, caplog: pytest.Log
     with caplog.at_level("WARNING", logger="ingestor.plugins"):
         pm = get_plugin_manager()
     assert "zeta_plugin" in names(pm) and "broken_plugin" not in names(pm)
-    assert any("ingestor-broken" in r.getMessage() and "missing dependency foo" in r.getMessage() for r in caplog.records)
+    assert any(
+        "ingestor-broken" in r.getMessage() and "missing dependency foo" in r.getMessage() for r in caplog.records
+    )
 
 
 def test_strict_mode_turns_a_broken_plugin_into_an_error(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,8 +84,12 @@ def test_load_plugins_limits_loading(site: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_misspelled_hookimpl_fails_loudly(site: Path) -> None:
-    install_fake_distribution(site, "ingestor-typo", "typo_plugin",
-                              "from ingestor import hookimpl\n\n@hookimpl\ndef list_typez():\n    return []\n")
+    install_fake_distribution(
+        site,
+        "ingestor-typo",
+        "typo_plugin",
+        "from ingestor import hookimpl\n\n@hookimpl\ndef list_typez():\n    return []\n",
+    )
     with pytest.raises(pluggy.PluginValidationError, match="list_typez"):
         get_plugin_manager()
 
@@ -103,7 +109,9 @@ def test_a_plugin_may_take_over_ingestion_of_its_service(tmp_path: Path) -> None
         def ingest(self, service: str, context: object) -> ServiceResult | None:
             if service != "custom":
                 return None
-            return ServiceResult(files=[FileOutcome(path="custom/landing/own", service=service, status=FileStatus.LOADED)])
+            return ServiceResult(
+                files=[FileOutcome(path="custom/landing/own", service=service, status=FileStatus.LOADED)]
+            )
 
     h = Harness(tmp_path, Custom())
     run = h.run("--service", "custom", "--json")

@@ -21,13 +21,16 @@ def test_reader_yields_line_numbers_and_skips_blank_lines() -> None:
     assert records(b'{"a":1}\n\n  \n{"a":2}') == [(1, {"a": 1}), (4, {"a": 2})]
 
 
-@pytest.mark.parametrize(("data", "line", "fragment"), [
-    (b'{"a":1}\n{"a":', 2, "line 2"),
-    (b'[1,2]\n', 1, "expected a JSON object"),
-    (b'{"a":NaN}\n', 1, "line 1"),
-    (b'{"a":"\xff"}\n', 1, "UTF-8"),
-    (b'{"a":1}\n{"b": 1e999}\n', 2, "line 2"),
-])
+@pytest.mark.parametrize(
+    ("data", "line", "fragment"),
+    [
+        (b'{"a":1}\n{"a":', 2, "line 2"),
+        (b"[1,2]\n", 1, "expected a JSON object"),
+        (b'{"a":NaN}\n', 1, "line 1"),
+        (b'{"a":"\xff"}\n', 1, "UTF-8"),
+        (b'{"a":1}\n{"b": 1e999}\n', 2, "line 2"),
+    ],
+)
 def test_reader_refuses_bad_lines(data: bytes, line: int, fragment: str) -> None:
     with pytest.raises(MalformedFile) as error:
         records(data)
@@ -46,12 +49,14 @@ def test_split_extension() -> None:
 
 
 def test_catalog_matching_is_anchored_and_refuses_ties() -> None:
-    catalog = Catalog([
-        DataType(service="g", name="activities", dataset="d", table="t1"),
-        DataType(service="g", name="activity_splits", dataset="d", table="t2"),
-        DataType(service="g", name="a1", dataset="d", table="t3", file_patterns=(r".+_x",)),
-        DataType(service="g", name="b1", dataset="d", table="t4", file_patterns=(r".+_x",)),
-    ])
+    catalog = Catalog(
+        [
+            DataType(service="g", name="activities", dataset="d", table="t1"),
+            DataType(service="g", name="activity_splits", dataset="d", table="t2"),
+            DataType(service="g", name="a1", dataset="d", table="t3", file_patterns=(r".+_x",)),
+            DataType(service="g", name="b1", dataset="d", table="t4", file_patterns=(r".+_x",)),
+        ]
+    )
     assert catalog.match("g", "2025_01_01_00_00_g_activity_splits.jsonl").data_type.name == "activity_splits"
     assert catalog.match("g", "2025_01_01_00_00_g_activities.jsonl").data_type.name == "activities"
     assert catalog.match("g", "2025_01_01_00_00_g_activities_old.jsonl") is None

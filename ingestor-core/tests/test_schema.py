@@ -17,8 +17,14 @@ def built(*records: dict) -> SchemaBuilder:
 def test_infers_structs_lists_and_scalars() -> None:
     b = built({"s": "x", "i": 1, "f": 1.5, "b": True, "o": {"k": 1}, "l": [{"a": 1}, {"b": "x"}], "n": None})
     types = {c.name: c.type_name() for c in b.root.columns.values()}
-    assert types == {"s": "STRING", "i": "INT64", "f": "FLOAT64", "b": "BOOL", "o": "STRUCT<k INT64>",
-                     "l": "ARRAY<STRUCT<a INT64, b STRING>>"}
+    assert types == {
+        "s": "STRING",
+        "i": "INT64",
+        "f": "FLOAT64",
+        "b": "BOOL",
+        "o": "STRUCT<k INT64>",
+        "l": "ARRAY<STRUCT<a INT64, b STRING>>",
+    }
 
 
 def test_int_widens_to_float_and_bool_is_not_int() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from ingestor.testing import Harness
 from ingestor_spotify import plugin
 

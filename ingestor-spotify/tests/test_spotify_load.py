@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from ingestor.testing import Harness
 from ingestor_spotify.types import DATA_TYPES
 

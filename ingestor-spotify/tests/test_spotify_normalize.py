@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from ingestor.catalog import Catalog, SourceFile
 from ingestor.schema import Kind
 from ingestor_spotify import plugin

@@ -22,15 +22,20 @@ def progress(show: bool) -> Iterator[Callable[[FileOutcome], None]]:
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     counts = {"files": 0, "rows": 0, "problems": 0}
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=Console(stderr=True), transient=True) as bar:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=Console(stderr=True), transient=True
+    ) as bar:
         task = bar.add_task("scanning landing…")
 
         def on_file(outcome: FileOutcome) -> None:
             counts["files"] += 1
             counts["rows"] += outcome.rows
             counts["problems"] += outcome.status in FAILURES
-            bar.update(task, description=f"{counts['files']} files, {counts['rows']:,} rows, "
-                                         f"{counts['problems']} rejected/failed — {outcome.path}")
+            bar.update(
+                task,
+                description=f"{counts['files']} files, {counts['rows']:,} rows, "
+                f"{counts['problems']} rejected/failed — {outcome.path}",
+            )
 
         yield on_file
 
@@ -44,8 +49,13 @@ def print_result(result: IngestResult) -> None:
         table.add_column(column, justify="right" if column in ("files", "rows") else "left")
     for load in result.tables:
         changes = [f"+{c}" for c in load.columns_added] + [f"~{c}" for c in load.columns_widened]
-        table.add_row(f"{load.service}.{load.data_type}", load.table, str(load.files), f"{load.rows:,}",
-                      "\n".join(changes[:8] + ([f"… {len(changes) - 8} more"] if len(changes) > 8 else [])))
+        table.add_row(
+            f"{load.service}.{load.data_type}",
+            load.table,
+            str(load.files),
+            f"{load.rows:,}",
+            "\n".join(changes[:8] + ([f"… {len(changes) - 8} more"] if len(changes) > 8 else [])),
+        )
     if result.tables:
         out.print(table)
     for outcome in result.files:
@@ -56,8 +66,10 @@ def print_result(result: IngestResult) -> None:
             out.print(f"note {load.service}.{load.data_type}: {note}")
     totals = result.totals
     summary = ", ".join(f"{totals[s.value]} {s.value}" for s in FileStatus if totals[s.value])
-    out.print(f"{totals['files']} files ({summary or 'nothing to do'}), {totals['rows']:,} rows"
-              f"{' planned' if result.dry_run else ' loaded'}; {'success' if result.success else 'FAILED'}")
+    out.print(
+        f"{totals['files']} files ({summary or 'nothing to do'}), {totals['rows']:,} rows"
+        f"{' planned' if result.dry_run else ' loaded'}; {'success' if result.success else 'FAILED'}"
+    )
 
 
 def print_types(catalog: Catalog, types: list[DataType], env: str) -> None:
@@ -82,6 +94,11 @@ def print_plugins(rows: list[dict[str, Any]]) -> None:
     for column in ("distribution", "version", "hooks", "services", "data types"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row["distribution"], row["version"], ", ".join(row["hooks"]), ", ".join(row["services"]),
-                      str(row["data_types"]))
+        table.add_row(
+            row["distribution"],
+            row["version"],
+            ", ".join(row["hooks"]),
+            ", ".join(row["services"]),
+            str(row["data_types"]),
+        )
     Console(highlight=False).print(table)

@@ -285,7 +285,7 @@ class SchemaBuilder:
             return None
         accepts = _ACCEPTS[col.kind]
         if all(type(item) in accepts for item in value):
-            if col.kind is Kind.INT64 and value and not (INT64_MIN <= min(value) and max(value) <= INT64_MAX):
+            if col.kind is Kind.INT64 and value and not (min(value) >= INT64_MIN and max(value) <= INT64_MAX):
                 return None
             return value
         return None
@@ -348,7 +348,7 @@ class SchemaBuilder:
                 fitted = [_PARSERS[col.kind](item) for item in items]
             except ValueError as error:
                 raise Conflict(f"not a {col.kind}: {error}") from None
-        elif col.kind is kind or col.kind is Kind.FLOAT64 and kind is Kind.INT64:
+        elif col.kind is kind or (col.kind is Kind.FLOAT64 and kind is Kind.INT64):
             fitted = list(items)
         elif col.kind is Kind.INT64 and kind is Kind.FLOAT64:
             if col.stored and prefix:
@@ -362,7 +362,9 @@ class SchemaBuilder:
             raise Conflict(f"{kind.value} vs {col.kind.value}")
         return fitted if repeated else fitted[0]
 
-    def _conflict(self, col: Column, struct: Struct, found: tuple[Kind, bool], value: Any, prefix: str, why: str) -> tuple[str, Any]:
+    def _conflict(
+        self, col: Column, struct: Struct, found: tuple[Kind, bool], value: Any, prefix: str, why: str
+    ) -> tuple[str, Any]:
         self._mutating()
         path = prefix + col.name
         if not col.stored and not col.pinned:

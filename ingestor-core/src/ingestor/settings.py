@@ -39,8 +39,12 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     json_output: bool = Field(False, validation_alias=AliasChoices("json_output", "INGESTOR_JSON"))
 
-    task_index: int = Field(0, ge=0, validation_alias=AliasChoices("task_index", "INGESTOR_TASK_INDEX", "CLOUD_RUN_TASK_INDEX"))
-    task_count: int = Field(1, ge=1, validation_alias=AliasChoices("task_count", "INGESTOR_TASK_COUNT", "CLOUD_RUN_TASK_COUNT"))
+    task_index: int = Field(
+        0, ge=0, validation_alias=AliasChoices("task_index", "INGESTOR_TASK_INDEX", "CLOUD_RUN_TASK_INDEX")
+    )
+    task_count: int = Field(
+        1, ge=1, validation_alias=AliasChoices("task_count", "INGESTOR_TASK_COUNT", "CLOUD_RUN_TASK_COUNT")
+    )
 
     _split_service = field_validator("service", mode="before")(_split)
     _split_types = field_validator("data_types", mode="before")(_split)
@@ -74,8 +78,12 @@ class Settings(BaseSettings):
         if self.warehouse is None:
             return "duckdb://" + str((self.data_dir / f"warehouse_{self.env}.duckdb").resolve())
         landing = self.landing_url
-        if (self.warehouse.startswith("bigquery://") and landing.startswith("gs://") and "staging=" not in self.warehouse
-                and not os.environ.get("INGESTOR_STAGING_BUCKET")):
+        if (
+            self.warehouse.startswith("bigquery://")
+            and landing.startswith("gs://")
+            and "staging=" not in self.warehouse
+            and not os.environ.get("INGESTOR_STAGING_BUCKET")
+        ):
             bucket = landing.removeprefix("gs://").split("/", 1)[0]
             return f"{self.warehouse}{'&' if '?' in self.warehouse else '?'}staging=gs://{bucket}"
         return self.warehouse

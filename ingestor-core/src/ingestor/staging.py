@@ -40,8 +40,9 @@ class Staged:
     reason: str | None = None
 
 
-def stage_file(landing: Landing, dt: DataType, task: StageTask, builder: SchemaBuilder,
-               metadata: dict[str, Any]) -> Staged:
+def stage_file(
+    landing: Landing, dt: DataType, task: StageTask, builder: SchemaBuilder, metadata: dict[str, Any]
+) -> Staged:
     """Read, validate, normalize and conform one file into `task.path`; atomic per file.
     `metadata` holds constant columns; the source file column is added here."""
     source = SourceFile(name=task.file.name, attributes=task.attributes)
@@ -51,7 +52,7 @@ def stage_file(landing: Landing, dt: DataType, task: StageTask, builder: SchemaB
     rows, line = 0, 0
     try:
         with landing.open(task.file) as stream, task.path.open("wb") as out:
-            for line, record in read_records(stream, gzipped=task.file.name.endswith(".gz")):
+            for line, record in read_records(stream, gzipped=task.file.name.endswith(".gz")):  # noqa: B007
                 if normalize is None:
                     produced: list[dict[str, Any]] = [record]
                 else:
@@ -109,8 +110,14 @@ def worker_count(tasks: list[StageTask], data_type: DataType) -> int:
     return min(workers, len(tasks))
 
 
-def stage_all(landing: Landing, dt: DataType, tasks: list[StageTask], builder: SchemaBuilder,
-              metadata: dict[str, Any], on_done: Callable[[StageTask, Staged], None]) -> None:
+def stage_all(
+    landing: Landing,
+    dt: DataType,
+    tasks: list[StageTask],
+    builder: SchemaBuilder,
+    metadata: dict[str, Any],
+    on_done: Callable[[StageTask, Staged], None],
+) -> None:
     """Stage every task, in-process or across worker processes, growing `builder`'s schema."""
     workers = worker_count(tasks, dt)
     if workers == 1:

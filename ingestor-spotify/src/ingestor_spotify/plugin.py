@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ingestor import hookimpl
 from ingestor.catalog import DataType
-
 from ingestor_spotify import demo
 from ingestor_spotify.types import DATA_TYPES
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ingestor.catalog import DataType, Normalizer
 from ingestor.schema import Kind
-
 from ingestor_spotify import normalize
 
 SERVICE = "spotify"

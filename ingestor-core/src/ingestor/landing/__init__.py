@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import IO, Iterator, Protocol
+from typing import IO, Protocol
 
 # scheme -> "module:class"; imported only when used, to keep start-up light.
 BACKENDS = {"file": "ingestor.landing.local:LocalLanding", "gs": "ingestor.landing.gcs:GCSLanding"}
@@ -63,12 +64,7 @@ class Landing(Protocol):
 def check_name(name: str) -> str:
     """Refuse object names with empty, `.` or `..` segments, backslashes or control characters."""
     segments = name.split("/")
-    if (
-        not name
-        or any(s in ("", ".", "..") for s in segments)
-        or "\\" in name
-        or any(ord(c) < 32 for c in name)
-    ):
+    if not name or any(s in ("", ".", "..") for s in segments) or "\\" in name or any(ord(c) < 32 for c in name):
         raise UnsafeName(f"unsafe object name {name!r}")
     return name
 

@@ -13,7 +13,10 @@ from ingestor.ledger import LedgerEntry
 from ingestor.schema import SchemaChange, Struct
 
 # scheme -> "module:class"; imported only when used, to keep start-up light.
-BACKENDS = {"duckdb": "ingestor.warehouse.duckdb:DuckDBWarehouse", "bigquery": "ingestor.warehouse.bigquery:BigQueryWarehouse"}
+BACKENDS = {
+    "duckdb": "ingestor.warehouse.duckdb:DuckDBWarehouse",
+    "bigquery": "ingestor.warehouse.bigquery:BigQueryWarehouse",
+}
 
 
 class LoadError(Exception):
@@ -74,8 +77,13 @@ class Warehouse(Protocol):
         """All or nothing: schema changes, rows and ledger entries. Raises LoadError."""
         ...
 
-    def ensure_view(self, dataset: str, name: str, columns: list[str],
-                    sources: list[tuple[str, str, dict[str, str], dict[str, str]]]) -> None:
+    def ensure_view(
+        self,
+        dataset: str,
+        name: str,
+        columns: list[str],
+        sources: list[tuple[str, str, dict[str, str], dict[str, str]]],
+    ) -> None:
         """Create or replace `dataset.name` as the UNION ALL of sources
         (dataset, table, output column -> source column, output column -> constant)."""
         ...
