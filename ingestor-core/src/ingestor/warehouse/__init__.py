@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -10,6 +11,7 @@ from typing import Protocol
 from ingestor.catalog import DataType
 from ingestor.landing import LandingFile
 from ingestor.ledger import LedgerEntry
+from ingestor.names import validate_identifier
 from ingestor.schema import SchemaChange, Struct
 
 # scheme -> "module:class"; imported only when used, to keep start-up light.
@@ -91,6 +93,28 @@ class Warehouse(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+ViewSources = list[tuple[str, str, dict[str, str], dict[str, str]]]
+
+
+def union_view_select(
+    columns: list[str], sources: ViewSources, ident: Callable[[str], str], table: Callable[[str, str], str]
+) -> str:
+    """The SELECT of a view: UNION ALL of each source's columns, constants (validated identifiers,
+    so safe as literals) or NULL. `ident` and `table` quote names in the warehouse's dialect."""
+    selects = []
+    for source_dataset, source_table, mapping, constants in sources:
+        parts = []
+        for column in columns:
+            if column in mapping:
+                parts.append(f"{ident(mapping[column])} AS {ident(column)}")
+            elif column in constants:
+                parts.append(f"'{validate_identifier(constants[column])}' AS {ident(column)}")
+            else:
+                parts.append(f"NULL AS {ident(column)}")
+        selects.append(f"SELECT {', '.join(parts)} FROM {table(source_dataset, source_table)}")  # noqa: S608
+    return " UNION ALL ".join(selects)
 
 
 def open_warehouse(url: str, read_only: bool = False) -> Warehouse:

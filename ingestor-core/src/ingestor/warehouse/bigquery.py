@@ -60,7 +60,7 @@ from ingestor.landing.gcs import split_gs_url, storage_client
 from ingestor.ledger import LEDGER_TABLE, ledger_schema
 from ingestor.names import validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
-from ingestor.warehouse import LoadError, LoadReport, LoadRequest, StagedFile
+from ingestor.warehouse import LoadError, LoadReport, LoadRequest, StagedFile, union_view_select
 
 log = logging.getLogger("ingestor.warehouse.bigquery")
 T = TypeVar("T")
@@ -684,19 +684,9 @@ class BigQueryWarehouse:
         """CREATE OR REPLACE VIEW over the sources (identifiers validated and backtick-quoted)."""
         if self.read_only:
             return
-        selects = []
-        for source_dataset, table, mapping, constants in sources:
-            parts = []
-            for column in columns:
-                if column in mapping:
-                    parts.append(f"{_q(mapping[column])} AS {_q(column)}")
-                elif column in constants:
-                    parts.append(f"'{validate_identifier(constants[column])}' AS {_q(column)}")
-                else:
-                    parts.append(f"NULL AS {_q(column)}")
-            selects.append(f"SELECT {', '.join(parts)} FROM {_q(source_dataset, table)}")  # noqa: S608
+        select = union_view_select(columns, sources, _q, _q)
         self._ensure_dataset(dataset)
-        self._query(f"CREATE OR REPLACE VIEW {_q(dataset, name)} AS {' UNION ALL '.join(selects)}")
+        self._query(f"CREATE OR REPLACE VIEW {_q(dataset, name)} AS {select}")
 
     def close(self) -> None:
         """Close the clients' HTTP sessions."""

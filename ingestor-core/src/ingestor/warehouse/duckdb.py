@@ -16,7 +16,7 @@ from ingestor import faults
 from ingestor.ledger import LEDGER_TABLE, ledger_schema
 from ingestor.names import quote, validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
-from ingestor.warehouse import LoadError, LoadReport, LoadRequest
+from ingestor.warehouse import LoadError, LoadReport, LoadRequest, union_view_select
 
 _TYPES = {
     Kind.STRING: "VARCHAR",
@@ -200,19 +200,9 @@ class DuckDBWarehouse:
         sources: list[tuple[str, str, dict[str, str], dict[str, str]]],
     ) -> None:
         """CREATE OR REPLACE VIEW over the sources (all names validated and quoted)."""
-        selects = []
-        for source_dataset, table, mapping, constants in sources:
-            parts = []
-            for column in columns:
-                if column in mapping:
-                    parts.append(f"{quote(mapping[column])} AS {quote(column)}")
-                elif column in constants:
-                    parts.append(f"'{validate_identifier(constants[column])}' AS {quote(column)}")
-                else:
-                    parts.append(f"NULL AS {quote(column)}")
-            selects.append(f"SELECT {', '.join(parts)} FROM {quote(source_dataset)}.{quote(table)}")  # noqa: S608
+        select = union_view_select(columns, sources, quote, lambda ds, table: f"{quote(ds)}.{quote(table)}")
         self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(dataset)}")
-        self.con.execute(f"CREATE OR REPLACE VIEW {quote(dataset)}.{quote(name)} AS {' UNION ALL '.join(selects)}")
+        self.con.execute(f"CREATE OR REPLACE VIEW {quote(dataset)}.{quote(name)} AS {select}")
 
     def close(self) -> None:
         """Close the connection (and the file lock)."""
