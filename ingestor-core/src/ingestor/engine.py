@@ -172,7 +172,9 @@ class ServiceIngest:
         self.result.tables.append(summary)
         loaded_before = warehouse.loaded({dataset}, [f.name for f, _ in files])
         hints = {**dt.schema_hints, dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
-        builder = SchemaBuilder(warehouse.table_schema(dataset, table), hints)
+        stored = warehouse.table_schema(dataset, table)
+        summary.created = stored is None
+        builder = SchemaBuilder(stored, hints)
         tasks: list[StageTask] = []
         checksums: dict[str, str] = {}
         for file, match in files:

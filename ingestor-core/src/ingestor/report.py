@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ingestor.catalog import Catalog, DataType
-from ingestor.result import FAILURES, FileOutcome, FileStatus, IngestResult
+from ingestor.result import FAILURES, FileOutcome, FileStatus, IngestResult, TableLoad
 
 
 @contextmanager
@@ -45,17 +45,10 @@ def print_result(result: IngestResult) -> None:
     out = Console(highlight=False)
     title = f"run {result.run_id}{' (dry run)' if result.dry_run else ''}: {', '.join(result.services)} [{result.env}]"
     table = Table(title=title, title_justify="left")
-    for column in ("data type", "table", "files", "rows", "schema changes"):
-        table.add_column(column, justify="right" if column in ("files", "rows") else "left")
+    for column in ("data type", "table", "files", "rows", "schema"):
+        table.add_column(column, justify="right" if column in ("files", "rows") else "left", overflow="fold")
     for load in result.tables:
-        changes = [f"+{c}" for c in load.columns_added] + [f"~{c}" for c in load.columns_widened]
-        table.add_row(
-            f"{load.service}.{load.data_type}",
-            load.table,
-            str(load.files),
-            f"{load.rows:,}",
-            "\n".join(changes[:8] + ([f"… {len(changes) - 8} more"] if len(changes) > 8 else [])),
-        )
+        table.add_row(f"{load.service}.{load.data_type}", load.table, str(load.files), f"{load.rows:,}", _schema(load))
     if result.tables:
         out.print(table)
     for outcome in result.files:
@@ -70,6 +63,15 @@ def print_result(result: IngestResult) -> None:
         f"{totals['files']} files ({summary or 'nothing to do'}), {totals['rows']:,} rows"
         f"{' planned' if result.dry_run else ' loaded'}; {'success' if result.success else 'FAILED'}"
     )
+
+
+def _schema(load: TableLoad) -> str:
+    """What happened to the table's schema, in a few words (the full list is in --json)."""
+    if load.created:
+        return f"new table, {len(load.columns_added)} columns"
+    parts = [f"+{len(load.columns_added)} columns"] if load.columns_added else []
+    parts += [f"{len(load.columns_widened)} widened"] if load.columns_widened else []
+    return ", ".join(parts)
 
 
 def print_types(catalog: Catalog, types: list[DataType], env: str) -> None:

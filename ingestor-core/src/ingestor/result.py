@@ -44,6 +44,7 @@ class TableLoad(BaseModel):
     table: str
     files: int
     rows: int
+    created: bool = False  # the table did not exist before this run (in a dry run: would be created)
     columns_added: list[str] = Field(default_factory=list)
     columns_widened: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)

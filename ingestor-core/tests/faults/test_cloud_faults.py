@@ -154,12 +154,12 @@ def test_storage_that_drops_every_other_answer(proxied: tuple[Proxy, Proxy, Clou
     assert orjson.dumps(result)  # the last result is complete JSON
 
 
+# Names GCS allows but `check_name` refuses. (Names with `..` segments cannot be tested here: the storage emulator
+# keeps objects on disk and refuses them; `check_name` and `_safe_relative` are tested directly in test_names.py.)
 UNSAFE = [
-    "acme/landing/../../evil_acme_events.jsonl",
-    "acme/landing/a/../../../b_acme_events.jsonl",
     "acme/landing/./c_acme_events.jsonl",
     "acme/landing//d_acme_events.jsonl",
-    "acme/landing/e\\..\\f_acme_events.jsonl",
+    "acme/landing/g\nh_acme_events.jsonl",
 ]
 
 
