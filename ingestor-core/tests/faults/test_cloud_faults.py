@@ -5,10 +5,14 @@ nothing is lost or loaded twice. Skipped without the emulators (like tests/cloud
 from __future__ import annotations
 
 import posixpath
+import signal
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import orjson
 import pytest
@@ -16,6 +20,7 @@ import pytest
 pytest.importorskip("google.cloud.bigquery")
 
 from ..cloud import conftest as _cloud
+from .conftest import Zone, wait_stopped
 from .proxy import PASS, Fault, Proxy, Schedule, fault_proxy
 
 CloudHarness = _cloud.CloudHarness
@@ -196,3 +201,99 @@ def test_unsafe_object_names_are_rejected_and_moved_on_gcs(proxied: tuple[Proxy,
     result = h.result(h.run())
     assert {f["path"]: f["status"] for f in result["files"] if f["path"] in UNSAFE} == dict.fromkeys(UNSAFE, "rejected")
     assert [n for n in h.files("acme/landing/")] == []
+
+
+# -- crashes, SIGTERM and concurrent runs on GCS + BigQuery: the real command in subprocesses ------------------
+class CloudZone:
+    """A bucket + BigQuery environment with the `fz` test plugin (installed through an entry point)."""
+
+    VALID: ClassVar[dict[str, list[int]]] = {
+        "fz/landing/2025_01_01_fz_events.jsonl": [1, 2, 3],
+        "fz/landing/sub/2025_01_02_fz_events.jsonl": [4, 5],
+        "fz/landing/2025_01_01_fz_metrics.jsonl": [6, 7],
+    }
+
+    def __init__(self, storage: Any, bq: Any, site: Path, tmp_path: Path) -> None:
+        self.h = CloudHarness(storage, bq)
+        self.zone = Zone(tmp_path, site)
+        self.cwd = tmp_path
+        for name, uids in self.VALID.items():
+            self.h.land(name, [{"uid": u} for u in uids])
+        self.h.land("fz/landing/2025_01_03_fz_events.jsonl", b'{"uid": -1}\n{nope\n')
+        self.h.land("fz/landing/notes.txt", b"not data\n")
+        self.command = [sys.executable, "-m", "ingestor", "run", "--service", "fz", "--env", self.h.env, "--json",
+                        "--landing", f"gs://{self.h.bucket.name}", "--warehouse", "bigquery://test-project"]  # fmt: skip
+
+    def run(self, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(self.command, cwd=self.cwd, env=self.zone.env(**env), text=True, capture_output=True,
+                              timeout=180, check=False)  # fmt: skip
+
+    def start(self, **env: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(self.command, cwd=self.cwd, env=self.zone.env(**env), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+
+    def check(self) -> None:
+        """Every file in exactly one place, every record once, ledger = tables, lease released."""
+        h, valid = self.h, self.VALID
+        names = h.files("fz/")
+        assert [n for n in names if n.startswith("fz/landing/")] == []
+        assert {n.replace("/archive/", "/landing/") for n in names if "/archive/" in n} == set(valid)
+        assert {n for n in names if "/rejected/" in n} == {
+            "fz/rejected/2025_01_03_fz_events.jsonl", "fz/rejected/2025_01_03_fz_events.jsonl.reason.json",
+            "fz/rejected/notes.txt", "fz/rejected/notes.txt.reason.json"}  # fmt: skip
+        assert "fz/_state/lease.json" not in names
+        dataset = f"fz_{h.env}"
+        rows = [(r["uid"], r["_source_file"]) for t in ("events", "metrics")
+                for r in h.query(f"SELECT uid, _source_file FROM {dataset}.{t}")]  # fmt: skip
+        assert sorted(rows) == sorted((u, name) for name, uids in valid.items() for u in uids)  # each once
+        ledger = h.query(f"SELECT source_name, rows FROM {dataset}._ingestor_ledger")
+        assert sorted((r["source_name"], r["rows"]) for r in ledger) == sorted((n, len(u)) for n, u in valid.items())
+
+
+@pytest.fixture
+def cloud_zone(emulators: Any, storage_client: Any, bq_client: Any, site: Path, tmp_path: Path) -> CloudZone:
+    return CloudZone(storage_client, bq_client, site, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "after_stage:2",  # everything staged, nothing loaded
+        "after_commit:1",  # one data type committed (rows + ledger), nothing of it moved
+        "before_move:4",  # halfway through the moves
+    ],
+)
+def test_sigkill_on_gcs_and_bigquery_then_rerun(fault: str, cloud_zone: CloudZone) -> None:
+    crashed = cloud_zone.run(INGESTOR_FAULT=fault, INGESTOR_LEASE_TTL="4")  # its lease outlives it by 4 s at most
+    assert crashed.returncode == -9, crashed.stderr[-3000:]
+    assert "fz/_state/lease.json" in cloud_zone.h.files("fz/")
+    done = cloud_zone.run(INGESTOR_LEASE_WAIT="30")  # waits for the dead run's lease to expire, then takes it over
+    assert "took over the stale lease" in done.stderr
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    cloud_zone.check()
+
+
+def test_sigterm_on_gcs_and_bigquery(cloud_zone: CloudZone) -> None:
+    """Loads run in threads there: SIGTERM lets the running loads finish (commit + moves), then exits 143."""
+    stopped = cloud_zone.run(INGESTOR_FAULT="after_commit:1:TERM")
+    assert stopped.returncode == 143 and "stopped by SIGTERM" in stopped.stderr, stopped.stderr[-3000:]
+    assert "Traceback" not in stopped.stderr
+    assert "fz/_state/lease.json" not in cloud_zone.h.files("fz/")  # released on the way out
+    assert cloud_zone.run().returncode in (0, 1)
+    cloud_zone.check()
+
+
+def test_a_second_run_on_the_same_bucket_is_busy(cloud_zone: CloudZone) -> None:
+    first = cloud_zone.start(INGESTOR_FAULT="after_stage:1:STOP")
+    try:
+        wait_stopped(first)
+        held = orjson.loads(cloud_zone.h.bucket.blob("fz/_state/lease.json").download_as_bytes())
+        second = cloud_zone.run()
+        assert second.returncode == 75, second.stderr[-3000:]
+        assert f"fz/_state/lease.json is held by run {held['run_id']}" in second.stderr
+        assert len(cloud_zone.h.files("fz/landing/")) == 5  # the second run touched nothing
+    finally:
+        first.send_signal(signal.SIGCONT)
+        first.communicate(timeout=120)
+    assert first.returncode == 1  # a file was rejected
+    cloud_zone.check()

@@ -5,6 +5,7 @@ SQL text is built only from identifiers that `names.quote` validated and quoted 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import cast
 from urllib.parse import unquote
@@ -50,7 +51,7 @@ _DATA_ERRORS = (
     duckdb.BinderException,
     duckdb.ConstraintException,
 )
-MAX_OBJECT_SIZE = 512 * 1024 * 1024
+MAX_OBJECT_SIZE = 64 * 1024 * 1024  # the largest record; DuckDB buffers twice this per reader
 
 
 def duckdb_type(col: Column) -> str:
@@ -103,6 +104,9 @@ class DuckDBWarehouse:
             except duckdb.IOException as error:
                 raise LoadError(f"cannot open {path}: {error}", data_error=False) from error
         self.con.execute("SET TimeZone = 'UTC'")
+        # Bounded memory whatever the batch size: DuckDB spills to `<file>.tmp` beyond this.
+        self.con.execute(f"SET memory_limit = '{int(os.environ.get('INGESTOR_DUCKDB_MEMORY_MB', '512'))}MB'")
+        self.con.execute("SET preserve_insertion_order = false")
 
     @classmethod
     def from_url(cls, url: str, read_only: bool = False) -> DuckDBWarehouse:
