@@ -22,8 +22,12 @@ if TYPE_CHECKING:
     from ingestor.result import IngestResult
     from ingestor.settings import Settings
 
-app = typer.Typer(help="Load landing-zone NDJSON files into a warehouse, exactly once.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Load landing-zone NDJSON files into a warehouse, exactly once.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_BUSY, EXIT_TERMINATED = 75, 143
@@ -97,7 +101,9 @@ def check_request(catalog: Catalog, services: list[str], data_types: list[str] |
         fail(f"no --service given; installed services: {', '.join(installed) or 'none (install a plugin)'}")
     for service in services:
         if service not in installed:
-            fail(f"unknown service {service!r}; installed services: {', '.join(installed) or 'none (install a plugin)'}")
+            fail(
+                f"unknown service {service!r}; installed services: {', '.join(installed) or 'none (install a plugin)'}"
+            )
     for name in data_types or []:
         if any(catalog.get(s, name) for s in services):
             continue
@@ -110,22 +116,42 @@ def check_request(catalog: Catalog, services: list[str], data_types: list[str] |
 
 @app.command()
 def run(
-    service: Annotated[str | None, typer.Option("--service", "-s", help="Service(s), comma-separated. [env: INGESTOR_SERVICE]")] = None,
+    service: Annotated[
+        str | None, typer.Option("--service", "-s", help="Service(s), comma-separated. [env: INGESTOR_SERVICE]")
+    ] = None,
     env: Annotated[str | None, typer.Option(help="Environment: dev or prd. [env: INGESTOR_ENV]")] = None,
-    data_types: Annotated[str | None, typer.Option("--data-types", "-t", help="Only these data types, comma-separated.")] = None,
-    dry_run: Annotated[bool | None, typer.Option("--dry-run", help="Read and validate, print the plan, write nothing.")] = None,
+    data_types: Annotated[
+        str | None, typer.Option("--data-types", "-t", help="Only these data types, comma-separated.")
+    ] = None,
+    dry_run: Annotated[
+        bool | None, typer.Option("--dry-run", help="Read and validate, print the plan, write nothing.")
+    ] = None,
     landing: Annotated[str | None, typer.Option(help="Landing zone: file:///path or gs://bucket.")] = None,
-    warehouse: Annotated[str | None, typer.Option(help="Warehouse: duckdb:///path.duckdb or bigquery://project.")] = None,
+    warehouse: Annotated[
+        str | None, typer.Option(help="Warehouse: duckdb:///path.duckdb or bigquery://project.")
+    ] = None,
     bucket: Annotated[str | None, typer.Option(help="Bucket (or local folder) name; default ela-dp-{env}.")] = None,
-    data_dir: Annotated[str | None, typer.Option(help="Folder of the embedded default; default ./ingestor-data.")] = None,
+    data_dir: Annotated[
+        str | None, typer.Option(help="Folder of the embedded default; default ./ingestor-data.")
+    ] = None,
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR. [env: LOG_LEVEL]")] = None,
     log_format: Annotated[str | None, typer.Option(help="text or json (one JSON object per line).")] = None,
     json_output: Annotated[bool | None, typer.Option("--json", help="Print the result as JSON on stdout.")] = None,
 ) -> None:
     """Load every landing file of the given service(s), then archive or reject it."""
-    settings = _settings(service=service, env=env, data_types=data_types, dry_run=dry_run, landing=landing,
-                         warehouse=warehouse, bucket=bucket, data_dir=data_dir, log_level=log_level,
-                         log_format=log_format, json_output=json_output)
+    settings = _settings(
+        service=service,
+        env=env,
+        data_types=data_types,
+        dry_run=dry_run,
+        landing=landing,
+        warehouse=warehouse,
+        bucket=bucket,
+        data_dir=data_dir,
+        log_level=log_level,
+        log_format=log_format,
+        json_output=json_output,
+    )
     from ingestor.logs import setup_logging
 
     setup_logging(settings.log_level, settings.log_format)
@@ -165,10 +191,17 @@ def _execute(settings: Settings, pm: pluggy.PluginManager, catalog: Catalog) -> 
         fail(str(error))
     if settings.task_index >= settings.task_count:
         fail(f"task index {settings.task_index} is not below the task count {settings.task_count}")
-    context = RunContext(env=settings.env, landing=landing, warehouse=warehouse, catalog=catalog,
-                         data_types=set(settings.data_types) if settings.data_types else None,
-                         dry_run=settings.dry_run, views=[v for views in pm.hook.list_views() for v in views],
-                         task_index=settings.task_index, task_count=settings.task_count)
+    context = RunContext(
+        env=settings.env,
+        landing=landing,
+        warehouse=warehouse,
+        catalog=catalog,
+        data_types=set(settings.data_types) if settings.data_types else None,
+        dry_run=settings.dry_run,
+        views=[v for views in pm.hook.list_views() for v in views],
+        task_index=settings.task_index,
+        task_count=settings.task_count,
+    )
     show = sys.stderr.isatty() and settings.log_format == "text"
     try:
         with progress(show) as on_file:
@@ -193,7 +226,9 @@ def list_types(
     if json_output:
         import orjson
 
-        payload = [{**dt.model_dump(mode="json"), "target": f"{dt.dataset_for(env)}.{dt.table_for(env)}"} for dt in types]
+        payload = [
+            {**dt.model_dump(mode="json"), "target": f"{dt.dataset_for(env)}.{dt.table_for(env)}"} for dt in types
+        ]
         typer.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
         return
     from ingestor.report import print_types
@@ -214,8 +249,16 @@ def plugins(json_output: Annotated[bool, typer.Option("--json", help="As JSON.")
         types = getattr(plugin, "list_types", None)
         declared = types() if callable(types) else []
         services = sorted({dt.service for dt in declared})
-        rows.append({"name": info.name, "distribution": info.distribution, "version": info.version,
-                     "hooks": hooks, "services": services, "data_types": len(declared)})
+        rows.append(
+            {
+                "name": info.name,
+                "distribution": info.distribution,
+                "version": info.version,
+                "hooks": hooks,
+                "services": services,
+                "data_types": len(declared),
+            }
+        )
     rows.sort(key=lambda r: (r["distribution"] != "ingestor-core", r["distribution"]))
     if json_output:
         import orjson
@@ -229,7 +272,9 @@ def plugins(json_output: Annotated[bool, typer.Option("--json", help="As JSON.")
 
 @app.command()
 def demo(
-    service: Annotated[str | None, typer.Option("--service", "-s", help="Only these services, comma-separated.")] = None,
+    service: Annotated[
+        str | None, typer.Option("--service", "-s", help="Only these services, comma-separated.")
+    ] = None,
     env: Annotated[str, typer.Option(help="Environment (names the default bucket folder).")] = "dev",
     days: Annotated[int, typer.Option(min=1, max=366, help="Days of history to generate.")] = 21,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed writes the same files.")] = 7,

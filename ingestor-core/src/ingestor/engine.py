@@ -8,11 +8,11 @@ import tempfile
 import time
 import uuid
 import zlib
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import orjson
@@ -70,8 +70,10 @@ def run(context: RunContext, services: list[str], ingest: Callable[..., ServiceR
         warehouse=context.warehouse.url,
         started_at=context.started_at,
     )
-    with tempfile.TemporaryDirectory(prefix="ingestor-stage-", dir=context.staging_dir) as staging, \
-            lease.held(context, services):  # one run at a time per service: see lease.py
+    with (
+        tempfile.TemporaryDirectory(prefix="ingestor-stage-", dir=context.staging_dir) as staging,
+        lease.held(context, services),
+    ):  # one run at a time per service: see lease.py
         context.staging_dir = Path(staging)
         for service in services:
             produced = ingest(service=service, context=context)
@@ -152,15 +154,21 @@ class ServiceIngest:
         for view in self.ctx.views:
             if view.service != self.service:
                 continue
-            sources = [(s.dataset.format(env=env), s.table.format(env=env), s.columns, s.constants)
-                       for s in view.sources
-                       if warehouse.table_schema(s.dataset.format(env=env), s.table.format(env=env)) is not None]
+            sources = [
+                (s.dataset.format(env=env), s.table.format(env=env), s.columns, s.constants)
+                for s in view.sources
+                if warehouse.table_schema(s.dataset.format(env=env), s.table.format(env=env)) is not None
+            ]
             if not sources:
                 continue
             try:
-                warehouse.ensure_view(view.dataset.format(env=env), view.name.format(env=env), list(view.columns), sources)
+                warehouse.ensure_view(
+                    view.dataset.format(env=env), view.name.format(env=env), list(view.columns), sources
+                )
             except Exception as error:
-                message = f"view {view.dataset.format(env=env)}.{view.name.format(env=env)} could not be refreshed: {error}"
+                message = (
+                    f"view {view.dataset.format(env=env)}.{view.name.format(env=env)} could not be refreshed: {error}"
+                )
                 log.error(message)
                 for table in self.result.tables:
                     table.notes.append(message)
@@ -180,9 +188,16 @@ class ServiceIngest:
         for file, match in files:
             checksum = checksums[file.name] = self.ctx.landing.checksum(file)
             if checksum in loaded_before.get(file.name, ()):
-                self._settle(file, FileOutcome(path=file.name, service=self.service, data_type=dt.name,
-                                               status=FileStatus.ALREADY_LOADED,
-                                               reason="the ledger shows it loaded; archived without loading again"))
+                self._settle(
+                    file,
+                    FileOutcome(
+                        path=file.name,
+                        service=self.service,
+                        data_type=dt.name,
+                        status=FileStatus.ALREADY_LOADED,
+                        reason="the ledger shows it loaded; archived without loading again",
+                    ),
+                )
                 continue
             self._staged += 1
             assert self.ctx.staging_dir is not None
@@ -190,8 +205,14 @@ class ServiceIngest:
         metadata = {dt.inserted_at_column: self.ctx.started_at.isoformat()}
         done: dict[str, tuple[StageTask, Staged]] = {}
         started = time.perf_counter()
-        stage_all(self.ctx.landing, dt, tasks, builder, metadata,
-                  lambda task, result: done.__setitem__(task.file.name, (task, result)))
+        stage_all(
+            self.ctx.landing,
+            dt,
+            tasks,
+            builder,
+            metadata,
+            lambda task, result: done.__setitem__(task.file.name, (task, result)),
+        )
         summary.stage_seconds = round(time.perf_counter() - started, 3)
         staged: list[tuple[StagedFile, FileOutcome]] = []
         for task in tasks:
@@ -199,12 +220,25 @@ class ServiceIngest:
             if result.reason is not None:
                 self._reject(task.file, dt.name, result.reason)
                 continue
-            entry = LedgerEntry(source_name=task.file.name, checksum=checksums[task.file.name], size=task.file.size,
-                                service=self.service, data_type=dt.name, table_name=f"{dataset}.{table}",
-                                rows=result.rows, run_id=self.ctx.run_id, loaded_at=self.ctx.started_at)
-            outcome = FileOutcome(path=task.file.name, service=self.service, data_type=dt.name,
-                                  status=FileStatus.LOADED, rows=result.rows,
-                                  reason=None if result.rows else "empty file: no records")
+            entry = LedgerEntry(
+                source_name=task.file.name,
+                checksum=checksums[task.file.name],
+                size=task.file.size,
+                service=self.service,
+                data_type=dt.name,
+                table_name=f"{dataset}.{table}",
+                rows=result.rows,
+                run_id=self.ctx.run_id,
+                loaded_at=self.ctx.started_at,
+            )
+            outcome = FileOutcome(
+                path=task.file.name,
+                service=self.service,
+                data_type=dt.name,
+                status=FileStatus.LOADED,
+                rows=result.rows,
+                reason=None if result.rows else "empty file: no records",
+            )
             staged.append((StagedFile(entry=entry, path=task.path, source=task.file), outcome))
         faults.checkpoint("after_stage")
         schema = reconcile(builder.root, warehouse.table_schema(dataset, table))
@@ -238,21 +272,38 @@ class ServiceIngest:
         self._loads.clear()
 
     # -- loading ---------------------------------------------------------------
-    def _load(self, dt: DataType, dataset: str, table: str, builder: SchemaBuilder,
-              batch: list[tuple[StagedFile, FileOutcome]], summary: TableLoad, attempt: int = 0) -> None:
+    def _load(
+        self,
+        dt: DataType,
+        dataset: str,
+        table: str,
+        builder: SchemaBuilder,
+        batch: list[tuple[StagedFile, FileOutcome]],
+        summary: TableLoad,
+        attempt: int = 0,
+    ) -> None:
         """Load a batch in one go; on refused data, split it to isolate the bad file(s)."""
         if not batch:
             return
         schema = reconcile(builder.root, self.ctx.warehouse.table_schema(dataset, table))
-        request = LoadRequest(data_type=dt, dataset=dataset, table=table, schema=schema, changes=changes(schema),
-                              files=[s for s, _ in batch], run_id=self.ctx.run_id, attempt=attempt)
+        request = LoadRequest(
+            data_type=dt,
+            dataset=dataset,
+            table=table,
+            schema=schema,
+            changes=changes(schema),
+            files=[s for s, _ in batch],
+            run_id=self.ctx.run_id,
+            attempt=attempt,
+        )
         started = time.perf_counter()
         try:
             report = self.ctx.warehouse.load(request)
         except LoadError as error:
             if error.data_error and len(batch) > 1:
-                log.warning("%s: load of %d files refused (%s); splitting to isolate the bad file",
-                            dt.key, len(batch), error)
+                log.warning(
+                    "%s: load of %d files refused (%s); splitting to isolate the bad file", dt.key, len(batch), error
+                )
                 middle = len(batch) // 2
                 self._load(dt, dataset, table, builder, batch[:middle], summary, attempt + 1)
                 self._load(dt, dataset, table, builder, batch[middle:], summary, attempt + 1)
@@ -277,8 +328,12 @@ class ServiceIngest:
 
     # -- settling --------------------------------------------------------------
     def _reject(self, file: LandingFile, data_type: str | None, reason: str) -> None:
-        self._settle(file, FileOutcome(path=file.name, service=self.service, data_type=data_type,
-                                       status=FileStatus.REJECTED, reason=reason))
+        self._settle(
+            file,
+            FileOutcome(
+                path=file.name, service=self.service, data_type=data_type, status=FileStatus.REJECTED, reason=reason
+            ),
+        )
 
     def _settle(self, file: LandingFile, outcome: FileOutcome) -> None:
         """Move the file to where its outcome says (unless dry run) and report it."""
@@ -293,15 +348,18 @@ class ServiceIngest:
             try:
                 rejected = outcome.status is FileStatus.REJECTED
                 if rejected:  # before the move (a crash leaves no reasonless file), never over an earlier file's
-                    self.ctx.landing.write(outcome.destination + ".reason.json", self._reason(file, outcome),
-                                           create_only=True)
+                    self.ctx.landing.write(
+                        outcome.destination + ".reason.json", self._reason(file, outcome), create_only=True
+                    )
                 faults.checkpoint("before_move")
                 outcome.destination = self.ctx.landing.move(file, outcome.destination)
                 if rejected:  # the reason beside where the file went (maybe a numbered name)
                     self.ctx.landing.write(outcome.destination + ".reason.json", self._reason(file, outcome))
             except Exception as error:
                 log.error("%s: could not move to %s: %s", file.name, outcome.destination, error)
-                outcome.reason = f"{outcome.reason + '; ' if outcome.reason else ''}move failed, left in landing: {error}"
+                outcome.reason = (
+                    f"{outcome.reason + '; ' if outcome.reason else ''}move failed, left in landing: {error}"
+                )
                 outcome.status, outcome.destination = FileStatus.FAILED, None
         log_at = logging.WARNING if outcome.status in {FileStatus.REJECTED, FileStatus.FAILED} else logging.INFO
         log.log(log_at, "%s: %s%s", file.name, outcome.status.value, f" ({outcome.reason})" if outcome.reason else "")
@@ -309,6 +367,13 @@ class ServiceIngest:
         self.ctx.on_file(outcome)
 
     def _reason(self, file: LandingFile, outcome: FileOutcome) -> bytes:
-        return orjson.dumps({"file": file.name, "data_type": outcome.data_type, "reason": outcome.reason,
-                             "run_id": self.ctx.run_id, "rejected_at": datetime.now(UTC).isoformat()},
-                            option=orjson.OPT_INDENT_2)
+        return orjson.dumps(
+            {
+                "file": file.name,
+                "data_type": outcome.data_type,
+                "reason": outcome.reason,
+                "run_id": self.ctx.run_id,
+                "rejected_at": datetime.now(UTC).isoformat(),
+            },
+            option=orjson.OPT_INDENT_2,
+        )

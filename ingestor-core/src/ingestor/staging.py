@@ -67,7 +67,7 @@ def stage_file(
     except MalformedFile as error:
         reason = f"malformed NDJSON at line {error.line}: {error.message}"
     except RecursionError:
-        reason = f"record at line {line + 1} is nested too deeply"
+        reason = f"record at line {line} is nested too deeply"
     except Exception as error:  # a normalizer that cannot handle a record
         if normalize is None:
             raise

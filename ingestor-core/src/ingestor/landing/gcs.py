@@ -82,7 +82,13 @@ class GCSLanding:
         return cls(*split_gs_url(url))
 
     def _key(self, name: str) -> str:
+        """The object key for a name we build (checked: it can never climb out of a folder)."""
         return self.prefix + check_name(name)
+
+    def _listed_key(self, file: LandingFile) -> str:
+        """The key of an object as listed: used as it is, whatever its name, so that even an
+        object with an unsafe name can be read and moved to rejected/ (under a safe name)."""
+        return self.prefix + file.name
 
     def list(self, prefix: str) -> Iterator[LandingFile]:
         """Objects whose name starts with `prefix`, in name order (folder placeholders skipped)."""
@@ -99,7 +105,7 @@ class GCSLanding:
         """The listed generation's bytes, downloaded to a temporary file (fails if it was replaced)."""
         spool = tempfile.TemporaryFile()  # noqa: SIM115 (returned open, closed by the caller)
         try:
-            self.bucket.blob(self._key(file.name), generation=int(file.version)).download_to_file(spool)
+            self.bucket.blob(self._listed_key(file), generation=int(file.version)).download_to_file(spool)
         except BaseException:
             spool.close()
             raise
@@ -111,7 +117,7 @@ class GCSLanding:
         known = self._listed.get(file.name)
         if known is not None and known[0] == file.version:
             return known[1]
-        blob = self.bucket.get_blob(self._key(file.name), generation=int(file.version))
+        blob = self.bucket.get_blob(self._listed_key(file), generation=int(file.version))
         if blob is None:
             raise FileNotFoundError(file.name)
         return _checksum(blob)
@@ -119,7 +125,7 @@ class GCSLanding:
     def move(self, file: LandingFile, destination: str) -> str:
         """Copy (create-only) then delete the copied generation; see the module docstring."""
         generation = int(file.version)
-        source = self.bucket.blob(self._key(file.name), generation=generation)
+        source = self.bucket.blob(self._listed_key(file), generation=generation)
         checksum = self.checksum(file)
         n, name = 1, destination
         while True:
@@ -147,7 +153,7 @@ class GCSLanding:
                 n += 1
                 name = numbered(destination, n)
         try:
-            self.bucket.delete_blob(self._key(file.name), if_generation_match=generation)
+            self.bucket.delete_blob(self._listed_key(file), if_generation_match=generation)
         except NotFound:
             pass  # already gone: another run finished this move
         except PreconditionFailed:

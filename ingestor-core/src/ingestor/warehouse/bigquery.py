@@ -56,6 +56,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from ingestor import faults
 from ingestor.landing.gcs import split_gs_url, storage_client
 from ingestor.ledger import LEDGER_TABLE, ledger_schema
 from ingestor.names import validate_identifier
@@ -465,6 +466,7 @@ class BigQueryWarehouse:
             self._load_ledger(request, stage_ledger)
             for name in (stage, stage_ledger):
                 self._expire(request.dataset, name)
+            faults.checkpoint("after_load_job")  # test-only crash point: rows staged, nothing committed
             commit = self._commit(request, stage, stage_ledger)
             job_ids.append(commit)
             done = True

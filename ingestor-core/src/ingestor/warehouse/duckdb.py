@@ -104,8 +104,11 @@ class DuckDBWarehouse:
             except duckdb.IOException as error:
                 raise LoadError(f"cannot open {path}: {error}", data_error=False) from error
         self.con.execute("SET TimeZone = 'UTC'")
-        # Bounded memory whatever the batch size: DuckDB spills to `<file>.tmp` beyond this.
-        self.con.execute(f"SET memory_limit = '{int(os.environ.get('INGESTOR_DUCKDB_MEMORY_MB', '512'))}MB'")
+        # Bounded memory whatever the batch size: DuckDB spills to `<file>.tmp` beyond this. Each JSON
+        # reader thread buffers twice MAX_OBJECT_SIZE, so the default grows with the thread count.
+        threads = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
+        default_mb = max(512, 256 + 2 * threads * MAX_OBJECT_SIZE // 2**20)
+        self.con.execute(f"SET memory_limit = '{int(os.environ.get('INGESTOR_DUCKDB_MEMORY_MB', default_mb))}MB'")
         self.con.execute("SET preserve_insertion_order = false")
 
     @classmethod
