@@ -42,6 +42,53 @@ def tests(session: nox.Session) -> None:
     session.env["INGESTOR_STRICT_PLUGINS"] = "1"
     args = session.posargs or ["-n", "2", "--timeout", "600"]
     session.run("pytest", *args)
+    if not session.posargs:
+        check_wheels(session)
+
+
+def check_wheels(session: nox.Session) -> None:
+    """The path a third-party plugin takes: wheels built, installed into a fresh environment
+    without the source tree; each installed plugin, and only those, shows up."""
+    import json
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="ingestor-wheels-"))
+    wheels, venv = tmp / "wheels", tmp / "venv"
+    for package in ("ingestor-core", "ingestor-chess", "ingestor-garmin"):
+        session.run("uv", "build", "--wheel", "--quiet", "--out-dir", str(wheels), f"./{package}", external=True)
+
+    def install(*names: str) -> None:
+        found = [str(next(wheels.glob(f"{name.replace('-', '_')}-*.whl"))) for name in names]
+        session.run("uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+                    "--find-links", str(wheels), *found, external=True)  # fmt: skip
+
+    def services() -> tuple[set[str], dict[str, int]]:
+        env = {"INGESTOR_STRICT_PLUGINS": "1"}
+        types = json.loads(session.run(str(venv / "bin" / "ingestor"), "list-types", "--json", silent=True,
+                                       external=True, env=env))  # fmt: skip
+        plugins = json.loads(session.run(str(venv / "bin" / "ingestor"), "plugins", "--json", silent=True,
+                                         external=True, env=env))  # fmt: skip
+        counts: dict[str, int] = {}
+        for declared in types:
+            counts[declared["service"]] = counts.get(declared["service"], 0) + 1
+        return {p["distribution"] for p in plugins}, counts
+
+    session.run("uv", "venv", "--quiet", "--python", "3.11", str(venv), external=True)
+    install("ingestor-core", "ingestor-chess")
+    distributions, counts = services()
+    if distributions != {"ingestor-core", "ingestor-chess"} or counts != {"chess": 5}:
+        session.error(f"core + chess: expected chess only, got {distributions} {counts}")
+    install("ingestor-garmin")
+    distributions, counts = services()
+    if distributions != {"ingestor-core", "ingestor-chess", "ingestor-garmin"} or counts != {"chess": 5, "garmin": 29}:
+        session.error(f"core + chess + garmin: expected both, got {distributions} {counts}")
+    session.log(f"wheels: core + chess -> chess (5 types); + garmin -> chess (5) and garmin (29); in {tmp}")
+
+
+@nox.session(python="3.11")
+def wheels(session: nox.Session) -> None:
+    """Build the wheels and check what a fresh install of core + chess (+ garmin) provides."""
+    check_wheels(session)
 
 
 @nox.session(python="3.11")
