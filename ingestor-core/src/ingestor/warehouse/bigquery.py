@@ -70,6 +70,9 @@ DEFAULT_LOCATION = "US"
 MAX_JOB_BYTES = 4 * 1024**4  # BigQuery allows 15 TB per load job (and 10,000 URIs: 4,096 staging objects)
 MAX_JOB_RESUBMITS = 20
 RETRY_ATTEMPTS = 7
+# The client's own retry of one call, bounded (its default allows 600 s per call, which stacked
+# under RETRY_ATTEMPTS would take an hour to report an outage).
+CALL_RETRY = bigquery.DEFAULT_RETRY.with_timeout(60)
 STAGE_PREFIX = "_ingestor_stage_"
 STAGE_TTL = timedelta(days=1)
 MAX_STAGING_OBJECT = 1024**3  # staged files are concatenated into objects of up to this size
@@ -328,11 +331,11 @@ class BigQueryWarehouse:
 
     def _query(self, sql: str, params: list[Any] | None = None) -> list[Any]:
         config = bigquery.QueryJobConfig(query_parameters=params or [])
-        return self._retry(lambda: list(self.client.query(sql, job_config=config).result()))
+        return self._retry(lambda: list(self.client.query(sql, job_config=config, retry=CALL_RETRY).result()))
 
     def _get_table(self, dataset: str, table: str) -> bigquery.Table | None:
         try:
-            return self._retry(lambda: self.client.get_table(self._ref(dataset, table)))
+            return self._retry(lambda: self.client.get_table(self._ref(dataset, table), retry=CALL_RETRY))
         except gexc.NotFound:
             return None
 
@@ -385,7 +388,7 @@ class BigQueryWarehouse:
     def _ensure_dataset(self, dataset: str) -> None:
         ds = bigquery.Dataset(f"{self.project}.{validate_identifier(dataset, 'dataset')}")
         ds.location = self.location
-        self._retry(lambda: self.client.create_dataset(ds, exists_ok=True))
+        self._retry(lambda: self.client.create_dataset(ds, exists_ok=True, retry=CALL_RETRY))
 
     def _prepare(self, request: LoadRequest) -> None:
         """Dataset, ledger table, and the target table created or evolved to `request.schema`."""
@@ -393,7 +396,7 @@ class BigQueryWarehouse:
         ledger = bigquery.Table(
             self._ref(request.dataset, LEDGER_TABLE), schema=[field_of(c) for c in ledger_schema().columns.values()]
         )
-        self._retry(lambda: self.client.create_table(ledger, exists_ok=True))
+        self._retry(lambda: self.client.create_table(ledger, exists_ok=True, retry=CALL_RETRY))
         table = self._get_table(request.dataset, request.table)
         if table is None:
             self._create_table(request)
@@ -418,7 +421,7 @@ class BigQueryWarehouse:
         ][:4]
         if cluster:
             table.clustering_fields = cluster
-        self._retry(lambda: self.client.create_table(table, exists_ok=True))
+        self._retry(lambda: self.client.create_table(table, exists_ok=True, retry=CALL_RETRY))
 
     def _evolve(self, request: LoadRequest, table: bigquery.Table) -> None:
         """Apply `request.changes`: ADD COLUMN / SET DATA TYPE for top-level, a schema patch for nested."""
@@ -437,7 +440,7 @@ class BigQueryWarehouse:
         fresh = self._get_table(request.dataset, request.table) or table
         merged = _merged([f.to_api_repr() for f in fresh.schema], request.schema)
         fresh.schema = [bigquery.SchemaField.from_api_repr(f) for f in merged]
-        self._retry(lambda: self.client.update_table(fresh, ["schema"]))
+        self._retry(lambda: self.client.update_table(fresh, ["schema"], retry=CALL_RETRY))
         if self.emulator:  # the emulator's stored columns ignore schema patches
             for col in _storable(request.schema):
                 if col.name.lower() in nested:
@@ -526,7 +529,10 @@ class BigQueryWarehouse:
             except gexc.Conflict:  # submitted meanwhile (or by the run that crashed): attach
                 if not reuse:
                     continue
-                job, attached = self._retry(partial(self.client.get_job, jid, location=self.location)), True
+                job, attached = (
+                    self._retry(partial(self.client.get_job, jid, location=self.location, retry=CALL_RETRY)),
+                    True,
+                )
                 log.info("load job %s exists: re-attached", jid)
             job = self._wait(job)
             failure = _job_error(job)
@@ -544,7 +550,7 @@ class BigQueryWarehouse:
 
     def _existing_job(self, job_id: str) -> Any:
         try:
-            return self._retry(lambda: self.client.get_job(job_id, location=self.location))
+            return self._retry(lambda: self.client.get_job(job_id, location=self.location, retry=CALL_RETRY))
         except gexc.NotFound:
             return None
 
@@ -656,7 +662,7 @@ class BigQueryWarehouse:
         if table is not None:
             table.expires = datetime.now(UTC) + STAGE_TTL
             try:
-                self._retry(lambda: self.client.update_table(table, ["expires"]))
+                self._retry(lambda: self.client.update_table(table, ["expires"], retry=CALL_RETRY))
             except gexc.GoogleAPICallError as error:
                 log.debug("could not set expiry on %s: %s", name, error)
 
@@ -664,7 +670,9 @@ class BigQueryWarehouse:
         """Drop the staging tables and staged objects of a finished batch (best effort)."""
         try:
             for name in tables:
-                self._retry(partial(self.client.delete_table, self._ref(dataset, name), not_found_ok=True))
+                self._retry(
+                    partial(self.client.delete_table, self._ref(dataset, name), not_found_ok=True, retry=CALL_RETRY)
+                )
             if self.staging is not None:
                 bucket_name, prefix = self.staging
                 bucket = self.storage.bucket(bucket_name)
