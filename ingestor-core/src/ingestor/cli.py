@@ -242,23 +242,21 @@ def plugins(json_output: Annotated[bool, typer.Option("--json", help="As JSON.")
     from ingestor.plugins import plugin_info
 
     pm = _plugins()
-    rows = []
+    by_distribution: dict[str, dict[str, Any]] = {}  # a distribution may register several entry points
     for plugin in pm.get_plugins():
         info = plugin_info(pm, plugin)
-        hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
         types = getattr(plugin, "list_types", None)
         declared = types() if callable(types) else []
-        services = sorted({dt.service for dt in declared})
-        rows.append(
-            {
-                "name": info.name,
-                "distribution": info.distribution,
-                "version": info.version,
-                "hooks": hooks,
-                "services": services,
-                "data_types": len(declared),
-            }
-        )
+        row = by_distribution.setdefault(
+            info.distribution,
+            {"name": [], "distribution": info.distribution, "version": info.version, "hooks": [], "services": [],
+             "data_types": 0},
+        )  # fmt: skip
+        row["name"] = sorted([*row["name"], info.name])
+        row["hooks"] = sorted({*row["hooks"], *(caller.name for caller in pm.get_hookcallers(plugin) or [])})
+        row["services"] = sorted({*row["services"], *(dt.service for dt in declared)})
+        row["data_types"] += len(declared)
+    rows = list(by_distribution.values())
     rows.sort(key=lambda r: (r["distribution"] != "ingestor-core", r["distribution"]))
     if json_output:
         import orjson

@@ -76,7 +76,13 @@ def plugin_info(pm: pluggy.PluginManager, plugin: object) -> PluginInfo:
     """Distribution and version of a registered plugin (the core's own for built-ins)."""
     from ingestor import __version__
 
-    return _INFO.get(id(plugin)) or PluginInfo(pm.get_name(plugin) or "?", "ingestor-core", __version__)
+    known = _INFO.get(id(plugin))
+    if known is not None:
+        return known
+    module = getattr(plugin, "__name__", None) or type(plugin).__module__  # a module, or an object
+    if module.split(".")[0] == "ingestor":
+        return PluginInfo(pm.get_name(plugin) or "?", "ingestor-core", __version__)
+    return PluginInfo(pm.get_name(plugin) or "?", f"(registered directly: {module})", "")
 
 
 def _load_entry_points(pm: pluggy.PluginManager) -> None:
