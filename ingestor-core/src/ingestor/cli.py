@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from ingestor.options import Bucket, DataDir, DataTypes, Env, JsonOutput, Landing, LogFormat, LogLevel, Service
+
 if TYPE_CHECKING:
     import pluggy
 
@@ -116,27 +118,21 @@ def check_request(catalog: Catalog, services: list[str], data_types: list[str] |
 
 @app.command()
 def run(
-    service: Annotated[
-        str | None, typer.Option("--service", "-s", help="Service(s), comma-separated. [env: INGESTOR_SERVICE]")
-    ] = None,
-    env: Annotated[str | None, typer.Option(help="Environment: dev or prd. [env: INGESTOR_ENV]")] = None,
-    data_types: Annotated[
-        str | None, typer.Option("--data-types", "-t", help="Only these data types, comma-separated.")
-    ] = None,
+    service: Service = None,
+    env: Env = None,
+    data_types: DataTypes = None,
     dry_run: Annotated[
         bool | None, typer.Option("--dry-run", help="Read and validate, print the plan, write nothing.")
     ] = None,
-    landing: Annotated[str | None, typer.Option(help="Landing zone: file:///path or gs://bucket.")] = None,
+    landing: Landing = None,
     warehouse: Annotated[
         str | None, typer.Option(help="Warehouse: duckdb:///path.duckdb or bigquery://project.")
     ] = None,
-    bucket: Annotated[str | None, typer.Option(help="Bucket (or local folder) name; default ela-dp-{env}.")] = None,
-    data_dir: Annotated[
-        str | None, typer.Option(help="Folder of the embedded default; default ./ingestor-data.")
-    ] = None,
-    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR. [env: LOG_LEVEL]")] = None,
-    log_format: Annotated[str | None, typer.Option(help="text or json (one JSON object per line).")] = None,
-    json_output: Annotated[bool | None, typer.Option("--json", help="Print the result as JSON on stdout.")] = None,
+    bucket: Bucket = None,
+    data_dir: DataDir = None,
+    log_level: LogLevel = None,
+    log_format: LogFormat = None,
+    json_output: JsonOutput = None,
 ) -> None:
     """Load every landing file of the given service(s), then archive or reject it."""
     settings = _settings(

@@ -11,32 +11,28 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ingestor.options import Bucket, DataDir, DataTypes, Env, JsonOutput, Landing, LogFormat, LogLevel, Service
+
 if TYPE_CHECKING:
     from ingestor.fetching import FetchResult
 
 
 def fetch_command(
-    service: Annotated[
-        str | None, typer.Option("--service", "-s", help="Service(s), comma-separated. [env: INGESTOR_SERVICE]")
-    ] = None,
-    data_types: Annotated[
-        str | None, typer.Option("--data-types", "-t", help="Only these data types, comma-separated.")
-    ] = None,
+    service: Service = None,
+    data_types: DataTypes = None,
     days: Annotated[int | None, typer.Option(min=1, help="Backfill the last N days (ignores bookmarks).")] = None,
     since: Annotated[str | None, typer.Option(help="Backfill from this day, YYYY-MM-DD (ignores bookmarks).")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="At most N records per data type.")] = None,
-    landing: Annotated[str | None, typer.Option(help="Landing zone: file:///path or gs://bucket.")] = None,
-    env: Annotated[str | None, typer.Option(help="Environment: dev or prd. [env: INGESTOR_ENV]")] = None,
-    bucket: Annotated[str | None, typer.Option(help="Bucket (or local folder) name; default ela-dp-{env}.")] = None,
-    data_dir: Annotated[
-        str | None, typer.Option(help="Folder of the embedded default; default ./ingestor-data.")
-    ] = None,
+    landing: Landing = None,
+    env: Env = None,
+    bucket: Bucket = None,
+    data_dir: DataDir = None,
     dry_run: Annotated[
         bool | None, typer.Option("--dry-run", help="Call the APIs, write no file and no bookmark.")
     ] = None,
-    log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR. [env: LOG_LEVEL]")] = None,
-    log_format: Annotated[str | None, typer.Option(help="text or json (one JSON object per line).")] = None,
-    json_output: Annotated[bool | None, typer.Option("--json", help="Print the result as JSON on stdout.")] = None,
+    log_level: LogLevel = None,
+    log_format: LogFormat = None,
+    json_output: JsonOutput = None,
 ) -> None:
     """Fetch new data of the given service(s) into the landing zone (incremental by default)."""
     from ingestor.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _catalog, _plugins, _settings, check_request, fail

@@ -218,13 +218,14 @@ def _q(*names: str) -> str:
     return ".".join(f"`{validate_identifier(n)}`" for n in names)
 
 
-def _batches(files: list[StagedFile]) -> list[list[StagedFile]]:
-    """Split a batch only where a load job's limits require it."""
+def _batches(files: list[StagedFile], max_bytes: int | None = None) -> list[list[StagedFile]]:
+    """Split staged files into consecutive groups of at most `max_bytes` (a load job's limit by default)."""
+    max_bytes = MAX_JOB_BYTES if max_bytes is None else max_bytes
     out: list[list[StagedFile]] = [[]]
     size = 0
     for file in files:
         length = file.path.stat().st_size
-        if out[-1] and size + length > MAX_JOB_BYTES:
+        if out[-1] and size + length > max_bytes:
             out.append([])
             size = 0
         out[-1].append(file)
@@ -580,15 +581,7 @@ class BigQueryWarehouse:
         assert self.staging is not None
         bucket_name, prefix = self.staging
         bucket = self.storage.bucket(bucket_name)
-        groups: list[list[StagedFile]] = [[]]
-        size = 0
-        for file in files:
-            length = file.path.stat().st_size
-            if groups[-1] and size + length > MAX_STAGING_OBJECT:
-                groups.append([])
-                size = 0
-            groups[-1].append(file)
-            size += length
+        groups = _batches(files, MAX_STAGING_OBJECT)
         names = [f"{prefix}_staging/{digest}/{part}/{i:05d}.jsonl" for i in range(len(groups))]
 
         def put(name: str, group: list[StagedFile]) -> None:
