@@ -189,3 +189,25 @@ def test_python_dash_m_with_parallel_staging_workers(tmp_path: Path) -> None:
         assert con.execute("SELECT count(DISTINCT id), count(loud), max(n.k) FROM z_dev.things").fetchall() == [
             (400, 400, 99)
         ]
+
+
+def test_explicit_landing_and_warehouse_urls(harness: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    landing = tmp_path / "elsewhere" / "my bucket"
+    events = landing / "acme" / "landing" / "2025_01_01_00_00_acme_events.jsonl"
+    events.parent.mkdir(parents=True)
+    events.write_text('{"id": 7}\n')
+    database = tmp_path / "wh" / "explicit.duckdb"
+    run = harness.cli("run", "--service", "acme", "--landing", landing.as_uri(), "--warehouse", f"duckdb://{database}")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert (landing / "acme" / "archive" / events.name).exists() and database.exists()
+    assert not harness.database.exists()  # the embedded default was not touched
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("SELECT id FROM lake_dev.acme__events").fetchall() == [(7,)]
+    # A relative DuckDB path (duckdb://relative/path.duckdb) is taken from the working directory.
+    monkeypatch.chdir(tmp_path)
+    events.write_text('{"id": 8}\n')
+    run = harness.cli("run", "--service", "acme", "--landing", str(landing), "--warehouse", "duckdb://rel/w.duckdb")
+    assert run.exit_code == 0, run.stdout + run.stderr
+    assert (tmp_path / "rel" / "w.duckdb").exists()
