@@ -79,17 +79,13 @@ def harness(tmp_path: Path) -> Harness:
 
 def fetch(h: Harness, *args: str) -> tuple[int, dict[str, Any]]:
     """Run `ingestor fetch --json` on the harness's embedded default; (exit code, result)."""
-    result = h.cli("fetch", "--service", "chess", "--env", h.env, "--data-dir", str(h.root), "--json", *args)
+    result = h.fetch("--service", "chess", "--json", *args)
     payload = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
     return result.exit_code, payload
 
 
 def by_type(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {d["data_type"]: d for d in payload["services"][0]["data_types"]}
-
-
-def lines(h: Harness, name: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (h.landing / name).read_text().splitlines()]
 
 
 def test_fetch_writes_one_object_per_line(harness: Harness, httpserver: HTTPServer, env: None) -> None:
@@ -104,12 +100,12 @@ def test_fetch_writes_one_object_per_line(harness: Harness, httpserver: HTTPServ
     assert len(files) == 5
     for name in files:
         assert re.fullmatch(r"chess/landing/\d{4}(_\d{2}){5}(_\d{6})?_chess_erik_[a-z_]+\.jsonl", name), name
-    assert lines(harness, types["games"]["files"][0]) == api.months[SAMPLE_MONTH]
+    assert harness.records(types["games"]["files"][0]) == api.months[SAMPLE_MONTH]
     assert types["games"]["records"] == 17
     assert types["clubs"]["records"] == 10
-    tournaments = lines(harness, types["tournaments"]["files"][0])
+    tournaments = harness.records(types["tournaments"]["files"][0])
     assert len(tournaments) == 160 and {t["category"] for t in tournaments} == {"finished", "registered"}
-    assert lines(harness, types["player_profile"]["files"][0]) == [_load("player_profile.json")]
+    assert harness.records(types["player_profile"]["files"][0]) == [_load("player_profile.json")]
     # every monthly archive was fetched once (first run: full history)
     assert len(api.month_requests()) == len(api.months)
     # bookmarks live outside landing/
@@ -149,7 +145,7 @@ def test_current_month_is_refetched_until_closed(harness: Harness, httpserver: H
     assert code == 0
     games_fetch = by_type(payload)["games"]
     assert games_fetch["records"] == 1
-    assert [g["uuid"] for g in lines(harness, games_fetch["files"][0])] == ["new-2"]
+    assert [g["uuid"] for g in harness.records(games_fetch["files"][0])] == ["new-2"]
     assert games_fetch["bookmark_after"][USER] == {"month": api.current, "end_time": now - 10, "closed": False}
 
 
@@ -164,7 +160,7 @@ def test_since_backfills_and_limit_stops_the_bookmark(harness: Harness, httpserv
     code, payload = fetch(harness, "--data-types", "games")  # the rest of that month, then the newer months
     second = by_type(payload)["games"]
     assert second["records"] == 12
-    assert [g["uuid"] for g in lines(harness, second["files"][0])] == [g["uuid"] for g in ordered[5:]]
+    assert [g["uuid"] for g in harness.records(second["files"][0])] == [g["uuid"] for g in ordered[5:]]
     # a backfill re-fetches from that day on, and does not move the bookmark back
     code, payload = fetch(harness, "--data-types", "games", "--since", "2020-05-10")
     backfill = by_type(payload)["games"]

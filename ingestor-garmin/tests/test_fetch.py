@@ -106,17 +106,13 @@ def harness(tmp_path: Path) -> Harness:
 
 
 def fetch(h: Harness, *args: str) -> tuple[int, dict[str, Any], str]:
-    result = h.cli("fetch", "--service", "garmin", "--data-dir", str(h.root), "--json", *args)
+    result = h.fetch("--service", "garmin", "--json", *args)
     payload = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
     return result.exit_code, payload, result.output + (result.stderr or "")
 
 
 def by_type(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {d["data_type"]: d for d in payload["services"][0]["data_types"]}
-
-
-def lines(h: Harness, name: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (h.landing / name).read_text().splitlines()]
 
 
 def test_fetch_every_type_with_date_and_data_type(harness: Harness, httpserver: HTTPServer, env: Path) -> None:
@@ -132,10 +128,10 @@ def test_fetch_every_type_with_date_and_data_type(harness: Harness, httpserver: 
         "stats_and_body": 2,  # get_stats_and_body: the daily summary merged with the (empty) body composition
         "weight": 2 * len(_load("weight_dayview.json")["dateWeightList"]),
     }  # fmt: skip
-    sleep = lines(harness, types["sleep"]["files"][0])
+    sleep = harness.records(types["sleep"]["files"][0])
     assert [(r["date"], r["data_type"]) for r in sleep] == [(str(YESTERDAY), "sleep"), (str(TODAY), "sleep")]
     assert sleep[0]["dailySleepDTO"] == _load("sleep_daily.json")["dailySleepDTO"]
-    zones = lines(harness, types["activity_hr_zones"]["files"][0])
+    zones = harness.records(types["activity_hr_zones"]["files"][0])
     assert zones[0]["activityId"] == api.activities[0]["activityId"]
     assert zones[0]["hr_zones_data"] == _load("activity_hr_zones.json")
     assert set(zones[0]) == {

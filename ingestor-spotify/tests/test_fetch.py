@@ -183,17 +183,13 @@ def harness(tmp_path: Path) -> Harness:
 
 
 def fetch(h: Harness, *args: str) -> tuple[int, dict[str, Any], str]:
-    result = h.cli("fetch", "--service", "spotify", "--data-dir", str(h.root), "--json", *args)
+    result = h.fetch("--service", "spotify", "--json", *args)
     payload = json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
     return result.exit_code, payload, result.output + (result.stderr or "")
 
 
 def by_type(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {d["data_type"]: d for d in payload["services"][0]["data_types"]}
-
-
-def lines(h: Harness, name: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (h.landing / name).read_text().splitlines()]
 
 
 def test_fetch_all_ten_types_pages_and_enriches(harness: Harness, httpserver: HTTPServer, env: None) -> None:
@@ -215,12 +211,12 @@ def test_fetch_all_ten_types_pages_and_enriches(harness: Harness, httpserver: HT
     assert (
         names["artist_enrichment"].endswith("_artist_enrichment.jsonl") and "spotify" not in names["artist_enrichment"]
     )
-    plays = lines(harness, types["recently_played"]["files"][0])
+    plays = harness.records(types["recently_played"]["files"][0])
     assert sorted(p["played_at"] for p in plays) == sorted(p["played_at"] for p in api.plays)
     assert types["recently_played"]["bookmark_after"] == str(max(_ms(p["played_at"]) for p in api.plays))
-    top = lines(harness, types["top_tracks"]["files"][0])
+    top = harness.records(types["top_tracks"]["files"][0])
     assert {t["time_range"] for t in top} == {"short_term", "medium_term", "long_term"}
-    enriched = lines(harness, types["artist_enrichment"]["files"][0])
+    enriched = harness.records(types["artist_enrichment"]["files"][0])
     assert {a["id"] for a in enriched} == artists and all(a["enriched_at"].endswith("+00:00") for a in enriched)
     assert sorted(api.object_requests) == sorted(artists | albums)  # batch refused (403): one by one
     # paging went through every page of the small-page server
@@ -249,7 +245,7 @@ def test_second_run_fetches_nothing_new_then_one_new_play(harness: Harness, http
     code, payload, _ = fetch(harness, "--data-types", "recently_played")
     types = by_type(payload)
     assert code == 0 and types["recently_played"]["records"] == 1
-    assert lines(harness, types["recently_played"]["files"][0]) == [play]
+    assert harness.records(types["recently_played"]["files"][0]) == [play]
 
 
 def test_batch_enrichment_when_the_endpoint_answers(

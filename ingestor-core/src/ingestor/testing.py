@@ -58,6 +58,14 @@ class Harness:
         """`ingestor run` on this harness's folder and database (plus `args`)."""
         return self.cli("run", "--env", self.env, "--data-dir", str(self.root), *args)
 
+    def fetch(self, *args: str) -> Result:
+        """`ingestor fetch` into this harness's landing folder (plus `args`)."""
+        return self.cli("fetch", "--env", self.env, "--data-dir", str(self.root), *args)
+
+    def records(self, name: str) -> list[dict[str, Any]]:
+        """The records of an NDJSON file of the landing zone (e.g. one a fetch wrote)."""
+        return [orjson.loads(line) for line in (self.landing / name).read_bytes().splitlines() if line.strip()]
+
     def cli(self, *args: str) -> Result:
         """Any `ingestor` command with this harness's plugins."""
         from ingestor.cli import app
