@@ -24,7 +24,7 @@ from ingestor.landing import Landing, LandingFile, UnsafeName, check_name
 from ingestor.ledger import LedgerEntry
 from ingestor.result import FileOutcome, FileStatus, IngestResult, TableLoad
 from ingestor.schema import AddColumn, Kind, SchemaBuilder, WidenColumn, changes, reconcile
-from ingestor.staging import Staged, StageTask, stage_all
+from ingestor.staging import Batch, Staged, StageTask, stage_all
 from ingestor.warehouse import LoadError, LoadRequest, StagedFile, Warehouse
 
 log = logging.getLogger("ingestor.engine")
@@ -205,15 +205,12 @@ class ServiceIngest:
         metadata = {dt.inserted_at_column: self.ctx.started_at.isoformat()}
         done: dict[str, tuple[StageTask, Staged]] = {}
         started = time.perf_counter()
-        stage_all(
-            self.ctx.landing,
-            dt,
-            tasks,
-            builder,
-            metadata,
-            lambda task, result: done.__setitem__(task.file.name, (task, result)),
+        batch = Batch(
+            self.ctx.landing, dt, builder, metadata, lambda t, result: done.__setitem__(t.file.name, (t, result))
         )
+        stage_all(batch, tasks, columnar=warehouse.loads_arrow)
         summary.stage_seconds = round(time.perf_counter() - started, 3)
+        summary.columnar_files = sum(result.columnar for _, result in done.values())
         staged: list[tuple[StagedFile, FileOutcome]] = []
         for task in tasks:
             _, result = done[task.file.name]
@@ -239,7 +236,8 @@ class ServiceIngest:
                 rows=result.rows,
                 reason=None if result.rows else "empty file: no records",
             )
-            staged.append((StagedFile(entry=entry, path=task.path, source=task.file), outcome))
+            assert result.path is not None
+            staged.append((StagedFile(entry=entry, path=result.path, source=task.file), outcome))
         faults.checkpoint("after_stage")
         schema = reconcile(builder.root, warehouse.table_schema(dataset, table))
         planned = changes(schema)

@@ -51,6 +51,7 @@ class TableLoad(BaseModel):
     job_ids: list[str] = Field(default_factory=list)
     error: str | None = None
     stage_seconds: float = 0.0  # reading, validating, normalizing, conforming
+    columnar_files: int = 0  # files staged column-wise (see ingestor.columnar); the others row by row
     load_seconds: float = 0.0  # schema changes, rows and ledger in the warehouse
 
 

@@ -2,7 +2,8 @@
 
 Policy (documented in the README):
 - objects become STRUCT columns, arrays REPEATED columns; null, {} and [] carry no type
-  and create no column (they are stored as NULL);
+  and create no column (they are stored as NULL); an object with no non-null field is
+  stored as a NULL struct (inside arrays it stays an element whose fields are NULL);
 - INT64 widens to FLOAT64; a hinted TIMESTAMP/DATE column takes ISO-8601 strings,
   normalized to UTC;
 - arrays of arrays, arrays holding nulls and integers beyond 64 bits are stored as JSON;
@@ -215,6 +216,9 @@ class SchemaBuilder:
             if col is None:
                 col = struct.add(Column(parent, Kind.STRUCT, fields=Struct(), implied=True))
             if col.fields is None:
+                if col.stored:  # the table made it something else (e.g. JSON after a conflict)
+                    self.notes.append(f"schema hint {'.'.join(path)} not applied: the table's {parent} is {col.kind}")
+                    return
                 raise ValueError(f"schema hint {'.'.join(path)}: {parent} is not a STRUCT")
             struct = col.fields
         existing = struct.get(path[-1])
@@ -249,30 +253,41 @@ class SchemaBuilder:
     def _object(self, obj: dict[str, Any], struct: Struct, prefix: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
         bound = struct.bound
-        check_collisions = struct.aliased
         for key, value in obj.items():
+            if value is None:
+                continue  # stored as nothing, whatever the column
             col = bound.get(key)
-            if col is not None and value is not None and not (check_collisions and col.name in out):
-                accepts = col.accepts
-                if accepts is None:
+            if col is None:
+                col = struct.get(sanitize_column(key))
+                if col is None:
+                    if value != [] and value != {}:  # null, {} and [] carry no type: no column
+                        self._slow(struct, key, value, out, prefix)
+                    continue
+                bound[key] = col  # a key that differs from the column name (case, characters)
+                struct.aliased = True
+            if col.implied or (struct.aliased and col.name in out):
+                self._slow(struct, key, value, out, prefix)  # a hinted struct's first value; both spellings
+                continue
+            accepts = col.accepts
+            if accepts is None:
+                out[col.name] = value
+                continue
+            vtype = type(value)
+            if vtype in accepts:
+                if vtype is dict:
+                    if value:
+                        inner = self._object(value, col.fields, f"{prefix}{col.name}.")  # type: ignore[arg-type]
+                        if inner:
+                            out[col.name] = inner
+                    continue
+                if vtype is list:
+                    items = self._items(col, value, prefix)
+                    if items is not None:
+                        out[col.name] = items
+                        continue
+                elif vtype is not int or INT64_MIN <= value <= INT64_MAX:
                     out[col.name] = value
                     continue
-                vtype = type(value)
-                if vtype in accepts:
-                    if vtype is dict:
-                        if value:
-                            out[col.name] = self._object(value, col.fields, f"{prefix}{col.name}.")  # type: ignore[arg-type]
-                        continue
-                    if vtype is list:
-                        items = self._items(col, value, prefix)
-                        if items is not None:
-                            out[col.name] = items
-                            continue
-                    elif vtype is not int or INT64_MIN <= value <= INT64_MAX:
-                        out[col.name] = value
-                        continue
-            elif col is None and (value is None or value == [] or value == {}):
-                continue  # carries no type: no column, nothing to store
             self._slow(struct, key, value, out, prefix)
         return out
 
@@ -291,15 +306,8 @@ class SchemaBuilder:
         return None
 
     def _slow(self, struct: Struct, key: str, value: Any, out: dict[str, Any], prefix: str) -> None:
-        """A key seen for the first time, a same-name collision, or a value that needs work."""
-        if value is None:
-            return
+        """A new column, a same-name collision, or a value that needs work."""
         col = struct.bound.get(key)
-        if col is None:
-            col = struct.get(sanitize_column(key))
-            if col is not None:
-                struct.bound[key] = col
-                struct.aliased = True
         name = None
         if col is not None and col.name in out:
             # Same column name, other spelling, in this very object: keep both values.
@@ -314,7 +322,7 @@ class SchemaBuilder:
             if name is None:
                 struct.bound[key] = col
         staged = self._general(col, struct, value, prefix)
-        if staged is not None:
+        if staged is not None and not (type(staged[1]) is dict and not staged[1] and col.kind is Kind.STRUCT):
             out[staged[0]] = staged[1]
 
     def _general(self, col: Column, struct: Struct, value: Any, prefix: str) -> tuple[str, Any] | None:
@@ -356,7 +364,7 @@ class SchemaBuilder:
             self._mutating()
             if col.stored and col.stored_kind is None:
                 col.stored_kind = Kind.INT64
-            col.set_type(Kind.FLOAT64)
+            col.set_type(Kind.FLOAT64, col.repeated)
             fitted = list(items)
         else:
             raise Conflict(f"{kind.value} vs {col.kind.value}")

@@ -1,13 +1,18 @@
-"""Staging: one landing file -> one NDJSON file of conformed rows, in this process or in
-worker processes for large batches (each with its own schema, merged afterwards)."""
+"""Staging: one landing file -> one file of conformed rows. The row path (`stage_file`) reads
+records one by one and stages NDJSON, in this process or in worker processes for large
+batches (each with its own schema, merged afterwards). For data types without a normalizer
+and a warehouse that loads Arrow, `ingestor.columnar` stages files column-wise in threads and
+hands the row path whatever it cannot stage exactly as the row path would."""
 
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import pickle
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -20,6 +25,7 @@ from ingestor.landing import Landing, LandingFile, open_landing
 from ingestor.reader import MalformedFile, read_records
 from ingestor.schema import SchemaBuilder, Struct, merge
 
+log = logging.getLogger("ingestor.staging")
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this a batch is staged in-process
 
 
@@ -38,6 +44,8 @@ class Staged:
 
     rows: int = 0
     reason: str | None = None
+    path: Path | None = None  # the staged file: NDJSON, or Arrow IPC from the columnar path
+    columnar: bool = False
 
 
 def stage_file(
@@ -63,7 +71,7 @@ def stage_file(
                     row.update(metadata)
                     out.write(dumps(row, option=option))
                     rows += 1
-        return Staged(rows=rows)
+        return Staged(rows=rows, path=task.path)
     except MalformedFile as error:
         reason = f"malformed NDJSON at line {error.line}: {error.message}"
     except RecursionError:
@@ -96,10 +104,14 @@ def _work(job: _WorkerJob) -> tuple[list[Staged], Struct, list[str]]:
         landing.close()
 
 
+def _workers() -> int:
+    configured = os.environ.get("INGESTOR_WORKERS")
+    return max(1, int(configured)) if configured else min(os.cpu_count() or 1, 4)
+
+
 def worker_count(tasks: list[StageTask], data_type: DataType) -> int:
     """How many processes to stage with: 1 unless the batch is large and the data type picklable."""
-    configured = os.environ.get("INGESTOR_WORKERS")
-    workers = int(configured) if configured else min(os.cpu_count() or 1, 4)
+    workers = _workers()
     min_bytes = int(os.environ.get("INGESTOR_PARALLEL_MIN_BYTES", PARALLEL_MIN_BYTES))
     if workers <= 1 or len(tasks) < 2 or sum(t.file.size for t in tasks) < min_bytes:
         return 1
@@ -110,19 +122,38 @@ def worker_count(tasks: list[StageTask], data_type: DataType) -> int:
     return min(workers, len(tasks))
 
 
-def stage_all(
-    landing: Landing,
-    dt: DataType,
-    tasks: list[StageTask],
-    builder: SchemaBuilder,
-    metadata: dict[str, Any],
-    on_done: Callable[[StageTask, Staged], None],
-) -> None:
-    """Stage every task, in-process or across worker processes, growing `builder`'s schema."""
+@dataclass
+class Batch:
+    """One data type's files being staged: where they come from, the schema they grow, and
+    where each file's result goes."""
+
+    landing: Landing
+    dt: DataType
+    builder: SchemaBuilder
+    metadata: dict[str, Any]  # constant columns
+    on_done: Callable[[StageTask, Staged], None]
+
+    def stage(self, task: StageTask, builder: SchemaBuilder | None = None) -> None:
+        """Stage one file row by row, in this process."""
+        self.on_done(task, stage_file(self.landing, self.dt, task, builder or self.builder, self.metadata))
+
+
+def stage_all(batch: Batch, tasks: list[StageTask], columnar: bool = False) -> None:
+    """Stage every task, growing the batch's schema: column-wise where `columnar` allows (the
+    warehouse loads Arrow) and the data type has no normalizer, else row by row, in-process or
+    across worker processes."""
+    if columnar and batch.dt.normalize is None and os.environ.get("INGESTOR_COLUMNAR", "1") != "0":
+        _stage_columnar(batch, tasks)
+    else:
+        _stage_rows(batch, tasks)
+
+
+def _stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
+    landing, dt, builder, metadata = batch.landing, batch.dt, batch.builder, batch.metadata
     workers = worker_count(tasks, dt)
     if workers == 1:
         for task in tasks:
-            on_done(task, stage_file(landing, dt, task, builder, metadata))
+            batch.stage(task)
         return
     # Deal files out by size, largest first, so workers finish together; order is deterministic.
     jobs = [_WorkerJob(landing.url, dt, copy.deepcopy(builder.root), metadata) for _ in range(workers)]
@@ -141,6 +172,62 @@ def stage_all(
             if respelled and staged.reason is None:
                 redo.append(task)  # its rows use another spelling of a column: stage again here
             else:
-                on_done(task, staged)
+                batch.on_done(task, staged)
     for task in redo:
-        on_done(task, stage_file(landing, dt, task, builder, metadata))
+        batch.stage(task)
+
+
+def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
+    """Columnar staging in threads (Arrow parses without the GIL). Results are taken in landing
+    order, as the row path would take the files: a file handed back is staged by the row path
+    at once, so the next files see the schema it grew."""
+    from ingestor import columnar  # pyarrow only when a run needs it
+
+    dt, builder = batch.dt, batch.builder
+    metadata_names = {*batch.metadata, dt.source_file_column}
+    plan = columnar.plan_for(builder.root, metadata_names)
+    snapshot: Struct | None = None  # the schema as it stands, copied once per change
+    workers = _workers()
+    staged: list[tuple[StageTask, columnar.Columnar]] = []
+
+    def attempt(task: StageTask, plan: columnar.Plan | None) -> columnar.Columnar | str:
+        if plan is None:
+            return "schema nested too deeply"
+        values = {**batch.metadata, dt.source_file_column: task.file.name}
+        return columnar.stage(batch.landing, task.file, plan, values, task.path.with_suffix(".arrow"))
+
+    waiting = iter(tasks)
+    queue: deque[tuple[StageTask, Future[columnar.Columnar | str]]] = deque()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingestor-stage") as pool:
+        while True:
+            # One file at a time until one stages column-wise (a new table's first file cannot).
+            limit = 2 * workers if staged else 1
+            while len(queue) < limit and (task := next(waiting, None)) is not None:
+                queue.append((task, pool.submit(attempt, task, plan)))
+            if not queue:
+                break
+            task, future = queue.popleft()
+            result = future.result()
+            if not isinstance(result, str) and not columnar.fits(result, builder.root):
+                task.path.with_suffix(".arrow").unlink()
+                result = "staged against an older schema"
+            if isinstance(result, str):
+                log.debug("%s: staged row by row (%s)", task.file.name, result)
+                batch.stage(task)
+                plan, snapshot = columnar.plan_for(builder.root, metadata_names), None
+                continue
+            if snapshot is None:
+                snapshot = copy.deepcopy(builder.root)
+            result.schema = snapshot
+            staged.append((task, result))
+    for task, result in staged:
+        path = task.path.with_suffix(".arrow")
+        if columnar.loads(result, builder.root):
+            batch.on_done(task, Staged(rows=result.rows, path=path, columnar=True))
+            continue
+        # A column it holds changed type later (e.g. became JSON): stage it row by row against the
+        # schema of its turn, as the row path did; it fitted that schema, so nothing changes.
+        log.debug("%s: staged again row by row (a column changed type later)", task.file.name)
+        path.unlink()
+        assert result.schema is not None
+        batch.stage(task, SchemaBuilder(copy.deepcopy(result.schema)))

@@ -32,7 +32,8 @@ class LoadError(Exception):
 
 @dataclass
 class StagedFile:
-    """The conformed rows of one landing file, as NDJSON on local disk."""
+    """The conformed rows of one landing file on local disk: NDJSON (`.jsonl`), or Arrow IPC
+    (`.arrow`, only for a warehouse whose `loads_arrow` is True)."""
 
     entry: LedgerEntry
     path: Path
@@ -66,6 +67,7 @@ class Warehouse(Protocol):
 
     url: str
     max_parallel_loads: int  # how many data types may load at once (1: one after another)
+    loads_arrow: bool  # whether staged files may be Arrow IPC (the columnar path) besides NDJSON
 
     def table_schema(self, dataset: str, table: str) -> Struct | None:
         """The table's columns (marked stored), or None when it does not exist."""

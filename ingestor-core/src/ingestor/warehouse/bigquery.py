@@ -257,6 +257,7 @@ class BigQueryWarehouse:
     touch the same ledger concurrently are serialized by BigQuery (the aborted one is retried)."""
 
     max_parallel_loads = 4
+    loads_arrow = False  # staged files are NDJSON (load jobs from the staging bucket)
 
     def __init__(
         self,

@@ -6,8 +6,10 @@ SQL text is built only from identifiers that `names.quote` validated and quoted 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
 import duckdb
@@ -18,6 +20,9 @@ from ingestor.ledger import LEDGER_TABLE, ledger_schema
 from ingestor.names import quote, validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
 from ingestor.warehouse import LoadError, LoadReport, LoadRequest, union_view_select
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _TYPES = {
     Kind.STRING: "VARCHAR",
@@ -89,6 +94,7 @@ class DuckDBWarehouse:
     """A DuckDB database file. Every load is one transaction: DDL, rows and ledger."""
 
     max_parallel_loads = 1  # one connection, one transaction at a time
+    loads_arrow = True
 
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
@@ -142,8 +148,9 @@ class DuckDBWarehouse:
             if not self._exists(validate_identifier(dataset), LEDGER_TABLE):
                 continue
             ledger = f"{quote(dataset)}.{LEDGER_TABLE}"
-            query = f"SELECT source_name, checksum FROM {ledger} WHERE source_name IN (SELECT unnest(?))"  # noqa: S608
-            rows = self.con.execute(query, [names]).fetchall()
+            with self._scannable([{"source_name": name} for name in names]) as wanted:
+                query = f"SELECT source_name, checksum FROM {ledger} WHERE source_name IN (SELECT * FROM {wanted})"  # noqa: S608
+                rows = self.con.execute(query).fetchall()
             for name, checksum in rows:
                 found.setdefault(name, set()).add(checksum)
         return found
@@ -172,32 +179,73 @@ class DuckDBWarehouse:
                         con.execute(f"ALTER TABLE {target} ADD COLUMN {quote(col.name)} {duckdb_type(col)}")
             rows = 0
             if request.files:
-                # Top-level timestamps are read as text and cast afterwards: much faster than in the JSON reader.
-                def read_as(c: Column) -> str:
-                    return "VARCHAR" if c.kind is Kind.TIMESTAMP and not c.repeated else duckdb_type(c)
-
-                def select(c: Column) -> str:
-                    return f"{quote(c.name)}::TIMESTAMPTZ" if read_as(c) != duckdb_type(c) else quote(c.name)
-
-                spec = "{" + ", ".join(f"'{c.name}': '{read_as(c)}'" for c in columns) + "}"
-                names = ", ".join(quote(c.name) for c in columns)
-                paths = [str(f.path) for f in request.files]
-                con.execute(
-                    f"INSERT INTO {target} ({names}) SELECT {', '.join(select(c) for c in columns)} FROM read_json(?, "  # noqa: S608
-                    f"format = 'newline_delimited', columns = {spec}, maximum_object_size = {MAX_OBJECT_SIZE})",
-                    [paths],
-                )
+                ndjson = [f.path for f in request.files if f.path.suffix != ".arrow"]
+                if ndjson:
+                    self._insert_ndjson(target, columns, ndjson)
+                arrow = [f.path for f in request.files if f.path.suffix == ".arrow"]
+                if arrow:
+                    self._insert_arrow(target, request.schema, arrow)
                 rows = sum(f.entry.rows for f in request.files)
                 faults.checkpoint("before_ledger")  # test-only: rows in, ledger not yet, same transaction
-                con.executemany(
-                    f"INSERT INTO {dataset}.{LEDGER_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-                    [list(f.entry.model_dump().values()) for f in request.files],
-                )
+                with self._scannable([f.entry.model_dump() for f in request.files]) as entries:
+                    con.execute(f"INSERT INTO {dataset}.{LEDGER_TABLE} BY NAME SELECT * FROM {entries}")  # noqa: S608
             con.execute("COMMIT")
         except Exception as error:
             con.execute("ROLLBACK")
             raise LoadError(str(error).splitlines()[0], data_error=isinstance(error, _DATA_ERRORS)) from error
         return LoadReport(rows=rows)
+
+    @contextmanager
+    def _scannable(self, rows: list[dict[str, Any]] | pa.Table | pa.RecordBatchReader) -> Iterator[str]:
+        """Python rows (or Arrow data) as a relation SQL can read, under the name yielded.
+        Binding Python lists as parameters, or executemany, costs milliseconds a row in DuckDB."""
+        import pyarrow as pa
+
+        data = pa.Table.from_pylist(rows) if isinstance(rows, list) else rows
+        name = "_ingestor_scan"
+        self.con.register(name, data)
+        try:
+            yield name
+        finally:
+            self.con.unregister(name)
+
+    def _insert_ndjson(self, target: str, columns: list[Column], paths: list[Path]) -> None:
+        # Top-level timestamps are read as text and cast afterwards: much faster than in the JSON reader.
+        def read_as(c: Column) -> str:
+            return "VARCHAR" if c.kind is Kind.TIMESTAMP and not c.repeated else duckdb_type(c)
+
+        def select(c: Column) -> str:
+            return f"{quote(c.name)}::TIMESTAMPTZ" if read_as(c) != duckdb_type(c) else quote(c.name)
+
+        spec = "{" + ", ".join(f"'{c.name}': '{read_as(c)}'" for c in columns) + "}"
+        names = ", ".join(quote(c.name) for c in columns)
+        self.con.execute(
+            f"INSERT INTO {target} ({names}) SELECT {', '.join(select(c) for c in columns)} FROM read_json(?, "  # noqa: S608
+            f"format = 'newline_delimited', columns = {spec}, maximum_object_size = {MAX_OBJECT_SIZE})",
+            [[str(p) for p in paths]],
+        )
+
+    def _insert_arrow(self, target: str, schema: Struct, paths: list[Path]) -> None:
+        """Insert Arrow IPC staged files, a group of same-shaped files at a time, one file in memory
+        at a time; each column is cast to the table's type (struct fields match by name)."""
+        import pyarrow as pa
+
+        groups: dict[pa.Schema, list[Path]] = {}
+        for path in paths:
+            groups.setdefault(pa.ipc.open_file(pa.memory_map(str(path))).schema, []).append(path)
+        for arrow_schema, group in groups.items():
+
+            def batches(group: list[Path] = group) -> Iterator[pa.RecordBatch]:
+                for path in group:
+                    yield from pa.ipc.open_file(pa.memory_map(str(path))).read_all().to_batches()
+
+            columns = [schema.get(name) for name in arrow_schema.names]
+            if any(c is None for c in columns):
+                raise LoadError(f"staged column(s) missing from the schema: {arrow_schema.names}", data_error=False)
+            names = ", ".join(quote(c.name) for c in columns if c is not None)
+            select = ", ".join(f"CAST({quote(c.name)} AS {duckdb_type(c)})" for c in columns if c is not None)
+            with self._scannable(pa.RecordBatchReader.from_batches(arrow_schema, batches())) as staged:
+                self.con.execute(f"INSERT INTO {target} ({names}) SELECT {select} FROM {staged}")  # noqa: S608
 
     def ensure_view(
         self,

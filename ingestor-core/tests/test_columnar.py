@@ -1,0 +1,278 @@
+"""The columnar staging path must store exactly what the row path stores.
+
+Every test lands the same files twice and ingests them once with `INGESTOR_COLUMNAR=0`
+(row by row) and once with the columnar path on, then compares everything a user can see:
+exit code, each file's fate and reason, the table's columns and types, every row, the
+notes. It also checks which files the columnar path took, so that a shortcut that silently
+stopped working (or took a file it must hand back) fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from ingestor import hookimpl
+from ingestor.catalog import DataType
+from ingestor.result import IngestResult
+from ingestor.schema import Kind
+from ingestor.testing import Harness
+
+TYPE = DataType(
+    service="acme",
+    name="things",
+    dataset="lake_{env}",
+    table="acme__things",
+    schema_hints={"ts": Kind.TIMESTAMP, "day": Kind.DATE, "payload": Kind.JSON, "meta.seen": Kind.TIMESTAMP},
+)
+
+
+class Things:
+    @hookimpl
+    def list_types(self) -> list[DataType]:
+        return [TYPE]
+
+
+def name(n: int) -> str:
+    return f"acme/landing/2025_01_01_00_{n:05d}_acme_things.jsonl"
+
+
+def lines(*records: Any) -> bytes:
+    return b"".join(orjson.dumps(r) + b"\n" for r in records)
+
+
+class Twin:
+    """The same landing zone ingested by the row path (`row`) and with columnar staging (`col`)."""
+
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.row = Harness(tmp_path / "row", Things())
+        self.col = Harness(tmp_path / "col", Things())
+        self.monkeypatch = monkeypatch
+
+    def land(self, files: dict[str, bytes]) -> None:
+        for file, data in files.items():
+            self.row.land(file, data)
+            self.col.land(file, data)
+
+    def run(self) -> tuple[IngestResult, IngestResult]:
+        results = []
+        for harness, columnar in ((self.row, "0"), (self.col, "1")):
+            self.monkeypatch.setenv("INGESTOR_COLUMNAR", columnar)
+            run = harness.run("--service", "acme", "--json")
+            assert run.exit_code in (0, 1), run.stderr
+            results.append(IngestResult.model_validate_json(run.stdout))
+        row, col = results
+        assert self.seen(row) == self.seen(col)
+        assert self.row.files() == self.col.files()
+        for rejected in (f for f in self.row.files() if f.endswith(".reason.json")):
+            row_reason = orjson.loads((self.row.landing / rejected).read_bytes())["reason"]
+            assert row_reason == orjson.loads((self.col.landing / rejected).read_bytes())["reason"]
+        assert self.table(self.row) == self.table(self.col)
+        assert sum(t.columnar_files for t in row.tables) == 0
+        return row, col
+
+    @staticmethod
+    def seen(result: IngestResult) -> tuple[Any, ...]:
+        files = sorted((f.path, f.status, f.rows, f.reason, f.destination, tuple(f.notes)) for f in result.files)
+        tables = [
+            (t.table, t.files, t.rows, t.created, t.columns_added, t.columns_widened, t.notes) for t in result.tables
+        ]
+        return files, tables
+
+    @staticmethod
+    def table(harness: Harness) -> tuple[list[Any], list[str]]:
+        if not harness.database.exists():
+            return [], []
+        columns = harness.query(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'lake_dev' AND table_name = 'acme__things' ORDER BY ordinal_position"
+        )
+        if not columns:
+            return [], []
+        rows = harness.query("SELECT * EXCLUDE (_dp_inserted_at) FROM lake_dev.acme__things")
+        return columns, sorted(repr(row) for row in rows)
+
+
+@pytest.fixture
+def twin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Twin:
+    return Twin(tmp_path, monkeypatch)
+
+
+def columnar_files(result: IngestResult) -> int:
+    return sum(t.columnar_files for t in result.tables)
+
+
+GOOD = {
+    "id": 1,
+    "name": "a",
+    "score": 1.5,
+    "ok": True,
+    "tags": ["x", "y"],
+    "ts": "2025-01-01T10:00:00+02:00",
+    "day": "2025-01-01",
+    "meta": {"source": "app", "version": 3, "inner": {"deep": "z"}},
+    "laps": [{"n": 1, "t": 2.5}, {"n": 2, "t": 3.0}],
+}
+
+
+def test_consistent_files_take_the_columnar_path_and_store_the_same(twin: Twin) -> None:
+    twin.land({name(n): lines(*({**GOOD, "id": n * 10 + i, "score": n + i} for i in range(5))) for n in range(6)})
+    _, col = twin.run()
+    assert columnar_files(col) == 5  # the first file makes the table's schema, row by row
+
+
+@pytest.mark.parametrize(
+    ("case", "second", "taken"),
+    [
+        ("a new column", lines({**GOOD, "extra": 5}), 0),
+        ("only null, {} and [] in new keys", lines({**GOOD, "e1": None, "e2": {}, "e3": [], "e4": [{}]}), 1),
+        ("[null] in a new key makes a JSON column", lines({**GOOD, "e": [None]}), 0),
+        ("an int in a STRING column", lines({**GOOD, "name": 5}), 0),
+        ("a float in an INT64 column widens it", lines({**GOOD, "id": 2.5}), 0),
+        ("an int in a FLOAT64 column", lines({**GOOD, "score": 7}), 1),
+        ("a string in a FLOAT64 column", lines({**GOOD, "score": "7"}), 0),
+        ("null inside an array", lines({**GOOD, "tags": ["x", None]}), 0),
+        ("an empty array", lines({**GOOD, "tags": [], "laps": []}), 1),
+        ("an empty object for a struct", lines({**GOOD, "meta": {}}), 1),
+        ("an object with only nulls", lines({**GOOD, "meta": {"source": None, "inner": {"deep": None}}}), 1),
+        ("empty objects inside an array", lines({**GOOD, "laps": [{}, {"n": None}]}), 1),
+        ("an array where a struct was", lines({**GOOD, "meta": [{"source": "x"}]}), 0),
+        ("a timestamp to normalize", lines({**GOOD, "ts": "2025-06-01 12:00:00"}), 1),
+        ("a timestamp that is not one", lines({**GOOD, "ts": "yesterday"}), 0),
+        ("a date that is not one", lines({**GOOD, "day": "2025-13-01"}), 0),
+        ("a nested hinted timestamp", lines({**GOOD, "meta": {**GOOD["meta"], "seen": "2025-01-01T00:00:00Z"}}), 0),
+        ("a JSON column", lines({**GOOD, "payload": {"any": [1, "two"]}}), 0),
+        ("an empty object in a JSON column", lines({**GOOD, "payload": {}}), 0),
+        ("a key spelled with another case", lines({**GOOD, "Name": "b"}), 0),
+        ("both spellings in one object", lines({**GOOD, "NAME": "b", "name": "c"}), 0),
+        ("a key to sanitize", lines({**GOOD, "weird key!": 1}), 0),
+        ("a metadata column in the data", lines({**GOOD, "_source_file": "forged"}), 0),
+        ("an integer beyond INT64", lines({**GOOD, "id": 2**63}), 0),
+        ("a large integer in a FLOAT64 column", lines({**GOOD, "score": 2**64 - 1}), 0),
+        ("an integer beyond 64 bits", b'{"id": 1, "score": 123456789012345678901234567890}\n', 0),
+        ("a large float", lines({**GOOD, "score": 1e300}), 0),
+        ("NaN", b'{"id": 1, "score": NaN}\n', 0),
+        ("-Infinity", b'{"id": 1, "score": -Infinity}\n', 0),
+        ("NaN among numbers", b'{"id": 1, "score": 2.5}\n{"id": 2, "score": NaN}\n{"id": 3, "score": 1}\n', 0),
+        ("Infinity in an array", lines({**GOOD, "laps": [{"n": 1, "t": 1.5}]}) + b'{"laps": [{"t": Infinity}]}\n', 0),
+        ("NaN in a string", lines({**GOOD, "name": "NaN, Infinity"}), 1),
+        ("two objects on one line", b'{"id": 1}{"id": 2}\n', 0),
+        ("two objects and a blank line", b'{"id": 1} {"id": 2}\n\n', 0),
+        ("blank lines and CRLF", b'{"id": 1}\r\n\r\n   \n{"id": 2}\r\n', 1),
+        ("an indented record", b'{"id": 1}\n  {"id": 2}\n', 0),
+        ("a byte-order mark", b'\xef\xbb\xbf{"id": 1}\n', 1),
+        ("no final newline", b'{"id": 1}\n{"id": 2}', 1),
+        ("a malformed line", b'{"id": 1}\n{"id": \n', 0),
+        ("a line that is not an object", b'{"id": 1}\n[1, 2]\n', 0),
+        ("invalid UTF-8", b'{"id": 1, "name": "\xff"}\n', 0),
+        ("a lone surrogate", b'{"id": 1, "name": "\\ud800"}\n', 0),
+        ("escapes and unicode", lines({**GOOD, "name": 'caf\u00e9 \\"q\\" \u2603 \x00'}), 1),
+        ("a duplicate key", b'{"id": 1, "id": 2}\n', 0),
+        ("an empty file", b"", 0),
+        ("only blank lines", b"\n \n", 0),
+        ("nested too deeply", b'{"id": 1, "x": ' + b"[" * 40 + b"]" * 40 + b"}\n", 0),
+    ],
+)
+def test_each_case_is_stored_as_the_row_path_stores_it(twin: Twin, case: str, second: bytes, taken: int) -> None:
+    twin.land({name(0): lines(GOOD), name(1): second})
+    _, col = twin.run()
+    assert columnar_files(col) == taken, case
+
+
+def test_gzip_files(twin: Twin) -> None:
+    twin.land({name(0): lines(GOOD), name(1).replace(".jsonl", ".jsonl.gz"): lines(GOOD, {**GOOD, "id": 2})})
+    _, col = twin.run()
+    assert columnar_files(col) == 1
+
+
+def test_a_second_run_into_the_existing_table(twin: Twin) -> None:
+    twin.land({name(0): lines(GOOD)})
+    twin.run()
+    twin.land({name(1): lines({**GOOD, "id": 5}), name(2): lines({**GOOD, "score": 3})})
+    _, col = twin.run()
+    assert columnar_files(col) == 2  # the table's columns are the plan from the first file on
+
+
+def test_a_file_staged_before_its_column_became_json_is_staged_again(twin: Twin) -> None:
+    # File 1 fits the schema of file 0 (`v` a STRING) and is staged column-wise; file 2 makes `v`
+    # JSON (a conflict on a new column): file 1 must be staged again, row by row, to store JSON.
+    twin.land(
+        {
+            name(0): lines({"id": 0, "v": "a"}),
+            name(1): lines({"id": 1, "v": "b"}),
+            name(2): lines({"id": 2, "v": {"an": "object"}}),
+            name(3): lines({"id": 3, "v": [1]}),
+        }
+    )
+    _, col = twin.run()
+    assert columnar_files(col) == 0
+    assert twin.col.query("SELECT typeof(v) FROM lake_dev.acme__things LIMIT 1") == [("JSON",)]
+
+
+def test_a_dropped_empty_object_whose_key_later_becomes_a_column(twin: Twin) -> None:
+    twin.land(
+        {
+            name(0): lines({"id": 0}),
+            name(1): lines({"id": 1, "later": {}}),  # no type yet: nothing stored, key dropped
+            name(2): lines({"id": 2, "later": {"now": 1}}),
+        }
+    )
+    twin.run()
+
+
+@pytest.mark.parametrize("seed", range(int(os.environ.get("INGESTOR_TEST_SEEDS", "24"))))
+def test_random_files_store_the_same(twin: Twin, seed: int) -> None:
+    # A first batch of well-typed values (a conflict on a new column makes it JSON, which only the
+    # row path reads), then one with the odd conflict, stored beside the table's columns.
+    rng = random.Random(seed)
+    taken = 0
+    for batch, odd in enumerate((0.0, 0.05)):
+        twin.land({name(batch * 100 + n): random_file(rng, rng.choice([0.0, odd])) for n in range(8)})
+        _, col = twin.run()
+        taken += columnar_files(col)
+    assert taken > 0  # the comparison covered both paths
+
+
+def random_file(rng: random.Random, odd: float) -> bytes:
+    """Records with a share `odd` of values of another type or shape; sometimes a bad line."""
+    records = [random_record(rng, odd) for _ in range(rng.randint(1, 12))]
+    data = b"".join(orjson.dumps(r) + b"\n" for r in records)
+    roll = rng.random()
+    if roll < 0.04:
+        data += b'{"id": 1, "score": NaN}\n'
+    elif roll < 0.08:
+        data = data.replace(b"\n", b"\r\n\n", 1)
+    elif roll < 0.10:
+        data += b"{broken\n"
+    return data
+
+
+def random_record(rng: random.Random, odd_rate: float) -> dict[str, Any]:
+    def maybe(value: Any, odd: list[Any]) -> Any:
+        return rng.choice(odd) if rng.random() < odd_rate else value
+
+    record: dict[str, Any] = {
+        "id": maybe(rng.randint(-(2**40), 2**40), [1.5, "7", None, 2**63 + 1]),
+        "name": maybe(rng.choice(["a", "b", "é", ""]), [3, None, {"x": 1}, ["a"]]),
+        "score": maybe(rng.choice([rng.random() * 100, rng.randint(0, 9)]), [None, "high", 2**53 + 1, True]),
+        "ok": maybe(rng.random() < 0.5, [None, 1, "yes"]),
+        "tags": maybe([rng.choice("abc") for _ in range(rng.randint(0, 3))], [None, ["a", None], "a", [[1]], [1]]),
+        "nums": maybe([rng.choice([1, 2.5, -3]) for _ in range(rng.randint(0, 3))], [[], None, [1, "x"]]),
+        "ts": maybe(f"2025-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T0{rng.randint(0, 9)}:00:00Z", ["nope", 5, None]),
+        "meta": maybe(
+            {"source": rng.choice(["app", "web"]), "inner": {"deep": rng.randint(0, 5)}},
+            [{}, None, {"source": None}, "flat", [{"source": "x"}], {"inner": {}}],
+        ),
+        "laps": maybe([{"n": i, "t": rng.random()} for i in range(rng.randint(0, 3))], [[{}], [None], {"n": 1}]),
+        "payload": maybe(None, [{"k": 1}, [1, 2], "s", {}]),
+    }
+    if rng.random() < odd_rate:
+        record[rng.choice(["Name", "SCORE", "new key", "fresh"])] = rng.choice([1, "x", None, {}, []])
+    for key in rng.sample(sorted(record), rng.randint(0, 3)):
+        del record[key]
+    return record
