@@ -2,8 +2,9 @@
 
     python benchmarks/ingest_local.py --files 200 --rows 1000
 
-Generates N synthetic landing files of nested activity records, runs one `ingestor run`
-in a child process, and prints rows/s, files/s and the child's peak RSS.
+Generates N synthetic landing files of nested activity records, runs `ingestor run` in a
+child process (on a fresh copy, `--repeat` times), and prints rows/s, files/s, the stage and
+load times, how many files took the columnar path, and the child's peak RSS.
 """
 
 from __future__ import annotations
@@ -113,48 +114,60 @@ if __name__ == "__main__":  # staging workers re-import this module
 """
 
 
+def run_once(root: Path, landing: Path, env: dict[str, str]) -> tuple[float, dict, resource.struct_rusage]:
+    """One `ingestor run` on a fresh copy of the landing zone and database; (seconds, result, child usage)."""
+    run_root = root / "run"
+    shutil.rmtree(run_root, ignore_errors=True)
+    shutil.copytree(landing, run_root / "ela-dp-dev")
+    shutil.copy(root / "bench_child.py", run_root / "bench_child.py")
+    command = [sys.executable, str(run_root / "bench_child.py"), "run", "--service", "garmin", "--env", "dev"]
+    command += ["--data-dir", str(run_root), "--log-level", "WARNING", "--json"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"ingestor failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return elapsed, {**orjson.loads(done.stdout), "cpu": cpu}, after
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=1, help="runs on fresh copies; the best is reported")
+    parser.add_argument("--row-path", action="store_true", help="stage row by row (INGESTOR_COLUMNAR=0)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="ingestor-bench-"))
     try:
-        size = generate(root / "ela-dp-dev", args.files, args.rows)
-        child = root / "bench_child.py"
-        child.write_text(CHILD)
-        command = [
-            sys.executable,
-            str(child),
-            "run",
-            "--service",
-            "garmin",
-            "--env",
-            "dev",
-            "--data-dir",
-            str(root),
-            "--log-level",
-            "WARNING",
-        ]
+        size = generate(root / "landing", args.files, args.rows)
+        (root / "bench_child.py").write_text(CHILD)
         # As on a user's machine: byte-compiled modules are cached (set PYTHONDONTWRITEBYTECODE to measure cold).
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        subprocess.run([sys.executable, "-c", "import ingestor.cli, ingestor.engine, duckdb"], env=env, check=True)
-        start = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
-        elapsed = time.perf_counter() - start
-        if done.returncode != 0:
-            sys.exit(f"ingestor failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        peak_mb, cpu = usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+        if args.row_path:
+            env["INGESTOR_COLUMNAR"] = "0"
+        subprocess.run(
+            [sys.executable, "-c", "import ingestor.cli, ingestor.engine, duckdb, pyarrow"], env=env, check=True
+        )
+        runs = [run_once(root, root / "landing", env) for _ in range(args.repeat)]
+        elapsed, result, usage = min(runs, key=lambda r: r[0])
+        table = result["tables"][0]
         rows = args.files * args.rows
+        assert result["totals"]["rows"] == rows, result["totals"]
         print(f"files: {args.files}, rows: {rows:,}, NDJSON: {size / 1e6:.1f} MB")
+        if args.repeat > 1:
+            print(f"runs: {', '.join(f'{r[0]:.2f} s' for r in runs)} (best below)")
         print(f"elapsed: {elapsed:.2f} s (process start included)")
         print(f"rows/s: {rows / elapsed:,.0f}")
         print(f"files/s: {args.files / elapsed:,.1f}")
-        print(f"CPU time: {cpu:.2f} s (rows per CPU-second: {rows / cpu:,.0f})")
+        print(f"CPU time: {result['cpu']:.2f} s (rows per CPU-second: {rows / result['cpu']:,.0f})")
         print(f"MB/s: {size / 1e6 / elapsed:,.1f}")
-        print(f"peak RSS: {peak_mb:,.0f} MB")
+        print(f"stage: {table['stage_seconds']:.2f} s ({table['columnar_files']} of {args.files} files column-wise)")
+        print(f"load: {table['load_seconds']:.2f} s")
+        print(f"peak RSS: {usage.ru_maxrss / 1024:,.0f} MB (the largest of the runs)")
     finally:
         if args.keep:
             print(f"kept {root}")

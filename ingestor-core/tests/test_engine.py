@@ -355,3 +355,20 @@ def test_a_normalizer_may_split_a_record_into_rows(tmp_path: Path) -> None:
     run = h.run("--service", "split", "--json")
     assert run.exit_code == 0 and result_of(run).files[0].rows == 3
     assert h.query("SELECT day, v FROM s_dev.readings ORDER BY v") == [("d1", 1), ("d1", 2), ("d1", 3)]
+
+
+@pytest.mark.parametrize("columnar", ["0", "1"])
+def test_a_record_of_several_megabytes_loads(harness: Harness, monkeypatch: pytest.MonkeyPatch, columnar: str) -> None:
+    # DuckDB's JSON reader is sized to the widest staged row (1 MB by default): this one is 5 MB.
+    monkeypatch.setenv("INGESTOR_COLUMNAR", columnar)
+    big = "x" * (5 * 2**20)
+    harness.land(EVENTS, [{"id": 1, "blob": "small"}])
+    harness.land(EVENTS.replace("00_00_", "00_01_"), [{"id": 2, "blob": big}, {"id": 3, "blob": big[: 2**20]}])
+    run = harness.run("--service", "acme", "--json")
+    assert run.exit_code == 0, run.stdout
+    assert harness.query("SELECT id, length(blob) FROM lake_dev.acme__events ORDER BY id") == [
+        (1, 5),
+        (2, len(big)),
+        (3, 2**20),
+    ]
+    assert result_of(run).tables[0].columnar_files == int(columnar)  # the first file made the schema

@@ -161,12 +161,15 @@ def _stage(landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, 
         raise _HandBack("no line starts a record")
     if not _utf8(data):
         raise _HandBack("invalid UTF-8")
+    parse = pj.ParseOptions(explicit_schema=plan.schema, unexpected_field_behavior="infer")
     try:
-        table = pj.read_json(
-            io.BytesIO(data),
-            read_options=pj.ReadOptions(use_threads=False, block_size=BLOCK_SIZE),
-            parse_options=pj.ParseOptions(explicit_schema=plan.schema, unexpected_field_behavior="infer"),
-        )
+        try:
+            table = pj.read_json(io.BytesIO(data), pj.ReadOptions(use_threads=False, block_size=BLOCK_SIZE), parse)
+        except pa.ArrowInvalid as error:
+            if "straddl" not in str(error):
+                raise
+            # A record longer than a block: one block for the whole file.
+            table = pj.read_json(io.BytesIO(data), pj.ReadOptions(use_threads=False, block_size=len(data) + 1), parse)
     except (pa.ArrowException, ValueError) as error:
         raise _HandBack(str(error).splitlines()[0]) from None
     if table.num_rows != records:  # two objects on one line (the row path rejects it), an indented line, ...

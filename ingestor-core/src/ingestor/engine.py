@@ -184,10 +184,11 @@ class ServiceIngest:
         summary.created = stored is None
         builder = SchemaBuilder(stored, hints)
         tasks: list[StageTask] = []
-        checksums: dict[str, str] = {}
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="ingestor-checksum") as pool:  # hashing frees the GIL
+            landed = [file for file, _ in files]
+            checksums = {f.name: c for f, c in zip(landed, pool.map(self.ctx.landing.checksum, landed), strict=True)}
         for file, match in files:
-            checksum = checksums[file.name] = self.ctx.landing.checksum(file)
-            if checksum in loaded_before.get(file.name, ()):
+            if checksums[file.name] in loaded_before.get(file.name, ()):
                 self._settle(
                     file,
                     FileOutcome(
@@ -237,7 +238,7 @@ class ServiceIngest:
                 reason=None if result.rows else "empty file: no records",
             )
             assert result.path is not None
-            staged.append((StagedFile(entry=entry, path=result.path, source=task.file), outcome))
+            staged.append((StagedFile(entry=entry, path=result.path, source=task.file, widest=result.widest), outcome))
         faults.checkpoint("after_stage")
         schema = reconcile(builder.root, warehouse.table_schema(dataset, table))
         planned = changes(schema)

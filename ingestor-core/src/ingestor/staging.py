@@ -46,6 +46,7 @@ class Staged:
     reason: str | None = None
     path: Path | None = None  # the staged file: NDJSON, or Arrow IPC from the columnar path
     columnar: bool = False
+    widest: int = 0  # bytes of the longest NDJSON row (what the warehouse's JSON reader must hold)
 
 
 def stage_file(
@@ -57,7 +58,7 @@ def stage_file(
     metadata = {**metadata, dt.source_file_column: task.file.name}
     normalize, conform, dumps, option = dt.normalize, builder.conform, orjson.dumps, orjson.OPT_APPEND_NEWLINE
     builder.begin_file()
-    rows, line = 0, 0
+    rows, line, widest = 0, 0, 0
     try:
         with landing.open(task.file) as stream, task.path.open("wb") as out:
             for line, record in read_records(stream, gzipped=task.file.name.endswith(".gz")):  # noqa: B007
@@ -69,9 +70,11 @@ def stage_file(
                 for item in produced:
                     row = conform(item)
                     row.update(metadata)
-                    out.write(dumps(row, option=option))
+                    data = dumps(row, option=option)
+                    out.write(data)
+                    widest = max(widest, len(data))
                     rows += 1
-        return Staged(rows=rows, path=task.path)
+        return Staged(rows=rows, path=task.path, widest=widest)
     except MalformedFile as error:
         reason = f"malformed NDJSON at line {error.line}: {error.message}"
     except RecursionError:

@@ -38,6 +38,7 @@ class StagedFile:
     entry: LedgerEntry
     path: Path
     source: LandingFile
+    widest: int = 0  # bytes of the longest NDJSON row
 
 
 @dataclass

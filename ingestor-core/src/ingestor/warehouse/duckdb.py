@@ -56,7 +56,9 @@ _DATA_ERRORS = (
     duckdb.BinderException,
     duckdb.ConstraintException,
 )
-MAX_OBJECT_SIZE = 64 * 1024 * 1024  # the largest record; DuckDB buffers twice this per reader
+MAX_OBJECT_SIZE = 64 * 1024 * 1024  # the largest staged NDJSON row DuckDB's JSON reader takes
+MEMORY_MB = 256  # DuckDB's memory limit, raised during an NDJSON insert for its reader's buffers
+ARROW_CHUNK = 48 * 1024 * 1024  # bytes of staged Arrow files per INSERT statement
 
 
 def duckdb_type(col: Column) -> str:
@@ -110,11 +112,10 @@ class DuckDBWarehouse:
             except duckdb.IOException as error:
                 raise LoadError(f"cannot open {path}: {error}", data_error=False) from error
         self.con.execute("SET TimeZone = 'UTC'")
-        # Bounded memory whatever the batch size: DuckDB spills to `<file>.tmp` beyond this. Each JSON
-        # reader thread buffers twice MAX_OBJECT_SIZE, so the default grows with the thread count.
-        threads = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
-        default_mb = max(512, 256 + 2 * threads * MAX_OBJECT_SIZE // 2**20)
-        self.con.execute(f"SET memory_limit = '{int(os.environ.get('INGESTOR_DUCKDB_MEMORY_MB', default_mb))}MB'")
+        # Bounded memory whatever the batch size: DuckDB spills to `<file>.tmp` beyond this.
+        self.memory_mb = int(os.environ.get("INGESTOR_DUCKDB_MEMORY_MB", MEMORY_MB))
+        self.threads = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
+        self.con.execute(f"SET memory_limit = '{self.memory_mb}MB'")
         self.con.execute("SET preserve_insertion_order = false")
 
     @classmethod
@@ -179,9 +180,9 @@ class DuckDBWarehouse:
                         con.execute(f"ALTER TABLE {target} ADD COLUMN {quote(col.name)} {duckdb_type(col)}")
             rows = 0
             if request.files:
-                ndjson = [f.path for f in request.files if f.path.suffix != ".arrow"]
+                ndjson = [f for f in request.files if f.path.suffix != ".arrow"]
                 if ndjson:
-                    self._insert_ndjson(target, columns, ndjson)
+                    self._insert_ndjson(target, columns, [f.path for f in ndjson], max(f.widest for f in ndjson))
                 arrow = [f.path for f in request.files if f.path.suffix == ".arrow"]
                 if arrow:
                     self._insert_arrow(target, request.schema, arrow)
@@ -209,7 +210,10 @@ class DuckDBWarehouse:
         finally:
             self.con.unregister(name)
 
-    def _insert_ndjson(self, target: str, columns: list[Column], paths: list[Path]) -> None:
+    def _insert_ndjson(self, target: str, columns: list[Column], paths: list[Path], widest: int) -> None:
+        """Insert staged NDJSON files. The JSON reader buffers twice `maximum_object_size` per thread:
+        sized to the widest row, with the memory limit raised by as much for this statement."""
+
         # Top-level timestamps are read as text and cast afterwards: much faster than in the JSON reader.
         def read_as(c: Column) -> str:
             return "VARCHAR" if c.kind is Kind.TIMESTAMP and not c.repeated else duckdb_type(c)
@@ -219,33 +223,46 @@ class DuckDBWarehouse:
 
         spec = "{" + ", ".join(f"'{c.name}': '{read_as(c)}'" for c in columns) + "}"
         names = ", ".join(quote(c.name) for c in columns)
-        self.con.execute(
-            f"INSERT INTO {target} ({names}) SELECT {', '.join(select(c) for c in columns)} FROM read_json(?, "  # noqa: S608
-            f"format = 'newline_delimited', columns = {spec}, maximum_object_size = {MAX_OBJECT_SIZE})",
-            [[str(p) for p in paths]],
-        )
+        object_size = min(MAX_OBJECT_SIZE, max(2**20, 1 << widest.bit_length()))  # a power of two above it
+        self.con.execute(f"SET memory_limit = '{self.memory_mb + 2 * self.threads * object_size // 2**20}MB'")
+        try:
+            self.con.execute(
+                f"INSERT INTO {target} ({names}) SELECT {', '.join(select(c) for c in columns)} FROM read_json(?, "  # noqa: S608
+                f"format = 'newline_delimited', columns = {spec}, maximum_object_size = {object_size})",
+                [[str(p) for p in paths]],
+            )
+        finally:
+            self.con.execute(f"SET memory_limit = '{self.memory_mb}MB'")
 
     def _insert_arrow(self, target: str, schema: Struct, paths: list[Path]) -> None:
-        """Insert Arrow IPC staged files, a group of same-shaped files at a time, one file in memory
-        at a time; each column is cast to the table's type (struct fields match by name)."""
+        """Insert Arrow IPC staged files: one statement per run of same-shaped files of at most
+        ARROW_CHUNK bytes (DuckDB keeps a statement's Arrow data alive until it ends), in one
+        thread (parallel appends held more rows in memory and left a costlier checkpoint).
+        Each column is cast to the table's type; struct fields match by name."""
         import pyarrow as pa
 
-        groups: dict[pa.Schema, list[Path]] = {}
+        chunks: list[tuple[pa.Schema, list[Path]]] = []
+        size = 0
         for path in paths:
-            groups.setdefault(pa.ipc.open_file(pa.memory_map(str(path))).schema, []).append(path)
-        for arrow_schema, group in groups.items():
-
-            def batches(group: list[Path] = group) -> Iterator[pa.RecordBatch]:
-                for path in group:
-                    yield from pa.ipc.open_file(pa.memory_map(str(path))).read_all().to_batches()
-
-            columns = [schema.get(name) for name in arrow_schema.names]
-            if any(c is None for c in columns):
-                raise LoadError(f"staged column(s) missing from the schema: {arrow_schema.names}", data_error=False)
-            names = ", ".join(quote(c.name) for c in columns if c is not None)
-            select = ", ".join(f"CAST({quote(c.name)} AS {duckdb_type(c)})" for c in columns if c is not None)
-            with self._scannable(pa.RecordBatchReader.from_batches(arrow_schema, batches())) as staged:
-                self.con.execute(f"INSERT INTO {target} ({names}) SELECT {select} FROM {staged}")  # noqa: S608
+            shape = pa.ipc.open_file(pa.memory_map(str(path))).schema
+            if not chunks or chunks[-1][0] != shape or size + path.stat().st_size > ARROW_CHUNK:
+                chunks.append((shape, []))
+                size = 0
+            chunks[-1][1].append(path)
+            size += path.stat().st_size
+        self.con.execute("SET threads = 1")
+        try:
+            for shape, chunk in chunks:
+                columns = [schema.get(name) for name in shape.names]
+                if any(c is None for c in columns):
+                    raise LoadError(f"staged column(s) missing from the schema: {shape.names}", data_error=False)
+                names = ", ".join(quote(c.name) for c in columns if c is not None)
+                select = ", ".join(f"CAST({quote(c.name)} AS {duckdb_type(c)})" for c in columns if c is not None)
+                batches = (b for p in chunk for b in pa.ipc.open_file(pa.memory_map(str(p))).read_all().to_batches())
+                with self._scannable(pa.RecordBatchReader.from_batches(shape, batches)) as staged:
+                    self.con.execute(f"INSERT INTO {target} ({names}) SELECT {select} FROM {staged}")  # noqa: S608
+        finally:
+            self.con.execute(f"SET threads = {self.threads}")
 
     def ensure_view(
         self,
