@@ -201,3 +201,24 @@ def test_several_data_types_load_in_parallel(staging: Any) -> None:
     assert h.query(f"SELECT count(*) AS n FROM {h.dataset}.events") == [{"n": 6}]
     assert h.query(f"SELECT count(*) AS n FROM {h.dataset}._ingestor_ledger") == [{"n": 6}]
     assert h.files("acme/landing/") == [] and len(h.files("acme/archive/")) == 6
+
+
+def test_gcs_landing_into_duckdb_stages_column_wise(cloud: Any, tmp_path: Path) -> None:
+    """Columnar staging reads the bucket's objects from several threads (real client, emulator)."""
+    import duckdb
+
+    for n in range(6):
+        cloud.land(
+            f"acme/landing/2025_01_0{n + 1}_00_00_acme_events.jsonl", [{"id": n * 10 + i, "v": i} for i in range(5)]
+        )
+    cloud.land("acme/landing/2025_01_09_00_00_acme_events.jsonl.gz", [{"id": 99, "v": 1.5}])
+    database = tmp_path / "w.duckdb"
+    result = cloud.result(cloud.run("--warehouse", f"duckdb:///{database}"))
+    events = next(t for t in result["tables"] if t["data_type"] == "events")
+    assert events["files"] == 7 and events["rows"] == 31
+    assert events["columnar_files"] == 5  # the first file makes the schema; the last widens v row by row
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute(
+            f"SELECT count(*), sum(id), typeof(any_value(v)) FROM acme_{cloud.env}.events"
+        ).fetchall() == [(31, sum(n * 10 + i for n in range(6) for i in range(5)) + 99, "DOUBLE")]
+    assert cloud.files("acme/landing/") == []
