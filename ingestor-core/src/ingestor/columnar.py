@@ -30,8 +30,8 @@ import pyarrow.json as pj
 
 from ingestor.landing import Landing, LandingFile
 from ingestor.names import sanitize_column
-from ingestor.reader import _BOM, MAX_DEPTH
-from ingestor.schema import _PARSERS, Column, Kind, Struct
+from ingestor.reader import BOM, MAX_DEPTH
+from ingestor.schema import PARSERS, Column, Kind, Struct
 
 MAX_BYTES = 64 * 1024 * 1024  # larger files take the streaming row path
 BLOCK_SIZE = 1024 * 1024  # Arrow's parse block
@@ -109,7 +109,7 @@ def _plain(col: Column, top: bool) -> bool:
     """Whether Arrow can read the column as the row path stages it."""
     if col.kind is Kind.JSON or col.implied:
         return False
-    if col.kind in _PARSERS:
+    if col.kind in PARSERS:
         return top and not col.repeated
     return True
 
@@ -140,6 +140,9 @@ def stage(landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, s
         return _stage(landing, file, plan, metadata, path)
     except _HandBack as why:
         return str(why)
+    except pa.ArrowException as error:  # a case this module does not foresee: the row path decides
+        path.unlink(missing_ok=True)
+        return f"{type(error).__name__}: {error}"
 
 
 def _stage(landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, str], path: Path) -> Columnar:
@@ -154,7 +157,7 @@ def _stage(landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, 
             raise _HandBack("unreadable compressed data") from None
     if len(data) > MAX_BYTES:
         raise _HandBack("large file")
-    data = data[3:] if data.startswith(_BOM) else data
+    data = data[3:] if data.startswith(BOM) else data
     # Lines starting with "{": Arrow must find exactly one record for each (blank lines hold none).
     records = data.startswith(b"{") + data.count(b"\n{")
     if not records:
@@ -250,8 +253,8 @@ def _value(array: pa.Array, f: Field, path: tuple[str, ...], dropped: list[tuple
         return pa.ListArray.from_arrays(offsets, inner, mask=array.is_null() if array.null_count else None)
     if f.level is not None:
         return _struct(array, f, path, dropped, in_list)
-    if f.kind in _PARSERS:
-        parse = _PARSERS[f.kind]
+    if f.kind in PARSERS:
+        parse = PARSERS[f.kind]
         try:
             return pa.array([None if v is None else parse(v) for v in array.to_pylist()], pa.string())
         except ValueError as error:

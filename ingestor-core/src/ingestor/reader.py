@@ -10,7 +10,7 @@ from typing import IO, Any, cast
 
 import orjson
 
-_BOM = b"\xef\xbb\xbf"
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark, accepted at the start of a file
 # Maps digits to "0" and everything else to ".", so a run of 20 digits is found with `in` (fast).
 _DIGITS = bytes(48 if 48 <= b <= 57 else 46 for b in range(256))
 _LONG_RUN = b"0" * 19  # below -2**63 orjson returns a (rounded) float: 19 digits suffice
@@ -59,7 +59,7 @@ def read_records(stream: IO[bytes], gzipped: bool = False) -> Iterator[tuple[int
     try:
         for raw in source:
             line_number += 1
-            if line_number == 1 and raw.startswith(_BOM):
+            if line_number == 1 and raw.startswith(BOM):
                 raw = raw[3:]
             try:
                 record = orjson.loads(raw)

@@ -150,7 +150,7 @@ def parse_date(value: str) -> str:
     return date.fromisoformat(value.strip()).isoformat()
 
 
-_PARSERS = {Kind.TIMESTAMP: parse_timestamp, Kind.DATE: parse_date}
+PARSERS = {Kind.TIMESTAMP: parse_timestamp, Kind.DATE: parse_date}  # hinted kinds whose strings are parsed
 
 
 def _value_kind(value: Any) -> tuple[Kind, bool] | None:
@@ -351,9 +351,9 @@ class SchemaBuilder:
         fitted: list[Any]
         if col.kind is Kind.STRUCT and kind is Kind.STRUCT and col.fields is not None:
             fitted = [self._object(item, col.fields, prefix + col.name + ".") for item in items]
-        elif col.kind in _PARSERS and kind is Kind.STRING:
+        elif col.kind in PARSERS and kind is Kind.STRING:
             try:
-                fitted = [_PARSERS[col.kind](item) for item in items]
+                fitted = [PARSERS[col.kind](item) for item in items]
             except ValueError as error:
                 raise Conflict(f"not a {col.kind}: {error}") from None
         elif col.kind is kind or (col.kind is Kind.FLOAT64 and kind is Kind.INT64):
