@@ -63,6 +63,10 @@ class LoadReport:
     job_ids: list[str] = field(default_factory=list)
 
 
+# (dataset, table, output column -> source column, output column -> constant) per source of a view
+ViewSources = list[tuple[str, str, dict[str, str], dict[str, str]]]
+
+
 class Warehouse(Protocol):
     """An analytical store of datasets and tables, with the ledger beside the data."""
 
@@ -87,7 +91,7 @@ class Warehouse(Protocol):
         dataset: str,
         name: str,
         columns: list[str],
-        sources: list[tuple[str, str, dict[str, str], dict[str, str]]],
+        sources: ViewSources,
     ) -> None:
         """Create or replace `dataset.name` as the UNION ALL of sources
         (dataset, table, output column -> source column, output column -> constant)."""
@@ -96,9 +100,6 @@ class Warehouse(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
-
-
-ViewSources = list[tuple[str, str, dict[str, str], dict[str, str]]]
 
 
 def union_view_select(

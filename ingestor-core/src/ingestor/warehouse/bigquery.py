@@ -61,7 +61,7 @@ from ingestor.landing.gcs import split_gs_url, storage_client
 from ingestor.ledger import LEDGER_TABLE, ledger_schema
 from ingestor.names import validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
-from ingestor.warehouse import LoadError, LoadReport, LoadRequest, StagedFile, union_view_select
+from ingestor.warehouse import LoadError, LoadReport, LoadRequest, StagedFile, ViewSources, union_view_select
 
 log = logging.getLogger("ingestor.warehouse.bigquery")
 T = TypeVar("T")
@@ -683,7 +683,7 @@ class BigQueryWarehouse:
         dataset: str,
         name: str,
         columns: list[str],
-        sources: list[tuple[str, str, dict[str, str], dict[str, str]]],
+        sources: ViewSources,
     ) -> None:
         """CREATE OR REPLACE VIEW over the sources (identifiers validated and backtick-quoted)."""
         if self.read_only:

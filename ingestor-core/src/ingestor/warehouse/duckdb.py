@@ -19,7 +19,7 @@ from ingestor import faults
 from ingestor.ledger import LEDGER_TABLE, ledger_schema
 from ingestor.names import quote, validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
-from ingestor.warehouse import LoadError, LoadReport, LoadRequest, union_view_select
+from ingestor.warehouse import LoadError, LoadReport, LoadRequest, ViewSources, union_view_select
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -269,7 +269,7 @@ class DuckDBWarehouse:
         dataset: str,
         name: str,
         columns: list[str],
-        sources: list[tuple[str, str, dict[str, str], dict[str, str]]],
+        sources: ViewSources,
     ) -> None:
         """CREATE OR REPLACE VIEW over the sources (all names validated and quoted)."""
         select = union_view_select(columns, sources, quote, lambda ds, table: f"{quote(ds)}.{quote(table)}")
