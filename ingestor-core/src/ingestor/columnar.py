@@ -78,9 +78,9 @@ class Columnar:
     """A file staged here: its rows, and what must still hold when the load happens."""
 
     rows: int
+    path: Path  # the Arrow IPC file
     plan: Plan
     dropped: list[tuple[str, ...]] = field(default_factory=list)  # keys holding only {} or []
-    schema: Struct | None = None  # the schema at the file's turn, to stage it again if need be
 
 
 def plan_for(schema: Struct, metadata: set[str]) -> Plan | None:
@@ -177,7 +177,7 @@ def _stage(landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, 
         raise _HandBack(str(error).splitlines()[0]) from None
     if table.num_rows != records:  # two objects on one line (the row path rejects it), an indented line, ...
         raise _HandBack(f"{table.num_rows} records on {records} lines")
-    result = Columnar(rows=table.num_rows, plan=plan)
+    result = Columnar(rows=table.num_rows, path=path, plan=plan)
     columns = [c.combine_chunks() for c in table.columns]
     names, arrays = _conform(table.column_names, columns, plan.root, (), result.dropped)
     for name, value in metadata.items():

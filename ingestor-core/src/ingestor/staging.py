@@ -191,7 +191,7 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
     plan = columnar.plan_for(builder.root, metadata_names)
     snapshot: Struct | None = None  # the schema as it stands, copied once per change
     workers = _workers()
-    staged: list[tuple[StageTask, columnar.Columnar]] = []
+    staged: list[tuple[StageTask, columnar.Columnar, Struct]] = []  # with the schema at the file's turn
 
     def attempt(task: StageTask, plan: columnar.Plan | None) -> columnar.Columnar | str:
         if plan is None:
@@ -212,7 +212,7 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
             task, future = queue.popleft()
             result = future.result()
             if not isinstance(result, str) and not columnar.fits(result, builder.root):
-                task.path.with_suffix(".arrow").unlink()
+                result.path.unlink()
                 result = "staged against an older schema"
             if isinstance(result, str):
                 log.debug("%s: staged row by row (%s)", task.file.name, result)
@@ -221,16 +221,13 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
                 continue
             if snapshot is None:
                 snapshot = copy.deepcopy(builder.root)
-            result.schema = snapshot
-            staged.append((task, result))
-    for task, result in staged:
-        path = task.path.with_suffix(".arrow")
+            staged.append((task, result, snapshot))
+    for task, result, turn in staged:
         if columnar.loads(result, builder.root):
-            batch.on_done(task, Staged(rows=result.rows, path=path, columnar=True))
+            batch.on_done(task, Staged(rows=result.rows, path=result.path, columnar=True))
             continue
         # A column it holds changed type later (e.g. became JSON): stage it row by row against the
         # schema of its turn, as the row path did; it fitted that schema, so nothing changes.
         log.debug("%s: staged again row by row (a column changed type later)", task.file.name)
-        path.unlink()
-        assert result.schema is not None
-        batch.stage(task, SchemaBuilder(copy.deepcopy(result.schema)))
+        result.path.unlink()
+        batch.stage(task, SchemaBuilder(copy.deepcopy(turn)))

@@ -244,12 +244,12 @@ class DuckDBWarehouse:
         chunks: list[tuple[pa.Schema, list[Path]]] = []
         size = 0
         for path in paths:
-            shape = pa.ipc.open_file(pa.memory_map(str(path))).schema
-            if not chunks or chunks[-1][0] != shape or size + path.stat().st_size > ARROW_CHUNK:
+            shape, file_size = pa.ipc.open_file(pa.memory_map(str(path))).schema, path.stat().st_size
+            if not chunks or chunks[-1][0] != shape or size + file_size > ARROW_CHUNK:
                 chunks.append((shape, []))
                 size = 0
             chunks[-1][1].append(path)
-            size += path.stat().st_size
+            size += file_size
         self.con.execute("SET threads = 1")
         try:
             for shape, chunk in chunks:
