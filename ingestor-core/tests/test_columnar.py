@@ -53,19 +53,22 @@ class Twin:
         self.row = Harness(tmp_path / "row", Things())
         self.col = Harness(tmp_path / "col", Things())
         self.monkeypatch = monkeypatch
+        self.col_log = ""
 
     def land(self, files: dict[str, bytes]) -> None:
         for file, data in files.items():
             self.row.land(file, data)
             self.col.land(file, data)
 
-    def run(self) -> tuple[IngestResult, IngestResult]:
+    def run(self, *args: str) -> tuple[IngestResult, IngestResult]:
+        """Ingest both ways (with `args`), compare, return both results; `col_log` keeps the stderr."""
         results = []
         for harness, columnar in ((self.row, "0"), (self.col, "1")):
             self.monkeypatch.setenv("INGESTOR_COLUMNAR", columnar)
-            run = harness.run("--service", "acme", "--json")
+            run = harness.run("--service", "acme", "--json", *args)
             assert run.exit_code in (0, 1), run.stderr
             results.append(IngestResult.model_validate_json(run.stdout))
+        self.col_log = run.stderr  # the columnar run's, the last
         row, col = results
         assert self.seen(row) == self.seen(col)
         assert self.row.files() == self.col.files()
@@ -212,6 +215,18 @@ def test_a_file_staged_before_its_column_became_json_is_staged_again(twin: Twin)
     _, col = twin.run()
     assert columnar_files(col) == 0
     assert twin.col.query("SELECT typeof(v) FROM lake_dev.acme__things LIMIT 1") == [("JSON",)]
+
+
+def test_after_files_in_a_row_handed_back_the_rest_go_row_by_row(twin: Twin) -> None:
+    # `v` becomes JSON in file 1 (a conflict on a new column): no later file can go column-wise.
+    files = {name(0): lines({"id": 0, "v": "a"}), name(1): lines({"id": 1, "v": {"an": "object"}})}
+    files.update({name(n): lines({"id": n, "v": f"s{n}"}) for n in range(2, 14)})
+    twin.land(files)
+    _, col = twin.run("--log-level", "DEBUG")
+    assert columnar_files(col) == 0
+    assert "staged row by row (v: a column Arrow does not read" in twin.col_log
+    assert twin.col_log.count("staged row by row (") == 8  # tried: files 0-7
+    assert "acme.things: 8 files in a row staged row by row; the other 6 too" in twin.col_log
 
 
 def test_a_dropped_empty_object_whose_key_later_becomes_a_column(twin: Twin) -> None:

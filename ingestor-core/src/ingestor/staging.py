@@ -27,6 +27,7 @@ from ingestor.schema import SchemaBuilder, Struct, merge
 
 log = logging.getLogger("ingestor.staging")
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this a batch is staged in-process
+GIVE_UP = 8  # files in a row the columnar path hands back: the rest of the batch goes row by row
 
 
 @dataclass
@@ -183,7 +184,8 @@ def _stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
 def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
     """Columnar staging in threads (Arrow parses without the GIL). Results are taken in landing
     order, as the row path would take the files: a file handed back is staged by the row path
-    at once, so the next files see the schema it grew."""
+    at once, so the next files see the schema it grew. After GIVE_UP files in a row handed back
+    (say every file holds a JSON column), the rest are staged row by row without trying first."""
     from ingestor import columnar  # pyarrow only when a run needs it
 
     dt, builder = batch.dt, batch.builder
@@ -201,11 +203,12 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
 
     waiting = iter(tasks)
     queue: deque[tuple[StageTask, Future[columnar.Columnar | str]]] = deque()
+    handed_back = 0  # in a row
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingestor-stage") as pool:
         while True:
             # One file at a time until one stages column-wise (a new table's first file cannot).
             limit = 2 * workers if staged else 1
-            while len(queue) < limit and (task := next(waiting, None)) is not None:
+            while handed_back < GIVE_UP and len(queue) < limit and (task := next(waiting, None)) is not None:
                 queue.append((task, pool.submit(attempt, task, plan)))
             if not queue:
                 break
@@ -218,10 +221,16 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
                 log.debug("%s: staged row by row (%s)", task.file.name, result)
                 batch.stage(task)
                 plan, snapshot = columnar.plan_for(builder.root, metadata_names), None
+                handed_back += 1
                 continue
+            handed_back = 0
             if snapshot is None:
                 snapshot = copy.deepcopy(builder.root)
             staged.append((task, result, snapshot))
+    rest = list(waiting)
+    if rest:
+        log.debug("%s: %d files in a row staged row by row; the other %d too", dt.key, GIVE_UP, len(rest))
+        _stage_rows(batch, rest)
     for task, result, turn in staged:
         if columnar.loads(result, builder.root):
             batch.on_done(task, Staged(rows=result.rows, path=result.path, columnar=True))
