@@ -18,7 +18,8 @@ import orjson
 import pytest
 
 from ingestor import hookimpl
-from ingestor.catalog import DataType
+from ingestor.catalog import DataType, SourceFile
+from ingestor.columnar import key_paths
 from ingestor.result import IngestResult
 from ingestor.schema import Kind
 from ingestor.testing import Harness
@@ -49,9 +50,9 @@ def lines(*records: Any) -> bytes:
 class Twin:
     """The same landing zone ingested by the row path (`row`) and with columnar staging (`col`)."""
 
-    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.row = Harness(tmp_path / "row", Things())
-        self.col = Harness(tmp_path / "col", Things())
+    def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plugin: object | None = None) -> None:
+        self.row = Harness(tmp_path / "row", plugin or Things())
+        self.col = Harness(tmp_path / "col", plugin or Things())
         self.monkeypatch = monkeypatch
         self.col_log = ""
 
@@ -291,3 +292,84 @@ def random_record(rng: random.Random, odd_rate: float) -> dict[str, Any]:
     for key in rng.sample(sorted(record), rng.randint(0, 3)):
         del record[key]
     return record
+
+
+class Renamer:
+    """A normalizer that moves the old key `legacy` to `name`, and says which files it leaves as they are."""
+
+    def __init__(self) -> None:
+        self.asked: list[frozenset[tuple[str, ...]]] = []
+
+    def __call__(self, record: dict[str, Any], source: SourceFile) -> dict[str, Any]:
+        if "legacy" not in record:
+            return record
+        out = {k: v for k, v in record.items() if k != "legacy"}
+        out["name"] = record["legacy"]
+        return out
+
+    def leaves_unchanged(self, keys: frozenset[tuple[str, ...]], source: SourceFile) -> bool:
+        self.asked.append(keys)
+        return ("legacy",) not in keys
+
+
+class Normalized:
+    def __init__(self, normalize: Any) -> None:
+        self.type = TYPE.model_copy(update={"normalize": normalize})
+
+    @hookimpl
+    def list_types(self) -> list[DataType]:
+        return [self.type]
+
+
+def test_files_a_normalizer_vouches_for_take_the_columnar_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    renamer = Renamer()
+    twin = Twin(tmp_path, monkeypatch, Normalized(renamer))
+    twin.land(
+        {
+            name(0): lines(GOOD),
+            name(1): lines({**GOOD, "id": 2}),
+            name(2): lines({**GOOD, "id": 3, "name": None, "legacy": "from legacy"}),  # reshaped: row by row
+            name(3): lines({**GOOD, "id": 4, "laps": [{"n": 1, "t": 1.5, "note": None}]}),
+        }
+    )
+    _, col = twin.run()
+    assert columnar_files(col) == 2
+    assert twin.col.query("SELECT name FROM lake_dev.acme__things WHERE id = 3") == [("from legacy",)]
+    assert all(("laps", "n") in keys and ("meta", "inner", "deep") in keys for keys in renamer.asked)
+    assert any(("laps", "note") in keys for keys in renamer.asked)  # a key the schema does not have yet
+
+
+def test_a_normalizer_that_cannot_vouch_stages_row_by_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def rename(record: dict[str, Any], source: SourceFile) -> dict[str, Any]:
+        return Renamer()(record, source)
+
+    twin = Twin(tmp_path, monkeypatch, Normalized(rename))
+    twin.land({name(n): lines({**GOOD, "id": n}) for n in range(3)})
+    _, col = twin.run()
+    assert columnar_files(col) == 0
+
+
+def test_key_paths_go_through_structs_and_arrays() -> None:
+    import pyarrow as pa
+
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("meta", pa.struct([("inner", pa.struct([("deep", pa.string())])), ("none", pa.null())])),
+            ("laps", pa.list_(pa.struct([("n", pa.int64())]))),
+            ("grid", pa.list_(pa.list_(pa.struct([("x", pa.float64())])))),
+            ("empty", pa.struct([])),
+        ]
+    )
+    assert key_paths(schema) == {
+        ("id",),
+        ("meta",),
+        ("meta", "inner"),
+        ("meta", "inner", "deep"),
+        ("meta", "none"),
+        ("laps",),
+        ("laps", "n"),
+        ("grid",),
+        ("grid", "x"),
+        ("empty",),
+    }

@@ -8,7 +8,8 @@ the schema has no plain column for (unless it only holds null, {} or []), a valu
 does not fit its column's type, null inside an array, a FLOAT64 value from 2^63 up (maybe an
 integer beyond INT64), NaN or Infinity, invalid UTF-8, a record on a line not starting with
 "{", anything Arrow cannot parse or reads differently (several objects on one line), an empty
-file, files over 64 MB.
+file, files over 64 MB; and, for a data type with a normalizer, any file whose keys the
+normalizer's `leaves_unchanged` does not vouch for (it would reshape the records).
 
 A file staged here never changes the schema. It is checked against the schema as it stands at
 its turn (`fits`), and at load time against the final one (`loads`): a column that later became
@@ -20,6 +21,7 @@ from __future__ import annotations
 import gzip
 import io
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,9 @@ from ingestor.schema import PARSERS, Column, Kind, Struct
 MAX_BYTES = 64 * 1024 * 1024  # larger files take the streaming row path
 BLOCK_SIZE = 1024 * 1024  # Arrow's parse block
 _INT64_LIMIT = 2.0**63
+Vouch = Callable[
+    [frozenset[tuple[str, ...]]], bool
+]  # whether the normalizer leaves records with these keys as they are
 _ARROW_TYPES = {
     Kind.STRING: pa.string(),
     Kind.INT64: pa.int64(),
@@ -134,10 +139,13 @@ class _HandBack(Exception):
 _OMIT = object()  # a STRUCT column with no field to store (the row path stores nothing either)
 
 
-def stage(landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, str], path: Path) -> Columnar | str:
-    """Stage one file into `path` (Arrow IPC); or why the row path must take it."""
+def stage(
+    landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, str], path: Path, vouch: Vouch | None = None
+) -> Columnar | str:
+    """Stage one file into `path` (Arrow IPC); or why the row path must take it. A data type
+    with a normalizer gives `vouch`, asked with the keys of the file's records."""
     try:
-        return _stage(landing, file, plan, metadata, path)
+        return _stage(landing, file, plan, metadata, path, vouch)
     except _HandBack as why:
         return str(why)
     except pa.ArrowException as error:  # a case this module does not foresee: the row path decides
@@ -145,7 +153,9 @@ def stage(landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, s
         return f"{type(error).__name__}: {error}"
 
 
-def _stage(landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, str], path: Path) -> Columnar:
+def _stage(
+    landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, str], path: Path, vouch: Vouch | None
+) -> Columnar:
     if file.size > MAX_BYTES:
         raise _HandBack("large file")
     with landing.open(file) as stream:
@@ -177,6 +187,8 @@ def _stage(landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, 
         raise _HandBack(str(error).splitlines()[0]) from None
     if table.num_rows != records:  # two objects on one line (the row path rejects it), an indented line, ...
         raise _HandBack(f"{table.num_rows} records on {records} lines")
+    if vouch is not None and not vouch(key_paths(table.schema)):
+        raise _HandBack("the normalizer would reshape its records")
     result = Columnar(rows=table.num_rows, path=path, plan=plan)
     columns = [c.combine_chunks() for c in table.columns]
     names, arrays = _conform(table.column_names, columns, plan.root, (), result.dropped)
@@ -187,6 +199,23 @@ def _stage(landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, 
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, staged.schema) as writer:
         writer.write_table(staged)
     return result
+
+
+def key_paths(schema: pa.Schema) -> frozenset[tuple[str, ...]]:
+    """Every key Arrow read (or was told to expect), as the path of keys leading to it,
+    through arrays."""
+    found: set[tuple[str, ...]] = set()
+    pending: list[tuple[tuple[str, ...], pa.Field]] = [((), f) for f in schema]
+    while pending:
+        parent, f = pending.pop()
+        path = (*parent, f.name)
+        found.add(path)
+        kind = f.type
+        while pa.types.is_list(kind):
+            kind = kind.value_type
+        if pa.types.is_struct(kind):
+            pending.extend((path, kind.field(i)) for i in range(kind.num_fields))
+    return frozenset(found)
 
 
 def _utf8(data: bytes) -> bool:

@@ -1,8 +1,9 @@
 """Staging: one landing file -> one file of conformed rows. The row path (`stage_file`) reads
 records one by one and stages NDJSON, in this process or in worker processes for large
-batches (each with its own schema, merged afterwards). For data types without a normalizer
-and a warehouse that loads Arrow, `ingestor.columnar` stages files column-wise in threads and
-hands the row path whatever it cannot stage exactly as the row path would."""
+batches (each with its own schema, merged afterwards). On a warehouse that loads Arrow,
+`ingestor.columnar` stages files column-wise in threads (for a data type with a normalizer,
+the files its `leaves_unchanged` vouches for) and hands the row path whatever it cannot stage
+exactly as the row path would."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from ingestor.catalog import DataType, SourceFile
+from ingestor.catalog import DataType, SourceFile, leaves_unchanged
 from ingestor.landing import Landing, LandingFile, open_landing
 from ingestor.reader import MalformedFile, read_records
 from ingestor.schema import SchemaBuilder, Struct, merge
@@ -144,9 +145,11 @@ class Batch:
 
 def stage_all(batch: Batch, tasks: list[StageTask], columnar: bool = False) -> None:
     """Stage every task, growing the batch's schema: column-wise where `columnar` allows (the
-    warehouse loads Arrow) and the data type has no normalizer, else row by row, in-process or
-    across worker processes."""
-    if columnar and batch.dt.normalize is None and os.environ.get("INGESTOR_COLUMNAR", "1") != "0":
+    warehouse loads Arrow) and the data type has no normalizer or one that can vouch for files,
+    else row by row, in-process or across worker processes."""
+    normalize = batch.dt.normalize
+    possible = normalize is None or leaves_unchanged(normalize) is not None
+    if columnar and possible and os.environ.get("INGESTOR_COLUMNAR", "1") != "0":
         _stage_columnar(batch, tasks)
     else:
         _stage_rows(batch, tasks)
@@ -193,13 +196,16 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
     plan = columnar.plan_for(builder.root, metadata_names)
     snapshot: Struct | None = None  # the schema as it stands, copied once per change
     workers = _workers()
+    unchanged = leaves_unchanged(dt.normalize)
     staged: list[tuple[StageTask, columnar.Columnar, Struct]] = []  # with the schema at the file's turn
 
     def attempt(task: StageTask, plan: columnar.Plan | None) -> columnar.Columnar | str:
         if plan is None:
             return "schema nested too deeply"
         values = {**batch.metadata, dt.source_file_column: task.file.name}
-        return columnar.stage(batch.landing, task.file, plan, values, task.path.with_suffix(".arrow"))
+        source = SourceFile(name=task.file.name, attributes=task.attributes)
+        vouch = None if unchanged is None else lambda keys: unchanged(keys, source)
+        return columnar.stage(batch.landing, task.file, plan, values, task.path.with_suffix(".arrow"), vouch)
 
     waiting = iter(tasks)
     queue: deque[tuple[StageTask, Future[columnar.Columnar | str]]] = deque()

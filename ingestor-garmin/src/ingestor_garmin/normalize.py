@@ -190,6 +190,22 @@ class SpecNormalizer:
                         break
         return out
 
+    def leaves_unchanged(self, keys: frozenset[tuple[str, ...]], source: SourceFile) -> bool:
+        """Whether records whose key paths are all among `keys` come out as they went in (the core
+        then stages their file column-wise): no key this spec reshapes, and no map keyed by data."""
+        spec = self.spec
+        top = {path[0] for path in keys}
+        reshaped = {*spec.blank_to_null, *(m.field for m in spec.matrices)}
+        if spec.wrapper:
+            reshaped.add(spec.wrapper)
+        if spec.activity_details:
+            reshaped |= {LEGACY_DETAILS_KEY, "activityDetailMetrics", "detailed_data"}
+        if top & reshaped:
+            return False
+        if any(tuple(path.split(".")) in keys for _, paths in spec.fill for path in paths):
+            return False
+        return not any(key in DYNAMIC_MAP_FIELDS or _DYNAMIC_KEY.fullmatch(key) for path in keys for key in path)
+
 
 def normalizer(spec: Spec) -> Normalizer:
     """The normalizer for one data type's spec."""
