@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,12 @@ def test_consistent_files_take_the_columnar_path_and_store_the_same(twin: Twin) 
         ("an array where a struct was", lines({**GOOD, "meta": [{"source": "x"}]}), 0),
         ("a timestamp to normalize", lines({**GOOD, "ts": "2025-06-01 12:00:00"}), 1),
         ("a timestamp that is not one", lines({**GOOD, "ts": "yesterday"}), 0),
+        ("timestamps with offsets and fractions", lines({**GOOD, "ts": "2025-06-01T12:00:00.25-08:00"}, GOOD), 1),
+        ("a timestamp with spaces around it", lines(GOOD, {**GOOD, "ts": " 2025-06-01T12:00:00 "}), 1),
+        ("a timestamp on Feb 29 of a common year", lines(GOOD, {**GOOD, "ts": "2025-02-29 10:00:00"}), 0),
+        ("a timestamp at 24:00", lines({**GOOD, "ts": "2025-06-01 24:00:00"}), 0),
+        ("a timestamp in year 0", lines({**GOOD, "ts": "0000-01-01T00:00:00"}), 0),
+        ("a timestamp with an offset of 24 hours", lines({**GOOD, "ts": "2025-06-01T12:00:00+24:00"}), 0),
         ("a date that is not one", lines({**GOOD, "day": "2025-13-01"}), 0),
         ("a nested hinted timestamp", lines({**GOOD, "meta": {**GOOD["meta"], "seen": "2025-01-01T00:00:00Z"}}), 0),
         ("a JSON column", lines({**GOOD, "payload": {"any": [1, "two"]}}), 0),
@@ -373,3 +380,32 @@ def test_key_paths_go_through_structs_and_arrays() -> None:
         ("grid", "x"),
         ("empty",),
     }
+
+
+def test_common_timestamps_are_parsed_by_arrow_as_the_row_path_parses_them() -> None:
+    import pyarrow as pa
+
+    from ingestor.columnar import _timestamps
+    from ingestor.schema import parse_timestamp
+
+    values = [
+        "2025-01-01 10:00:00",
+        "2025-01-01T10:00:00.5",
+        "2025-01-01T10:00:00.123456Z",
+        "2025-01-01T10:00:00+00:00",
+        "2025-01-01T10:00:00+05:30",
+        "2025-01-01 10:00:00-08:00",
+        "2024-02-29T23:59:59",
+        "0001-01-01T00:00:00",
+        None,
+    ]
+    parsed = _timestamps(pa.array(values))
+    assert parsed is not None
+    expected = [None if v is None else datetime.fromisoformat(parse_timestamp(v)) for v in values]
+    assert parsed.to_pylist() == expected
+    # Anything else is left to Python (which rejects most of these): one such value, the whole column.
+    for odd in ("2025-02-29 10:00:00", "0000-01-01T00:00:00", "2025-01-01T24:00:00", "2025-01-01T10:00:00+24:00"):
+        assert _timestamps(pa.array(["2025-01-01 10:00:00", odd])) is None, odd
+    for odd in ("2025-01-01T10:00", " 2025-01-01T10:00:00", "2025-01-01T10:00:00.1234567", "20250101T100000"):
+        assert _timestamps(pa.array([odd])) is None, odd
+    assert _timestamps(pa.array([None], pa.string())) is None

@@ -41,12 +41,14 @@ _INT64_LIMIT = 2.0**63
 Vouch = Callable[
     [frozenset[tuple[str, ...]]], bool
 ]  # whether the normalizer leaves records with these keys as they are
+_ZONE = r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?" + _ZONE[:-1] + "?$"
 _ARROW_TYPES = {
     Kind.STRING: pa.string(),
     Kind.INT64: pa.int64(),
     Kind.FLOAT64: pa.float64(),
     Kind.BOOL: pa.bool_(),
-    Kind.TIMESTAMP: pa.string(),  # parsed by the row path's own function, then cast by the warehouse
+    Kind.TIMESTAMP: pa.string(),  # parsed (`_timestamps` or the row path's function), cast by the warehouse
     Kind.DATE: pa.string(),
 }
 
@@ -283,6 +285,8 @@ def _value(array: pa.Array, f: Field, path: tuple[str, ...], dropped: list[tuple
     if f.level is not None:
         return _struct(array, f, path, dropped, in_list)
     if f.kind in PARSERS:
+        if f.kind is Kind.TIMESTAMP and (parsed := _timestamps(array)) is not None:
+            return parsed
         parse = PARSERS[f.kind]
         try:
             return pa.array([None if v is None else parse(v) for v in array.to_pylist()], pa.string())
@@ -290,6 +294,21 @@ def _value(array: pa.Array, f: Field, path: tuple[str, ...], dropped: list[tuple
             raise _HandBack(f"{'.'.join(path)}: {error}") from None
     _check_float(array, f, path)
     return array
+
+
+def _timestamps(array: pa.Array) -> pa.Array | None:
+    """ISO-8601 strings as UTC timestamps, parsed by Arrow when each is of the common shapes where
+    it parses exactly as `schema.parse_timestamp` does (which takes naive values as UTC and
+    rejects what Arrow rejects: Feb 30, 24:00, second 60, ...); None: Python must parse them."""
+    if not pc.all(pc.match_substring_regex(array, _TIMESTAMP)).as_py():  # (None when all null)
+        return None
+    text = pc.replace_substring(array, " ", "T", max_replacements=1)
+    text = pc.if_else(pc.match_substring_regex(text, _ZONE), text, pc.binary_join_element_wise(text, "Z", ""))
+    try:
+        parsed = pc.cast(text, pa.timestamp("us", tz="UTC"))
+    except pa.ArrowInvalid:
+        return None
+    return parsed if pc.min(pc.year(parsed)).as_py() >= 1 else None  # Python has no year 0
 
 
 def _check_float(array: pa.Array, f: Field, path: tuple[str, ...]) -> None:
