@@ -23,6 +23,7 @@ from ingestor.catalog import DataType, SourceFile
 from ingestor.columnar import key_paths
 from ingestor.result import IngestResult
 from ingestor.schema import Kind
+from ingestor.staging import COLUMNAR_MIN_BYTES
 from ingestor.testing import Harness
 
 TYPE = DataType(
@@ -56,6 +57,7 @@ class Twin:
         self.col = Harness(tmp_path / "col", plugin or Things())
         self.monkeypatch = monkeypatch
         self.col_log = ""
+        monkeypatch.setenv("INGESTOR_COLUMNAR_MIN_BYTES", "0")  # these small files too
 
     def land(self, files: dict[str, bytes]) -> None:
         for file, data in files.items():
@@ -409,3 +411,15 @@ def test_common_timestamps_are_parsed_by_arrow_as_the_row_path_parses_them() -> 
     for odd in ("2025-01-01T10:00", " 2025-01-01T10:00:00", "2025-01-01T10:00:00.1234567", "20250101T100000"):
         assert _timestamps(pa.array([odd])) is None, odd
     assert _timestamps(pa.array([None], pa.string())) is None
+
+
+def test_small_files_are_staged_row_by_row(twin: Twin) -> None:
+    # Arrow's fixed cost per file is higher than the row path's below COLUMNAR_MIN_BYTES.
+    twin.monkeypatch.delenv("INGESTOR_COLUMNAR_MIN_BYTES")
+    big = lines(*({**GOOD, "id": n} for n in range(600)))
+    assert len(big) > COLUMNAR_MIN_BYTES > len(lines(GOOD, GOOD))
+    twin.land({name(0): lines(GOOD), name(1): lines(GOOD, GOOD), name(2): big, name(3): lines({**GOOD, "id": 7})})
+    twin.land({name(4): big.replace(b'"name":"a"', b'"name":"b"')})
+    _, col = twin.run("--log-level", "DEBUG")
+    assert columnar_files(col) == 2
+    assert twin.col_log.count("staged row by row (a small file)") == 3  # files 0, 1 and 3

@@ -69,6 +69,7 @@ class Twin:
         self.row = Harness(tmp_path / "row", plugin)
         self.col = Harness(tmp_path / "col", plugin)
         self.monkeypatch = monkeypatch
+        monkeypatch.setenv("INGESTOR_COLUMNAR_MIN_BYTES", "0")  # the sample files are small
 
     def run(self, files: dict[str, list[Record]], table: str) -> int:
         """Ingest both ways, assert that a user sees the same; the number of files staged column-wise."""

@@ -29,6 +29,7 @@ from ingestor.warehouse import LoadError, LoadRequest, StagedFile, Warehouse
 
 log = logging.getLogger("ingestor.engine")
 NO_MATCH = "no data type matches"
+CHECKSUM_THREADS_MIN_BYTES = 1024 * 1024  # average file size from which checksums are computed in threads
 
 
 @dataclass
@@ -184,9 +185,7 @@ class ServiceIngest:
         summary.created = stored is None
         builder = SchemaBuilder(stored, hints)
         tasks: list[StageTask] = []
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="ingestor-checksum") as pool:  # hashing frees the GIL
-            landed = [file for file, _ in files]
-            checksums = {f.name: c for f, c in zip(landed, pool.map(self.ctx.landing.checksum, landed), strict=True)}
+        checksums = self._checksums([file for file, _ in files])
         for file, match in files:
             if checksums[file.name] in loaded_before.get(file.name, ()):
                 self._settle(
@@ -257,6 +256,15 @@ class ServiceIngest:
                 outcome.status = FileStatus.EMPTY
                 self._settle(stage.source, outcome)
         self._loads.append(partial(self._load, dt, dataset, table, builder, nonempty, summary))
+
+    def _checksums(self, files: list[LandingFile]) -> dict[str, str]:
+        """Each file's checksum: in threads when the files are large (hashing frees the GIL),
+        else one after the other (threads cost more than they save on small files)."""
+        checksum = self.ctx.landing.checksum
+        if sum(f.size for f in files) < len(files) * CHECKSUM_THREADS_MIN_BYTES:
+            return {f.name: checksum(f) for f in files}
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="ingestor-checksum") as pool:
+            return {f.name: c for f, c in zip(files, pool.map(checksum, files), strict=True)}
 
     def _run_loads(self) -> None:
         """Run the queued loads, several data types at once where the warehouse allows it."""

@@ -208,6 +208,7 @@ class SchemaBuilder:
             self._declare(path.split("."), kind)
         self._saved: Struct | None = None
         self._notes_mark = 0
+        self.version = 0  # changes whenever the schema does
 
     def _declare(self, path: list[str], kind: Kind) -> None:
         struct = self.root
@@ -238,10 +239,12 @@ class SchemaBuilder:
         """Forget every schema change made since `begin_file` (the file was rejected)."""
         if self._saved is not None:
             self.root = self._saved
+            self.version += 1
         del self.notes[self._notes_mark :]
         self._saved = None
 
     def _mutating(self) -> None:
+        self.version += 1
         if self._saved is None:
             self._saved = copy.deepcopy(self.root)
 

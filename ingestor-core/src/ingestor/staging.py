@@ -29,6 +29,7 @@ from ingestor.schema import SchemaBuilder, Struct, merge
 log = logging.getLogger("ingestor.staging")
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this a batch is staged in-process
 GIVE_UP = 8  # files in a row the columnar path hands back: the rest of the batch goes row by row
+COLUMNAR_MIN_BYTES = 64 * 1024  # smaller files are staged row by row: Arrow's fixed cost per file is higher
 
 
 @dataclass
@@ -208,26 +209,29 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
         return columnar.stage(batch.landing, task.file, plan, values, task.path.with_suffix(".arrow"), vouch)
 
     waiting = iter(tasks)
-    queue: deque[tuple[StageTask, Future[columnar.Columnar | str]]] = deque()
+    queue: deque[tuple[StageTask, Future[columnar.Columnar | str] | None]] = deque()  # None: a small file
     handed_back = 0  # in a row
+    version = builder.version  # of the schema `plan` was made from
+    small = int(os.environ.get("INGESTOR_COLUMNAR_MIN_BYTES", COLUMNAR_MIN_BYTES))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingestor-stage") as pool:
         while True:
             # One file at a time until one stages column-wise (a new table's first file cannot).
             limit = 2 * workers if staged else 1
             while handed_back < GIVE_UP and len(queue) < limit and (task := next(waiting, None)) is not None:
-                queue.append((task, pool.submit(attempt, task, plan)))
+                queue.append((task, None if task.file.size < small else pool.submit(attempt, task, plan)))
             if not queue:
                 break
             task, future = queue.popleft()
-            result = future.result()
+            result = "a small file" if future is None else future.result()
             if not isinstance(result, str) and not columnar.fits(result, builder.root):
                 result.path.unlink()
                 result = "staged against an older schema"
             if isinstance(result, str):
                 log.debug("%s: staged row by row (%s)", task.file.name, result)
                 batch.stage(task)
-                plan, snapshot = columnar.plan_for(builder.root, metadata_names), None
-                handed_back += 1
+                if builder.version != version:
+                    plan, snapshot, version = columnar.plan_for(builder.root, metadata_names), None, builder.version
+                handed_back += future is not None
                 continue
             handed_back = 0
             if snapshot is None:

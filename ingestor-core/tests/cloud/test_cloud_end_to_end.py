@@ -203,9 +203,13 @@ def test_several_data_types_load_in_parallel(staging: Any) -> None:
     assert h.files("acme/landing/") == [] and len(h.files("acme/archive/")) == 6
 
 
-def test_gcs_landing_into_duckdb_stages_column_wise(cloud: Any, tmp_path: Path) -> None:
+def test_gcs_landing_into_duckdb_stages_column_wise(
+    cloud: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Columnar staging reads the bucket's objects from several threads (real client, emulator)."""
     import duckdb
+
+    monkeypatch.setenv("INGESTOR_COLUMNAR_MIN_BYTES", "0")  # these small objects too
 
     for n in range(6):
         cloud.land(
