@@ -185,6 +185,31 @@ def test_the_local_landing_refuses_names_that_escape(tmp_path: Path, name: str) 
             landing._listed(name)
 
 
+def test_the_local_landing_refuses_symbolic_links_out_of_the_root(tmp_path: Path) -> None:
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "fz" / "landing").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.jsonl").write_bytes(b"keep")
+    (root / "fz" / "archive").symlink_to(outside, target_is_directory=True)
+    (root / "fz" / "landing" / "link.jsonl").symlink_to(outside / "secret.jsonl")
+    (root / "fz" / "landing" / "a.jsonl").write_bytes(b"x")
+    landing = LocalLanding(root)
+    assert [f.name for f in landing.list("fz/landing/")] == ["fz/landing/a.jsonl"]
+    file = LandingFile("fz/landing/a.jsonl", 1, "1")
+    for action in (
+        lambda: landing.write("fz/archive/b.jsonl", b"x"),
+        lambda: landing.read("fz/archive/secret.jsonl"),
+        lambda: landing.move(file, "fz/archive/a.jsonl"),
+        lambda: landing.read("fz/landing/link.jsonl"),
+        lambda: landing.checksum(LandingFile("fz/landing/link.jsonl", 4, "1")),
+        lambda: landing.write("fz/archive/b.jsonl", b"x"),  # again: a refused folder is not remembered as safe
+    ):
+        with pytest.raises(UnsafeName):
+            action()
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.jsonl"]
+    assert (root / "fz" / "landing" / "a.jsonl").read_bytes() == b"x"
+
+
 def test_a_listed_name_with_refused_characters_is_rejected_and_moved(tmp_path: Path) -> None:
     """Found here: a landing file whose name holds a backslash or a control character (legal on disk) was
     refused by the move itself, so it stayed in landing as `failed` on every run. It is now rejected and moved."""
