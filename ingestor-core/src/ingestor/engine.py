@@ -185,23 +185,24 @@ class ServiceIngest:
         summary.created = stored is None
         builder = SchemaBuilder(stored, hints)
         tasks: list[StageTask] = []
+        already: list[tuple[LandingFile, FileOutcome]] = []
         checksums = self._checksums([file for file, _ in files])
         for file, match in files:
             if checksums[file.name] in loaded_before.get(file.name, ()):
-                self._settle(
-                    file,
-                    FileOutcome(
-                        path=file.name,
-                        service=self.service,
-                        data_type=dt.name,
-                        status=FileStatus.ALREADY_LOADED,
-                        reason="the ledger shows it loaded; archived without loading again",
-                    ),
+                reason = "the ledger shows it loaded; archived without loading again"
+                outcome = FileOutcome(
+                    path=file.name,
+                    service=self.service,
+                    data_type=dt.name,
+                    status=FileStatus.ALREADY_LOADED,
+                    reason=reason,
                 )
+                already.append((file, outcome))
                 continue
             self._staged += 1
             assert self.ctx.staging_dir is not None
             tasks.append(StageTask(file, match.attributes, self.ctx.staging_dir / f"{self._staged:07d}.jsonl"))
+        self._settle_all(already)
         metadata = {dt.inserted_at_column: self.ctx.started_at.isoformat()}
         done: dict[str, tuple[StageTask, Staged]] = {}
         started = time.perf_counter()
@@ -251,10 +252,10 @@ class ServiceIngest:
                 self._settle(stage.source, outcome)
             summary.files, summary.rows = len(staged), sum(s.entry.rows for s, _ in staged)
             return
-        for stage, outcome in staged:
-            if not stage.entry.rows:
-                outcome.status = FileStatus.EMPTY
-                self._settle(stage.source, outcome)
+        empty = [(s.source, o) for s, o in staged if not s.entry.rows]
+        for _, outcome in empty:
+            outcome.status = FileStatus.EMPTY
+        self._settle_all(empty)
         self._loads.append(partial(self._load, dt, dataset, table, builder, nonempty, summary))
 
     def _checksums(self, files: list[LandingFile]) -> dict[str, str]:
@@ -316,22 +317,22 @@ class ServiceIngest:
                 self._load(dt, dataset, table, builder, batch[middle:], summary, attempt + 1)
                 return
             summary.error = str(error)
-            for stage, outcome in batch:
+            for _, outcome in batch:
                 outcome.rows = 0
                 if error.data_error:
                     outcome.status, outcome.reason = FileStatus.REJECTED, f"the warehouse refused the rows: {error}"
                 else:
                     outcome.status, outcome.reason = FileStatus.FAILED, f"load failed, left in landing: {error}"
-                self._settle(stage.source, outcome)
+            self._settle_all([(s.source, o) for s, o in batch])
             return
         faults.checkpoint("after_commit")
         summary.load_seconds += round(time.perf_counter() - started, 3)
         summary.files += len(batch)
         summary.rows += report.rows
         summary.job_ids.extend(report.job_ids)
-        for stage, outcome in batch:
+        for _, outcome in batch:
             outcome.notes = list(builder.notes)
-            self._settle(stage.source, outcome)
+        self._settle_all([(s.source, o) for s, o in batch])
 
     # -- settling --------------------------------------------------------------
     def _reject(self, file: LandingFile, data_type: str | None, reason: str) -> None:
@@ -344,6 +345,25 @@ class ServiceIngest:
 
     def _settle(self, file: LandingFile, outcome: FileOutcome) -> None:
         """Move the file to where its outcome says (unless dry run) and report it."""
+        self._place(file, outcome)
+        self._report(file, outcome)
+
+    def _settle_all(self, settled: list[tuple[LandingFile, FileOutcome]]) -> None:
+        """`_settle` for many files: moved several at once where the landing zone is remote,
+        reported in order."""
+        workers = min(self.ctx.landing.concurrency, len(settled))
+        if workers <= 1:
+            for file, outcome in settled:
+                self._settle(file, outcome)
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingestor-move") as pool:
+            for _ in pool.map(lambda item: self._place(*item), settled):
+                pass
+        for file, outcome in settled:
+            self._report(file, outcome)
+
+    def _place(self, file: LandingFile, outcome: FileOutcome) -> None:
+        """Move the file to where its outcome says (unless dry run); a failed move makes it FAILED."""
         relative = _safe_relative(file.name[len(self.prefix) :])
         if outcome.status is FileStatus.REJECTED and self.ctx.dry_run:
             outcome.status = FileStatus.WOULD_REJECT
@@ -368,6 +388,8 @@ class ServiceIngest:
                     f"{outcome.reason + '; ' if outcome.reason else ''}move failed, left in landing: {error}"
                 )
                 outcome.status, outcome.destination = FileStatus.FAILED, None
+
+    def _report(self, file: LandingFile, outcome: FileOutcome) -> None:
         log_at = logging.WARNING if outcome.status in {FileStatus.REJECTED, FileStatus.FAILED} else logging.INFO
         log.log(log_at, "%s: %s%s", file.name, outcome.status.value, f" ({outcome.reason})" if outcome.reason else "")
         self.result.files.append(outcome)

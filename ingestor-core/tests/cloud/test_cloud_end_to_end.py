@@ -226,3 +226,31 @@ def test_gcs_landing_into_duckdb_stages_column_wise(
             f"SELECT count(*), sum(id), typeof(any_value(v)) FROM acme_{cloud.env}.events"
         ).fetchall() == [(31, sum(n * 10 + i for n in range(6) for i in range(5)) + 99, "DOUBLE")]
     assert cloud.files("acme/landing/") == []
+
+
+def test_gcs_files_are_moved_several_at_once_and_reported_in_order(
+    cloud: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each GCS move is three requests: on a remote landing zone, files are settled by a pool of threads."""
+    import threading
+
+    from ingestor.landing.gcs import GCSLanding
+
+    movers: set[str] = set()
+    move = GCSLanding.move
+
+    def spy(self: GCSLanding, file: Any, destination: str) -> str:
+        movers.add(threading.current_thread().name)
+        time.sleep(0.05)  # as long as a request to the real service: the pool overlaps them
+        return move(self, file, destination)
+
+    monkeypatch.setattr(GCSLanding, "move", spy)
+    names = [f"acme/landing/2025_01_{n + 1:02d}_00_00_acme_events.jsonl" for n in range(24)]
+    for n, name in enumerate(names):
+        cloud.land(name, [{"id": n}])
+    result = cloud.result(cloud.run("--warehouse", f"duckdb:///{tmp_path / 'w.duckdb'}"))
+    assert [f["path"] for f in result["files"]] == names  # reported in landing order
+    assert {f["status"] for f in result["files"]} == {"loaded"}
+    assert cloud.files("acme/landing/") == []
+    assert cloud.files("acme/archive/") == sorted(n.replace("/landing/", "/archive/") for n in names)
+    assert len(movers) > 1 and all(name.startswith("ingestor-move") for name in movers)

@@ -29,6 +29,7 @@ class Landing(Protocol):
     """A bucket-like store of files with `{service}/landing|archive|rejected/` folders."""
 
     url: str
+    concurrency: int  # requests worth making at once: many for a remote store, 1 for a local folder
 
     def list(self, prefix: str) -> Iterator[LandingFile]:
         """Every file whose name starts with `prefix`, in name order."""

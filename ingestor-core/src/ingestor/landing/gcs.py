@@ -69,6 +69,8 @@ def _checksum(blob: Blob) -> str:
 class GCSLanding:
     """Objects of a bucket (below an optional prefix); names are relative to that prefix."""
 
+    concurrency = 8  # each move is 3 requests; below the HTTP session's pool of 10 connections
+
     def __init__(self, bucket: str, prefix: str = "", client: Any = None) -> None:
         self.client = client if client is not None else storage_client(os.environ.get("GCP_PROJECT_ID") or None)
         self.bucket: Bucket = self.client.bucket(bucket)

@@ -17,6 +17,8 @@ from ingestor.landing import LandingFile, UnsafeName, check_name, numbered
 class LocalLanding:
     """Files under a root folder; names are POSIX paths relative to it."""
 
+    concurrency = 1  # renames and small reads gain nothing from threads
+
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.url = self.root.as_uri()
