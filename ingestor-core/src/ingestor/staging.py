@@ -8,12 +8,14 @@ exactly as the row path would."""
 from __future__ import annotations
 
 import copy
+import io
 import logging
 import os
 import pickle
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -30,6 +32,7 @@ log = logging.getLogger("ingestor.staging")
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this a batch is staged in-process
 GIVE_UP = 8  # files in a row the columnar path hands back: the rest of the batch goes row by row
 COLUMNAR_MIN_BYTES = 64 * 1024  # smaller files are staged row by row: Arrow's fixed cost per file is higher
+READ_AHEAD_MAX_BYTES = 4 * 1024 * 1024  # on a remote landing zone, smaller files are read ahead in threads
 
 
 @dataclass
@@ -53,17 +56,24 @@ class Staged:
 
 
 def stage_file(
-    landing: Landing, dt: DataType, task: StageTask, builder: SchemaBuilder, metadata: dict[str, Any]
+    landing: Landing,
+    dt: DataType,
+    task: StageTask,
+    builder: SchemaBuilder,
+    metadata: dict[str, Any],
+    data: bytes | None = None,
 ) -> Staged:
-    """Read, validate, normalize and conform one file into `task.path`; atomic per file.
-    `metadata` holds constant columns; the source file column is added here."""
+    """Read, validate, normalize and conform one file (or its `data`, already read) into
+    `task.path`; atomic per file. `metadata` holds constant columns; the source file column is
+    added here."""
     source = SourceFile(name=task.file.name, attributes=task.attributes)
     metadata = {**metadata, dt.source_file_column: task.file.name}
     normalize, conform, dumps, option = dt.normalize, builder.conform, orjson.dumps, orjson.OPT_APPEND_NEWLINE
     builder.begin_file()
     rows, line, widest = 0, 0, 0
     try:
-        with landing.open(task.file) as stream, task.path.open("wb") as out:
+        opened = nullcontext(io.BytesIO(data)) if data is not None else landing.open(task.file)
+        with opened as stream, task.path.open("wb") as out:
             for line, record in read_records(stream, gzipped=task.file.name.endswith(".gz")):  # noqa: B007
                 if normalize is None:
                     produced: list[dict[str, Any]] = [record]
@@ -139,9 +149,22 @@ class Batch:
     metadata: dict[str, Any]  # constant columns
     on_done: Callable[[StageTask, Staged], None]
 
-    def stage(self, task: StageTask, builder: SchemaBuilder | None = None) -> None:
-        """Stage one file row by row, in this process."""
-        self.on_done(task, stage_file(self.landing, self.dt, task, builder or self.builder, self.metadata))
+    def stage(self, task: StageTask, builder: SchemaBuilder | None = None, data: bytes | None = None) -> None:
+        """Stage one file row by row, in this process (`data`: its content, already read)."""
+        self.on_done(task, stage_file(self.landing, self.dt, task, builder or self.builder, self.metadata, data))
+
+
+def read_ahead(landing: Landing, task: StageTask) -> bytes | None:
+    """A small file's content, read by a helper thread while others are staged (a remote landing
+    zone: one request each); None when it is large or cannot be read (staging then streams it and
+    meets the error itself)."""
+    if landing.concurrency <= 1 or task.file.size > READ_AHEAD_MAX_BYTES:
+        return None
+    try:
+        with landing.open(task.file) as stream:
+            return stream.read()
+    except Exception:
+        return None
 
 
 def stage_all(batch: Batch, tasks: list[StageTask], columnar: bool = False) -> None:
@@ -160,8 +183,20 @@ def _stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
     landing, dt, builder, metadata = batch.landing, batch.dt, batch.builder, batch.metadata
     workers = worker_count(tasks, dt)
     if workers == 1:
-        for task in tasks:
-            batch.stage(task)
+        if landing.concurrency <= 1:
+            for task in tasks:
+                batch.stage(task)
+            return
+        with ThreadPoolExecutor(max_workers=landing.concurrency, thread_name_prefix="ingestor-read") as pool:
+            window: deque[tuple[StageTask, Future[bytes | None]]] = deque()
+            for task in tasks:
+                window.append((task, pool.submit(read_ahead, landing, task)))
+                if len(window) > 2 * landing.concurrency:
+                    done, data = window.popleft()
+                    batch.stage(done, data=data.result())
+            while window:
+                done, data = window.popleft()
+                batch.stage(done, data=data.result())
         return
     # Deal files out by size, largest first, so workers finish together; order is deterministic.
     jobs = [_WorkerJob(landing.url, dt, copy.deepcopy(builder.root), metadata) for _ in range(workers)]
@@ -209,29 +244,42 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
         return columnar.stage(batch.landing, task.file, plan, values, task.path.with_suffix(".arrow"), vouch)
 
     waiting = iter(tasks)
-    queue: deque[tuple[StageTask, Future[columnar.Columnar | str] | None]] = deque()  # None: a small file
+    queue: deque[tuple[StageTask, Future[Any], bool]] = deque()  # True: a small file (its future reads it ahead)
     handed_back = 0  # in a row
     version = builder.version  # of the schema `plan` was made from
+    tried = False  # a file was staged row by row: the plan now holds what it grew
     small = int(os.environ.get("INGESTOR_COLUMNAR_MIN_BYTES", COLUMNAR_MIN_BYTES))
+
+    def row_by_row(task: StageTask, why: str, data: bytes | None = None) -> None:
+        nonlocal plan, snapshot, version, tried
+        tried = True
+        log.debug("%s: staged row by row (%s)", task.file.name, why)
+        batch.stage(task, data=data)
+        if builder.version != version:  # the next files are tried against the schema it grew
+            plan, snapshot, version = columnar.plan_for(builder.root, metadata_names), None, builder.version
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingestor-stage") as pool:
         while True:
-            # One file at a time until one stages column-wise (a new table's first file cannot).
-            limit = 2 * workers if staged else 1
+            # One file at a time until one is staged (a new table's first file cannot be column-wise).
+            limit = 2 * workers if staged or tried else 1
             while handed_back < GIVE_UP and len(queue) < limit and (task := next(waiting, None)) is not None:
-                queue.append((task, None if task.file.size < small else pool.submit(attempt, task, plan)))
+                if task.file.size < small:
+                    queue.append((task, pool.submit(read_ahead, batch.landing, task), True))
+                else:
+                    queue.append((task, pool.submit(attempt, task, plan), False))
             if not queue:
                 break
-            task, future = queue.popleft()
-            result = "a small file" if future is None else future.result()
+            task, future, small_file = queue.popleft()
+            if small_file:
+                row_by_row(task, "a small file", future.result())
+                continue
+            result: columnar.Columnar | str = future.result()
             if not isinstance(result, str) and not columnar.fits(result, builder.root):
                 result.path.unlink()
                 result = "staged against an older schema"
             if isinstance(result, str):
-                log.debug("%s: staged row by row (%s)", task.file.name, result)
-                batch.stage(task)
-                if builder.version != version:
-                    plan, snapshot, version = columnar.plan_for(builder.root, metadata_names), None, builder.version
-                handed_back += future is not None
+                row_by_row(task, result)
+                handed_back += 1
                 continue
             handed_back = 0
             if snapshot is None:

@@ -254,3 +254,40 @@ def test_gcs_files_are_moved_several_at_once_and_reported_in_order(
     assert cloud.files("acme/landing/") == []
     assert cloud.files("acme/archive/") == sorted(n.replace("/landing/", "/archive/") for n in names)
     assert len(movers) > 1 and all(name.startswith("ingestor-move") for name in movers)
+
+
+@pytest.mark.parametrize("columnar", ["0", "1"])
+def test_small_gcs_files_are_read_ahead_in_threads(
+    cloud: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columnar: str
+) -> None:
+    """Staging row by row reads each object with one request: the next ones are read meanwhile. A read
+    that fails ahead is simply done again when the file is staged (here: the first one fails once)."""
+    import threading
+
+    import duckdb
+
+    from ingestor.landing.gcs import GCSLanding
+
+    readers: list[str] = []
+    failed: list[str] = []
+    open_ = GCSLanding.open
+
+    def spy(self: GCSLanding, file: Any) -> Any:
+        readers.append(threading.current_thread().name)
+        if not failed:
+            failed.append(file.name)
+            raise ConnectionError("a read that fails ahead")
+        return open_(self, file)
+
+    monkeypatch.setattr(GCSLanding, "open", spy)
+    monkeypatch.setenv("INGESTOR_COLUMNAR", columnar)
+    names = [f"acme/landing/2025_01_{n + 1:02d}_00_00_acme_events.jsonl" for n in range(12)]
+    for n, name in enumerate(names):
+        cloud.land(name, [{"id": n, "v": "x" * n}])
+    result = cloud.result(cloud.run("--warehouse", f"duckdb:///{tmp_path / 'w.duckdb'}"))
+    assert [(f["path"], f["status"]) for f in result["files"]] == [(n, "loaded") for n in names]
+    assert readers.count("MainThread") == 1  # only the failed one, read again when staged
+    assert len(readers) == len(names) + 1 and len(failed) == 1
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        rows = con.execute(f"SELECT id, v FROM acme_{cloud.env}.events ORDER BY id").fetchall()
+    assert rows == [(n, "x" * n) for n in range(12)]
