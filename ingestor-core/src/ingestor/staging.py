@@ -243,16 +243,14 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
         vouch = None if unchanged is None else lambda keys: unchanged(keys, source)
         return columnar.stage(batch.landing, task.file, plan, values, task.path.with_suffix(".arrow"), vouch)
 
-    waiting = iter(tasks)
+    pending = deque(tasks)
     queue: deque[tuple[StageTask, Future[Any], bool]] = deque()  # True: a small file (its future reads it ahead)
     handed_back = 0  # in a row
     version = builder.version  # of the schema `plan` was made from
-    tried = False  # a file was staged row by row: the plan now holds what it grew
     small = int(os.environ.get("INGESTOR_COLUMNAR_MIN_BYTES", COLUMNAR_MIN_BYTES))
 
     def row_by_row(task: StageTask, why: str, data: bytes | None = None) -> None:
-        nonlocal plan, snapshot, version, tried
-        tried = True
+        nonlocal plan, snapshot, version
         log.debug("%s: staged row by row (%s)", task.file.name, why)
         batch.stage(task, data=data)
         if builder.version != version:  # the next files are tried against the schema it grew
@@ -260,13 +258,15 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingestor-stage") as pool:
         while True:
-            # One file at a time until one is staged (a new table's first file cannot be column-wise).
-            limit = 2 * workers if staged or tried else 1
-            while handed_back < GIVE_UP and len(queue) < limit and (task := next(waiting, None)) is not None:
+            while handed_back < GIVE_UP and pending and len(queue) < 2 * workers:
+                task = pending[0]
                 if task.file.size < small:
                     queue.append((task, pool.submit(read_ahead, batch.landing, task), True))
-                else:
+                elif staged or not queue:
                     queue.append((task, pool.submit(attempt, task, plan), False))
+                else:  # until one stages column-wise, each is tried once the files before it are staged
+                    break
+                pending.popleft()
             if not queue:
                 break
             task, future, small_file = queue.popleft()
@@ -285,7 +285,7 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
             if snapshot is None:
                 snapshot = copy.deepcopy(builder.root)
             staged.append((task, result, snapshot))
-    rest = list(waiting)
+    rest = list(pending)
     if rest:
         log.debug("%s: %d files in a row staged row by row; the other %d too", dt.key, GIVE_UP, len(rest))
         _stage_rows(batch, rest)
