@@ -4,7 +4,9 @@
 
 Generates N synthetic landing files of nested activity records, runs `ingestor run` in a
 child process (on a fresh copy, `--repeat` times), and prints rows/s, files/s, the stage and
-load times, how many files took the columnar path, and the child's peak RSS.
+load times, how many files took the columnar path, and the child's peak RSS. `--duckdb` also
+times DuckDB's own `read_json` into a table on the same files, the same way (a child process):
+the reference, with no type policy, ledger or moves.
 """
 
 from __future__ import annotations
@@ -137,6 +139,20 @@ def run_once(root: Path, landing: Path, env: dict[str, str]) -> tuple[float, dic
     return elapsed, {**orjson.loads(done.stdout), "cpu": cpu}, after
 
 
+def duckdb_read_json(root: Path, env: dict[str, str]) -> float:
+    """Seconds for a child process to load the landing files with DuckDB's read_json (a fresh database)."""
+    database = root / "reference.duckdb"
+    database.unlink(missing_ok=True)
+    files = str(root / "landing" / "garmin" / "landing" / "*.jsonl")
+    code = (
+        "import duckdb, sys; duckdb.connect(sys.argv[1]).execute("
+        "\"CREATE TABLE t AS SELECT * FROM read_json(?, format = 'newline_delimited')\", [sys.argv[2]])"
+    )
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code, str(database), files], env=env, check=True)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=200)
@@ -146,6 +162,7 @@ def main() -> None:
     parser.add_argument(
         "--garmin-plugin", action="store_true", help="the installed ingestor-garmin's activities type (its normalizer)"
     )
+    parser.add_argument("--duckdb", action="store_true", help="also time DuckDB's read_json on the same files")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="ingestor-bench-"))
@@ -177,6 +194,9 @@ def main() -> None:
         print(f"stage: {table['stage_seconds']:.2f} s ({table['columnar_files']} of {args.files} files column-wise)")
         print(f"load: {table['load_seconds']:.2f} s")
         print(f"peak RSS: {usage.ru_maxrss / 1024:,.0f} MB (the largest of the runs)")
+        if args.duckdb:
+            seconds = min(duckdb_read_json(root, env) for _ in range(args.repeat))
+            print(f"DuckDB read_json alone: {seconds:.2f} s, {rows / seconds:,.0f} rows/s (best of {args.repeat})")
     finally:
         if args.keep:
             print(f"kept {root}")

@@ -58,7 +58,7 @@ _DATA_ERRORS = (
 )
 MAX_OBJECT_SIZE = 64 * 1024 * 1024  # the largest staged NDJSON row DuckDB's JSON reader takes
 MEMORY_MB = 256  # DuckDB's memory limit, raised during an NDJSON insert for its reader's buffers
-ARROW_CHUNK = 48 * 1024 * 1024  # bytes of staged Arrow files per INSERT statement
+ARROW_CHUNK = 16 * 1024 * 1024  # bytes of staged Arrow files per INSERT statement
 STAGED_VARIABLE = "ingestor_staged_files"
 
 
