@@ -38,11 +38,11 @@ from ingestor.schema import PARSERS, Column, Kind, Struct
 MAX_BYTES = 64 * 1024 * 1024  # larger files take the streaming row path
 BLOCK_SIZE = 1024 * 1024  # Arrow's parse block
 _INT64_LIMIT = 2.0**63
-Vouch = Callable[
-    [frozenset[tuple[str, ...]]], bool
-]  # whether the normalizer leaves records with these keys as they are
-_ZONE = r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
-_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?" + _ZONE[:-1] + "?$"
+# Whether the data type's normalizer leaves records with these key paths as they are.
+Vouch = Callable[[frozenset[tuple[str, ...]]], bool]
+# Timestamps Arrow parses exactly as `schema.parse_timestamp` does: date, time, fraction, zone.
+_ZONE = r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])"
+_TIMESTAMP = rf"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}[T ][0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}}(\.[0-9]{{1,6}})?{_ZONE}?$"
 _ARROW_TYPES = {
     Kind.STRING: pa.string(),
     Kind.INT64: pa.int64(),
@@ -303,7 +303,7 @@ def _timestamps(array: pa.Array) -> pa.Array | None:
     if not pc.all(pc.match_substring_regex(array, _TIMESTAMP)).as_py():  # (None when all null)
         return None
     text = pc.replace_substring(array, " ", "T", max_replacements=1)
-    text = pc.if_else(pc.match_substring_regex(text, _ZONE), text, pc.binary_join_element_wise(text, "Z", ""))
+    text = pc.if_else(pc.match_substring_regex(text, _ZONE + "$"), text, pc.binary_join_element_wise(text, "Z", ""))
     try:
         parsed = pc.cast(text, pa.timestamp("us", tz="UTC"))
     except pa.ArrowInvalid:

@@ -390,6 +390,7 @@ class ServiceIngest:
                 outcome.status, outcome.destination = FileStatus.FAILED, None
 
     def _report(self, file: LandingFile, outcome: FileOutcome) -> None:
+        """Log the outcome and add it to the run's result."""
         log_at = logging.WARNING if outcome.status in {FileStatus.REJECTED, FileStatus.FAILED} else logging.INFO
         log.log(log_at, "%s: %s%s", file.name, outcome.status.value, f" ({outcome.reason})" if outcome.reason else "")
         self.result.files.append(outcome)

@@ -223,8 +223,10 @@ def _stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
 def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
     """Columnar staging in threads (Arrow parses without the GIL). Results are taken in landing
     order, as the row path would take the files: a file handed back is staged by the row path
-    at once, so the next files see the schema it grew. After GIVE_UP files in a row handed back
-    (say every file holds a JSON column), the rest are staged row by row without trying first."""
+    at once, so the next files see the schema it grew; so is a file under COLUMNAR_MIN_BYTES,
+    without trying (read ahead meanwhile on a remote landing zone). After GIVE_UP files in a row
+    handed back (say every file holds a JSON column), the rest are staged row by row without
+    trying first."""
     from ingestor import columnar  # pyarrow only when a run needs it
 
     dt, builder = batch.dt, batch.builder
