@@ -9,7 +9,7 @@ import base64
 import json
 import re
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,6 @@ from ingestor.testing import Harness
 
 FETCH_FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
 DISPLAY_NAME = "mtamizi"
-TODAY = datetime.now(UTC).date()
-YESTERDAY = TODAY - timedelta(days=1)
 DAILY_SAMPLES = {
     r"/wellness-service/wellness/dailySleepData/mtamizi": "sleep_daily.json",
     r"/wellness-service/wellness/dailyHeartRate/mtamizi": "heart_rate_daily.json",
@@ -61,11 +59,11 @@ def _token_store(folder: Path) -> Path:
 class GarminApi:
     """connectapi on a local server: login answers, the daily samples, activities moved to the test's days."""
 
-    def __init__(self, server: HTTPServer) -> None:
+    def __init__(self, server: HTTPServer, today: date) -> None:
         self.server = server
         activities = _load("activities_list.json")
         # the three activities, started yesterday (two) and today (one), local time
-        days = [YESTERDAY, YESTERDAY, TODAY]
+        days = [today - timedelta(days=1), today - timedelta(days=1), today]
         self.activities = [
             {**a, "startTimeLocal": f"{d} {a['startTimeLocal'][11:]}", "startTimeGMT": f"{d} {a['startTimeGMT'][11:]}"}
             for a, d in zip(activities, days, strict=True)
@@ -101,6 +99,17 @@ def env(monkeypatch: pytest.MonkeyPatch, httpserver: HTTPServer, tmp_path: Path)
 
 
 @pytest.fixture
+def today() -> date:
+    """The UTC date the fetch sees ("today" for the fetcher): a test that would start in the last
+    minute of a day waits for the next one, so that the date cannot change while it runs."""
+    now = datetime.now(UTC)
+    left = (datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC) - now).total_seconds()
+    if left < 60:
+        time.sleep(left + 0.1)
+    return datetime.now(UTC).date()
+
+
+@pytest.fixture
 def harness(tmp_path: Path) -> Harness:
     return Harness(tmp_path / "data", ingestor_garmin.plugin, ingestor_garmin.fetch)
 
@@ -115,8 +124,11 @@ def by_type(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {d["data_type"]: d for d in payload["services"][0]["data_types"]}
 
 
-def test_fetch_every_type_with_date_and_data_type(harness: Harness, httpserver: HTTPServer, env: Path) -> None:
-    api = GarminApi(httpserver)
+def test_fetch_every_type_with_date_and_data_type(
+    harness: Harness, httpserver: HTTPServer, env: Path, today: date
+) -> None:
+    yesterday = today - timedelta(days=1)
+    api = GarminApi(httpserver, today)
     code, payload, output = fetch(harness)
     assert code == 0, output
     types = by_type(payload)
@@ -129,7 +141,7 @@ def test_fetch_every_type_with_date_and_data_type(harness: Harness, httpserver: 
         "weight": 2 * len(_load("weight_dayview.json")["dateWeightList"]),
     }  # fmt: skip
     sleep = harness.records(types["sleep"]["files"][0])
-    assert [(r["date"], r["data_type"]) for r in sleep] == [(str(YESTERDAY), "sleep"), (str(TODAY), "sleep")]
+    assert [(r["date"], r["data_type"]) for r in sleep] == [(str(yesterday), "sleep"), (str(today), "sleep")]
     assert sleep[0]["dailySleepDTO"] == _load("sleep_daily.json")["dailySleepDTO"]
     zones = harness.records(types["activity_hr_zones"]["files"][0])
     assert zones[0]["activityId"] == api.activities[0]["activityId"]
@@ -143,15 +155,18 @@ def test_fetch_every_type_with_date_and_data_type(harness: Harness, httpserver: 
         "data_type",
     }
     assert re.fullmatch(r"garmin/landing/\d{4}(_\d{2}){5}_\d{6}_garmin_sleep\.jsonl", types["sleep"]["files"][0])
-    assert types["sleep"]["bookmark_after"]["through"] == str(YESTERDAY)
+    assert types["sleep"]["bookmark_after"]["through"] == str(yesterday)
     # what was fetched loads
     loaded = harness.run("--service", "garmin")
     assert loaded.exit_code == 0, loaded.output
     assert harness.files("garmin/rejected") == []
 
 
-def test_second_run_writes_nothing_and_skips_closed_days(harness: Harness, httpserver: HTTPServer, env: Path) -> None:
-    api = GarminApi(httpserver)
+def test_second_run_writes_nothing_and_skips_closed_days(
+    harness: Harness, httpserver: HTTPServer, env: Path, today: date
+) -> None:
+    yesterday = today - timedelta(days=1)
+    api = GarminApi(httpserver, today)
     assert fetch(harness)[0] == 0
     before = harness.files()
     seen = len(api.paths())
@@ -160,16 +175,19 @@ def test_second_run_writes_nothing_and_skips_closed_days(harness: Harness, https
     assert {d["status"] for d in payload["services"][0]["data_types"]} == {"up_to_date"}
     assert harness.files() == before
     again = api.paths()[seen:]
-    assert not any(str(YESTERDAY) in p for p in again)  # only today is asked again
-    assert any(str(TODAY) in p for p in again)
+    assert not any(str(yesterday) in p for p in again)  # only today is asked again
+    assert any(str(today) in p for p in again)
 
 
-def test_429_with_retry_after_and_a_500_are_retried(harness: Harness, httpserver: HTTPServer, env: Path) -> None:
-    httpserver.expect_oneshot_request(f"/hrv-service/hrv/{TODAY}").respond_with_data(
+def test_429_with_retry_after_and_a_500_are_retried(
+    harness: Harness, httpserver: HTTPServer, env: Path, today: date
+) -> None:
+    yesterday = today - timedelta(days=1)
+    httpserver.expect_oneshot_request(f"/hrv-service/hrv/{today}").respond_with_data(
         "", status=429, headers={"Retry-After": "1"}
     )
-    httpserver.expect_oneshot_request(f"/hrv-service/hrv/{YESTERDAY}").respond_with_data("boom", status=500)
-    GarminApi(httpserver)
+    httpserver.expect_oneshot_request(f"/hrv-service/hrv/{yesterday}").respond_with_data("boom", status=500)
+    GarminApi(httpserver, today)
     started = time.monotonic()
     code, payload, output = fetch(harness, "--data-types", "hrv")
     assert code == 0, output
@@ -178,11 +196,11 @@ def test_429_with_retry_after_and_a_500_are_retried(harness: Harness, httpserver
 
 
 def test_a_failing_endpoint_fails_its_type_only(
-    harness: Harness, httpserver: HTTPServer, env: Path, monkeypatch: pytest.MonkeyPatch
+    harness: Harness, httpserver: HTTPServer, env: Path, monkeypatch: pytest.MonkeyPatch, today: date
 ) -> None:
     monkeypatch.setenv("INGESTOR_HTTP_ATTEMPTS", "1")
     httpserver.expect_request(re.compile(r"/hrv-service/hrv/.*")).respond_with_data("down", status=503)
-    GarminApi(httpserver)
+    GarminApi(httpserver, today)
     code, payload, _ = fetch(harness, "--data-types", "hrv,sleep")
     assert code == 1
     types = by_type(payload)
@@ -191,9 +209,9 @@ def test_a_failing_endpoint_fails_its_type_only(
 
 
 def test_login_failure_and_missing_credentials(
-    harness: Harness, httpserver: HTTPServer, env: Path, monkeypatch: pytest.MonkeyPatch
+    harness: Harness, httpserver: HTTPServer, env: Path, monkeypatch: pytest.MonkeyPatch, today: date
 ) -> None:
-    GarminApi(httpserver)
+    GarminApi(httpserver, today)
     (env / "garmin_tokens.json").write_text("{}")  # an empty token store, and no password to log in with
     code, payload, output = fetch(harness, "--data-types", "sleep,hrv")
     assert code == 1
