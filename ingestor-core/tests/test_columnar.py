@@ -348,6 +348,18 @@ def test_files_a_normalizer_vouches_for_take_the_columnar_path(tmp_path: Path, m
     assert any(("laps", "note") in keys for keys in renamer.asked)  # a key the schema does not have yet
 
 
+def test_a_normalizer_whose_vouching_fails_stages_row_by_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class Broken(Renamer):
+        def leaves_unchanged(self, keys: frozenset[tuple[str, ...]], source: SourceFile) -> bool:
+            raise KeyError("a plugin's bug")
+
+    twin = Twin(tmp_path, monkeypatch, Normalized(Broken()))
+    twin.land({name(n): lines({**GOOD, "id": n}) for n in range(3)})
+    _, col = twin.run("--log-level", "DEBUG")
+    assert columnar_files(col) == 0 and col.success
+    assert "staged row by row (leaves_unchanged failed: KeyError" in twin.col_log
+
+
 def test_a_normalizer_that_cannot_vouch_stages_row_by_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def rename(record: dict[str, Any], source: SourceFile) -> dict[str, Any]:
         return Renamer()(record, source)

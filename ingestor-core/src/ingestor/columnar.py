@@ -189,8 +189,13 @@ def _stage(
         raise _HandBack(str(error).splitlines()[0]) from None
     if table.num_rows != records:  # two objects on one line (the row path rejects it), an indented line, ...
         raise _HandBack(f"{table.num_rows} records on {records} lines")
-    if vouch is not None and not vouch(key_paths(table.schema)):
-        raise _HandBack("the normalizer would reshape its records")
+    if vouch is not None:
+        try:
+            unchanged = vouch(key_paths(table.schema))
+        except Exception as error:  # a plugin's bug: the row path (and its normalizer) decides
+            raise _HandBack(f"leaves_unchanged failed: {type(error).__name__}: {error}") from None
+        if not unchanged:
+            raise _HandBack("the normalizer would reshape its records")
     result = Columnar(rows=table.num_rows, path=path, plan=plan)
     columns = [c.combine_chunks() for c in table.columns]
     names, arrays = _conform(table.column_names, columns, plan.root, (), result.dropped)
