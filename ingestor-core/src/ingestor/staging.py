@@ -27,6 +27,7 @@ from ingestor.catalog import DataType, SourceFile, leaves_unchanged
 from ingestor.landing import Landing, LandingFile, open_landing
 from ingestor.reader import MalformedFile, read_records
 from ingestor.schema import SchemaBuilder, Struct, merge
+from ingestor.warehouse import ARROW_SUFFIX
 
 log = logging.getLogger("ingestor.staging")
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this a batch is staged in-process
@@ -51,8 +52,12 @@ class Staged:
     rows: int = 0
     reason: str | None = None
     path: Path | None = None  # the staged file: NDJSON, or Arrow IPC from the columnar path
-    columnar: bool = False
     widest: int = 0  # bytes of the longest NDJSON row (what the warehouse's JSON reader must hold)
+
+    @property
+    def columnar(self) -> bool:
+        """Whether the columnar path staged it."""
+        return self.path is not None and self.path.suffix == ARROW_SUFFIX
 
 
 def stage_file(
@@ -83,9 +88,9 @@ def stage_file(
                 for item in produced:
                     row = conform(item)
                     row.update(metadata)
-                    data = dumps(row, option=option)
-                    out.write(data)
-                    widest = max(widest, len(data))
+                    staged = dumps(row, option=option)
+                    out.write(staged)
+                    widest = max(widest, len(staged))
                     rows += 1
         return Staged(rows=rows, path=task.path, widest=widest)
     except MalformedFile as error:
@@ -243,7 +248,7 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
         values = {**batch.metadata, dt.source_file_column: task.file.name}
         source = SourceFile(name=task.file.name, attributes=task.attributes)
         vouch = None if unchanged is None else lambda keys: unchanged(keys, source)
-        return columnar.stage(batch.landing, task.file, plan, values, task.path.with_suffix(".arrow"), vouch)
+        return columnar.stage(batch.landing, task.file, plan, values, task.path.with_suffix(ARROW_SUFFIX), vouch)
 
     pending = deque(tasks)
     queue: deque[tuple[StageTask, Future[Any], bool]] = deque()  # True: a small file (its future reads it ahead)
@@ -293,7 +298,7 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
         _stage_rows(batch, rest)
     for task, result, turn in staged:
         if columnar.loads(result, builder.root):
-            batch.on_done(task, Staged(rows=result.rows, path=result.path, columnar=True))
+            batch.on_done(task, Staged(rows=result.rows, path=result.path))
             continue
         # A column it holds changed type later (e.g. became JSON): stage it row by row against the
         # schema of its turn, as the row path did; it fitted that schema, so nothing changes.

@@ -30,10 +30,13 @@ class LoadError(Exception):
         self.data_error = data_error
 
 
+ARROW_SUFFIX = ".arrow"  # a staged file of Arrow IPC; any other is NDJSON
+
+
 @dataclass
 class StagedFile:
     """The conformed rows of one landing file on local disk: NDJSON (`.jsonl`), or Arrow IPC
-    (`.arrow`, only for a warehouse whose `loads_arrow` is True)."""
+    (ARROW_SUFFIX, only for a warehouse whose `loads_arrow` is True)."""
 
     entry: LedgerEntry
     path: Path

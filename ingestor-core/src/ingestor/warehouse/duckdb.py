@@ -19,7 +19,7 @@ from ingestor import faults
 from ingestor.ledger import LEDGER_TABLE, ledger_schema
 from ingestor.names import quote, validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
-from ingestor.warehouse import LoadError, LoadReport, LoadRequest, ViewSources, union_view_select
+from ingestor.warehouse import ARROW_SUFFIX, LoadError, LoadReport, LoadRequest, ViewSources, union_view_select
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -184,10 +184,10 @@ class DuckDBWarehouse:
                         con.execute(f"ALTER TABLE {target} ADD COLUMN {quote(col.name)} {duckdb_type(col)}")
             rows = 0
             if request.files:
-                ndjson = [f for f in request.files if f.path.suffix != ".arrow"]
+                ndjson = [f for f in request.files if f.path.suffix != ARROW_SUFFIX]
                 if ndjson:
                     self._insert_ndjson(target, columns, [f.path for f in ndjson], max(f.widest for f in ndjson))
-                arrow = [f.path for f in request.files if f.path.suffix == ".arrow"]
+                arrow = [f.path for f in request.files if f.path.suffix == ARROW_SUFFIX]
                 if arrow:
                     self._insert_arrow(target, request.schema, arrow)
                 rows = sum(f.entry.rows for f in request.files)
