@@ -133,6 +133,30 @@ def test_python_dash_m_and_light_startup(tmp_path: Path) -> None:
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.parametrize(
+    ("blocked", "args", "extra"),
+    [
+        ("google", ["run", "--service", "garmin", "--landing", "gs://b", "--warehouse", "bigquery://p"], "gcp"),
+        ("google", ["run", "--service", "garmin", "--warehouse", "bigquery://p"], "gcp"),
+        ("google", ["demo", "--landing", "gs://b"], "gcp"),
+        ("httpx", ["fetch", "--service", "chess"], "fetch"),
+    ],
+)
+def test_a_missing_extra_is_one_line_and_exit_2(tmp_path: Path, blocked: str, args: list[str], extra: str) -> None:
+    """Without an optional dependency (blocked in sys.modules, as if not installed), the real
+    command says in one line what to install: no traceback."""
+    probe = (
+        f"import sys; sys.modules[{blocked!r}] = None; sys.argv = ['ingestor', *{args!r}]; "
+        "from ingestor.cli import main; main()"
+    )
+    env = {**os.environ, "INGESTOR_DATA_DIR": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert run.returncode == 2, run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), run.stderr
+    assert lines[0].endswith(f"pip install 'ingestor-core[{extra}]'")
+
+
 def test_bigquery_stages_in_the_landing_bucket(monkeypatch: pytest.MonkeyPatch) -> None:
     from ingestor.settings import Settings
 

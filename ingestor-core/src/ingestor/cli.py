@@ -281,7 +281,10 @@ def demo(
     settings = _settings(env=env, landing=landing, data_dir=data_dir, service=service)
     pm = _plugins()
     wanted = set(settings.service)
-    target = open_landing(settings.landing_url)
+    try:
+        target = open_landing(settings.landing_url)
+    except ValueError as error:
+        fail(str(error))
     written = 0
     for files in pm.hook.demo_files(env=settings.env, days=days, seed=seed):
         for name, content in sorted(files.items()):

@@ -52,11 +52,14 @@ def fetch_command(
     if days is not None and since is not None:
         fail("give --days or --since, not both")
     start = _parse_day(since) if since is not None else None
+    from ingestor.extras import MissingExtra, import_optional
+
     try:
-        from ingestor.fetching import ConfigError, FetchRequest
-        from ingestor.landing import open_landing
-    except ImportError as error:  # httpx/tenacity come with the fetch plugins
-        fail(f"fetching needs a fetch plugin's dependencies ({error.name}): pip install ingestor-core[fetch]")
+        import_optional("ingestor.fetching", "fetch", "ingestor fetch")  # httpx/tenacity come with the fetch plugins
+    except MissingExtra as error:
+        fail(str(error))
+    from ingestor.fetching import ConfigError, FetchRequest
+    from ingestor.landing import open_landing
     from ingestor.logs import setup_logging
 
     setup_logging(settings.log_level, settings.log_format)

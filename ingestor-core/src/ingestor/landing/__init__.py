@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import IO, Protocol
 
-# scheme -> "module:class"; imported only when used, to keep start-up light.
-BACKENDS = {"file": "ingestor.landing.local:LocalLanding", "gs": "ingestor.landing.gcs:GCSLanding"}
+from ingestor.extras import import_optional
+
+# scheme -> ("module:class", the extra it needs); imported only when used, to keep start-up light.
+BACKENDS = {"file": ("ingestor.landing.local:LocalLanding", ""), "gs": ("ingestor.landing.gcs:GCSLanding", "gcp")}
 
 
 class UnsafeName(ValueError):
@@ -83,5 +84,5 @@ def open_landing(url: str) -> Landing:
     target = BACKENDS.get(scheme)
     if target is None:
         raise ValueError(f"unsupported landing URL {url!r}: use one of {', '.join(s + '://' for s in BACKENDS)}")
-    module, cls = target.split(":")
-    return getattr(importlib.import_module(module), cls).from_url(url)  # type: ignore[no-any-return]
+    backend = import_optional(*target, f"a {scheme}:// landing zone")
+    return backend.from_url(url)  # type: ignore[no-any-return]

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from ingestor.catalog import DataType
+from ingestor.extras import import_optional
 from ingestor.landing import LandingFile
 from ingestor.ledger import LedgerEntry
 from ingestor.names import validate_identifier
 from ingestor.schema import SchemaChange, Struct
 
-# scheme -> "module:class"; imported only when used, to keep start-up light.
+# scheme -> ("module:class", the extra it needs); imported only when used, to keep start-up light.
 BACKENDS = {
-    "duckdb": "ingestor.warehouse.duckdb:DuckDBWarehouse",
-    "bigquery": "ingestor.warehouse.bigquery:BigQueryWarehouse",
+    "duckdb": ("ingestor.warehouse.duckdb:DuckDBWarehouse", ""),
+    "bigquery": ("ingestor.warehouse.bigquery:BigQueryWarehouse", "gcp"),
 }
 
 
@@ -130,5 +130,5 @@ def open_warehouse(url: str, read_only: bool = False) -> Warehouse:
     target = BACKENDS.get(scheme)
     if target is None:
         raise ValueError(f"unsupported warehouse URL {url!r}: use one of {', '.join(s + '://' for s in BACKENDS)}")
-    module, cls = target.split(":")
-    return getattr(importlib.import_module(module), cls).from_url(url, read_only=read_only)  # type: ignore[no-any-return]
+    backend = import_optional(*target, f"a {scheme}:// warehouse")
+    return backend.from_url(url, read_only=read_only)  # type: ignore[no-any-return]
