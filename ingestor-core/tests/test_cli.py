@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ingestor import hookimpl
+from ingestor.catalog import DataType
 from ingestor.result import IngestResult
 from ingestor.testing import Harness
 
@@ -49,6 +51,27 @@ def test_json_result_validates_and_logs_stay_on_stderr(harness: Harness) -> None
     assert result.services == ["acme"] and result.env == "dev" and result.finished_at >= result.started_at
     assert result.files[0].destination == "acme/archive/2025_01_01_00_00_acme_events.jsonl"
     assert "loaded" in run.stderr and "loaded" not in run.stdout.split('"status"')[0]
+
+
+def test_summary_off_a_terminal_keeps_its_natural_width(tmp_path: Path) -> None:
+    """Piped (CliRunner's stdout is no terminal), no table name is folded over lines; names are not markup."""
+    table = "a_table_name_long_enough_to_be_folded_in_eighty_columns"
+
+    class Wide:
+        @hookimpl
+        def list_types(self) -> list[DataType]:
+            return [DataType(service="wide", name="things", dataset="d_{env}", table=table)]
+
+    harness = Harness(tmp_path, Wide())
+    harness.land("wide/landing/2025_01_01_00_00_wide_things.jsonl", [{"id": 1}])
+    harness.land("wide/landing/[bold]x[/bold].jsonl", [{"id": 1}])
+    run = harness.run("--service", "wide")
+    assert run.exit_code == 1
+    assert ": wide [dev]" in run.stdout.splitlines()[0]  # printed as is, not read as markup
+    assert "rejected: wide/landing/[bold]x[/bold].jsonl — no data type matches" in run.stdout
+    [row] = [line for line in run.stdout.splitlines() if "wide.things" in line]
+    assert f"d_dev.{table}" in row and "new table, 3 columns" in row
+    assert all(line == line.rstrip() for line in run.stdout.splitlines())
 
 
 def test_json_log_format_has_severity_and_log_level_applies(harness: Harness) -> None:

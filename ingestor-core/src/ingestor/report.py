@@ -12,6 +12,8 @@ from rich.table import Table
 from ingestor.catalog import Catalog, DataType
 from ingestor.result import FAILURES, FileOutcome, FileStatus, IngestResult, TableLoad
 
+UNFOLDED = 10_000  # columns of a console that is not a terminal: wide enough that nothing folds
+
 
 @contextmanager
 def progress(show: bool) -> Iterator[Callable[[FileOutcome], None]]:
@@ -40,15 +42,23 @@ def progress(show: bool) -> Iterator[Callable[[FileOutcome], None]]:
         yield on_file
 
 
+def stdout_console() -> Console:
+    """The console of results: no markup (object names and reasons are printed as they are) and,
+    off a terminal (a pipe, a file, a CI log), lines at their natural width, not folded into 80 columns."""
+    out = Console(highlight=False, markup=False)
+    return out if out.is_terminal else Console(highlight=False, markup=False, width=UNFOLDED)
+
+
 def print_result(result: IngestResult) -> None:
     """A table per data type, then the files that need attention, then totals."""
-    out = Console(highlight=False)
+    out = stdout_console()
     title = f"run {result.run_id}{' (dry run)' if result.dry_run else ''}: {', '.join(result.services)} [{result.env}]"
-    table = Table(title=title, title_justify="left")
+    table = Table()
     for column in ("data type", "table", "files", "rows", "schema"):
         table.add_column(column, justify="right" if column in ("files", "rows") else "left", overflow="fold")
     for load in result.tables:
         table.add_row(f"{load.service}.{load.data_type}", load.table, str(load.files), f"{load.rows:,}", _schema(load))
+    out.print(title)
     if result.tables:
         out.print(table)
     for outcome in result.files:
@@ -76,7 +86,7 @@ def _schema(load: TableLoad) -> str:
 
 def print_types(catalog: Catalog, types: list[DataType], env: str) -> None:
     """Data types grouped by service, with their tables."""
-    out = Console(highlight=False)
+    out = stdout_console()
     for service in catalog.services():
         group = [dt for dt in types if dt.service == service]
         if not group:
@@ -103,4 +113,4 @@ def print_plugins(rows: list[dict[str, Any]]) -> None:
             ", ".join(row["services"]),
             str(row["data_types"]),
         )
-    Console(highlight=False).print(table)
+    stdout_console().print(table)
