@@ -144,6 +144,29 @@ def test_a_permanent_warehouse_outage_is_a_reported_failure_without_loss(
     _check(h, files)
 
 
+def test_an_outage_the_client_retries_by_itself_is_a_reported_failure(
+    proxied: tuple[Proxy, Proxy, CloudHarness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 500 `backendError` is retried by the BigQuery client itself until its deadline, then raised as a
+    RetryError (no API error): the run still reports the files as failed, left in landing, with the cause."""
+    from google.cloud import bigquery as bq_client_lib
+
+    from ingestor.warehouse import bigquery as bq
+
+    _, bigquery, h = proxied
+    monkeypatch.setattr(bq, "CALL_RETRY", bq_client_lib.DEFAULT_RETRY.with_timeout(1).with_delay(0.05, 0.1))
+    files = _land(h)
+    outage = Fault("status", 500, reason="backendError")
+    bigquery.schedule = lambda method, path, n: outage if method == "POST" else PASS
+    run = h.run()
+    result = h.result(run)
+    assert run.exit_code == 1 and not result["success"]
+    failed = [f for f in result["files"] if f["path"] in files]
+    assert {f["status"] for f in failed} == {"failed"}, failed
+    assert all("BigQuery kept failing" in f["reason"] and "left in landing" in f["reason"] for f in failed), failed
+    assert sorted(h.files("acme/landing/")) == sorted(files)
+
+
 def test_storage_that_drops_every_other_answer(proxied: tuple[Proxy, Proxy, CloudHarness]) -> None:
     """Answers lost after the server acted (a create that succeeded, a copy that happened): retries must
     recognise their own earlier success (create-only lease, create-only copy, conditional delete)."""

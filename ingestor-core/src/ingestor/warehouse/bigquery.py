@@ -384,6 +384,9 @@ class BigQueryWarehouse:
         except gexc.GoogleAPICallError as error:
             data = bool(_reasons(error) & _DATA_REASONS) and not is_transient(error)
             raise LoadError(str(error.message).splitlines()[0], data_error=data) from error
+        except gexc.RetryError as error:  # the client's own retries ran out, on each of our attempts
+            cause = error.cause.message if isinstance(error.cause, gexc.GoogleAPICallError) else error.cause
+            raise LoadError(f"BigQuery kept failing ({error.message}): {cause}", data_error=False) from error
         except (requests.RequestException, ConnectionError, TimeoutError) as error:
             raise LoadError(f"BigQuery unreachable: {error}", data_error=False) from error
 
