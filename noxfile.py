@@ -48,41 +48,50 @@ def tests(session: nox.Session) -> None:
 
 def check_wheels(session: nox.Session) -> None:
     """The path a third-party plugin takes: wheels built, installed into a fresh environment
-    without the source tree; each installed plugin, and only those, shows up."""
+    without the source tree; each installed plugin, and only those, shows up; a missing extra is
+    one line naming it. Only pip and venv are used (no tool beyond what the README installs)."""
     import json
+    import subprocess
     import tempfile
 
     tmp = Path(tempfile.mkdtemp(prefix="ingestor-wheels-"))
     wheels, venv = tmp / "wheels", tmp / "venv"
+    session.install("pip")  # a uv-made session has none
     for package in ("ingestor-core", "ingestor-chess", "ingestor-garmin"):
-        session.run("uv", "build", "--wheel", "--quiet", "--out-dir", str(wheels), f"./{package}", external=True)
+        session.run("python", "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels), f"./{package}")
+    python, ingestor = str(venv / "bin" / "python"), str(venv / "bin" / "ingestor")
 
     def install(*names: str) -> None:
         found = [str(next(wheels.glob(f"{name.replace('-', '_')}-*.whl"))) for name in names]
-        session.run("uv", "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+        session.run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     "--find-links", str(wheels), *found, external=True)  # fmt: skip
 
     def services() -> tuple[set[str], dict[str, int]]:
         env = {"INGESTOR_STRICT_PLUGINS": "1"}
-        types = json.loads(session.run(str(venv / "bin" / "ingestor"), "list-types", "--json", silent=True,
-                                       external=True, env=env))  # fmt: skip
-        plugins = json.loads(session.run(str(venv / "bin" / "ingestor"), "plugins", "--json", silent=True,
-                                         external=True, env=env))  # fmt: skip
+        types = json.loads(session.run(ingestor, "list-types", "--json", silent=True, external=True, env=env))
+        plugins = json.loads(session.run(ingestor, "plugins", "--json", silent=True, external=True, env=env))
         counts: dict[str, int] = {}
         for declared in types:
             counts[declared["service"]] = counts.get(declared["service"], 0) + 1
         return {p["distribution"] for p in plugins}, counts
 
-    session.run("uv", "venv", "--quiet", "--python", "3.11", str(venv), external=True)
+    session.run("python", "-m", "venv", str(venv))
     install("ingestor-core", "ingestor-chess")
     distributions, counts = services()
     if distributions != {"ingestor-core", "ingestor-chess"} or counts != {"chess": 5}:
         session.error(f"core + chess: expected chess only, got {distributions} {counts}")
+    cloud = [ingestor, "run", "--service", "chess", "--landing", "gs://b", "--warehouse", "bigquery://p"]
+    missing = subprocess.run(cloud, capture_output=True, text=True, cwd=tmp, check=False)
+    if missing.returncode != 2 or not missing.stderr.strip().endswith("pip install 'ingestor-core[gcp]'"):
+        session.error(f"core without [gcp] on gs://: expected exit 2 naming the extra, got {missing}")
     install("ingestor-garmin")
     distributions, counts = services()
     if distributions != {"ingestor-core", "ingestor-chess", "ingestor-garmin"} or counts != {"chess": 5, "garmin": 29}:
         session.error(f"core + chess + garmin: expected both, got {distributions} {counts}")
-    session.log(f"wheels: core + chess -> chess (5 types); + garmin -> chess (5) and garmin (29); in {tmp}")
+    session.log(
+        f"wheels: core + chess -> chess (5 types), gs:// names the [gcp] extra; + garmin -> chess (5) and garmin (29);"
+        f" in {tmp}"
+    )
 
 
 @nox.session(python="3.11")
