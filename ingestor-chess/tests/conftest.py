@@ -26,8 +26,7 @@ def sample() -> Callable[[str], Any]:
     return _sample
 
 
-@pytest.fixture
-def sample_lines() -> dict[str, list[dict[str, Any]]]:
+def build_sample_lines() -> dict[str, list[dict[str, Any]]]:
     """What a fetcher writes, per data type: one API object per line, from the real payloads."""
     tournaments = _sample("player_tournaments.json")
     return {
@@ -39,6 +38,12 @@ def sample_lines() -> dict[str, list[dict[str, Any]]]:
             {**entry, "category": category} for category, entries in tournaments.items() for entry in entries
         ],
     }
+
+
+@pytest.fixture
+def sample_lines() -> dict[str, list[dict[str, Any]]]:
+    """`build_sample_lines()` as a fixture."""
+    return build_sample_lines()
 
 
 @pytest.fixture

@@ -171,7 +171,8 @@ _envs = itertools.count(1)
 class CloudHarness:
     """A bucket and an environment of their own, `ingestor run` against the emulators."""
 
-    def __init__(self, storage: Any, bq: Any, *plugins: object) -> None:
+    def __init__(self, storage: Any, bq: Any, *plugins: object, service: str = "acme") -> None:
+        self.service = service
         self.env = f"t{os.getpid()}_{next(_envs)}"
         self.dataset = f"acme_{self.env}"
         self.storage, self.bq = storage, bq
@@ -187,7 +188,7 @@ class CloudHarness:
         return name
 
     def run(self, *args: str) -> Result:
-        """`ingestor run --service acme` on this bucket and the BigQuery emulator, JSON output."""
+        """`ingestor run --service <service>` on this bucket and the BigQuery emulator, JSON output."""
         from ingestor.cli import app
 
         with use_plugin_manager(self.pm):
@@ -196,7 +197,7 @@ class CloudHarness:
                 [
                     "run",
                     "--service",
-                    "acme",
+                    self.service,
                     "--env",
                     self.env,
                     "--json",
