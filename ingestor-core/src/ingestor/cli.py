@@ -197,6 +197,7 @@ def _execute(settings: Settings, pm: pluggy.PluginManager, catalog: Catalog) -> 
         views=[v for views in pm.hook.list_views() for v in views],
         task_index=settings.task_index,
         task_count=settings.task_count,
+        history_dataset=None if settings.dry_run else settings.history_dataset_name,
     )
     show = sys.stderr.isatty() and settings.log_format == "text"
     try:

@@ -1,0 +1,110 @@
+"""The run history: one row per run and one per file outcome, in `{dataset}._ingestor_history`.
+
+It lives in the warehouse beside the data, in one dataset per environment (`dp_ops_{env}` unless
+`INGESTOR_HISTORY_DATASET` says otherwise), so `ingestor status` reads one table. Rows are only
+ever appended:
+
+- a file whose rows were loaded gets its row in the load's own transaction, derived from its ledger
+  row (`from_ledger`): it survives any crash exactly as the ledger does, and a rolled-back load
+  leaves none;
+- every other outcome (rejected, empty, already loaded, failed) and the run's own row are appended
+  at the end of the run, in one transaction (DuckDB) or one load job (BigQuery). A run killed
+  before its end leaves its loaded files' rows and no run row; the files it rejected are in
+  `rejected/` with their reason.
+
+Dry runs write nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ingestor.result import FileStatus, IngestResult
+from ingestor.schema import Column, Kind, Struct
+
+HISTORY_TABLE = "_ingestor_history"
+DEFAULT_DATASET = "dp_ops_{env}"
+
+_COLUMNS = {
+    "run_id": Kind.STRING,
+    "kind": Kind.STRING,  # "run" or "file"
+    "status": Kind.STRING,  # a file's FileStatus; a run's "succeeded" or "failed"
+    "service": Kind.STRING,  # a run's services, comma-separated
+    "data_type": Kind.STRING,
+    "object_name": Kind.STRING,
+    "table_name": Kind.STRING,
+    "files": Kind.INT64,
+    "rows": Kind.INT64,
+    "bytes": Kind.INT64,
+    "reason": Kind.STRING,
+    "destination": Kind.STRING,
+    "run_started_at": Kind.TIMESTAMP,
+    "recorded_at": Kind.TIMESTAMP,
+    "seconds": Kind.FLOAT64,
+}
+
+# A loaded file's history row as SQL over its ledger row (both warehouses' dialects accept it).
+_FROM_LEDGER = {
+    "run_id": "run_id",
+    "kind": "'file'",
+    "status": f"'{FileStatus.LOADED.value}'",
+    "service": "service",
+    "data_type": "data_type",
+    "object_name": "source_name",
+    "table_name": "table_name",
+    "rows": "rows",
+    "bytes": "size",
+    "run_started_at": "loaded_at",
+    "recorded_at": "CURRENT_TIMESTAMP",
+}
+
+
+def history_schema() -> Struct:
+    """The history table's columns."""
+    struct = Struct()
+    for name, kind in _COLUMNS.items():
+        struct.add(Column(name, kind))
+    return struct
+
+
+def from_ledger() -> tuple[str, str]:
+    """(column list, select list) that turn ledger rows into loaded files' history rows."""
+    return ", ".join(_FROM_LEDGER), ", ".join(f"{expr} AS {name}" for name, expr in _FROM_LEDGER.items())
+
+
+def run_rows(result: IngestResult, recorded_at: datetime) -> list[dict[str, Any]]:
+    """The rows appended at the end of a run: every outcome not recorded by a load, and the run itself."""
+    rows: list[dict[str, Any]] = [
+        {
+            "run_id": result.run_id,
+            "kind": "file",
+            "status": outcome.status.value,
+            "service": outcome.service,
+            "data_type": outcome.data_type,
+            "object_name": outcome.path,
+            "rows": outcome.rows,
+            "reason": outcome.reason,
+            "destination": outcome.destination,
+            "run_started_at": result.started_at,
+            "recorded_at": recorded_at,
+        }
+        for outcome in result.files
+        if outcome.status is not FileStatus.LOADED  # recorded in the load's transaction
+    ]
+    totals = result.totals
+    rows.append(
+        {
+            "run_id": result.run_id,
+            "kind": "run",
+            "status": "succeeded" if result.success else "failed",
+            "service": ",".join(result.services),
+            "files": totals["files"],
+            "rows": totals["rows"],
+            "reason": ", ".join(f"{totals[s.value]} {s.value}" for s in FileStatus if totals[s.value]) or None,
+            "run_started_at": result.started_at,
+            "recorded_at": recorded_at,
+            "seconds": (recorded_at - result.started_at).total_seconds(),
+        }
+    )
+    return [{name: row.get(name) for name in _COLUMNS} for row in rows]
