@@ -18,9 +18,9 @@ def test_a_run_records_itself_and_every_file_outcome(harness: Harness) -> None:
     rows = harness.query(HISTORY + " WHERE kind = 'file' ORDER BY object_name")
     assert rows == [
         ("file", "loaded", "acme", "events", EVENTS, "lake_dev.acme__events", 2, size),
-        ("file", "empty", "acme", "events", "acme/landing/2025_01_02_00_00_acme_events.jsonl", None, 0, None),
-        ("file", "rejected", "acme", "events", "acme/landing/2025_01_03_00_00_acme_events.jsonl", None, 0, None),
-        ("file", "rejected", "acme", None, "acme/landing/notes.txt", None, 0, None),
+        ("file", "empty", "acme", "events", "acme/landing/2025_01_02_00_00_acme_events.jsonl", None, 0, 0),
+        ("file", "rejected", "acme", "events", "acme/landing/2025_01_03_00_00_acme_events.jsonl", None, 0, 8),
+        ("file", "rejected", "acme", None, "acme/landing/notes.txt", None, 0, 5),
     ]
     run = harness.query(
         "SELECT status, service, files, rows, reason, seconds >= 0, run_started_at <= recorded_at"

@@ -407,6 +407,7 @@ class ServiceIngest:
 
     def _report(self, file: LandingFile, outcome: FileOutcome) -> None:
         """Log the outcome and add it to the run's result."""
+        outcome.bytes = file.size
         log_at = logging.WARNING if outcome.status in {FileStatus.REJECTED, FileStatus.FAILED} else logging.INFO
         log.log(log_at, "%s: %s%s", file.name, outcome.status.value, f" ({outcome.reason})" if outcome.reason else "")
         self.result.files.append(outcome)

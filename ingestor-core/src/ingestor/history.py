@@ -84,6 +84,7 @@ def run_rows(result: IngestResult, recorded_at: datetime) -> list[dict[str, Any]
             "data_type": outcome.data_type,
             "object_name": outcome.path,
             "rows": outcome.rows,
+            "bytes": outcome.bytes,
             "reason": outcome.reason,
             "destination": outcome.destination,
             "run_started_at": result.started_at,

@@ -26,7 +26,7 @@ def test_history_rows_on_bigquery(cloud: CloudHarness) -> None:
     size = cloud.bucket.get_blob("acme/archive/2025_01_01_00_00_acme_things.jsonl").size
     assert sorted((r["status"], r["object_name"], r["table_name"], r["rows"], r["bytes"]) for r in files) == [
         ("loaded", THINGS, f"{cloud.dataset}.things", 2, size),
-        ("rejected", "acme/landing/2025_01_02_00_00_acme_things.jsonl", None, 0, None),
+        ("rejected", "acme/landing/2025_01_02_00_00_acme_things.jsonl", None, 0, 8),
     ]
     assert {r["run_id"] for r in files} == {result["run_id"]}
     runs = cloud.query(f"SELECT status, service, files, `rows` FROM {table} WHERE kind = 'run'")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO, Protocol
 
 # scheme -> "module:class"; imported only when used, to keep start-up light.
@@ -23,6 +24,7 @@ class LandingFile:
     name: str
     size: int
     version: str  # what changes when the object is rewritten (mtime/generation)
+    updated: datetime | None = field(default=None, compare=False)  # when it was last written (for ages)
 
 
 class Landing(Protocol):

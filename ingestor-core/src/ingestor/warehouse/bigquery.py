@@ -60,6 +60,7 @@ from ingestor import faults
 from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
 from ingestor.landing.gcs import split_gs_url, storage_client
 from ingestor.ledger import LEDGER_TABLE, ledger_schema
+from ingestor.metrics import RETRIES
 from ingestor.names import validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
 from ingestor.warehouse import LoadError, LoadReport, LoadRequest, StagedFile, ViewSources, union_view_select
@@ -324,6 +325,7 @@ class BigQueryWarehouse:
             stop=stop_after_attempt(RETRY_ATTEMPTS),
             wait=wait_exponential(multiplier=self.retry_wait, max=60 * self.retry_wait),
             reraise=True,
+            before_sleep=lambda _: RETRIES.inc(),
         ):
             with attempt:
                 return fn()
