@@ -108,4 +108,4 @@ def run_rows(result: IngestResult, recorded_at: datetime) -> list[dict[str, Any]
             "seconds": (recorded_at - result.started_at).total_seconds(),
         }
     )
-    return [{name: row.get(name) for name in _COLUMNS} for row in rows]
+    return rows

@@ -4,7 +4,6 @@ types first and highlighted."""
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 from html import escape
 
@@ -13,6 +12,7 @@ from ingestor.status import Freshness, Status, TypeStatus, ago
 CELL, GAP = 13, 3
 COLORS = ("#9be9a8", "#40c463", "#30a14e", "#216e39")  # few rows -> many rows
 EMPTY = "#ebedf0"
+MISSED = "#ffcecb"  # a day without data since a stale type's last load
 BAR_HEIGHT = 36
 
 _CSS = """
@@ -25,8 +25,8 @@ h1{font-size:20px;margin:0 0 4px}
 .head{display:flex;justify-content:space-between;align-items:baseline;gap:8px}
 .name{font-weight:600;overflow-wrap:anywhere}
 .badge{font-size:12px;border-radius:10px;padding:1px 8px;white-space:nowrap}
-.fresh{background:#dafbe1;color:#116329}.unknown{background:#eaeef2;color:#59636e}
-.stale .badge{background:#cf222e;color:#fff}
+.badge.fresh{background:#dafbe1;color:#116329}.badge.unknown{background:#eaeef2;color:#59636e}
+.badge.stale{background:#cf222e;color:#fff}
 .meta{color:#59636e;font-size:12px;margin:4px 0 8px}
 .warn{color:#cf222e;font-weight:600}
 svg{display:block}
@@ -76,39 +76,55 @@ def _card(t: TypeStatus, start: date, end: date, status: Status) -> str:
     if t.rejected:
         facts.append(f'<span class="warn">{t.rejected} rejected</span>')
     return (
-        f'<div class="card {t.freshness.value}"><div class="head"><span class="name">'
+        f'<div class="card{" stale" if t.freshness is Freshness.STALE else ""}"><div class="head"><span class="name">'
         f'{escape(t.service)}.{escape(t.data_type)}</span><span class="badge {t.freshness.value}">{escape(badge)}'
         f'</span></div><div class="meta">{" · ".join(facts)}</div>'
-        f"{_calendar(t.rows_by_day, start, end)}{_bars(t.rows_by_day, start, end)}</div>"
+        f"{_calendar(t.rows_by_day, start, end, _missed_since(t))}{_bars(t.rows_by_day, start, end)}</div>"
     )
 
 
-def _shade(rows: int, most: int) -> str:
-    """A green for `rows` among up to `most` (log scale: one large day does not wash out the others)."""
+def _missed_since(t: TypeStatus) -> date | None:
+    """The first day a stale type went without data (None when it is not stale)."""
+    if t.freshness is not Freshness.STALE:
+        return None
+    return t.last_loaded_at.date() + timedelta(days=1) if t.last_loaded_at else date.min
+
+
+def _quartiles(rows: dict[date, int]) -> list[int]:
+    """The values splitting the days with data into four equal groups (few rows -> many rows)."""
+    values = sorted(v for v in rows.values() if v > 0)
+    return [values[len(values) * q // 4] for q in (1, 2, 3)] if values else []
+
+
+def _shade(rows: int, cuts: list[int]) -> str:
+    """The green of a day's rows: one of four by quartile among the type's days, grey without data."""
     if rows <= 0:
         return EMPTY
-    level = math.log1p(rows) / math.log1p(max(most, 1))
-    return COLORS[min(len(COLORS) - 1, int(level * len(COLORS)))]
+    return COLORS[sum(rows >= cut for cut in cuts)]
 
 
 def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
-def _calendar(rows: dict[date, int], start: date, end: date) -> str:
-    """Weeks as columns (Monday on top), a square per day; a day's rows in its tooltip."""
-    most = max(rows.values(), default=0)
+def _calendar(rows: dict[date, int], start: date, end: date, missed: date | None) -> str:
+    """Weeks as columns (Monday on top), a square per day (red from `missed` on); a day's rows in its tooltip."""
+    cuts = _quartiles(rows)
     first_monday = start - timedelta(days=start.weekday())
     cells = []
+    labelled = -3
     for day in _days(start, end):
         x = ((day - first_monday).days // 7) * (CELL + GAP) + 28
         y = day.weekday() * (CELL + GAP) + 14
         n = rows.get(day, 0)
+        fill = MISSED if missed is not None and day >= missed and not n else _shade(n, cuts)
         cells.append(
-            f'<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" rx="2" fill="{_shade(n, most)}">'
+            f'<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" rx="2" fill="{fill}">'
             f"<title>{day.isoformat()}: {n:,} rows</title></rect>"
         )
-        if day.day == 1 or day == start:
+        column = (day - first_monday).days // 7
+        if (day.day == 1 or (day == start and day.day <= 14)) and column - labelled >= 3:  # never one over another
+            labelled = column
             cells.append(f'<text x="{x}" y="10" font-size="10" fill="#59636e">{day:%b}</text>')
     weeks = (end - first_monday).days // 7 + 1
     labels = "".join(

@@ -223,7 +223,8 @@ class DuckDBWarehouse:
             history = self._history_table(dataset)
             names = ", ".join(quote(c.name) for c in columns)
             select = ", ".join(f"CAST({quote(c.name)} AS {duckdb_type(c)})" for c in columns)
-            with self._scannable(rows) as scan:
+            complete = [{c.name: row.get(c.name) for c in columns} for row in rows]  # a missing key is NULL
+            with self._scannable(complete) as scan:
                 self.con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {scan}")  # noqa: S608
             self.con.execute("COMMIT")
         except BaseException:
