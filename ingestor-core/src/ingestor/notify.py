@@ -28,6 +28,13 @@ def available() -> bool:
     return True
 
 
+def unknown(urls: list[str]) -> list[int]:
+    """The 1-based positions of the URLs apprise cannot use."""
+    import apprise
+
+    return [n for n, url in enumerate(urls, 1) if not apprise.Apprise().add(url)]
+
+
 def message(
     events: list[str], env: str, services: list[str], result: IngestResult | None, status: Status | None
 ) -> tuple[str, str] | None:
@@ -73,11 +80,8 @@ def send(urls: list[str], title: str, body: str) -> bool:
         import apprise
 
         sender = apprise.Apprise()
-        for n, url in enumerate(urls, 1):
-            if not sender.add(url):
-                log.error("notification URL #%d is not one apprise understands (see apprise's URL list)", n)
-        if not len(sender):
-            return False
+        for url in urls:
+            sender.add(url)
         sent = bool(sender.notify(title=title, body=body, notify_type=apprise.NotifyType.FAILURE))
     except Exception as error:
         log.error("notification failed: %s", type(error).__name__)

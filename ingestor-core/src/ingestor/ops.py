@@ -16,13 +16,18 @@ log = logging.getLogger("ingestor.ops")
 
 
 def check_extras(settings: Settings) -> None:
-    """Exit 2 with one line when notifications are asked for and apprise is missing."""
+    """Exit 2 with one line when notifications are asked for and apprise is missing, or a URL is not one
+    apprise understands (the URL itself is not printed: it may hold a token)."""
+    if not settings.notify:
+        return
     from ingestor import notify
+    from ingestor.cli import fail
 
-    if settings.notify and not notify.available():
-        from ingestor.cli import fail
-
+    if not notify.available():
         fail("--notify needs apprise: pip install 'ingestor-core[ops]'")
+    bad = notify.unknown(settings.notify)
+    if bad:
+        fail(f"--notify URL #{bad[0]} is not one apprise understands (see https://github.com/caronc/apprise/wiki)")
 
 
 def after_run(settings: Settings, result: IngestResult, catalog: Catalog) -> None:
