@@ -56,7 +56,7 @@ def test_a_run_then_status_shows_every_type_and_its_freshness(tick: Harness) -> 
     code, report = _status(tick, "--service", "tick")
     assert code == 0 and report["ok"] and report["stale"] == [] and report["rejected"] == 0
     beats, notes = _type(report, "beats"), _type(report, "notes")
-    today = datetime.now(UTC).date().isoformat()
+    today = beats["last_loaded_at"][:10]  # the UTC day of the load (not of now: a test may span midnight)
     assert beats["freshness"] == "fresh" and beats["expected_every"] == "daily"
     assert beats["last_file"] == "tick/landing/2025_01_01_tick_beats.jsonl" and beats["rows_by_day"] == {today: 3}
     assert beats["waiting"] == 0 and beats["table"] == "tick_dev.beats"
@@ -93,7 +93,8 @@ def test_a_type_past_its_expectation_is_stale(tick: Harness) -> None:
         much_later = datetime.now(UTC) + timedelta(hours=37)
         status = collect(catalog, ["tick"], landing, warehouse, "dp_ops_dev", "dev", days=7, now=much_later)
         assert status.stale == ["tick.beats"] and not status.ok
-        assert status.types[0].rows_by_day == {datetime.now(UTC).date(): 1}
+        loaded_at = status.types[0].last_loaded_at
+        assert loaded_at is not None and status.types[0].rows_by_day == {loaded_at.date(): 1}
         one_day = collect(catalog, ["tick"], landing, warehouse, "dp_ops_dev", "dev", days=1, now=much_later)
         assert one_day.types[0].rows_by_day == {} and one_day.types[0].last_loaded_at is not None  # out of the window
     finally:
@@ -124,5 +125,6 @@ def test_html_page_is_self_contained_with_a_calendar(tick: Harness) -> None:
     html = page.read_text()
     assert "<script" not in html and "http://" not in html and "https://" not in html and "<link" not in html
     assert html.count('<rect x="') >= 14  # a cell per day (plus bars)
-    assert f"{datetime.now(UTC).date().isoformat()}: 2 rows" in html  # today's cell tells its rows
+    (day,) = tick.query("SELECT CAST(recorded_at AS DATE) FROM dp_ops_dev._ingestor_history WHERE kind = 'file'")[0]
+    assert f"{day.isoformat()}: 2 rows" in html  # the load day's cell tells its rows
     assert 'class="card stale"' in html and html.index("tick.beats") < html.index("tick.notes")  # stale first

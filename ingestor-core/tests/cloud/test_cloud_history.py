@@ -42,3 +42,23 @@ def test_history_rows_on_bigquery(cloud: CloudHarness) -> None:
         assert warehouse.read_history("no_such_dataset", query, datetime.now(UTC)) == []
     finally:
         warehouse.close()
+
+
+def test_status_on_gcs_and_bigquery(cloud: CloudHarness) -> None:
+    from typer.testing import CliRunner
+
+    from ingestor.cli import app
+    from ingestor.plugins import use_plugin_manager
+
+    cloud.land(THINGS, [{"id": 1}, {"id": 2}, {"id": 3}])
+    assert cloud.run().exit_code == 0
+    cloud.land("acme/landing/2025_01_05_00_00_acme_things.jsonl", [{"id": 4}])
+    args = ["status", "--service", "acme", "--env", cloud.env, "--json", "--landing", f"gs://{cloud.bucket.name}",
+            "--warehouse", f"bigquery://{PROJECT}"]  # fmt: skip
+    with use_plugin_manager(cloud.pm):
+        run = CliRunner().invoke(app, args)
+    assert run.exit_code == 0, run.output
+    things = next(t for t in cloud.result(run)["types"] if t["data_type"] == "things")
+    assert things["last_file"] == THINGS and things["rows_by_day"] == {things["last_loaded_at"][:10]: 3}
+    assert things["waiting"] == 1 and things["oldest_waiting_at"] is not None and things["rejected"] == 0
+    assert cloud.files("acme/landing/") == ["acme/landing/2025_01_05_00_00_acme_things.jsonl"]  # read only
