@@ -19,6 +19,7 @@ ENTRYPOINT = Path(__file__).resolve().parents[1] / "docker-entrypoint.sh"
 SERVICE = "dtest"  # the test plugin's service (conftest.py)
 
 INGEST = {"MODE": "ingest", "SERVICE": SERVICE, "ENV": "dev"}
+RUN = ["run", "--service", SERVICE, "--env", "dev", "--json"]  # what INGEST runs
 
 
 def result_of(proc: subprocess.CompletedProcess[str]) -> dict:
@@ -307,12 +308,7 @@ def test_a_rejected_file_exits_1(base_env, entrypoint, land, data_dir):
                 "METRICS_FILE": "/var/lib/node_exporter/ingestor.prom",
             },
             [
-                "run",
-                "--service",
-                SERVICE,
-                "--env",
-                "dev",
-                "--json",
+                *RUN,
                 "--notify",
                 "json://h/a, mailto://u:p@h",
                 "--metrics-push",
