@@ -142,3 +142,20 @@ def test_notify_without_apprise_is_one_line_and_exit_2(tick: Harness, monkeypatc
         run.exit_code == 2 and run.stderr.strip() == "Error: --notify needs apprise: pip install 'ingestor-core[ops]'"
     )
     assert tick.files("tick/landing") == sorted([BEATS, BROKEN])  # nothing ran
+
+
+def test_the_grafana_dashboard_uses_only_metrics_that_exist(tick: Harness) -> None:
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads((Path(__file__).resolve().parents[2] / "monitoring/grafana-dashboard.json").read_text())
+    used = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"ingestor_[a-z_]+", target["expr"])
+    }
+    path = tick.root / "ingestor.prom"
+    tick.run("--service", "tick", "--metrics-file", str(path))
+    emitted = {family.name for family in text_string_to_metric_families(path.read_text())}
+    assert used and used <= emitted, used - emitted
