@@ -7,6 +7,7 @@ Exit codes: 0 every data type fresh and nothing in rejected/; 1 a data type stal
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -68,7 +69,7 @@ def status_command(
         html.write_text(render(status), encoding="utf-8")
     ops.after_status(settings, status)
     if settings.json_output:
-        typer.echo(status.model_dump_json(indent=2))
+        typer.echo(status.model_dump_json(indent=2 if sys.stdout.isatty() else None))  # one line for a log collector
     else:
         print_status(status)
     raise typer.Exit(EXIT_OK if status.ok else EXIT_FAILED)
