@@ -128,3 +128,8 @@ def test_html_page_is_self_contained_with_a_calendar(tick: Harness) -> None:
     (day,) = tick.query("SELECT CAST(recorded_at AS DATE) FROM dp_ops_dev._ingestor_history WHERE kind = 'file'")[0]
     assert f"{day.isoformat()}: 2 rows" in html  # the load day's cell tells its rows
     assert 'class="card stale"' in html and html.index("tick.beats") < html.index("tick.notes")  # stale first
+
+
+def test_an_unwritable_html_path_exits_2(tick: Harness) -> None:
+    run = tick.cli("status", "--env", "dev", "--data-dir", str(tick.root), "--html", str(tick.root / "no/dir/x.html"))
+    assert run.exit_code == 2 and "cannot write" in run.stderr and "Traceback" not in run.output

@@ -12,7 +12,8 @@ ever appended:
   before its end leaves its loaded files' rows and no run row; the files it rejected are in
   `rejected/` with their reason.
 
-Dry runs write nothing.
+Dry runs write nothing. A plugin that takes over `ingest` records its loaded files the same way by
+passing `context.history_dataset` in its `LoadRequest`s.
 """
 
 from __future__ import annotations

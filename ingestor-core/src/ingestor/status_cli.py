@@ -66,7 +66,10 @@ def status_command(
     if html is not None:
         from ingestor.status_page import render
 
-        html.write_text(render(status), encoding="utf-8")
+        try:
+            html.write_text(render(status), encoding="utf-8")
+        except OSError as error:
+            fail(f"cannot write {html}: {error.strerror}")
     ops.after_status(settings, status)
     if settings.json_output:
         typer.echo(status.model_dump_json(indent=2 if sys.stdout.isatty() else None))  # one line for a log collector
