@@ -12,6 +12,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_httpserver import HTTPServer
 
+from ingestor import hookimpl
+from ingestor.catalog import DataType
 from ingestor.testing import Harness
 
 from .test_status import DailyPlugin
@@ -159,3 +161,25 @@ def test_the_grafana_dashboard_uses_only_metrics_that_exist(tick: Harness) -> No
     tick.run("--service", "tick", "--metrics-file", str(path))
     emitted = {family.name for family in text_string_to_metric_families(path.read_text())}
     assert used and used <= emitted, used - emitted
+
+
+class Exploding:
+    """Service `boom`: its own `ingest` fails outright (a warehouse or plugin error outside any file)."""
+
+    @hookimpl
+    def list_types(self) -> list[DataType]:
+        return [DataType(service="boom", name="things", dataset="boom_{env}", table="things")]
+
+    @hookimpl
+    def ingest(self, service: str, context: object) -> None:
+        raise RuntimeError("credentials expired\nsecond line")
+
+
+def test_a_run_that_crashes_is_notified_and_still_fails(tmp_path, httpserver: HTTPServer) -> None:  # type: ignore[no-untyped-def]
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    h = Harness(tmp_path, Exploding())
+    run = h.run("--service", "boom", "--notify", f"json://{httpserver.host}:{httpserver.port}/hook")
+    assert run.exit_code == 1 and isinstance(run.exception, RuntimeError)  # raised as without --notify
+    sent = json.loads(httpserver.log[0][0].get_data())
+    assert sent["title"] == "ingestor [dev] boom: run failed"
+    assert "RuntimeError: credentials expired\n" in sent["message"] and "second line" not in sent["message"]

@@ -188,6 +188,11 @@ def run(
         fail(f"busy: {error}", EXIT_BUSY)
     except Terminated:
         fail("stopped by SIGTERM: the run ended early; the next run finishes what is left", EXIT_TERMINATED)
+    except typer.Exit:
+        raise
+    except Exception as error:  # an unexpected failure of the whole run: said, then raised as ever
+        ops.after_crash(settings, error)
+        raise
     ops.after_run(settings, result, catalog)
     if settings.json_output:  # indented for a person, one line for a log collector or a pipe
         typer.echo(result.model_dump_json(indent=2 if sys.stdout.isatty() else None))

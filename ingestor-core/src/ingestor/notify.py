@@ -74,6 +74,17 @@ def message(
     return title, "\n".join(lines)
 
 
+def crash_message(env: str, services: list[str], error: Exception) -> tuple[str, str]:
+    """(title, body) for a run that ended with an unexpected error."""
+    first = (str(error).splitlines() or [""])[0][:300]
+    body = (
+        f"The run ended with an error before finishing: {type(error).__name__}: {first}\n"
+        f"Files it did not settle are still in landing; the next run takes them.\n"
+        f"See more: ingestor status --service {','.join(services)} --env {env}"
+    )
+    return f"ingestor [{env}] {','.join(services)}: run failed", body
+
+
 def send(urls: list[str], title: str, body: str) -> bool:
     """Send to every URL; False (and an error logged) if any could not be sent. Never raises."""
     try:

@@ -43,6 +43,16 @@ def after_run(settings: Settings, result: IngestResult, catalog: Catalog) -> Non
     _notify(settings, result.services, result, status)
 
 
+def after_crash(settings: Settings, error: Exception) -> None:
+    """A run that ended with an unexpected error: notified as `failed`."""
+    if not settings.notify or "failed" not in settings.notify_on or settings.dry_run:
+        return
+    from ingestor import notify
+
+    title, body = notify.crash_message(settings.env, settings.service, error)
+    notify.send(settings.notify, title, body)
+
+
 def after_status(settings: Settings, status: Status) -> None:
     """Metrics and notifications of `ingestor status`."""
     _publish(settings, "ingestor_status", None, status)
