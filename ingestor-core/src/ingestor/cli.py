@@ -178,8 +178,10 @@ def run(
     check_request(catalog, settings.service, settings.data_types)
     from ingestor import ops
     from ingestor.lease import LeaseBusy
+    from ingestor.metrics import retries
 
     ops.check_extras(settings)
+    retries_before = retries()
 
     try:
         with _sigterm_unwinds():
@@ -193,7 +195,7 @@ def run(
     except Exception as error:  # an unexpected failure of the whole run: said, then raised as ever
         ops.after_crash(settings, error)
         raise
-    ops.after_run(settings, result, catalog)
+    ops.after_run(settings, result, catalog, retries_before)
     if settings.json_output:  # indented for a person, one line for a log collector or a pipe
         typer.echo(result.model_dump_json(indent=2 if sys.stdout.isatty() else None))
     else:

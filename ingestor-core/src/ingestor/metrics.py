@@ -25,12 +25,17 @@ RETRIES = Counter(
 )
 
 
+def retries() -> float:
+    """Warehouse calls retried so far in this process."""
+    return RETRY_REGISTRY.get_sample_value("ingestor_warehouse_retries_total") or 0.0
+
+
 def _gauge(registry: CollectorRegistry, name: str, doc: str, labels: tuple[str, ...]) -> Gauge:
     return Gauge(name, doc, ("env", *labels), registry=registry)
 
 
-def add_run(registry: CollectorRegistry, result: IngestResult) -> None:
-    """What one run did."""
+def add_run(registry: CollectorRegistry, result: IngestResult, retried: float) -> None:
+    """What one run did (`retried`: warehouse calls it retried)."""
     env = result.env
     files = _gauge(
         registry, "ingestor_run_files", "Files of the last run by outcome.", ("service", "data_type", "status")
@@ -63,7 +68,7 @@ def add_run(registry: CollectorRegistry, result: IngestResult) -> None:
     ).set_to_current_time()
     _gauge(registry, "ingestor_run_retries", "Warehouse calls retried during the last run.", labels).labels(
         env, services
-    ).set(RETRY_REGISTRY.get_sample_value("ingestor_warehouse_retries_total") or 0)
+    ).set(retried)
 
 
 def add_status(registry: CollectorRegistry, status: Status) -> None:

@@ -30,16 +30,17 @@ def check_extras(settings: Settings) -> None:
         fail(f"--notify URL #{bad[0]} is not one apprise understands (see https://github.com/caronc/apprise/wiki)")
 
 
-def after_run(settings: Settings, result: IngestResult, catalog: Catalog) -> None:
+def after_run(settings: Settings, result: IngestResult, catalog: Catalog, retries_before: float) -> None:
     """Metrics and notifications of a finished run (dry runs: none). The state (backlog, freshness) is read
-    after the run when metrics are published or stale types notified."""
+    after the run when metrics are published or stale types notified. `retries_before`: `metrics.retries()`
+    when the run began."""
     if result.dry_run:
         return
     want_state = bool(settings.metrics_push or settings.metrics_file) or (
         bool(settings.notify) and "stale" in settings.notify_on
     )
     status = _state(settings, catalog, result.services) if want_state else None
-    _publish(settings, "ingestor_run", result, status)
+    _publish(settings, "ingestor_run", result, status, retries_before)
     _notify(settings, result.services, result, status)
 
 
@@ -55,7 +56,7 @@ def after_crash(settings: Settings, error: Exception) -> None:
 
 def after_status(settings: Settings, status: Status) -> None:
     """Metrics and notifications of `ingestor status`."""
-    _publish(settings, "ingestor_status", None, status)
+    _publish(settings, "ingestor_status", None, status, 0.0)
     _notify(settings, status.services, None, status)
 
 
@@ -80,7 +81,9 @@ def _state(settings: Settings, catalog: Catalog, services: list[str]) -> Status 
         landing.close()
 
 
-def _publish(settings: Settings, job: str, result: IngestResult | None, status: Status | None) -> None:
+def _publish(
+    settings: Settings, job: str, result: IngestResult | None, status: Status | None, retries_before: float
+) -> None:
     if not (settings.metrics_push or settings.metrics_file):
         return
     from prometheus_client import CollectorRegistry
@@ -89,7 +92,7 @@ def _publish(settings: Settings, job: str, result: IngestResult | None, status: 
 
     registry = CollectorRegistry()
     if result is not None:
-        metrics.add_run(registry, result)
+        metrics.add_run(registry, result, metrics.retries() - retries_before)
     if status is not None:
         metrics.add_status(registry, status)
     path = str(settings.metrics_file) if settings.metrics_file else None

@@ -53,6 +53,7 @@ from urllib.parse import parse_qs, urlparse
 import orjson
 import requests
 from google.api_core import exceptions as gexc
+from google.api_core.retry import Retry
 from google.cloud import bigquery
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
@@ -73,8 +74,12 @@ MAX_JOB_BYTES = 4 * 1024**4  # BigQuery allows 15 TB per load job (and 10,000 UR
 MAX_JOB_RESUBMITS = 20
 RETRY_ATTEMPTS = 7
 # The client's own retry of one call, bounded (its default allows 600 s per call, which stacked
-# under RETRY_ATTEMPTS would take an hour to report an outage).
-CALL_RETRY = bigquery.DEFAULT_RETRY.with_timeout(60)
+# under RETRY_ATTEMPTS would take an hour to report an outage), its retries counted in the metrics.
+CALL_RETRY = Retry(
+    predicate=bigquery.DEFAULT_RETRY._predicate,  # the client's own choice of retriable errors
+    timeout=60,
+    on_error=lambda _: RETRIES.inc(),
+)
 STAGE_PREFIX = "_ingestor_stage_"
 STAGE_TTL = timedelta(days=1)
 MAX_STAGING_OBJECT = 1024**3  # staged files are concatenated into objects of up to this size
