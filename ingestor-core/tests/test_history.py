@@ -55,3 +55,38 @@ def test_the_history_dataset_is_a_setting(harness: Harness, monkeypatch) -> None
     monkeypatch.setenv("INGESTOR_HISTORY_DATASET", "bad-name;")
     run = harness.run("--service", "acme")
     assert run.exit_code == 2 and "history dataset" in run.stderr
+
+
+# GoogleSQL's reserved keywords (https://cloud.google.com/bigquery/docs/reference/standard-sql/lexical#reserved_keywords):
+# as identifiers they must be quoted. The BigQuery API server of the tests accepts them bare, so this checks the SQL.
+_RESERVED = (
+    "all and any array as asc assert_rows_modified at between by case cast collate contains create cross cube "
+    "current default define desc distinct else end enum escape except exclude exists extract false fetch following "
+    "for from full group grouping groups hash having if ignore in inner intersect interval into is join lateral left "
+    "like limit lookup merge natural new no not null nulls of on or order outer over partition preceding proto "
+    "qualify range recursive respect right rollup rows select set some struct tablesample then to treat true "
+    "unbounded union unnest using when where window with within"
+)
+RESERVED = frozenset(_RESERVED.split())
+
+
+def test_history_sql_quotes_bigquery_reserved_words() -> None:
+    import re
+
+    from ingestor import status
+    from ingestor.history import from_ledger, history_schema
+    from ingestor.ledger import ledger_schema
+
+    names, select = from_ledger(lambda n: f"`{n}`")
+    queries = [names, select] + [
+        q.format(history="`d`.`_ingestor_history`", since="@since", rows="`rows`")
+        for q in (status._LATEST, status._DAILY, status._RUNS)
+    ]
+    identifiers = {*history_schema().columns, *ledger_schema().columns} | {
+        alias for q in queries for alias in re.findall(r"\bAS (\w+)", q)
+    }
+    clash = sorted(i for i in identifiers if i.lower() in RESERVED)
+    assert "rows" in clash  # the check has something to check
+    for query in queries:
+        for name in clash:
+            assert not re.search(rf"(?<![`\w]){name}(?![`\w])", query), (name, query)

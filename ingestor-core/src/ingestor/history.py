@@ -18,9 +18,11 @@ passing `context.history_dataset` in its `LoadRequest`s.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from ingestor.ledger import ledger_schema
 from ingestor.result import FileStatus, IngestResult
 from ingestor.schema import Column, Kind, Struct
 
@@ -45,7 +47,7 @@ _COLUMNS = {
     "seconds": Kind.FLOAT64,
 }
 
-# A loaded file's history row as SQL over its ledger row (both warehouses' dialects accept it).
+# A loaded file's history row over its ledger row: ledger columns, or SQL both warehouses' dialects accept.
 _FROM_LEDGER = {
     "run_id": "run_id",
     "kind": "'file'",
@@ -69,9 +71,14 @@ def history_schema() -> Struct:
     return struct
 
 
-def from_ledger() -> tuple[str, str]:
-    """(column list, select list) that turn ledger rows into loaded files' history rows."""
-    return ", ".join(_FROM_LEDGER), ", ".join(f"{expr} AS {name}" for name, expr in _FROM_LEDGER.items())
+def from_ledger(quote: Callable[[str], str]) -> tuple[str, str]:
+    """(column list, select list) that turn ledger rows into loaded files' history rows; `quote` quotes an
+    identifier in the warehouse's dialect (`rows` is a reserved word in BigQuery)."""
+    ledger = ledger_schema().columns
+    select = ", ".join(
+        f"{quote(expr) if expr in ledger else expr} AS {quote(name)}" for name, expr in _FROM_LEDGER.items()
+    )
+    return ", ".join(quote(name) for name in _FROM_LEDGER), select
 
 
 def run_rows(result: IngestResult, recorded_at: datetime) -> list[dict[str, Any]]:

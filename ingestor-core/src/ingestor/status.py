@@ -16,19 +16,20 @@ from ingestor.warehouse import Warehouse
 UNMATCHED = "(unmatched)"  # files of a service that no data type matches
 REASON_SUFFIX = ".reason.json"
 
+# Queries of the history, in SQL both warehouses accept ({rows}: the quoted column, a reserved word in BigQuery).
 _LATEST = (
     "SELECT h.service, h.data_type, h.object_name, h.recorded_at FROM {history} AS h JOIN ("
-    "SELECT service, data_type, MAX(recorded_at) AS at FROM {history} WHERE kind = 'file' AND status = 'loaded' "
+    "SELECT service, data_type, MAX(recorded_at) AS newest FROM {history} WHERE kind = 'file' AND status = 'loaded' "
     "GROUP BY service, data_type) AS m ON h.service = m.service AND h.data_type = m.data_type "
-    "AND h.recorded_at = m.at WHERE h.kind = 'file' AND h.status = 'loaded' AND h.recorded_at >= {since}"
+    "AND h.recorded_at = m.newest WHERE h.kind = 'file' AND h.status = 'loaded' AND h.recorded_at >= {since}"
 )
 _DAILY = (
-    "SELECT service, data_type, CAST(recorded_at AS DATE) AS day, SUM(rows) AS rows, COUNT(*) AS files "
+    "SELECT service, data_type, CAST(recorded_at AS DATE) AS day, SUM({rows}) AS {rows}, COUNT(*) AS files "
     "FROM {history} WHERE kind = 'file' AND status = 'loaded' AND recorded_at >= {since} "
     "GROUP BY service, data_type, CAST(recorded_at AS DATE)"
 )
 _RUNS = (
-    "SELECT run_id, status, service, files, rows, reason, recorded_at, seconds FROM {history} "
+    "SELECT run_id, status, service, files, {rows}, reason, recorded_at, seconds FROM {history} "
     "WHERE kind = 'run' AND recorded_at >= {since} ORDER BY recorded_at DESC LIMIT 10"
 )
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -22,7 +22,9 @@ def test_history_rows_on_bigquery(cloud: CloudHarness) -> None:
     assert run.exit_code == 1, run.output
     result = cloud.result(run)
     table = f"dp_ops_{cloud.env}._ingestor_history"
-    files = cloud.query(f"SELECT run_id, status, object_name, table_name, rows, bytes FROM {table} WHERE kind = 'file'")
+    files = cloud.query(
+        f"SELECT run_id, status, object_name, table_name, `rows`, bytes FROM {table} WHERE kind = 'file'"
+    )
     size = cloud.bucket.get_blob("acme/archive/2025_01_01_00_00_acme_things.jsonl").size
     assert sorted((r["status"], r["object_name"], r["table_name"], r["rows"], r["bytes"]) for r in files) == [
         ("loaded", THINGS, f"{cloud.dataset}.things", 2, size),

@@ -107,8 +107,8 @@ class Warehouse(Protocol):
         ...
 
     def read_history(self, dataset: str, query: str, since: datetime) -> list[dict[str, Any]]:
-        """Rows of `query` (SQL naming the history table `{history}` and a parameter `{since}`);
-        none when the history table does not exist."""
+        """Rows of `query`: SQL naming the history table `{history}`, a TIMESTAMP parameter `{since}` and the
+        column `{rows}` (quoted: a reserved word in BigQuery); none when the history table does not exist."""
         ...
 
     def close(self) -> None:

@@ -639,7 +639,7 @@ class BigQueryWarehouse:
         )
         history = ""
         if request.history_dataset:  # the loaded files' history rows, before the ledger rows that make them `done`
-            columns, select = from_ledger()
+            columns, select = from_ledger(_q)
             history = (
                 f"INSERT INTO {_q(request.history_dataset, HISTORY_TABLE)} ({columns}) SELECT {select} "  # noqa: S608
                 f"FROM {_q(ds, stage_ledger)} WHERE source_name NOT IN ({done});\n"
@@ -727,10 +727,10 @@ class BigQueryWarehouse:
             raise LoadError(f"history job {job_id}: {failure[0]}", data_error=False)
 
     def read_history(self, dataset: str, query: str, since: datetime) -> list[dict[str, Any]]:
-        """Rows of a query over the history table (`{history}`, parameter `{since}`); none if it is absent."""
+        """Rows of a query over the history table (see `Warehouse.read_history`); none if it is absent."""
         if self._get_table(dataset, HISTORY_TABLE) is None:
             return []
-        sql = query.format(history=_q(dataset, HISTORY_TABLE), since="@since")
+        sql = query.format(history=_q(dataset, HISTORY_TABLE), since="@since", rows=_q("rows"))
         return [
             dict(row.items()) for row in self._query(sql, [bigquery.ScalarQueryParameter("since", "TIMESTAMP", since)])
         ]

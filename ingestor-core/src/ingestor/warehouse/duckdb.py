@@ -198,7 +198,7 @@ class DuckDBWarehouse:
                     con.execute(f"INSERT INTO {dataset}.{LEDGER_TABLE} BY NAME SELECT * FROM {entries}")  # noqa: S608
                     if request.history_dataset:  # the loaded files' history rows, committed with them
                         history = self._history_table(request.history_dataset)
-                        names, select = from_ledger()
+                        names, select = from_ledger(quote)
                         con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {entries}")  # noqa: S608
             con.execute("COMMIT")
         except Exception as error:
@@ -234,11 +234,12 @@ class DuckDBWarehouse:
             self._names = None
 
     def read_history(self, dataset: str, query: str, since: datetime) -> list[dict[str, Any]]:
-        """Rows of a query over the history table (`{history}`, with the parameter `{since}`); none if it is absent."""
+        """Rows of a query over the history table (see `Warehouse.read_history`); none if it is absent."""
         if not self._exists(validate_identifier(dataset), HISTORY_TABLE):
             return []
         cursor = self.con.execute(
-            query.format(history=f"{quote(dataset)}.{HISTORY_TABLE}", since="$since"), {"since": since}
+            query.format(history=f"{quote(dataset)}.{HISTORY_TABLE}", since="$since", rows=quote("rows")),
+            {"since": since},
         )
         names = [d[0] for d in cursor.description or []]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
