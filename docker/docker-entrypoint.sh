@@ -7,11 +7,16 @@
 #                                                    `ingestor run --service garmin --env prd ...`
 #   docker run -e MODE=fetch -e SERVICE=spotify -e DESTINATION=gs://ela-dp-prd IMAGE
 #                                                    `ingestor fetch --service spotify --landing ...`
+#   docker run -e MODE=status -e ENV=prd -e NOTIFY=slack://... IMAGE
+#                                                    `ingestor status --env prd --json --notify ...`
 #
 # MODE=ingest: SERVICE (comma list, required), ENV (dev or prd, required), DATA_TYPES,
 #   DRY_RUN (true/false), LOG_LEVEL (any case), GCP_PROJECT_ID (BigQuery project: sets
 #   --warehouse bigquery://PROJECT and --landing gs://ela-dp-ENV unless INGESTOR_WAREHOUSE /
 #   INGESTOR_LANDING say otherwise; INGESTOR_BUCKET renames the bucket).
+# MODE=status: ENV (required), SERVICE (default: all), LOG_LEVEL, GCP_PROJECT_ID as for ingest.
+# MODE=ingest and MODE=status: NOTIFY (apprise URLs; several separated by spaces or commas),
+#   NOTIFY_ON (failed,rejected,stale), METRICS_PUSH (Pushgateway URL), METRICS_FILE (path).
 # MODE=fetch: SERVICE (required), SCOPE (data types), DESTINATION (landing URL), DAYS, LIMIT,
 #   ENV (names the default bucket), DRY_RUN, LOG_LEVEL.
 # Every other INGESTOR_* variable reaches the ingestor as it is. A missing or unknown MODE,
@@ -71,19 +76,28 @@ fi
 
 mode=$(lower "${MODE:-}")
 case $mode in
-    ingest)
-        require SERVICE "${SERVICE:-}" "comma-separated services, e.g. garmin,spotify"
+    ingest | status)
+        if [ "$mode" = ingest ]; then
+            require SERVICE "${SERVICE:-}" "comma-separated services, e.g. garmin,spotify"
+        fi
         require ENV "${ENV:-}" "dev or prd"
         case $ENV in
             dev | prd) ;;
-            *) die "ENV=$ENV is not dev or prd (other environments: pass 'run --env NAME ...' as container arguments)" ;;
+            *) die "ENV=$ENV is not dev or prd (other environments: pass the command as container arguments, e.g. 'run --env NAME ...')" ;;
         esac
-        set -- run --service "$SERVICE" --env "$ENV" --json
-        if [ -n "${DATA_TYPES:-}" ]; then
-            set -- "$@" --data-types "$DATA_TYPES"
-        fi
-        if is_true DRY_RUN "${DRY_RUN:-}"; then
-            set -- "$@" --dry-run
+        if [ "$mode" = ingest ]; then
+            set -- run --service "$SERVICE" --env "$ENV" --json
+            if [ -n "${DATA_TYPES:-}" ]; then
+                set -- "$@" --data-types "$DATA_TYPES"
+            fi
+            if is_true DRY_RUN "${DRY_RUN:-}"; then
+                set -- "$@" --dry-run
+            fi
+        else
+            set -- status --env "$ENV" --json
+            if [ -n "${SERVICE:-}" ]; then
+                set -- "$@" --service "$SERVICE"
+            fi
         fi
         if [ -n "${LOG_LEVEL:-}" ]; then
             set -- "$@" --log-level "$LOG_LEVEL"
@@ -98,6 +112,19 @@ case $mode in
         elif [ -n "${CLOUD_RUN_JOB:-}" ] && [ -z "${INGESTOR_WAREHOUSE:-}" ]; then
             # The embedded default (a DuckDB file in the container) would vanish with the task.
             die "GCP_PROJECT_ID (or INGESTOR_WAREHOUSE) is required in a Cloud Run job: the embedded warehouse does not outlive the task"
+        fi
+        # Operations: notifications and metrics (see the README's Operations section).
+        if [ -n "${NOTIFY:-}" ]; then
+            set -- "$@" --notify "$NOTIFY"
+        fi
+        if [ -n "${NOTIFY_ON:-}" ]; then
+            set -- "$@" --notify-on "$NOTIFY_ON"
+        fi
+        if [ -n "${METRICS_PUSH:-}" ]; then
+            set -- "$@" --metrics-push "$METRICS_PUSH"
+        fi
+        if [ -n "${METRICS_FILE:-}" ]; then
+            set -- "$@" --metrics-file "$METRICS_FILE"
         fi
         ;;
     fetch)
@@ -131,10 +158,10 @@ case $mode in
         fi
         ;;
     '')
-        die "MODE is not set: set MODE=ingest or MODE=fetch, or pass an ingestor command as container arguments (e.g. list-types)"
+        die "MODE is not set: set MODE=ingest, MODE=status or MODE=fetch, or pass an ingestor command as container arguments (e.g. list-types)"
         ;;
     *)
-        die "MODE=$MODE is unknown: use MODE=ingest or MODE=fetch"
+        die "MODE=$MODE is unknown: use MODE=ingest, MODE=status or MODE=fetch"
         ;;
 esac
 

@@ -19,6 +19,7 @@ ENTRYPOINT = Path(__file__).resolve().parents[1] / "docker-entrypoint.sh"
 SERVICE = "dtest"  # the test plugin's service (conftest.py)
 
 INGEST = {"MODE": "ingest", "SERVICE": SERVICE, "ENV": "dev"}
+RUN = ["run", "--service", SERVICE, "--env", "dev", "--json"]  # what INGEST runs
 
 
 def result_of(proc: subprocess.CompletedProcess[str]) -> dict:
@@ -45,6 +46,9 @@ def result_of(proc: subprocess.CompletedProcess[str]) -> dict:
         ({**INGEST, "LOG_LEVEL": "loud"}, "LOG_LEVEL=loud is not one of"),
         ({**INGEST, "CLOUD_RUN_JOB": "ingestor-ingest"}, "GCP_PROJECT_ID (or INGESTOR_WAREHOUSE) is required"),
         ({"MODE": "fetch"}, "SERVICE is required for MODE=fetch"),
+        ({"MODE": "status"}, "ENV is required for MODE=status"),
+        ({"MODE": "status", "ENV": "qa"}, "ENV=qa is not dev or prd"),
+        ({"MODE": "status", "ENV": "dev", "CLOUD_RUN_JOB": "s"}, "GCP_PROJECT_ID (or INGESTOR_WAREHOUSE) is required"),
         ({"MODE": "fetch", "SERVICE": "garmin", "DAYS": "seven"}, "DAYS=seven is not a whole number"),
         ({"MODE": "fetch", "SERVICE": "garmin", "LIMIT": "-1"}, "LIMIT=-1 is not a whole number"),
         ({"MODE": "fetch", "SERVICE": "garmin", "DRY_RUN": "sure"}, "DRY_RUN=sure is not a boolean"),
@@ -267,6 +271,52 @@ def test_a_rejected_file_exits_1(base_env, entrypoint, land, data_dir):
             ["run", "--service", SERVICE, "--env", "dev", "--json"],
         ),
         ({"MODE": "fetch", "SERVICE": "garmin"}, ["fetch", "--service", "garmin", "--json"]),
+        ({"MODE": "status", "ENV": "dev"}, ["status", "--env", "dev", "--json"]),
+        (
+            {
+                "MODE": "Status",
+                "ENV": "prd",
+                "SERVICE": "garmin",
+                "GCP_PROJECT_ID": "p",
+                "NOTIFY": "ntfy://t o/p",
+                "NOTIFY_ON": "stale",
+                "DRY_RUN": "true",
+                "DATA_TYPES": "ignored",
+            },
+            [
+                "status",
+                "--env",
+                "prd",
+                "--json",
+                "--service",
+                "garmin",
+                "--warehouse",
+                "bigquery://p",
+                "--landing",
+                "gs://ela-dp-prd",
+                "--notify",
+                "ntfy://t o/p",
+                "--notify-on",
+                "stale",
+            ],
+        ),
+        (
+            {
+                **INGEST,
+                "NOTIFY": "json://h/a, mailto://u:p@h",
+                "METRICS_PUSH": "http://gw:9091",
+                "METRICS_FILE": "/var/lib/node_exporter/ingestor.prom",
+            },
+            [
+                *RUN,
+                "--notify",
+                "json://h/a, mailto://u:p@h",
+                "--metrics-push",
+                "http://gw:9091",
+                "--metrics-file",
+                "/var/lib/node_exporter/ingestor.prom",
+            ],
+        ),
         (
             {
                 "MODE": "Fetch",
@@ -341,6 +391,33 @@ def test_fetch_flags_match_the_fetch_command(base_env):
     fetch_block = ENTRYPOINT.read_text().split("    fetch)", 1)[1].split(";;\n    '')", 1)[0]
     for flag in sorted(w for w in used if w in fetch_block):
         assert flag in proc.stdout, f"`ingestor fetch` has no {flag}"
+
+
+@pytest.mark.parametrize("command", ["run", "status"])
+def test_ingest_and_status_flags_match_the_commands(base_env, command):
+    """Each flag the entrypoint passes for MODE=ingest/status is one `ingestor run` or `ingestor status` knows."""
+    helps = {
+        c: subprocess.run(["ingestor", c, "--help"], env={**base_env, "COLUMNS": "200"}, capture_output=True,
+                          text=True, check=True).stdout
+        for c in ("run", "status")
+    }  # fmt: skip
+    block = ENTRYPOINT.read_text().split("    ingest | status)", 1)[1].split(";;", 1)[0]
+    flags = {w.strip('"') for w in block.split() if w.startswith(("--", '"--'))}
+    ingest_only = {"--data-types", "--dry-run"}
+    for flag in sorted(flags):
+        if command == "run" or flag not in ingest_only:
+            assert flag in helps[command], f"`ingestor {command}` has no {flag}"
+
+
+def test_status_mode_with_the_real_ingestor(base_env, entrypoint, land, tmp_path):
+    land("events")
+    metrics = tmp_path / "ingestor.prom"
+    assert entrypoint(base_env, **INGEST, METRICS_FILE=str(metrics)).returncode == 0
+    assert "ingestor_run_files" in metrics.read_text()
+    proc = entrypoint(base_env, MODE="status", ENV="dev", SERVICE=SERVICE)
+    assert proc.returncode == 0, proc.stderr
+    events = next(t for t in result_of(proc)["types"] if t["data_type"] == "events")
+    assert events["last_file"].startswith(f"{SERVICE}/landing/") and events["rows_recent"] == 2
 
 
 def test_fetch_with_the_real_ingestor_checks_the_service(base_env, entrypoint, tmp_path):

@@ -52,7 +52,7 @@ def test_base_image_is_a_pinned_slim_python_311():
 
 def test_build_stage_builds_the_four_distributions_and_the_extra_plugins():
     build = " ".join(instructions("build"))
-    for package in ("./ingestor-core[gcp]", "./ingestor-garmin", "./ingestor-spotify", "./ingestor-chess"):
+    for package in ("./ingestor-core[gcp,ops]", "./ingestor-garmin", "./ingestor-spotify", "./ingestor-chess"):
         assert package in build
     assert 'ARG EXTRA_PLUGINS=""' in build
     assert re.search(r"pip wheel .*\$\{EXTRA_PLUGINS\}", build)
@@ -132,7 +132,7 @@ def jobs() -> dict[str, dict]:
         assert job["apiVersion"] == "run.googleapis.com/v1" and job["kind"] == "Job", path
         env = {e["name"]: e for e in job["spec"]["template"]["spec"]["template"]["spec"]["containers"][0]["env"]}
         found[env["MODE"]["value"]] = job
-    assert set(found) == {"ingest", "fetch"}
+    assert set(found) == {"ingest", "fetch", "status"}
     return found
 
 
@@ -155,11 +155,16 @@ def test_cloud_run_env_is_what_the_entrypoint_reads_and_secrets_come_from_secret
         for entry in env:
             name = entry["name"]
             assert name in ENTRYPOINT_VARS or name.startswith(("INGESTOR_", "SPOTIFY_", "GARMIN_", "CHESS_")), name
-            if any(word in name for word in ("SECRET", "TOKEN", "PASSWORD")) and name != "GARMIN_TOKENS":
+            if any(word in name for word in ("SECRET", "TOKEN", "PASSWORD", "NOTIFY")) and name not in (
+                "GARMIN_TOKENS",
+                "NOTIFY_ON",
+            ):
                 assert "value" not in entry and entry["valueFrom"]["secretKeyRef"]["key"], name
         assert "GOOGLE_APPLICATION_CREDENTIALS" not in {e["name"] for e in env}
         if mode == "ingest":
             assert {"SERVICE", "ENV", "GCP_PROJECT_ID"} <= {e["name"] for e in env}
+        elif mode == "status":  # a scheduled check that notifies (its URL from Secret Manager, checked above)
+            assert {"ENV", "GCP_PROJECT_ID", "NOTIFY", "NOTIFY_ON"} <= {e["name"] for e in env}
         else:
             assert {"SERVICE", "DESTINATION", "SPOTIFY_REFRESH_TOKEN", "GARMIN_TOKENS"} <= {e["name"] for e in env}
             (volume,) = task["volumes"]

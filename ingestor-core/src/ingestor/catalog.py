@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -62,12 +63,22 @@ class DataType(BaseModel):
     inserted_at_column: str = "_dp_inserted_at"
     source_file_column: str = "_source_file"
     description: str = ""
+    # How often new files are expected: "hourly", "daily", "weekly" or a duration ("36h", "2d", "90m").
+    # Past it (with no file loaded since) `ingestor status` calls the type stale. None: no expectation.
+    expected_every: str | None = None
     normalize: Normalizer | None = Field(default=None, exclude=True, repr=False)
 
     @field_validator("service", "name", "inserted_at_column", "source_file_column")
     @classmethod
     def _identifier(cls, value: str) -> str:
         return validate_identifier(value)
+
+    @field_validator("expected_every")
+    @classmethod
+    def _expected(cls, value: str | None) -> str | None:
+        if value is not None:
+            expectation(value)
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> DataType:
@@ -100,6 +111,22 @@ class DataType(BaseModel):
             if found:
                 return {k: v for k, v in found.groupdict().items() if v is not None}
         return None
+
+
+# A named cadence tolerates a late run: a daily fetch that ran at 06:10 yesterday is not stale at 06:15.
+CADENCES = {"hourly": timedelta(hours=2), "daily": timedelta(hours=36), "weekly": timedelta(days=8)}
+_DURATION = re.compile(r"(\d+)([mhdw])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def expectation(every: str) -> timedelta:
+    """How long a data type may go without a new file: a named cadence or a duration like `36h`."""
+    if every in CADENCES:
+        return CADENCES[every]
+    found = _DURATION.fullmatch(every)
+    if not found or int(found.group(1)) == 0:
+        raise ValueError(f"invalid expected_every {every!r}: use {', '.join(CADENCES)} or a duration like 36h, 2d, 90m")
+    return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
 
 
 class AmbiguousFile(ValueError):

@@ -15,7 +15,21 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
-from ingestor.options import Bucket, DataDir, DataTypes, Env, JsonOutput, Landing, LogFormat, LogLevel, Service
+from ingestor.options import (
+    Bucket,
+    DataDir,
+    DataTypes,
+    Env,
+    JsonOutput,
+    Landing,
+    LogFormat,
+    LogLevel,
+    MetricsFile,
+    MetricsPush,
+    Notify,
+    NotifyOn,
+    Service,
+)
 
 if TYPE_CHECKING:
     import pluggy
@@ -133,6 +147,10 @@ def run(
     log_level: LogLevel = None,
     log_format: LogFormat = None,
     json_output: JsonOutput = None,
+    notify: Notify = None,
+    notify_on: NotifyOn = None,
+    metrics_push: MetricsPush = None,
+    metrics_file: MetricsFile = None,
 ) -> None:
     """Load every landing file of the given service(s), then archive or reject it."""
     settings = _settings(
@@ -147,6 +165,10 @@ def run(
         log_level=log_level,
         log_format=log_format,
         json_output=json_output,
+        notify=notify or None,
+        notify_on=notify_on,
+        metrics_push=metrics_push,
+        metrics_file=metrics_file,
     )
     from ingestor.logs import setup_logging
 
@@ -154,7 +176,12 @@ def run(
     pm = _plugins()
     catalog = _catalog(pm)
     check_request(catalog, settings.service, settings.data_types)
+    from ingestor import ops
     from ingestor.lease import LeaseBusy
+    from ingestor.metrics import retries
+
+    ops.check_extras(settings)
+    retries_before = retries()
 
     try:
         with _sigterm_unwinds():
@@ -163,6 +190,12 @@ def run(
         fail(f"busy: {error}", EXIT_BUSY)
     except Terminated:
         fail("stopped by SIGTERM: the run ended early; the next run finishes what is left", EXIT_TERMINATED)
+    except typer.Exit:
+        raise
+    except Exception as error:  # an unexpected failure of the whole run: said, then raised as ever
+        ops.after_crash(settings, error)
+        raise
+    ops.after_run(settings, result, catalog, retries_before)
     if settings.json_output:  # indented for a person, one line for a log collector or a pipe
         typer.echo(result.model_dump_json(indent=2 if sys.stdout.isatty() else None))
     else:
@@ -197,6 +230,7 @@ def _execute(settings: Settings, pm: pluggy.PluginManager, catalog: Catalog) -> 
         views=[v for views in pm.hook.list_views() for v in views],
         task_index=settings.task_index,
         task_count=settings.task_count,
+        history_dataset=None if settings.dry_run else settings.history_dataset_name,
     )
     show = sys.stderr.isatty() and settings.log_format == "text"
     try:
@@ -298,6 +332,10 @@ def demo(
 from ingestor.fetch_cli import fetch_command  # noqa: E402  (registered here, written in its own module)
 
 app.command("fetch")(fetch_command)
+
+from ingestor.status_cli import status_command  # noqa: E402
+
+app.command("status")(status_command)
 
 
 def main() -> None:

@@ -48,6 +48,7 @@ class RunContext:
     run_id: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8])
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     staging_dir: Path | None = None
+    history_dataset: str | None = None  # where the run history goes (see ingestor.history); None: nowhere
     on_file: Callable[[FileOutcome], None] = lambda outcome: None
 
 
@@ -82,8 +83,22 @@ def run(context: RunContext, services: list[str], ingest: Callable[..., ServiceR
                 raise RuntimeError(f"no plugin ingested service {service!r}")
             result.files.extend(produced.files)
             result.tables.extend(produced.tables)
-    result.finished_at = datetime.now(UTC)
+        result.finished_at = datetime.now(UTC)
+        if context.history_dataset and not context.dry_run:
+            _record_history(context.warehouse, context.history_dataset, result)
     return result
+
+
+def _record_history(warehouse: Warehouse, dataset: str, result: IngestResult) -> None:
+    """Append the run's row and its outcomes not recorded by a load; a failure is logged, never fatal
+    (the files are where the result says, and the loaded ones are in the history already)."""
+    from ingestor.history import run_rows
+
+    assert result.finished_at is not None
+    try:
+        warehouse.append_history(dataset, run_rows(result, result.finished_at))
+    except Exception as error:
+        log.error("the run history could not be written to %s: %s", dataset, error)
 
 
 class DefaultIngest:
@@ -303,6 +318,7 @@ class ServiceIngest:
             files=[s for s, _ in batch],
             run_id=self.ctx.run_id,
             attempt=attempt,
+            history_dataset=self.ctx.history_dataset,
         )
         started = time.perf_counter()
         try:
@@ -391,6 +407,7 @@ class ServiceIngest:
 
     def _report(self, file: LandingFile, outcome: FileOutcome) -> None:
         """Log the outcome and add it to the run's result."""
+        outcome.bytes = file.size
         log_at = logging.WARNING if outcome.status in {FileStatus.REJECTED, FileStatus.FAILED} else logging.INFO
         log.log(log_at, "%s: %s%s", file.name, outcome.status.value, f" ({outcome.reason})" if outcome.reason else "")
         self.result.files.append(outcome)

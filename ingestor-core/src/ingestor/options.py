@@ -17,3 +17,13 @@ DataDir = Annotated[str | None, typer.Option(help="Folder of the embedded defaul
 LogLevel = Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING, ERROR. [env: LOG_LEVEL]")]
 LogFormat = Annotated[str | None, typer.Option(help="text or json (one JSON object per line).")]
 JsonOutput = Annotated[bool | None, typer.Option("--json", help="Print the result as JSON on stdout.")]
+Warehouse = Annotated[str | None, typer.Option(help="Warehouse: duckdb:///path.duckdb or bigquery://project.")]
+Notify = Annotated[
+    list[str] | None,
+    typer.Option("--notify", help="Apprise URL to notify (repeatable), e.g. json://host/path. [env: INGESTOR_NOTIFY]"),
+]
+NotifyOn = Annotated[str | None, typer.Option(help="Notify on: failed,rejected,stale (comma-separated; default all).")]
+MetricsPush = Annotated[str | None, typer.Option(help="Push metrics to this Prometheus Pushgateway URL.")]
+MetricsFile = Annotated[
+    str | None, typer.Option(help="Write metrics in the Prometheus text format to this file (textfile collector).")
+]

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ingestor.names import validate_identifier
@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     json_output: bool = Field(False, validation_alias=AliasChoices("json_output", "INGESTOR_JSON"))
 
+    history_dataset: str = "dp_ops_{env}"  # the run history's dataset (see ingestor.history)
+    notify: Annotated[list[str], NoDecode] = Field(default_factory=list)  # apprise URLs (see ingestor.notify)
+    notify_on: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["failed", "rejected", "stale"])
+    metrics_push: str | None = None  # a Prometheus Pushgateway URL (see ingestor.metrics)
+    metrics_file: Path | None = None  # a file in the Prometheus text format, for node exporter
+
     task_index: int = Field(
         0, ge=0, validation_alias=AliasChoices("task_index", "INGESTOR_TASK_INDEX", "CLOUD_RUN_TASK_INDEX")
     )
@@ -48,6 +54,20 @@ class Settings(BaseSettings):
 
     _split_service = field_validator("service", mode="before")(_split)
     _split_types = field_validator("data_types", mode="before")(_split)
+    _split_notify_on = field_validator("notify_on", mode="before")(_split)
+
+    @field_validator("notify", mode="before")
+    @classmethod
+    def _notify(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value  # apprise itself splits "url1, url2"
+
+    @field_validator("notify_on")
+    @classmethod
+    def _notify_on(cls, value: list[str]) -> list[str]:
+        unknown = set(value) - {"failed", "rejected", "stale"}
+        if unknown:
+            raise ValueError(f"unknown events {sorted(unknown)}: use failed, rejected, stale")
+        return value
 
     @field_validator("env")
     @classmethod
@@ -58,6 +78,16 @@ class Settings(BaseSettings):
     @classmethod
     def _level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _history(self) -> Settings:
+        self.history_dataset_name  # noqa: B018 (validates it)
+        return self
+
+    @property
+    def history_dataset_name(self) -> str:
+        """The run history's dataset for this environment."""
+        return validate_identifier(self.history_dataset.format(env=self.env), "history dataset")
 
     @property
     def bucket_name(self) -> str:

@@ -317,3 +317,42 @@ def test_a_second_run_on_the_same_bucket_is_busy(cloud_zone: CloudZone) -> None:
         first.communicate(timeout=120)
     assert first.returncode == 1  # a file was rejected
     cloud_zone.check()
+
+
+def test_history_survives_a_kill_on_bigquery(cloud_zone: CloudZone) -> None:
+    """Killed after one data type's commit: its files' history rows were committed with it, no run row; the rerun
+    adds its own rows, and each loaded file is `loaded` once, as in the ledger."""
+    h = cloud_zone.h
+    table = f"dp_ops_{h.env}._ingestor_history"
+    assert cloud_zone.run(INGESTOR_FAULT="after_commit:1", INGESTOR_LEASE_TTL="4").returncode == -9
+    committed = h.query(f"SELECT object_name FROM {table} WHERE kind = 'file' AND status = 'loaded'")
+    ledger = h.query(f"SELECT source_name FROM fz_{h.env}._ingestor_ledger")
+    assert committed and sorted(r["object_name"] for r in committed) == sorted(r["source_name"] for r in ledger)
+    assert h.query(f"SELECT COUNT(*) AS n FROM {table} WHERE kind = 'run'") == [{"n": 0}]
+    done = cloud_zone.run(INGESTOR_LEASE_WAIT="30")
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    cloud_zone.check()
+    loaded = h.query(f"SELECT object_name FROM {table} WHERE kind = 'file' AND status = 'loaded'")
+    assert sorted(r["object_name"] for r in loaded) == sorted(cloud_zone.VALID)
+    assert [r["n"] for r in h.query(f"SELECT COUNT(*) AS n FROM {table} WHERE kind = 'run'")] == [1]
+
+
+def test_retries_and_history_under_transient_faults(proxied: tuple[Proxy, Proxy, CloudHarness], tmp_path: Path) -> None:
+    """The retries a run made show in its metrics; the history holds each loaded file once despite them."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    _, bigquery, h = proxied
+    files = _land(h)
+    bigquery.schedule = every(2, TRANSIENT, limit=12)
+    metrics = tmp_path / "run.prom"
+    run = h.run("--metrics-file", str(metrics))
+    assert run.exit_code == 1, run.output  # the broken file is rejected
+    assert bigquery.injected()
+    (retries,) = [s.value for f in text_string_to_metric_families(metrics.read_text()) for s in f.samples
+                  if s.name == "ingestor_run_retries"]  # fmt: skip
+    assert retries >= 1
+    loaded = h.query(f"SELECT object_name FROM dp_ops_{h.env}._ingestor_history WHERE status = 'loaded'")
+    assert sorted(r["object_name"] for r in loaded) == sorted(files)
+    clean = h.run("--metrics-file", str(metrics))  # nothing left, no fault: no retry counted for this run
+    assert clean.exit_code == 0
+    assert "ingestor_run_retries{env=" in metrics.read_text() and 'services="acme"} 0.0' in metrics.read_text()

@@ -105,3 +105,31 @@ def test_staging_left_by_a_kill_does_not_matter(zone: Zone) -> None:
     zone.run_to_completion()
     assert sorted(p.name for p in zone.tmp.iterdir()) == leftovers
     zone.check()
+
+
+def test_the_history_survives_a_kill_like_the_ledger(zone: Zone) -> None:
+    """A killed transaction leaves no history row; a kill after the commit leaves the loaded files' rows (written in
+    the commit) and no run row; the next run adds its own, and every loaded file is `loaded` exactly once. (The
+    files the killed run had rejected are in rejected/ with their reason, not in the history: see history.py.)"""
+    history = "SELECT object_name, status, run_id FROM dp_ops_dev._ingestor_history WHERE kind = 'file'"
+    zone.standard_corpus()
+    assert zone.run(INGESTOR_FAULT="before_ledger:1").returncode == KILLED
+    assert zone.query("SELECT count(*) FROM information_schema.tables WHERE table_name = '_ingestor_history'") == [(0,)]
+    assert zone.run(INGESTOR_FAULT="after_commit:1").returncode == KILLED
+    crashed = zone.query(history)
+    assert sorted((name, status) for name, status, _ in crashed) == [
+        (f"{SERVICE}/landing/2025_01_01_fz_events.jsonl", "loaded"),
+        (f"{SERVICE}/landing/sub/2025_01_02_fz_events.jsonl.gz", "loaded"),
+    ]
+    assert zone.query("SELECT count(*) FROM dp_ops_dev._ingestor_history WHERE kind = 'run'") == [(0,)]
+    done = _result(zone.run_to_completion())
+    zone.check()
+    rows = zone.query(history)
+    loaded = sorted(name for name, status, _ in rows if status == "loaded")
+    assert loaded == sorted(name for name, _ in zone.ledger())  # each loaded file once, as in the ledger
+    again = {name: status for name, status, run_id in rows if run_id == done["run_id"]}
+    assert again[f"{SERVICE}/landing/2025_01_01_fz_events.jsonl"] == "already_loaded"
+    assert again[f"{SERVICE}/landing/2025_01_01_fz_metrics.jsonl"] == "loaded"
+    assert "rejected" not in again.values()  # settled by the killed run
+    runs = zone.query("SELECT run_id, status, files FROM dp_ops_dev._ingestor_history WHERE kind = 'run'")
+    assert runs == [(done["run_id"], "succeeded", len(done["files"]))]

@@ -18,6 +18,11 @@ _GMT_BOUNDS = {"startTimestampGMT": TS, "endTimestampGMT": TS}
 _SLEEP_BOUNDS = {"sleepStartTimestampGMT": TS, "sleepEndTimestampGMT": TS}
 _CALENDAR = {"calendarDate": D, "date": D}
 _FROM_DATE = (("calendarDate", ("date",)),)
+# Types every watch reports every day: past 36 hours without a file, `ingestor status` calls them stale.
+_DAILY = frozenset(
+    {"sleep", "steps", "heart_rate", "body_battery", "stress", "user_summary", "stats_and_body", "rhr_daily",
+     "respiration", "intensity_minutes", "floors"}
+)  # fmt: skip
 
 _MATRICES = {
     "heart_rate": (Matrix("heartRateValues", ("heartRateValueDescriptors",), ("timestamp", "heartrate")),),
@@ -86,6 +91,7 @@ def _type(
         partition_by=partition,
         schema_hints=hints or {},
         description=description,
+        expected_every="daily" if name in _DAILY else None,
         normalize=normalizer(spec),
     )
 

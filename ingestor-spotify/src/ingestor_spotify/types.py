@@ -87,6 +87,8 @@ TOP = {**SNAPSHOT, "timeRange": STR}
 # The fetchers write `{YYYY_MM_DD_HH_MM}_spotify_{type}.jsonl`; the enrichment fetchers write
 # `{YYYY_MM_DD_HH_MM}_{artist|album}_enrichment.jsonl` (no `spotify_`). Any prefix is accepted;
 # a leading date is captured as `day` (the snapshot date of the list types).
+# Snapshots fetched on every run, and plays (for someone who listens daily): stale after 36 hours without a file.
+_DAILY = frozenset({"recently_played", "top_artists", "top_tracks", "followed_artists", "playlists", "user_profile"})
 _DAY_PREFIX = r"(?:(?P<day>\d{4}_\d{2}_\d{2})(?:_.*)?|.+)"
 
 
@@ -111,6 +113,7 @@ def _declare(
         inserted_at_column="dp_inserted_at",
         source_file_column="source_file",
         description=description,
+        expected_every="daily" if name in _DAILY else None,
         normalize=normalizer,
     )
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO, Protocol
 
 from ingestor.extras import import_optional
@@ -24,6 +25,7 @@ class LandingFile:
     name: str
     size: int
     version: str  # what changes when the object is rewritten (mtime/generation)
+    updated: datetime | None = field(default=None, compare=False)  # when it was last written (for ages)
 
 
 class Landing(Protocol):

@@ -100,7 +100,7 @@ class GCSLanding:
                 continue
             name = blob.name[len(self.prefix) :]
             self._listed[name] = (str(blob.generation), _checksum(blob))
-            found.append(LandingFile(name=name, size=int(blob.size or 0), version=str(blob.generation)))
+            found.append(LandingFile(name, int(blob.size or 0), str(blob.generation), blob.updated))
         yield from sorted(found, key=lambda f: f.name)
 
     def open(self, file: LandingFile) -> AbstractContextManager[IO[bytes]]:

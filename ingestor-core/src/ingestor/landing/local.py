@@ -6,6 +6,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 from urllib.parse import unquote, urlparse
@@ -72,7 +73,8 @@ class LocalLanding:
                     elif entry.is_file(follow_symlinks=False):  # not a link, a fifo, ...
                         stat = entry.stat(follow_symlinks=False)
                         name = entry.path[start:].replace(os.sep, "/")
-                        found.append(LandingFile(name=name, size=stat.st_size, version=str(stat.st_mtime_ns)))
+                        modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+                        found.append(LandingFile(name, stat.st_size, str(stat.st_mtime_ns), modified))
         yield from sorted(found, key=lambda f: f.name)
 
     def open(self, file: LandingFile) -> AbstractContextManager[IO[bytes]]:

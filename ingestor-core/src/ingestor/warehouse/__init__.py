@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ingestor.catalog import DataType
 from ingestor.extras import import_optional
@@ -56,6 +57,7 @@ class LoadRequest:
     files: list[StagedFile]
     run_id: str
     attempt: int = 0
+    history_dataset: str | None = None  # where the loaded files' history rows go, in the same commit
 
 
 @dataclass
@@ -98,6 +100,15 @@ class Warehouse(Protocol):
     ) -> None:
         """Create or replace `dataset.name` as the UNION ALL of sources
         (dataset, table, output column -> source column, output column -> constant)."""
+        ...
+
+    def append_history(self, dataset: str, rows: list[dict[str, Any]]) -> None:
+        """Append rows to `dataset`'s run history (see ingestor.history), all or none."""
+        ...
+
+    def read_history(self, dataset: str, query: str, since: datetime) -> list[dict[str, Any]]:
+        """Rows of `query`: SQL naming the history table `{history}`, a TIMESTAMP parameter `{since}` and the
+        column `{rows}` (quoted: a reserved word in BigQuery); none when the history table does not exist."""
         ...
 
     def close(self) -> None:

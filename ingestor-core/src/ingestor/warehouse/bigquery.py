@@ -53,12 +53,15 @@ from urllib.parse import parse_qs, urlparse
 import orjson
 import requests
 from google.api_core import exceptions as gexc
+from google.api_core.retry import Retry
 from google.cloud import bigquery
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from ingestor import faults
+from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
 from ingestor.landing.gcs import split_gs_url, storage_client
 from ingestor.ledger import LEDGER_TABLE, ledger_schema
+from ingestor.metrics import RETRIES
 from ingestor.names import validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
 from ingestor.warehouse import LoadError, LoadReport, LoadRequest, StagedFile, ViewSources, union_view_select
@@ -71,8 +74,12 @@ MAX_JOB_BYTES = 4 * 1024**4  # BigQuery allows 15 TB per load job (and 10,000 UR
 MAX_JOB_RESUBMITS = 20
 RETRY_ATTEMPTS = 7
 # The client's own retry of one call, bounded (its default allows 600 s per call, which stacked
-# under RETRY_ATTEMPTS would take an hour to report an outage).
-CALL_RETRY = bigquery.DEFAULT_RETRY.with_timeout(60)
+# under RETRY_ATTEMPTS would take an hour to report an outage), its retries counted in the metrics.
+CALL_RETRY = Retry(
+    predicate=bigquery.DEFAULT_RETRY._predicate,  # the client's own choice of retriable errors
+    timeout=60,
+    on_error=lambda _: RETRIES.inc(),
+)
 STAGE_PREFIX = "_ingestor_stage_"
 STAGE_TTL = timedelta(days=1)
 MAX_STAGING_OBJECT = 1024**3  # staged files are concatenated into objects of up to this size
@@ -323,6 +330,7 @@ class BigQueryWarehouse:
             stop=stop_after_attempt(RETRY_ATTEMPTS),
             wait=wait_exponential(multiplier=self.retry_wait, max=60 * self.retry_wait),
             reraise=True,
+            before_sleep=lambda _: RETRIES.inc(),
         ):
             with attempt:
                 return fn()
@@ -402,6 +410,8 @@ class BigQueryWarehouse:
             self._ref(request.dataset, LEDGER_TABLE), schema=[field_of(c) for c in ledger_schema().columns.values()]
         )
         self._retry(lambda: self.client.create_table(ledger, exists_ok=True, retry=CALL_RETRY))
+        if request.history_dataset:
+            self._ensure_history(request.history_dataset)
         table = self._get_table(request.dataset, request.table)
         if table is None:
             self._create_table(request)
@@ -630,10 +640,18 @@ class BigQueryWarehouse:
             f"SELECT f.source_name FROM {_q(ds, stage_ledger)} AS f JOIN {_q(ds, LEDGER_TABLE)} AS l "  # noqa: S608
             "ON l.source_name = f.source_name AND l.checksum = f.checksum"
         )
+        history = ""
+        if request.history_dataset:  # the loaded files' history rows, before the ledger rows that make them `done`
+            columns, select = from_ledger(_q)
+            history = (
+                f"INSERT INTO {_q(request.history_dataset, HISTORY_TABLE)} ({columns}) SELECT {select} "  # noqa: S608
+                f"FROM {_q(ds, stage_ledger)} WHERE source_name NOT IN ({done});\n"
+            )
         sql = (
             "BEGIN TRANSACTION;\n"  # noqa: S608
             f"INSERT INTO {_q(ds, request.table)} ({names}) SELECT {names} FROM {_q(ds, stage)} "
             f"WHERE `{source}` NOT IN ({done});\n"
+            f"{history}"
             f"INSERT INTO {_q(ds, LEDGER_TABLE)} ({ledger_columns}) SELECT {ledger_columns} "
             f"FROM {_q(ds, stage_ledger)} WHERE source_name NOT IN ({done});\n"
             "COMMIT TRANSACTION;"
@@ -679,6 +697,46 @@ class BigQueryWarehouse:
                     self._retry(partial(bucket.delete_blob, blob.name))
         except Exception as error:
             log.warning("staging of batch %s not cleaned up: %s", digest, error)
+
+    # -- history ---------------------------------------------------------------------------------------
+    def _ensure_history(self, dataset: str) -> None:
+        self._ensure_dataset(dataset)
+        table = bigquery.Table(
+            self._ref(dataset, HISTORY_TABLE), schema=[field_of(c) for c in history_schema().columns.values()]
+        )
+        self._retry(lambda: self.client.create_table(table, exists_ok=True, retry=CALL_RETRY))
+
+    def append_history(self, dataset: str, rows: list[dict[str, Any]]) -> None:
+        """Append history rows with one load job (atomic); its id is derived from the rows, so a retried
+        submission attaches to the job instead of appending twice."""
+        self._ensure_history(dataset)
+        data = b"".join(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE) for row in rows)
+        config = self._load_config([field_of(c) for c in history_schema().columns.values()], "WRITE_APPEND")
+        job_id = f"ingestor_history_{hashlib.sha256(data).hexdigest()[:40]}"
+
+        def submit() -> Any:
+            with tempfile.TemporaryFile() as buffer:
+                buffer.write(data)
+                return self.client.load_table_from_file(
+                    buffer, self._ref(dataset, HISTORY_TABLE), job_config=config, rewind=True, job_id=job_id
+                )
+
+        try:
+            job = self._retry(submit)
+        except gexc.Conflict:
+            job = self._retry(partial(self.client.get_job, job_id, location=self.location, retry=CALL_RETRY))
+        failure = _job_error(self._wait(job))
+        if failure is not None:
+            raise LoadError(f"history job {job_id}: {failure[0]}", data_error=False)
+
+    def read_history(self, dataset: str, query: str, since: datetime) -> list[dict[str, Any]]:
+        """Rows of a query over the history table (see `Warehouse.read_history`); none if it is absent."""
+        if self._get_table(dataset, HISTORY_TABLE) is None:
+            return []
+        sql = query.format(history=_q(dataset, HISTORY_TABLE), since="@since", rows=_q("rows"))
+        return [
+            dict(row.items()) for row in self._query(sql, [bigquery.ScalarQueryParameter("since", "TIMESTAMP", since)])
+        ]
 
     # -- views -----------------------------------------------------------------------------------------
     def ensure_view(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
@@ -16,6 +17,7 @@ import duckdb
 from duckdb.sqltypes import DuckDBPyType
 
 from ingestor import faults
+from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
 from ingestor.ledger import LEDGER_TABLE, ledger_schema
 from ingestor.names import quote, validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
@@ -194,6 +196,10 @@ class DuckDBWarehouse:
                 faults.checkpoint("before_ledger")  # test-only: rows in, ledger not yet, same transaction
                 with self._scannable([f.entry.model_dump() for f in request.files]) as entries:
                     con.execute(f"INSERT INTO {dataset}.{LEDGER_TABLE} BY NAME SELECT * FROM {entries}")  # noqa: S608
+                    if request.history_dataset:  # the loaded files' history rows, committed with them
+                        history = self._history_table(request.history_dataset)
+                        names, select = from_ledger(quote)
+                        con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {entries}")  # noqa: S608
             con.execute("COMMIT")
         except Exception as error:
             con.execute("ROLLBACK")
@@ -201,6 +207,42 @@ class DuckDBWarehouse:
         finally:
             self._names = None
         return LoadReport(rows=rows)
+
+    def _history_table(self, dataset: str) -> str:
+        """The history table of `dataset`, created if missing (inside the caller's transaction)."""
+        definition = ", ".join(f"{quote(c.name)} {duckdb_type(c)}" for c in history_schema().columns.values())
+        self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(dataset)}")
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS {quote(dataset)}.{HISTORY_TABLE} ({definition})")
+        return f"{quote(dataset)}.{HISTORY_TABLE}"
+
+    def append_history(self, dataset: str, rows: list[dict[str, Any]]) -> None:
+        """Append history rows (see ingestor.history) in one transaction."""
+        columns = list(history_schema().columns.values())
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            history = self._history_table(dataset)
+            names = ", ".join(quote(c.name) for c in columns)
+            select = ", ".join(f"CAST({quote(c.name)} AS {duckdb_type(c)})" for c in columns)
+            complete = [{c.name: row.get(c.name) for c in columns} for row in rows]  # a missing key is NULL
+            with self._scannable(complete) as scan:
+                self.con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {scan}")  # noqa: S608
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            self._names = None
+
+    def read_history(self, dataset: str, query: str, since: datetime) -> list[dict[str, Any]]:
+        """Rows of a query over the history table (see `Warehouse.read_history`); none if it is absent."""
+        if not self._exists(validate_identifier(dataset), HISTORY_TABLE):
+            return []
+        cursor = self.con.execute(
+            query.format(history=f"{quote(dataset)}.{HISTORY_TABLE}", since="$since", rows=quote("rows")),
+            {"since": since},
+        )
+        names = [d[0] for d in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     @contextmanager
     def _scannable(self, rows: list[dict[str, Any]] | pa.Table | pa.RecordBatchReader) -> Iterator[str]:

@@ -1,0 +1,119 @@
+"""The run history: one row per run and one per file outcome, in `{dataset}._ingestor_history`.
+
+It lives in the warehouse beside the data, in one dataset per environment (`dp_ops_{env}` unless
+`INGESTOR_HISTORY_DATASET` says otherwise), so `ingestor status` reads one table. Rows are only
+ever appended:
+
+- a file whose rows were loaded gets its row in the load's own transaction, derived from its ledger
+  row (`from_ledger`): it survives any crash exactly as the ledger does, and a rolled-back load
+  leaves none;
+- every other outcome (rejected, empty, already loaded, failed) and the run's own row are appended
+  at the end of the run, in one transaction (DuckDB) or one load job (BigQuery). A run killed
+  before its end leaves its loaded files' rows and no run row; the files it rejected are in
+  `rejected/` with their reason.
+
+Dry runs write nothing. A plugin that takes over `ingest` records its loaded files the same way by
+passing `context.history_dataset` in its `LoadRequest`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ingestor.ledger import ledger_schema
+from ingestor.result import FileStatus, IngestResult
+from ingestor.schema import Column, Kind, Struct
+
+HISTORY_TABLE = "_ingestor_history"
+DEFAULT_DATASET = "dp_ops_{env}"
+
+_COLUMNS = {
+    "run_id": Kind.STRING,
+    "kind": Kind.STRING,  # "run" or "file"
+    "status": Kind.STRING,  # a file's FileStatus; a run's "succeeded" or "failed"
+    "service": Kind.STRING,  # a run's services, comma-separated
+    "data_type": Kind.STRING,
+    "object_name": Kind.STRING,
+    "table_name": Kind.STRING,
+    "files": Kind.INT64,
+    "rows": Kind.INT64,
+    "bytes": Kind.INT64,
+    "reason": Kind.STRING,
+    "destination": Kind.STRING,
+    "run_started_at": Kind.TIMESTAMP,
+    "recorded_at": Kind.TIMESTAMP,
+    "seconds": Kind.FLOAT64,
+}
+
+# A loaded file's history row over its ledger row: ledger columns, or SQL both warehouses' dialects accept.
+_FROM_LEDGER = {
+    "run_id": "run_id",
+    "kind": "'file'",
+    "status": f"'{FileStatus.LOADED.value}'",
+    "service": "service",
+    "data_type": "data_type",
+    "object_name": "source_name",
+    "table_name": "table_name",
+    "rows": "rows",
+    "bytes": "size",
+    "run_started_at": "loaded_at",
+    "recorded_at": "CURRENT_TIMESTAMP",
+}
+
+
+def history_schema() -> Struct:
+    """The history table's columns."""
+    struct = Struct()
+    for name, kind in _COLUMNS.items():
+        struct.add(Column(name, kind))
+    return struct
+
+
+def from_ledger(quote: Callable[[str], str]) -> tuple[str, str]:
+    """(column list, select list) that turn ledger rows into loaded files' history rows; `quote` quotes an
+    identifier in the warehouse's dialect (`rows` is a reserved word in BigQuery)."""
+    ledger = ledger_schema().columns
+    select = ", ".join(
+        f"{quote(expr) if expr in ledger else expr} AS {quote(name)}" for name, expr in _FROM_LEDGER.items()
+    )
+    return ", ".join(quote(name) for name in _FROM_LEDGER), select
+
+
+def run_rows(result: IngestResult, recorded_at: datetime) -> list[dict[str, Any]]:
+    """The rows appended at the end of a run: every outcome not recorded by a load, and the run itself."""
+    rows: list[dict[str, Any]] = [
+        {
+            "run_id": result.run_id,
+            "kind": "file",
+            "status": outcome.status.value,
+            "service": outcome.service,
+            "data_type": outcome.data_type,
+            "object_name": outcome.path,
+            "rows": outcome.rows,
+            "bytes": outcome.bytes,
+            "reason": outcome.reason,
+            "destination": outcome.destination,
+            "run_started_at": result.started_at,
+            "recorded_at": recorded_at,
+        }
+        for outcome in result.files
+        if outcome.status is not FileStatus.LOADED  # recorded in the load's transaction
+    ]
+    totals = result.totals
+    rows.append(
+        {
+            "run_id": result.run_id,
+            "kind": "run",
+            "status": "succeeded" if result.success else "failed",
+            "service": ",".join(result.services),
+            "files": totals["files"],
+            "rows": totals["rows"],
+            "reason": ", ".join(f"{totals[s.value]} {s.value}" for s in FileStatus if totals[s.value]) or None,
+            "run_started_at": result.started_at,
+            "recorded_at": recorded_at,
+            "seconds": (recorded_at - result.started_at).total_seconds(),
+        }
+    )
+    return rows
