@@ -17,7 +17,6 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-import ingestor_garmin.fetch
 import ingestor_garmin.fetcher
 import ingestor_garmin.plugin
 from ingestor.testing import Harness
@@ -111,7 +110,7 @@ def today() -> date:
 
 @pytest.fixture
 def harness(tmp_path: Path) -> Harness:
-    return Harness(tmp_path / "data", ingestor_garmin.plugin, ingestor_garmin.fetch)
+    return Harness(tmp_path / "data", ingestor_garmin.plugin)
 
 
 def fetch(h: Harness, *args: str) -> tuple[int, dict[str, Any], str]:
@@ -235,6 +234,9 @@ def test_the_entry_point_module_stays_light() -> None:
     import sys
 
     heavy = ("httpx", "tenacity", "garminconnect", "ingestor.fetching")
-    probe = f"import sys, ingestor_garmin.fetch; print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    probe = (
+        "import sys, ingestor_garmin.plugin; ingestor_garmin.plugin.services(); "
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

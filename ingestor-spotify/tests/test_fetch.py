@@ -18,7 +18,6 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-import ingestor_spotify.fetch
 import ingestor_spotify.fetcher
 import ingestor_spotify.plugin
 from ingestor.testing import Harness
@@ -179,7 +178,7 @@ def env(monkeypatch: pytest.MonkeyPatch, httpserver: HTTPServer) -> None:
 
 @pytest.fixture
 def harness(tmp_path: Path) -> Harness:
-    return Harness(tmp_path, ingestor_spotify.plugin, ingestor_spotify.fetch)
+    return Harness(tmp_path, ingestor_spotify.plugin)
 
 
 def fetch(h: Harness, *args: str) -> tuple[int, dict[str, Any], str]:
@@ -334,6 +333,9 @@ def test_the_entry_point_module_stays_light() -> None:
     import sys
 
     heavy = ("httpx", "tenacity", "garminconnect", "ingestor.fetching")
-    probe = f"import sys, ingestor_spotify.fetch; print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    probe = (
+        "import sys, ingestor_spotify.plugin; ingestor_spotify.plugin.services(); "
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -35,7 +35,7 @@ def fetch_command(
     json_output: JsonOutput = None,
 ) -> None:
     """Fetch new data of the given service(s) into the landing zone (incremental by default)."""
-    from ingestor.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _catalog, _plugins, _settings, check_request, fail
+    from ingestor.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _plugins, _settings, check_request, fail
 
     settings = _settings(
         service=service,
@@ -60,8 +60,8 @@ def fetch_command(
     from ingestor.logs import setup_logging
 
     setup_logging(settings.log_level, settings.log_format)
-    pm = _plugins()
-    check_request(_catalog(pm), settings.service, settings.data_types)
+    plugins = _plugins()
+    check_request(plugins, settings.service, settings.data_types)
     try:
         target = open_landing(settings.landing_url)
     except ValueError as error:
@@ -79,13 +79,19 @@ def fetch_command(
                 landing=target,
             )
             try:
-                produced = pm.hook.fetch(service=name, request=request)
-            except ConfigError as error:
-                typer.echo(f"Error: {name}: {error}", err=True)
+                fetcher = plugins.services[name].load_fetcher()
+            except ImportError as error:
+                typer.echo(f"Error: the fetcher of {name} could not be imported: {error}", err=True)
                 code = EXIT_USAGE
                 continue
-            if produced is None:
-                typer.echo(f"Error: no installed plugin fetches {name!r}", err=True)
+            if fetcher is None:
+                typer.echo(f"Error: the {name} plugin has no fetcher", err=True)
+                code = EXIT_USAGE
+                continue
+            try:
+                produced = fetcher(request)
+            except ConfigError as error:
+                typer.echo(f"Error: {name}: {error}", err=True)
                 code = EXIT_USAGE
                 continue
             results.append(produced)

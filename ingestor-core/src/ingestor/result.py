@@ -31,6 +31,7 @@ class FileOutcome(BaseModel):
     data_type: str | None = None
     status: FileStatus
     rows: int = 0
+    dropped: int = 0  # records the plugin's normalizer dropped (returned [] for)
     reason: str | None = None
     destination: str | None = None
     notes: list[str] = Field(default_factory=list)

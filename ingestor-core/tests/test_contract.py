@@ -1,0 +1,89 @@
+"""The contract's edges: what a normalizer may return, the public API, and a hermetic harness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ingestor
+from ingestor import DataType, Service, SourceFile, hookimpl
+from ingestor.result import FileStatus
+from ingestor.testing import Harness
+
+NAME = "strava/landing/2025_01_01_00_00_strava_activities.jsonl"
+
+
+class Strava:
+    """Service `strava` whose normalizer returns whatever the test asks for."""
+
+    def __init__(self, normalize: Any) -> None:
+        self.normalize = normalize
+
+    @hookimpl
+    def services(self) -> list[Service]:
+        activities = DataType(
+            service="strava", name="activities", dataset="s_{env}", table="activities", normalize=self.normalize
+        )
+        return [Service(data_types=[activities])]
+
+
+@pytest.mark.parametrize(
+    ("returned", "shape"),
+    [(None, "None"), ("x", "a str"), ([{"a": 1}, 2], "a list holding dict, int"), ((), "a tuple")],
+)
+def test_a_normalizer_returning_the_wrong_shape_rejects_the_file_plainly(
+    tmp_path: Path, returned: Any, shape: str
+) -> None:
+    h = Harness(tmp_path, Strava(lambda record, source: returned))
+    h.land(NAME, [{"id": 1}])
+    result = h.ingest("--service", "strava")
+    [outcome] = result.files
+    assert outcome.status is FileStatus.REJECTED
+    assert outcome.reason == (
+        f"line 1: normalizer of strava.activities returned {shape}; expected a dict or a list of dicts"
+    )
+    assert h.files("strava/rejected") == [
+        NAME.replace("landing", "rejected"),
+        NAME.replace("landing", "rejected") + ".reason.json",
+    ]
+
+
+def test_records_a_normalizer_drops_are_counted_apart_from_empty_files(tmp_path: Path) -> None:
+    def keep_odd(record: dict[str, Any], source: SourceFile) -> list[dict[str, Any]]:
+        return [record] if record["id"] % 2 else []
+
+    h = Harness(tmp_path, Strava(keep_odd))
+    h.land(NAME, [{"id": 1}, {"id": 2}, {"id": 3}, {"id": 4}])
+    h.land(NAME.replace("00_00", "00_01"), [{"id": 2}, {"id": 4}])
+    h.land(NAME.replace("00_00", "00_02"), "")
+    outcomes = {f.path: f for f in h.ingest("--service", "strava").files}
+    some, none, empty = (outcomes[NAME.replace("00_00", stamp)] for stamp in ("00_00", "00_01", "00_02"))
+    assert (some.status, some.rows, some.dropped, some.reason) == (FileStatus.LOADED, 2, 2, None)
+    assert (none.status, none.rows, none.dropped) == (FileStatus.EMPTY, 0, 2)
+    assert none.reason == "no rows: the normalizer dropped all 2 records"
+    assert (empty.status, empty.dropped, empty.reason) == (FileStatus.EMPTY, 0, "empty file: no records")
+    assert h.query("SELECT id FROM s_dev.activities ORDER BY id") == [(1,), (3,)]
+
+
+def test_the_public_api_is_everything_a_plugin_needs() -> None:
+    for name in ingestor.__all__:
+        assert getattr(ingestor, name) is not None, name
+    assert ingestor.FetchRequest.__module__ == "ingestor.fetching"  # imported on first use
+    with pytest.raises(AttributeError):
+        ingestor.nothing_like_this  # noqa: B018
+
+
+def test_the_harness_ignores_the_run_environment_and_dot_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.setenv("INGESTOR_WAREHOUSE", f"duckdb://{elsewhere}/real.duckdb")
+    monkeypatch.setenv("INGESTOR_LANDING", elsewhere.as_uri())
+    monkeypatch.setenv("INGESTOR_LOAD_PLUGINS", "")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("INGESTOR_DATA_TYPES=nothing\nINGESTOR_DRY_RUN=true\n")
+    h = Harness(tmp_path / "h", Strava(None))
+    h.land(NAME, [{"id": 1}])
+    assert h.ingest("--service", "strava").totals["loaded"] == 1
+    assert h.query("SELECT id FROM s_dev.activities") == [(1,)]
+    assert not elsewhere.exists()
