@@ -67,6 +67,8 @@ class DataType(BaseModel):
     dataset: str
     table: str
     file_patterns: tuple[str, ...] = ()
+    # The columns that identify a record, for readers (shown by `list-types`): documentation, not
+    # enforced; rows are never deduplicated by it (the ledger keeps a file from loading twice).
     primary_key: tuple[str, ...] = ()
     partition_by: str | None = None
     cluster_by: tuple[str, ...] = ()

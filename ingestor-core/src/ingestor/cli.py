@@ -297,6 +297,23 @@ def demo(
     raise typer.Exit(code)
 
 
+@app.command("new-plugin")
+def new_plugin(
+    name: Annotated[str, typer.Argument(help="The service's name: lower-case letters, digits and _.")],
+    directory: Annotated[str, typer.Option(help="Where to create the package folder ingestor-NAME.")] = ".",
+) -> None:
+    """Create a working plugin package: a service with two data types, a demo, and tests."""
+    from pathlib import Path
+
+    from ingestor.scaffold import new_plugin as scaffold
+
+    try:
+        target = scaffold(name, Path(directory))
+    except (ValueError, FileExistsError) as error:
+        fail(str(error))
+    typer.echo(f"created {target}: pip install -e '{target}[test]' && pytest {target}")
+
+
 from ingestor.fetch_cli import fetch_command  # noqa: E402  (registered here, written in its own module)
 
 app.command("fetch")(fetch_command)
