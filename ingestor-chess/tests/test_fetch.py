@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ingestor.conformance import FetcherConformance
 from ingestor.testing import Harness
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -260,3 +261,14 @@ def test_the_entry_point_module_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class TestFetcherConformance(FetcherConformance):
+    """The core's fetcher check, against the recorded chess.com responses."""
+
+    plugin = ingestor_chess.plugin
+
+    @pytest.fixture
+    def recorded_api(self, httpserver: HTTPServer) -> dict[str, str]:
+        ChessApi(httpserver)
+        return {"INGESTOR_CHESS_API_URL": httpserver.url_for("/pub"), "CHESS_USERNAMES": USER}

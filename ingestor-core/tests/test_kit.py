@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ingestor import DataType, Service, hookimpl
+from ingestor import DataType, FetchRequest, FetchResult, Service, TypeFetch, hookimpl, run_fetch
 from ingestor.cli import app
+from ingestor.conformance import FetcherConformance
 from ingestor.testing import Harness
 
 
@@ -89,3 +90,35 @@ def test_the_pytest_plugin_gives_a_harness_factory(ingestor_harness: Callable[..
     assert first.root != second.root and second.landing.name == "ela-dp-prd"
     first.land("tiny/landing/1_tiny_x.jsonl", [{"a": 1}])
     assert first.ingest("--service", "tiny").totals["loaded"] == 1
+
+
+class Counter:
+    """Service `counter`: a fetcher of ids 1..3 that keeps (or, `forgetful`, ignores) its bookmark."""
+
+    def __init__(self, forgetful: bool) -> None:
+        self.forgetful = forgetful
+
+    @hookimpl
+    def services(self) -> list[Service]:
+        return [Service(data_types=[DataType(service="counter", name="ids", dataset="c_{env}", table="ids")],
+                        fetcher=self.fetch)]  # fmt: skip
+
+    def fetch(self, request: FetchRequest) -> FetchResult:
+        def ids(task: TypeFetch) -> None:
+            start = 0 if self.forgetful else int(task.bookmark or 0)
+            task.write([{"id": i} for i in range(start + 1, 4)])
+            task.bookmark = 3
+
+        return run_fetch("counter", request, {"ids": ids})
+
+
+@pytest.mark.parametrize("forgetful", [False, True])
+def test_the_fetcher_check_catches_a_fetcher_that_ignores_its_bookmark(tmp_path: Path, forgetful: bool) -> None:
+    class Check(FetcherConformance):
+        plugin = Counter(forgetful)
+
+    if forgetful:
+        with pytest.raises(AssertionError, match="from its bookmarks, wrote files again"):
+            Check().test_the_fetcher_honours_its_bookmark(tmp_path, {})
+    else:
+        Check().test_the_fetcher_honours_its_bookmark(tmp_path, {})

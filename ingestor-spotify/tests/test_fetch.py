@@ -20,6 +20,7 @@ from werkzeug import Request, Response
 
 import ingestor_spotify.fetcher
 import ingestor_spotify.plugin
+from ingestor.conformance import FetcherConformance
 from ingestor.testing import Harness
 
 FETCH_FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
@@ -339,3 +340,21 @@ def test_the_entry_point_module_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class TestFetcherConformance(FetcherConformance):
+    """The core's fetcher check, against the recorded Spotify responses."""
+
+    plugin = ingestor_spotify.plugin
+
+    @pytest.fixture
+    def recorded_api(self, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+        monkeypatch.delenv("INGESTOR_SPOTIFY_ENRICHMENT", raising=False)
+        SpotifyApi(httpserver)
+        return {
+            "INGESTOR_SPOTIFY_ACCOUNTS_URL": httpserver.url_for("/accounts"),
+            "INGESTOR_SPOTIFY_API_URL": httpserver.url_for("/v1"),
+            "SPOTIFY_CLIENT_ID": CLIENT_ID,
+            "SPOTIFY_CLIENT_SECRET": CLIENT_SECRET,
+            "SPOTIFY_REFRESH_TOKEN": REFRESH,
+        }

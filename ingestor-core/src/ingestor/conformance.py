@@ -15,10 +15,16 @@ each type's rows in its table, and a second run loads nothing again.
 
 `samples` may name a folder laid out like a landing zone (`{service}/landing/...`) with files
 for types the demo does not cover.
+
+`FetcherConformance` checks a fetcher against recorded responses: the subclass's `recorded_api`
+fixture serves them (e.g. with pytest-httpserver) and returns the environment variables that
+point the fetcher there. A first fetch writes files that load cleanly; a second one, from the
+bookmarks, writes nothing.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -95,6 +101,36 @@ class PluginConformance:
                 assert h.query(count)[0][0] > 0, f"{table.table} is empty"
         again = h.ingest("--service", services)
         assert again.success and not again.files, "a second run found files again"
+
+
+class FetcherConformance:
+    """Subclass it with `plugin` and a `recorded_api` fixture returning the fetcher's environment."""
+
+    plugin: ClassVar[Any]
+
+    @pytest.fixture
+    def recorded_api(self) -> dict[str, str]:
+        raise NotImplementedError("override the recorded_api fixture: serve recorded responses, return the env")
+
+    def test_the_fetcher_honours_its_bookmark(self, tmp_path: Path, recorded_api: dict[str, str]) -> None:
+        h = Harness(tmp_path, self.plugin)
+        fetchable = [name for name, s in h.plugins.services.items() if s.fetcher is not None]
+        assert fetchable, "no service of the plugin has a fetcher"
+        for service in fetchable:
+            first = h.fetch("--service", service, "--json", env=recorded_api)
+            assert first.exit_code == 0, first.output
+            written = [f for item in _fetched(first.stdout) for f in item["files"]]
+            assert written, f"the first fetch of {service} wrote nothing"
+            result = h.ingest("--service", service)
+            assert result.success and result.totals["loaded"], [f.reason for f in result.files]
+            second = h.fetch("--service", service, "--json", env=recorded_api)
+            assert second.exit_code == 0, second.output
+            again = {item["data_type"]: item["files"] for item in _fetched(second.stdout) if item["files"]}
+            assert not again, f"a second fetch of {service}, from its bookmarks, wrote files again: {again}"
+
+
+def _fetched(stdout: str) -> list[dict[str, Any]]:
+    return [item for service in json.loads(stdout)["services"] for item in service["data_types"]]
 
 
 _BAD = {FileStatus.REJECTED, FileStatus.FAILED, FileStatus.WOULD_REJECT}
