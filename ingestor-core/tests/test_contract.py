@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import ingestor
-from ingestor import DataType, Service, SourceFile, hookimpl
+from ingestor import DataType, FetchRequest, Service, SourceFile, hookimpl, run_fetch
 from ingestor.result import FileStatus
 from ingestor.testing import Harness
 
@@ -87,3 +88,38 @@ def test_the_harness_ignores_the_run_environment_and_dot_env(tmp_path: Path, mon
     assert h.ingest("--service", "strava").totals["loaded"] == 1
     assert h.query("SELECT id FROM s_dev.activities") == [(1,)]
     assert not elsewhere.exists()
+
+
+class Fetching:
+    """Service `name` whose fetcher returns `returned` (or raises it), and a data type `things`."""
+
+    def __init__(self, name: str, returned: Any) -> None:
+        self.name, self.returned = name, returned
+
+    @hookimpl
+    def services(self) -> list[Service]:
+        things = DataType(service=self.name, name="things", dataset="f_{env}", table=f"{self.name}_things")
+        return [Service(data_types=[things], fetcher=self.fetch)]
+
+    def fetch(self, request: FetchRequest) -> Any:
+        if isinstance(self.returned, Exception):
+            raise self.returned
+        if self.returned == "ok":
+            return run_fetch(self.name, request, {"things": lambda task: task.write([{"id": 1}])})
+        return self.returned
+
+
+@pytest.mark.parametrize(
+    ("returned", "message"),
+    [
+        (RuntimeError("bug"), "the fetcher of broken raised RuntimeError: bug"),
+        (None, "the fetcher of broken returned NoneType; expected a FetchResult"),
+    ],
+)
+def test_a_broken_fetcher_fails_its_service_only(tmp_path: Path, returned: Any, message: str) -> None:
+    h = Harness(tmp_path, Fetching("broken", returned), Fetching("fine", "ok"))
+    run = h.fetch("--service", "broken,fine", "--json")
+    assert run.exit_code == 1 and message in run.stderr
+    broken, fine = json.loads(run.stdout)["services"]
+    assert [(t["data_type"], t["status"], t["error"]) for t in broken["data_types"]] == [("things", "failed", message)]
+    assert fine["data_types"][0]["status"] == "fetched" and h.files("fine/landing")

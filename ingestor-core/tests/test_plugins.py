@@ -184,6 +184,7 @@ def test_a_service_two_distributions_declare_is_disabled_and_the_rest_works(
     assert disabled.exit_code == 2
     assert "service 'zeta' is disabled: declared by both ingestor-zeta and ingestor-zeta-fork" in disabled.stderr
     assert [d["service"] for d in json.loads(cli("list-types", "--json").stdout)] == ["other"]
+    assert "is disabled: declared by both" in cli("list-types", "--service", "zeta").stderr
     rows = {row["distribution"]: row for row in json.loads(cli("plugins", "--json").stdout)}
     assert rows["ingestor-zeta"]["problems"] == rows["ingestor-zeta-fork"]["problems"] == [clash]
     assert rows["ingestor-other"]["problems"] == []

@@ -85,15 +85,21 @@ def _settings(**overrides: Any) -> Settings:
         fail(f"invalid configuration: {problems}")
 
 
+def _refuse_disabled(plugins: Plugins, services: list[str]) -> None:
+    """Exit 2 if a service asked for is disabled (two distributions declare it)."""
+    for service in services:
+        if service in plugins.disabled:
+            fail(f"service {service!r} is disabled: {plugins.disabled[service]} (see `ingestor plugins`)")
+
+
 def check_request(plugins: Plugins, services: list[str], data_types: list[str] | None) -> None:
     """Exit 2 with a helpful message for unknown or disabled services, or data types of another service."""
     catalog = plugins.catalog
     installed = catalog.services()
     if not services:
         fail(f"no --service given; installed services: {', '.join(installed) or 'none (install a plugin)'}")
+    _refuse_disabled(plugins, services)
     for service in services:
-        if service in plugins.disabled:
-            fail(f"service {service!r} is disabled: {plugins.disabled[service]} (see `ingestor plugins`)")
         if service not in installed:
             fail(
                 f"unknown service {service!r}; installed services: {', '.join(installed) or 'none (install a plugin)'}"
@@ -206,7 +212,9 @@ def list_types(
     env: Annotated[str, typer.Option(help="Environment used to render table names.")] = "dev",
 ) -> None:
     """List the data types the installed plugins provide, by service, with their tables."""
-    catalog = _plugins().catalog
+    loaded = _plugins()
+    catalog = loaded.catalog
+    _refuse_disabled(loaded, [service] if service else [])
     if service and service not in catalog.services():
         fail(f"unknown service {service!r}; installed services: {', '.join(catalog.services()) or 'none'}")
     types = catalog.types(service)
@@ -278,11 +286,11 @@ def demo(
     target = open_landing(settings.landing_url)
     written, code = 0, EXIT_OK
     for name, declared in loaded.services.items():
-        make = declared.load_demo() if not settings.service or name in settings.service else None
-        if make is None:
+        if declared.demo is None or (settings.service and name not in settings.service):
             continue
         try:
-            files = make(days, seed)
+            make = declared.load_demo()
+            files = make(days, seed) if make else {}
             outside = [f for f in files if not f.startswith(f"{name}/landing/")]
             if outside:
                 raise ValueError(f"{outside[0]!r} is not under {name}/landing/")

@@ -14,7 +14,8 @@ import typer
 from ingestor.options import Bucket, DataDir, DataTypes, Env, JsonOutput, Landing, LogFormat, LogLevel, Service
 
 if TYPE_CHECKING:
-    from ingestor.fetching import FetchResult
+    from ingestor.fetching import FetchRequest, FetchResult
+    from ingestor.service import Fetcher
 
 
 def fetch_command(
@@ -53,7 +54,7 @@ def fetch_command(
         fail("give --days or --since, not both")
     start = _parse_day(since) if since is not None else None
     try:
-        from ingestor.fetching import ConfigError, FetchRequest
+        from ingestor.fetching import ConfigError, FetchRequest, failed_result
         from ingestor.landing import open_landing
     except ImportError as error:  # httpx/tenacity come with the fetch plugins
         fail(f"fetching needs a fetch plugin's dependencies ({error.name}): pip install ingestor-core[fetch]")
@@ -89,11 +90,14 @@ def fetch_command(
                 code = EXIT_USAGE
                 continue
             try:
-                produced = fetcher(request)
+                produced = _call(name, fetcher, request)
             except ConfigError as error:
                 typer.echo(f"Error: {name}: {error}", err=True)
                 code = EXIT_USAGE
                 continue
+            if isinstance(produced, str):  # a fetcher's bug: this service fails, the others still fetch
+                typer.echo(f"Error: {produced}", err=True)
+                produced = failed_result(name, request, [dt.name for dt in plugins.services[name].data_types], produced)
             results.append(produced)
             if not produced.success and code == EXIT_OK:
                 code = EXIT_FAILED
@@ -101,6 +105,22 @@ def fetch_command(
         target.close()
     _print(results, bool(settings.json_output))
     raise typer.Exit(code)
+
+
+def _call(name: str, fetcher: Fetcher, request: FetchRequest) -> FetchResult | str:
+    """What the fetcher of `name` returned, or why it gave no result (a ConfigError goes up)."""
+    from ingestor.fetching import ConfigError, FetchResult
+    from ingestor.plugins import describe
+
+    try:
+        returned: object = fetcher(request)
+    except ConfigError:
+        raise
+    except Exception as error:
+        return f"the fetcher of {name} raised {describe(error)}"
+    if isinstance(returned, FetchResult):
+        return returned
+    return f"the fetcher of {name} returned {type(returned).__name__}; expected a FetchResult"
 
 
 def _parse_day(value: str) -> date:
