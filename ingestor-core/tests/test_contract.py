@@ -123,3 +123,32 @@ def test_a_broken_fetcher_fails_its_service_only(tmp_path: Path, returned: Any, 
     broken, fine = json.loads(run.stdout)["services"]
     assert [(t["data_type"], t["status"], t["error"]) for t in broken["data_types"]] == [("things", "failed", message)]
     assert fine["data_types"][0]["status"] == "fetched" and h.files("fine/landing")
+
+
+def test_a_broken_demo_fails_its_service_only(tmp_path: Path) -> None:
+    def broken(days: int, seed: int) -> dict[str, bytes]:
+        raise ValueError("no demo today")
+
+    def elsewhere(days: int, seed: int) -> dict[str, bytes]:
+        return {"other/landing/1_x_things.jsonl": b"{}\n"}
+
+    class Demos:
+        @hookimpl
+        def services(self) -> list[Service]:
+            def service(name: str, demo: Any) -> Service:
+                return Service(data_types=[DataType(service=name, name="things", dataset="d", table=name)], demo=demo)
+
+            good = service(
+                "good", lambda days, seed: {f"good/landing/{d}_good_things.jsonl": b"{}\n" for d in range(days)}
+            )
+            return [service("broken", broken), service("stray", elsewhere), good]
+
+    h = Harness(tmp_path, Demos())
+    run = h.cli("demo", "--days", "2", "--landing", h.landing.as_uri())
+    assert run.exit_code == 1 and "wrote 2 demo files" in run.stdout
+    assert "the demo of broken failed: ValueError: no demo today" in run.stderr
+    assert (
+        "the demo of stray failed: ValueError: 'other/landing/1_x_things.jsonl' is not under stray/landing/"
+        in run.stderr
+    )
+    assert h.files() == ["good/landing/0_good_things.jsonl", "good/landing/1_good_things.jsonl"]

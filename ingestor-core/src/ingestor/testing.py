@@ -27,26 +27,26 @@ from typing import Any
 
 import duckdb
 import orjson
+from pydantic import AliasChoices
 from typer.testing import CliRunner, Result
 
 from ingestor.plugins import Plugins, load_plugins, use_plugins
 from ingestor.result import IngestResult
 from ingestor.settings import Settings
 
-# What configures a run from the environment; a harness hides it (its own folder and warehouse win).
-RUN_VARIABLES = (
-    *(
-        name.upper()
-        for field_name, info in Settings.model_fields.items()
-        for name in (
-            info.validation_alias.choices if info.validation_alias is not None else [f"INGESTOR_{field_name}"]  # type: ignore[union-attr]
-        )
-        if isinstance(name, str) and name != field_name
-    ),
-    "INGESTOR_LOAD_PLUGINS",
-    "INGESTOR_STRICT_PLUGINS",
-    "INGESTOR_STAGING_BUCKET",
-)
+
+def _run_variables() -> frozenset[str]:
+    """What configures a run from the environment (every variable `Settings` reads, and the
+    plugin loader's): a harness hides them, so its own folder and warehouse win."""
+    names = {"INGESTOR_LOAD_PLUGINS", "INGESTOR_STRICT_PLUGINS", "INGESTOR_STAGING_BUCKET"}
+    for field_name, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [f"INGESTOR_{field_name}"]
+        names.update(c.upper() for c in choices if isinstance(c, str) and c != field_name)
+    return frozenset(names)
+
+
+RUN_VARIABLES = _run_variables()
 
 
 class Harness:
