@@ -19,6 +19,7 @@ from werkzeug import Request, Response
 
 import ingestor_garmin.fetcher
 import ingestor_garmin.plugin
+from ingestor.conformance import FetcherConformance
 from ingestor.testing import Harness
 
 FETCH_FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
@@ -240,3 +241,18 @@ def test_the_entry_point_module_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class TestFetcherConformance(FetcherConformance):
+    """The core's fetcher check, against the recorded Garmin Connect responses."""
+
+    plugin = ingestor_garmin.plugin
+
+    @pytest.fixture
+    def recorded_api(self, httpserver: HTTPServer, tmp_path: Path, today: date) -> dict[str, str]:
+        GarminApi(httpserver, today)
+        return {
+            "GARMIN_TOKENS": str(_token_store(tmp_path / "tokens")),
+            "INGESTOR_GARMIN_API_URL": httpserver.url_for("/").rstrip("/"),
+            "INGESTOR_GARMIN_DAYS": "2",
+        }
