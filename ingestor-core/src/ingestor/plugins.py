@@ -32,6 +32,7 @@ from ingestor.service import Service
 
 GROUP = "ingestor"
 CORE = "ingestor-core"
+HOOKS = sorted(name for name, spec in vars(hookspecs).items() if hasattr(spec, f"{GROUP}_spec"))
 log = logging.getLogger("ingestor.plugins")
 
 
@@ -159,11 +160,12 @@ def _check(pm: pluggy.PluginManager, obj: object, plugin: Plugin) -> None:
         found = re.search(r"for hook '(\w+)'.*Argument\(s\) \{(.*?)\}", text)
         plugin.problems.append(f"hook {found[1]} takes {found[2]}, which the contract does not pass" if found else text)
         return
-    plugin.hooks = sorted(caller.name for caller in pm.get_hookcallers(obj) or [])
-    for hook in plugin.hooks:
-        if getattr(hookspecs, hook, None) is None:
-            near = difflib.get_close_matches(hook, ["services", "ingest"], n=1)
-            plugin.problems.append(f"unknown hook {hook}" + (f" (did you mean {near[0]}?)" if near else ""))
+    callers = pm.get_hookcallers(obj) or []
+    plugin.hooks = sorted(caller.name for caller in callers)
+    for caller in callers:
+        if caller.spec is None:  # not a hook of the contract
+            near = difflib.get_close_matches(caller.name, HOOKS, n=1)
+            plugin.problems.append(f"unknown hook {caller.name}" + (f" (did you mean {near[0]}?)" if near else ""))
     if not plugin.problems:
         for impl in pm.hook.services.get_hookimpls():
             if impl.plugin is obj:
