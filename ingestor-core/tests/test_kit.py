@@ -122,3 +122,15 @@ def test_the_fetcher_check_catches_a_fetcher_that_ignores_its_bookmark(tmp_path:
             Check().test_the_fetcher_honours_its_bookmark(tmp_path, {})
     else:
         Check().test_the_fetcher_honours_its_bookmark(tmp_path, {})
+
+
+def test_the_fetcher_check_catches_a_type_the_service_does_not_declare(tmp_path: Path) -> None:
+    class Stray(Counter):
+        def fetch(self, request: FetchRequest) -> FetchResult:
+            return run_fetch("counter", request, {"idz": lambda task: task.write([{"id": 1}])})
+
+    class Check(FetcherConformance):
+        plugin = Stray(forgetful=False)
+
+    with pytest.raises(AssertionError, match=r"fetches types the service does not declare: \['idz'\]"):
+        Check().test_the_fetcher_honours_its_bookmark(tmp_path, {})

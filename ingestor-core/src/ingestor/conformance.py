@@ -18,8 +18,8 @@ for types the demo does not cover.
 
 `FetcherConformance` checks a fetcher against recorded responses: the subclass's `recorded_api`
 fixture serves them (e.g. with pytest-httpserver) and returns the environment variables that
-point the fetcher there. A first fetch writes files that load cleanly; a second one, from the
-bookmarks, writes nothing.
+point the fetcher there. A first fetch, of declared data types only, writes files that load
+cleanly; a second one, from the bookmarks, writes nothing.
 """
 
 from __future__ import annotations
@@ -119,7 +119,11 @@ class FetcherConformance:
         for service in fetchable:
             first = h.fetch("--service", service, "--json", env=recorded_api)
             assert first.exit_code == 0, first.output
-            written = [f for item in _fetched(first.stdout) for f in item["files"]]
+            fetched = _fetched(first.stdout)
+            declared = {dt.name for dt in h.plugins.services[service].data_types}
+            unknown = sorted({item["data_type"] for item in fetched} - declared)
+            assert not unknown, f"the fetcher of {service} fetches types the service does not declare: {unknown}"
+            written = [f for item in fetched for f in item["files"]]
             assert written, f"the first fetch of {service} wrote nothing"
             result = h.ingest("--service", service)
             assert result.success and result.totals["loaded"], [f.reason for f in result.files]
