@@ -1,9 +1,10 @@
 """ingestor: load personal-data exports from a landing zone into an analytical warehouse.
 
-This module is the plugin contract (version `CONTRACT`): everything a plugin needs is imported
-from here. The fetching names (`FetchRequest`, `TypeFetch`, `run_fetch`, ...) come with the
-`fetch` extra and are imported on first use, so loading a plugin never imports an HTTP stack.
-See docs/writing-a-plugin.md.
+This module is the plugin contract: everything a plugin needs is imported from here. It is
+versioned with ingestor-core: plugins depend on `ingestor-core>=0.2,<0.3`, and a change that
+breaks plugins bumps the minor version. The fetching names (`FetchRequest`, `TypeFetch`,
+`run_fetch`, ...) come with the `fetch` extra and are imported on first use, so loading a plugin
+never imports an HTTP stack. See docs/writing-a-plugin.md.
 """
 
 from importlib import import_module
@@ -19,8 +20,6 @@ try:
     __version__ = version("ingestor-core")
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0"
-
-CONTRACT = "1"  # plugins depend on `ingestor-core>=0.2,<0.3`; a change that breaks plugins bumps both
 
 _FETCHING = (
     "AuthError",
@@ -39,7 +38,6 @@ _FETCHING = (
 )
 
 __all__ = [
-    "CONTRACT",
     "DataType",
     "Kind",
     "Normalizer",
