@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,15 @@ def test_records_a_normalizer_drops_are_counted_apart_from_empty_files(tmp_path:
 
 
 def test_the_public_api_is_everything_a_plugin_needs() -> None:
+    repo = Path(__file__).resolve().parents[2]
+    used = {
+        alias.name
+        for path in repo.glob("ingestor-*/src/ingestor_*/*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "ingestor"
+        for alias in node.names
+    }
+    assert used and used <= set(ingestor.__all__), sorted(used - set(ingestor.__all__))
     for name in ingestor.__all__:
         assert getattr(ingestor, name) is not None, name
     assert ingestor.FetchRequest.__module__ == "ingestor.fetching"  # imported on first use

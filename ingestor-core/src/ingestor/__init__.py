@@ -13,7 +13,7 @@ from typing import Any
 
 from ingestor.catalog import DataType, Normalizer, SourceFile, View, ViewSource, VouchingNormalizer
 from ingestor.hookspecs import hookimpl
-from ingestor.schema import Kind
+from ingestor.schema import Kind, parse_date, parse_timestamp
 from ingestor.service import Service
 
 try:
@@ -28,6 +28,7 @@ _FETCHING = (
     "FetchError",
     "FetchRequest",
     "FetchResult",
+    "Precision",
     "TypeFetch",
     "describe_error",
     "digest",
@@ -48,6 +49,8 @@ __all__ = [
     "VouchingNormalizer",
     "__version__",
     "hookimpl",
+    "parse_date",
+    "parse_timestamp",
     *_FETCHING,
 ]
 
