@@ -101,6 +101,35 @@ def wheels(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def plugin_kit(session: nox.Session) -> None:
+    """A third party's path: `ingestor new-plugin` into a temporary folder, the core and the new
+    plugin built as wheels and installed from them (no source tree), the plugin's generated tests
+    run, then `ingestor demo` and `ingestor run` on its demo files."""
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="ingestor-plugin-kit-"))
+    wheels, data = tmp / "wheels", tmp / "data"
+    pip = ["python", "-m", "pip", "--quiet"]
+    session.install("pip")
+    session.run(*pip, "wheel", "--no-deps", "--wheel-dir", str(wheels), str(ROOT / "ingestor-core"))
+    core = next(wheels.glob("ingestor_core-*.whl"))
+    session.run(*pip, "install", f"ingestor-core[testing] @ {core.as_uri()}")
+    session.chdir(tmp)
+    session.run("ingestor", "new-plugin", "strava", "--directory", str(tmp))
+    session.run(*pip, "wheel", "--no-deps", "--wheel-dir", str(wheels), str(tmp / "ingestor-strava"))
+    session.run(*pip, "install", "--find-links", str(wheels), "ingestor-strava")
+    shutil.rmtree(tmp / "ingestor-strava" / "src")  # the tests must use the installed wheel
+    check = "import ingestor, ingestor_strava as s; assert all('site-packages' in m.__file__ for m in (ingestor, s))"
+    session.run("python", "-c", check)
+    session.env.update({"INGESTOR_STRICT_PLUGINS": "1", "INGESTOR_DATA_DIR": str(data)})
+    session.run("pytest", "-q", "-p", "no:cacheprovider", str(tmp / "ingestor-strava" / "tests"))
+    session.run("ingestor", "plugins", "--check")
+    session.run("ingestor", "demo", "--service", "strava", "--days", "3")
+    session.run("ingestor", "run", "--service", "strava")
+    session.log(f"plugin kit: generated, built, installed from wheels, tested and run in {tmp}")
+
+
+@nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff (lint + format check) everywhere, mypy on the core, shellcheck and hadolint on docker/."""
     session.install("ruff>=0.6", "mypy>=1.11", "-e./ingestor-core[gcp,fetch,ops]", "pytest")

@@ -97,25 +97,23 @@ def generate(landing: Path, files: int, rows: int, seed: int = 1) -> int:
 
 CHILD = """
 import os, sys
-from ingestor import hookimpl
-from ingestor.catalog import DataType
+from ingestor import DataType, Service, hookimpl
 from ingestor.cli import app
-from ingestor.plugins import get_plugin_manager, use_plugin_manager
+from ingestor.plugins import load_plugins, use_plugins
 
 class Bench:
     @hookimpl
-    def list_types(self):
-        return [DataType(service="garmin", name="activities", dataset="dp_normalized_{env}",
-                         table="normalized_garmin__activities", primary_key=("activityId",))]
+    def services(self):
+        return [Service(data_types=[DataType(service="garmin", name="activities", dataset="dp_normalized_{env}",
+                                             table="normalized_garmin__activities", primary_key=("activityId",))])]
 
 if __name__ == "__main__":  # staging workers re-import this module
-    pm = get_plugin_manager(load_entry_points=False)
     if os.environ.get("BENCH_GARMIN_PLUGIN"):
         import ingestor_garmin.plugin
-        pm.register(ingestor_garmin.plugin)
+        plugin = ingestor_garmin.plugin
     else:
-        pm.register(Bench())
-    with use_plugin_manager(pm):
+        plugin = Bench()
+    with use_plugins(load_plugins([plugin], entry_points=False, strict=True)):
         app(sys.argv[1:])
 """
 

@@ -47,19 +47,19 @@ PLUGIN = f'''
 import os
 import time
 
-from ingestor.catalog import DataType
-from ingestor.hookspecs import hookimpl
+from ingestor import DataType, Service, hookimpl
 
 
 @hookimpl
-def list_types():
+def services():
     hold = os.environ.get("DTEST_HOLD")
     if hold:  # tests of signals: say "ready" (with the pid), then wait to be stopped
         with open(hold + ".ready.tmp", "w") as f:
             f.write(str(os.getpid()))
         os.replace(hold + ".ready.tmp", hold + ".ready")
         time.sleep(60)
-    return [DataType(service={SERVICE!r}, name=name, dataset="dtest_{{env}}", table=name) for name in {TYPES!r}]
+    return [Service(data_types=[DataType(service={SERVICE!r}, name=name, dataset="dtest_{{env}}", table=name)
+                                for name in {TYPES!r}])]
 '''
 
 FAKE_INGESTOR = '''

@@ -14,15 +14,15 @@ from ingestor_chess import demo, plugin
 
 
 def test_same_arguments_same_bytes_other_seed_other_bytes() -> None:
-    first = plugin.demo_files(env="dev", days=10, seed=3)
-    assert first == plugin.demo_files(env="dev", days=10, seed=3)
-    assert first != plugin.demo_files(env="dev", days=10, seed=4)
+    first = plugin.services()[0].load_demo()(10, 3)
+    assert first == plugin.services()[0].load_demo()(10, 3)
+    assert first != plugin.services()[0].load_demo()(10, 4)
     assert all(isinstance(content, bytes) and content for content in first.values())
 
 
 def test_every_type_for_two_players_one_with_an_underscore() -> None:
-    files = plugin.demo_files(env="dev", days=10, seed=3)
-    catalog = Catalog(plugin.list_types())
+    files = plugin.services()[0].load_demo()(10, 3)
+    catalog = Catalog(list(plugin.services()[0].data_types))
     found: Counter[tuple[str, str]] = Counter()
     for name in files:
         assert name.startswith("chess/landing/")
@@ -76,7 +76,7 @@ def test_demo_landing_zone_ingests_cleanly(tmp_path: Path) -> None:
     h = Harness(tmp_path, plugin)
     written = h.cli("demo", "--data-dir", str(tmp_path), "--days", "8", "--seed", "5")
     assert written.exit_code == 0, written.output
-    files = plugin.demo_files(env="dev", days=8, seed=5)
+    files = plugin.services()[0].load_demo()(8, 5)
     assert h.files("chess/landing") == sorted(files)
     lines: Counter[str] = Counter()
     for name, content in files.items():

@@ -11,7 +11,7 @@ from ingestor_chess import plugin, types
 
 @pytest.fixture
 def catalog() -> Catalog:
-    return Catalog(plugin.list_types())
+    return Catalog(list(plugin.services()[0].data_types))
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_other_file_names_match_nothing(catalog: Catalog, filename: str) -> None
 
 
 def test_every_type_has_its_own_table_and_metadata_columns() -> None:
-    declared = {dt.name: dt for dt in plugin.list_types()}
+    declared = {dt.name: dt for dt in list(plugin.services()[0].data_types)}
     assert set(declared) == {"player_profile", "player_stats", "games", "clubs", "tournaments"}
     for name, dt in declared.items():
         assert dt.service == "chess"
@@ -76,8 +76,8 @@ def test_every_type_has_its_own_table_and_metadata_columns() -> None:
 
 
 def test_the_legacy_view_reads_every_typed_table() -> None:
-    (view,) = plugin.list_views()
+    (view,) = plugin.services()[0].views
     assert (view.dataset, view.name) == ("dp_lake_{env}", "lake_chess__stg_chess_raw")
     assert view.columns == ("raw_data", "data_type", "username", "dp_inserted_at", "source_file")
     typed = {s.table: s.constants.get("data_type") for s in view.sources if s.table != types.LEGACY_TABLE}
-    assert typed == {f"lake_chess__{dt.name}": dt.name for dt in plugin.list_types()}
+    assert typed == {f"lake_chess__{dt.name}": dt.name for dt in list(plugin.services()[0].data_types)}

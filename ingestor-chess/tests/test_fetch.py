@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ingestor.conformance import FetcherConformance
 from ingestor.testing import Harness
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-import ingestor_chess.fetch
 import ingestor_chess.fetcher
 import ingestor_chess.plugin
 
@@ -74,7 +74,7 @@ def env(monkeypatch: pytest.MonkeyPatch, httpserver: HTTPServer) -> None:
 @pytest.fixture
 def harness(tmp_path: Path) -> Harness:
     """Both chess plugin modules: ingest side and fetch side."""
-    return Harness(tmp_path, ingestor_chess.plugin, ingestor_chess.fetch)
+    return Harness(tmp_path, ingestor_chess.plugin)
 
 
 def fetch(h: Harness, *args: str) -> tuple[int, dict[str, Any]]:
@@ -255,6 +255,20 @@ def test_the_entry_point_module_stays_light() -> None:
     import sys
 
     heavy = ("httpx", "tenacity", "garminconnect", "ingestor.fetching")
-    probe = f"import sys, ingestor_chess.fetch; print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    probe = (
+        "import sys, ingestor_chess.plugin; ingestor_chess.plugin.services(); "
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class TestFetcherConformance(FetcherConformance):
+    """The core's fetcher check, against the recorded chess.com responses."""
+
+    plugin = ingestor_chess.plugin
+
+    @pytest.fixture
+    def recorded_api(self, httpserver: HTTPServer) -> dict[str, str]:
+        ChessApi(httpserver)
+        return {"INGESTOR_CHESS_API_URL": httpserver.url_for("/pub"), "CHESS_USERNAMES": USER}

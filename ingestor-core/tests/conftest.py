@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from ingestor import hookimpl
-from ingestor.catalog import DataType, SourceFile, View, ViewSource
+from ingestor import DataType, Service, SourceFile, View, ViewSource, hookimpl
 from ingestor.testing import Harness
 
 
@@ -22,7 +21,10 @@ class AcmePlugin:
     """Service `acme`: plain events, a normalized profile with a username in the file name."""
 
     @hookimpl
-    def list_types(self) -> list[DataType]:
+    def services(self) -> list[Service]:
+        return [Service(name="acme", data_types=self.types(), views=self.views(), demo=self.demo)]
+
+    def types(self) -> list[DataType]:
         return [
             DataType(service="acme", name="events", dataset="lake_{env}", table="acme__events", primary_key=("id",)),
             DataType(
@@ -43,8 +45,7 @@ class AcmePlugin:
             ),
         ]
 
-    @hookimpl
-    def list_views(self) -> list[View]:
+    def views(self) -> list[View]:
         return [
             View(
                 service="acme",
@@ -65,8 +66,7 @@ class AcmePlugin:
             )
         ]
 
-    @hookimpl
-    def demo_files(self, env: str, days: int, seed: int) -> dict[str, bytes]:
+    def demo(self, days: int, seed: int) -> dict[str, bytes]:
         return {
             f"acme/landing/2025_01_{d + 1:02d}_00_00_acme_events.jsonl": f'{{"id": {d}, "seed": {seed}}}\n'.encode()
             for d in range(days)
@@ -77,8 +77,13 @@ class OtherPlugin:
     """Service `other`, to check cross-service messages."""
 
     @hookimpl
-    def list_types(self) -> list[DataType]:
-        return [DataType(service="other", name="things", dataset="other_{env}", table="things")]
+    def services(self) -> list[Service]:
+        return [
+            Service(
+                name="other",
+                data_types=[DataType(service="other", name="things", dataset="other_{env}", table="things")],
+            )
+        ]
 
 
 @pytest.fixture

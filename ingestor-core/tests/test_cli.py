@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestor import hookimpl
+from ingestor import Service, hookimpl
 from ingestor.catalog import DataType
 from ingestor.result import IngestResult
 from ingestor.testing import Harness
@@ -59,8 +59,8 @@ def test_summary_off_a_terminal_keeps_its_natural_width(tmp_path: Path) -> None:
 
     class Wide:
         @hookimpl
-        def list_types(self) -> list[DataType]:
-            return [DataType(service="wide", name="things", dataset="d_{env}", table=table)]
+        def services(self) -> list[Service]:
+            return [Service(data_types=[DataType(service="wide", name="things", dataset="d_{env}", table=table)])]
 
     harness = Harness(tmp_path, Wide())
     harness.land("wide/landing/2025_01_01_00_00_wide_things.jsonl", [{"id": 1}])
@@ -85,10 +85,7 @@ def test_json_log_format_has_severity_and_log_level_applies(harness: Harness) ->
 
 def test_settings_come_from_the_environment(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     harness.land(EVENTS, [{"id": 1}])
-    monkeypatch.setenv("INGESTOR_SERVICE", "acme")
-    monkeypatch.setenv("INGESTOR_JSON", "true")
-    monkeypatch.setenv("LOG_LEVEL", "error")
-    run = harness.run()
+    run = harness.run(env={"INGESTOR_SERVICE": "acme", "INGESTOR_JSON": "true", "LOG_LEVEL": "error"})
     assert run.exit_code == 0
     assert IngestResult.model_validate_json(run.stdout).totals["loaded"] == 1
     assert run.stderr == ""
@@ -120,7 +117,7 @@ def test_demo_writes_the_plugins_demo_files(harness: Harness) -> None:
     assert harness.query("SELECT max(seed) FROM lake_dev.acme__events") == [(5,)]
 
 
-def test_task_shards_split_the_work_and_cover_it_once(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_task_shards_split_the_work_and_cover_it_once(harness: Harness) -> None:
     names = [
         EVENTS,
         "acme/landing/2025_01_01_00_00_acme_bob_profile.jsonl",
@@ -131,14 +128,12 @@ def test_task_shards_split_the_work_and_cover_it_once(harness: Harness, monkeypa
         harness.land(name, [{"x": 1}])
     handled: list[str] = []
     for index in range(3):
-        monkeypatch.setenv("CLOUD_RUN_TASK_INDEX", str(index))
-        monkeypatch.setenv("CLOUD_RUN_TASK_COUNT", "3")
-        run = harness.run("--service", "acme", "--json")
-        handled += [f.path for f in IngestResult.model_validate_json(run.stdout).files]
+        task = {"CLOUD_RUN_TASK_INDEX": str(index), "CLOUD_RUN_TASK_COUNT": "3"}
+        handled += [f.path for f in harness.ingest("--service", "acme", env=task).files]
     assert sorted(handled) == sorted(names)  # each file by exactly one task
     assert harness.files("acme/landing") == []
-    monkeypatch.setenv("CLOUD_RUN_TASK_INDEX", "3")
-    assert harness.run("--service", "acme").exit_code == 2
+    task = {"CLOUD_RUN_TASK_INDEX": "3", "CLOUD_RUN_TASK_COUNT": "3"}
+    assert harness.run("--service", "acme", env=task).exit_code == 2
 
 
 def test_python_dash_m_and_light_startup(tmp_path: Path) -> None:
@@ -198,10 +193,11 @@ def test_python_dash_m_with_parallel_staging_workers(tmp_path: Path) -> None:
     site = tmp_path / "site"
     site.mkdir()
     (site / "zeta_plugin.py").write_text(
-        "from ingestor import hookimpl\nfrom ingestor.catalog import DataType\n\n"
+        "from ingestor import DataType, Service, hookimpl\n\n"
         "def shout(record, source):\n    return {**record, 'loud': str(record['id']).upper()}\n\n"
-        "@hookimpl\ndef list_types():\n"
-        "    return [DataType(service='zeta', name='things', dataset='z_{env}', table='things', normalize=shout)]\n"
+        "@hookimpl\ndef services():\n"
+        "    return [Service(data_types=[DataType(service='zeta', name='things', dataset='z_{env}', table='things',"
+        " normalize=shout)])]\n"
     )
     info = site / "ingestor_zeta-1.0.dist-info"
     info.mkdir()

@@ -18,8 +18,7 @@ from typing import Any
 import orjson
 import pytest
 
-from ingestor import hookimpl
-from ingestor.catalog import DataType, SourceFile
+from ingestor import DataType, Service, SourceFile, hookimpl
 from ingestor.columnar import key_paths
 from ingestor.result import IngestResult
 from ingestor.schema import Kind
@@ -37,8 +36,8 @@ TYPE = DataType(
 
 class Things:
     @hookimpl
-    def list_types(self) -> list[DataType]:
-        return [TYPE]
+    def services(self) -> list[Service]:
+        return [Service(data_types=[TYPE])]
 
 
 def name(n: int) -> str:
@@ -326,8 +325,8 @@ class Normalized:
         self.type = TYPE.model_copy(update={"normalize": normalize})
 
     @hookimpl
-    def list_types(self) -> list[DataType]:
-        return [self.type]
+    def services(self) -> list[Service]:
+        return [Service(data_types=[self.type])]
 
 
 def test_files_a_normalizer_vouches_for_take_the_columnar_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -331,19 +331,22 @@ def test_a_hinted_column_keeps_its_type_in_its_first_load(harness: Harness) -> N
 
 
 def test_a_normalizer_may_split_a_record_into_rows(tmp_path: Path) -> None:
-    from ingestor import hookimpl
-    from ingestor.catalog import DataType
+    from ingestor import DataType, Service, hookimpl
 
     class Splitter:
         @hookimpl
-        def list_types(self) -> list[DataType]:
+        def services(self) -> list[Service]:
             return [
-                DataType(
-                    service="split",
-                    name="readings",
-                    dataset="s_{env}",
-                    table="readings",
-                    normalize=lambda record, source: [{"day": record["day"], "v": v} for v in record["values"]],
+                Service(
+                    data_types=[
+                        DataType(
+                            service="split",
+                            name="readings",
+                            dataset="s_{env}",
+                            table="readings",
+                            normalize=lambda record, source: [{"day": record["day"], "v": v} for v in record["values"]],
+                        )
+                    ]
                 )
             ]
 

@@ -13,8 +13,7 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from ingestor import hookimpl
-from ingestor.catalog import DataType
+from ingestor import DataType, Service, hookimpl
 from ingestor.fetching import (
     AuthError,
     BookmarkStore,
@@ -248,16 +247,14 @@ class AcmeFetch:
         self.requests: list[FetchRequest] = []
 
     @hookimpl
-    def list_types(self) -> list[DataType]:
-        return [
+    def services(self) -> list[Service]:
+        types = [
             DataType(service="acme", name="events", dataset="lake_{env}", table="acme__events", primary_key=("id",)),
             DataType(service="acme", name="flaky", dataset="lake_{env}", table="acme__flaky"),
         ]
+        return [Service(name="acme", data_types=types, fetcher=self.fetch)]
 
-    @hookimpl
-    def fetch(self, service: str, request: FetchRequest) -> FetchResult | None:
-        if service != "acme":
-            return None
+    def fetch(self, request: FetchRequest) -> FetchResult:
         if self.config_error:
             raise ConfigError("ACME_TOKEN is not set")
         self.requests.append(request)
@@ -279,8 +276,12 @@ class Quiet:
     """Service `quiet`: data types, but no fetcher."""
 
     @hookimpl
-    def list_types(self) -> list[DataType]:
-        return [DataType(service="quiet", name="things", dataset="q_{env}", table="things")]
+    def services(self) -> list[Service]:
+        return [
+            Service(
+                name="quiet", data_types=[DataType(service="quiet", name="things", dataset="q_{env}", table="things")]
+            )
+        ]
 
 
 def fetch_cli(h: Harness, *args: str) -> Any:
@@ -332,6 +333,6 @@ def test_fetch_exit_codes(tmp_path: Path) -> None:
     assert fetch_cli(h).exit_code == 2
     assert fetch_cli(h, "--service", "acme", "--data-types", "things").exit_code == 2
     quiet = fetch_cli(h, "--service", "quiet")
-    assert quiet.exit_code == 2 and "no installed plugin fetches 'quiet'" in quiet.stderr
+    assert quiet.exit_code == 2 and "the quiet plugin has no fetcher" in quiet.stderr
     unconfigured = fetch_cli(Harness(tmp_path, AcmeFetch(config_error=True)), "--service", "acme")
     assert unconfigured.exit_code == 2 and "ACME_TOKEN" in unconfigured.stderr

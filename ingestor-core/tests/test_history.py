@@ -47,13 +47,11 @@ def test_every_run_adds_a_row_and_a_dry_run_none(harness: Harness) -> None:
     assert files == [("loaded",), ("already_loaded",)]
 
 
-def test_the_history_dataset_is_a_setting(harness: Harness, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("INGESTOR_HISTORY_DATASET", "ops_{env}_x")
+def test_the_history_dataset_is_a_setting(harness: Harness) -> None:
     harness.land(EVENTS, [{"id": 1}])
-    assert harness.run("--service", "acme").exit_code == 0
+    assert harness.run("--service", "acme", env={"INGESTOR_HISTORY_DATASET": "ops_{env}_x"}).exit_code == 0
     assert harness.query("SELECT count(*) FROM ops_dev_x._ingestor_history") == [(2,)]
-    monkeypatch.setenv("INGESTOR_HISTORY_DATASET", "bad-name;")
-    run = harness.run("--service", "acme")
+    run = harness.run("--service", "acme", env={"INGESTOR_HISTORY_DATASET": "bad-name;"})
     assert run.exit_code == 2 and "history dataset" in run.stderr
 
 

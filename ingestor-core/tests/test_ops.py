@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_httpserver import HTTPServer
 
-from ingestor import hookimpl
+from ingestor import Service, hookimpl
 from ingestor.catalog import DataType
 from ingestor.testing import Harness
 
@@ -113,15 +113,14 @@ def test_a_rejected_file_is_notified(tick: Harness, httpserver: HTTPServer) -> N
     assert sent["message"].endswith("See more: ingestor status --service tick --env dev")
 
 
-def test_stale_types_are_notified_by_status(tick: Harness, httpserver: HTTPServer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_stale_types_are_notified_by_status(tick: Harness, httpserver: HTTPServer) -> None:
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
-    monkeypatch.setenv("INGESTOR_NOTIFY", f"json://{httpserver.host}:{httpserver.port}/hook")
-    monkeypatch.setenv("INGESTOR_NOTIFY_ON", "stale")
-    assert tick.cli("status", "--env", "dev", "--data-dir", str(tick.root)).exit_code == 1
+    env = {"INGESTOR_NOTIFY": f"json://{httpserver.host}:{httpserver.port}/hook", "INGESTOR_NOTIFY_ON": "stale"}
+    assert tick.cli("status", "--env", "dev", "--data-dir", str(tick.root), env=env).exit_code == 1
     sent = json.loads(httpserver.log[0][0].get_data())
     assert sent["title"] == "ingestor [dev] tick: 1 stale"
     assert "- tick.beats: last loaded never, expected daily" in sent["message"]
-    assert tick.run("--service", "tick").exit_code == 1  # notify only on stale: a rejected file sends nothing
+    assert tick.run("--service", "tick", env=env).exit_code == 1  # notify only on stale: a rejected file sends nothing
     assert len(httpserver.log) == 1
 
 
@@ -167,8 +166,8 @@ class Exploding:
     """Service `boom`: its own `ingest` fails outright (a warehouse or plugin error outside any file)."""
 
     @hookimpl
-    def list_types(self) -> list[DataType]:
-        return [DataType(service="boom", name="things", dataset="boom_{env}", table="things")]
+    def services(self) -> list[Service]:
+        return [Service(data_types=[DataType(service="boom", name="things", dataset="boom_{env}", table="things")])]
 
     @hookimpl
     def ingest(self, service: str, context: object) -> None:

@@ -1,109 +1,220 @@
-"""Plugin discovery through real entry points (a dist-info folder on sys.path) and the contract."""
+"""Plugin discovery through real entry points (a dist-info folder on sys.path), the contract, and
+isolation: a plugin's mistake quarantines that plugin (or disables one clashing service), never
+every service."""
 
 from __future__ import annotations
 
 import ast
+import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-import pluggy
 import pytest
+from typer.testing import CliRunner, Result
 
 from ingestor import hookimpl, hookspecs
-from ingestor.plugins import PluginError, get_plugin_manager, plugin_info
+from ingestor.cli import app
+from ingestor.plugins import PluginError, load_plugins
+
+DISTRIBUTIONS: list[str] = []
 
 
-def install_fake_distribution(root: Path, dist: str, module: str, source: str) -> None:
-    """A real, importable distribution: a module plus its dist-info with an `ingestor` entry point."""
+def install(root: Path, dist: str, source: str) -> None:
+    """A real, importable distribution `dist`: a module plus its dist-info with an `ingestor` entry point."""
+    module = dist.replace("-", "_")
     (root / f"{module}.py").write_text(source)
-    info = root / f"{dist.replace('-', '_')}-1.2.3.dist-info"
+    info = root / f"{module}-1.2.3.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
     (info / "entry_points.txt").write_text(f"[ingestor]\n{module} = {module}\n")
+    DISTRIBUTIONS.append(dist)
 
 
-GOOD = """
-from ingestor import hookimpl
-from ingestor.catalog import DataType
+def service(name: str, *types: str, extra: str = "") -> str:
+    """A plugin module declaring one service with plain data types."""
+    declared = ", ".join(
+        f"DataType(service={name!r}, name={t!r}, dataset='z_{{env}}', table={name + '_' + t!r})" for t in types
+    )
+    return (
+        "from ingestor import DataType, Service, hookimpl\n\n"
+        f"@hookimpl\ndef services():\n    return [Service(data_types=[{declared}])]\n{extra}"
+    )
 
-@hookimpl
-def list_types():
-    return [DataType(service="zeta", name="things", dataset="z_{env}", table="things")]
-"""
+
+GOOD = service("zeta", "things")
+OTHER = service("other", "things")
 
 
 @pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.syspath_prepend(str(tmp_path))
-    # Only the distributions these tests create: whatever else is installed stays out.
-    monkeypatch.setenv("INGESTOR_LOAD_PLUGINS", "ingestor-zeta,ingestor-broken,ingestor-typo")
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    root = tmp_path / "site"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
     monkeypatch.delenv("INGESTOR_STRICT_PLUGINS", raising=False)
-    yield tmp_path
-    for name in ("zeta_plugin", "broken_plugin", "typo_plugin"):
-        sys.modules.pop(name, None)
+    monkeypatch.chdir(tmp_path)  # no .env of the repository
+    DISTRIBUTIONS.clear()
+    yield root
+    for dist in DISTRIBUTIONS:
+        sys.modules.pop(dist.replace("-", "_"), None)
 
 
-def names(pm: pluggy.PluginManager) -> set[str]:
-    return {pm.get_name(p) or "" for p in pm.get_plugins()}
+def only_these(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Load only the distributions this test created: whatever else is installed stays out."""
+    monkeypatch.setenv("INGESTOR_LOAD_PLUGINS", ",".join(DISTRIBUTIONS))
 
 
-def test_entry_point_is_discovered_with_its_distribution(site: Path) -> None:
-    install_fake_distribution(site, "ingestor-zeta", "zeta_plugin", GOOD)
-    pm = get_plugin_manager()
-    assert "zeta_plugin" in names(pm)
-    plugin = pm.get_plugin("zeta_plugin")
-    info = plugin_info(pm, plugin)
-    assert (info.distribution, info.version) == ("ingestor-zeta", "1.2.3")
-    assert [dt.key for types in pm.hook.list_types() for dt in types] == ["zeta.things"]
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
 
 
-def test_a_broken_plugin_warns_and_the_rest_works(site: Path, caplog: pytest.LogCaptureFixture) -> None:
-    install_fake_distribution(site, "ingestor-zeta", "zeta_plugin", GOOD)
-    install_fake_distribution(site, "ingestor-broken", "broken_plugin", "raise ImportError('missing dependency foo')")
-    with caplog.at_level("WARNING", logger="ingestor.plugins"):
-        pm = get_plugin_manager()
-    assert "zeta_plugin" in names(pm) and "broken_plugin" not in names(pm)
-    assert any(
-        "ingestor-broken" in r.getMessage() and "missing dependency foo" in r.getMessage() for r in caplog.records
-    )
-
-
-def test_strict_mode_turns_a_broken_plugin_into_an_error(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    install_fake_distribution(site, "ingestor-broken", "broken_plugin", "raise ImportError('missing dependency foo')")
-    monkeypatch.setenv("INGESTOR_STRICT_PLUGINS", "1")
-    with pytest.raises(PluginError, match="ingestor-broken"):
-        get_plugin_manager()
+def test_entry_point_is_discovered_with_its_distribution(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    install(site, "ingestor-zeta", GOOD)
+    only_these(monkeypatch)
+    loaded = load_plugins()
+    [zeta] = [p for p in loaded.plugins if p.distribution == "ingestor-zeta"]
+    assert (zeta.name, zeta.version, zeta.hooks, zeta.problems) == ("ingestor_zeta", "1.2.3", ["services"], [])
+    assert [dt.key for dt in loaded.catalog.types()] == ["zeta.things"]
 
 
 def test_load_plugins_limits_loading(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    install_fake_distribution(site, "ingestor-zeta", "zeta_plugin", GOOD)
+    install(site, "ingestor-zeta", GOOD)
     monkeypatch.setenv("INGESTOR_LOAD_PLUGINS", "")
-    assert names(get_plugin_manager()) == {"ingestor.engine"}
+    assert [p.distribution for p in load_plugins().plugins] == ["ingestor-core"]
     monkeypatch.setenv("INGESTOR_LOAD_PLUGINS", "ingestor_zeta")
-    assert "zeta_plugin" in names(get_plugin_manager())
+    assert list(load_plugins().services) == ["zeta"]
 
 
-def test_misspelled_hookimpl_fails_loudly(site: Path) -> None:
-    install_fake_distribution(
-        site,
-        "ingestor-typo",
-        "typo_plugin",
-        "from ingestor import hookimpl\n\n@hookimpl\ndef list_typez():\n    return []\n",
+BROKEN = {
+    "import": (
+        "raise ImportError('missing dependency foo')",
+        "failed to import ingestor_bad: ImportError: missing dependency foo",
+    ),
+    "raises": (
+        "from ingestor import hookimpl\n\n@hookimpl\ndef services():\n    raise KeyError('oops')\n",
+        "services() raised KeyError: 'oops'",
+    ),
+    "one service, not a list": (
+        "from ingestor import DataType, Service, hookimpl\n\n@hookimpl\ndef services():\n"
+        "    return Service(data_types=[DataType(service='bad', name='x', dataset='d', table='x')])\n",
+        "services() returned Service; expected a list of Service",
+    ),
+    "data types, not services": (
+        "from ingestor import DataType, hookimpl\n\n@hookimpl\ndef services():\n"
+        "    return [DataType(service='bad', name='x', dataset='d', table='x')]\n",
+        "services() returned a list holding DataType; expected a list of Service",
+    ),
+    "invalid regex": (
+        service("bad", "x").replace("table='bad_x'", "table='bad_x', file_patterns=('(unclosed',)"),
+        "services() raised DataType: Value error, invalid file pattern '(unclosed'",
+    ),
+    "invalid name": (
+        service("bad", "x").replace("name='x'", "name='no spaces'"),
+        "services() raised DataType name: Value error",
+    ),
+    "unknown hint": (
+        service("bad", "x").replace("table='bad_x'", "table='bad_x', schema_hints={'a': 'TIMESTAMPZ'}"),
+        "services() raised DataType schema_hints.a: Input should be",
+    ),
+    "misspelled hook": (
+        "from ingestor import hookimpl\n\n@hookimpl\ndef service():\n    return []\n",
+        "unknown hook service (did you mean services?)",
+    ),
+    "misspelled argument": (
+        "from ingestor import hookimpl\n\n@hookimpl\ndef services(env):\n    return []\n",
+        "hook services takes 'env', which the contract does not pass",
+    ),
+    "a service twice": (
+        service("bad", "x").replace("return [Service(data_types=[", "return 2 * [Service(data_types=["),
+        "declares service bad twice",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_a_broken_plugin_is_quarantined_and_the_others_work(
+    case: str, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, cause = BROKEN[case]
+    install(site, "ingestor-zeta", GOOD)
+    install(site, "ingestor-bad", source)
+    only_these(monkeypatch)
+    landing = tmp_path / "data" / "ela-dp-dev" / "zeta" / "landing"
+    landing.mkdir(parents=True)
+    (landing / "2025_01_01_00_00_zeta_things.jsonl").write_text('{"id": 1}\n')
+
+    listing = cli("list-types", "--json")
+    assert listing.exit_code == 0, listing.output
+    assert [d["service"] + "." + d["name"] for d in json.loads(listing.stdout)] == ["zeta.things"]
+    run = cli("run", "--service", "zeta", "--data-dir", str(tmp_path / "data"))
+    assert run.exit_code == 0, run.output
+    assert f"ingestor-bad: {cause}" in run.stderr  # a warning naming the distribution and the cause
+    plugins = cli("plugins", "--json")
+    assert plugins.exit_code == 0
+    [bad] = [row for row in json.loads(plugins.stdout) if row["distribution"] == "ingestor-bad"]
+    assert bad["services"] == [] or case == "a service twice"
+    assert len(bad["problems"]) == 1 and bad["problems"][0].startswith(cause)
+    check = cli("plugins", "--check")
+    assert check.exit_code == 1 and "problem: ingestor-bad: " + cause in check.stdout
+    if "bad" in source:
+        assert cli("run", "--service", "bad", "--data-dir", str(tmp_path / "data")).exit_code == 2
+
+    monkeypatch.setenv("INGESTOR_STRICT_PLUGINS", "1")  # strict: any problem is fatal
+    strict = cli("list-types")
+    assert strict.exit_code == 2 and f"ingestor-bad: {cause}" in strict.stderr
+    with pytest.raises(PluginError, match="ingestor-bad"):
+        load_plugins()
+
+
+def test_a_service_two_distributions_declare_is_disabled_and_the_rest_works(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install(site, "ingestor-zeta", GOOD)
+    install(site, "ingestor-zeta-fork", service("zeta", "things", "more"))
+    install(site, "ingestor-other", OTHER)
+    only_these(monkeypatch)
+    (tmp_path / "data" / "ela-dp-dev" / "other" / "landing").mkdir(parents=True)
+    (tmp_path / "data" / "ela-dp-dev" / "other" / "landing" / "1_other_things.jsonl").write_text('{"id": 1}\n')
+
+    run = cli("run", "--service", "other", "--data-dir", str(tmp_path / "data"))
+    assert run.exit_code == 0, run.output
+    clash = "service zeta is declared by both ingestor-zeta and ingestor-zeta-fork: zeta is disabled"
+    assert clash in run.stderr
+    disabled = cli("run", "--service", "zeta", "--data-dir", str(tmp_path / "data"))
+    assert disabled.exit_code == 2
+    assert "service 'zeta' is disabled: declared by both ingestor-zeta and ingestor-zeta-fork" in disabled.stderr
+    assert [d["service"] for d in json.loads(cli("list-types", "--json").stdout)] == ["other"]
+    assert "is disabled: declared by both" in cli("list-types", "--service", "zeta").stderr
+    rows = {row["distribution"]: row for row in json.loads(cli("plugins", "--json").stdout)}
+    assert rows["ingestor-zeta"]["problems"] == rows["ingestor-zeta-fork"]["problems"] == [clash]
+    assert rows["ingestor-other"]["problems"] == []
+    assert cli("plugins", "--check").exit_code == 1
+
+
+def test_a_service_clash_spares_the_other_services_of_both(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    two = (
+        "from ingestor import DataType, Service, hookimpl\n\n@hookimpl\ndef services():\n    return ["
+        "Service(data_types=[DataType(service='zeta', name='a', dataset='d', table='a')]), "
+        "Service(data_types=[DataType(service='{own}', name='a', dataset='d', table='{own}_a')])]\n"
     )
-    with pytest.raises(pluggy.PluginValidationError, match="list_typez"):
-        get_plugin_manager()
+    install(site, "ingestor-one", two.format(own="one"))
+    install(site, "ingestor-two", two.format(own="two"))
+    only_these(monkeypatch)
+    loaded = load_plugins()
+    assert list(loaded.services) == ["one", "two"]
+    assert loaded.disabled == {"zeta": "declared by both ingestor-one and ingestor-two"}
 
 
 def test_a_plugin_may_take_over_ingestion_of_its_service(tmp_path: Path) -> None:
-    from ingestor.catalog import DataType
+    from ingestor import DataType, Service
     from ingestor.engine import ServiceResult
     from ingestor.result import FileOutcome, FileStatus
     from ingestor.testing import Harness
 
     class Custom:
         @hookimpl
-        def list_types(self) -> list[DataType]:
-            return [DataType(service="custom", name="x", dataset="c_{env}", table="x")]
+        def services(self) -> list[Service]:
+            return [Service(data_types=[DataType(service="custom", name="x", dataset="c_{env}", table="x")])]
 
         @hookimpl
         def ingest(self, service: str, context: object) -> ServiceResult | None:
@@ -118,6 +229,18 @@ def test_a_plugin_may_take_over_ingestion_of_its_service(tmp_path: Path) -> None
     assert run.exit_code == 0 and '"custom/landing/own"' in run.stdout
 
 
+def test_the_harness_refuses_a_broken_plugin(tmp_path: Path) -> None:
+    from ingestor.testing import Harness
+
+    class Typo:
+        @hookimpl
+        def service(self) -> list[object]:
+            return []
+
+    with pytest.raises(PluginError, match="unknown hook service"):
+        Harness(tmp_path, Typo())
+
+
 def _hookspec_names() -> list[str]:
     tree = ast.parse(Path(hookspecs.__file__).read_text())
     return [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
@@ -127,8 +250,8 @@ def _hookspec_names() -> list[str]:
 def test_every_hookspec_is_documented_and_tested(hook: str) -> None:
     """As datasette does: a hook without docs or a test fails the suite."""
     repo = Path(__file__).resolve().parents[2]
-    readme = (repo / "README.md").read_text()
-    assert f"`{hook}`" in readme or f"`{hook}(" in readme, f"README.md does not document the {hook} hook"
+    docs = (repo / "README.md").read_text() + (repo / "docs" / "writing-a-plugin.md").read_text()
+    assert f"`{hook}`" in docs or f"`{hook}(" in docs, f"the docs do not document the {hook} hook"
     spec = getattr(hookspecs, hook)
     assert spec.__doc__ and spec.__doc__.strip(), f"hookspec {hook} has no docstring"
     tests = "\n".join(p.read_text() for p in repo.glob("*/tests/**/*.py"))

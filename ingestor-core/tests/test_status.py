@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from ingestor import hookimpl
+from ingestor import Service, hookimpl
 from ingestor.catalog import Catalog, DataType
 from ingestor.landing.local import LocalLanding
 from ingestor.status import Freshness, collect
@@ -24,8 +24,8 @@ class DailyPlugin:
     )
 
     @hookimpl
-    def list_types(self) -> list[DataType]:
-        return list(self.TYPES)
+    def services(self) -> list[Service]:
+        return [Service(data_types=list(self.TYPES))]
 
 
 @pytest.fixture

@@ -17,9 +17,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-import ingestor_garmin.fetch
 import ingestor_garmin.fetcher
 import ingestor_garmin.plugin
+from ingestor.conformance import FetcherConformance
 from ingestor.testing import Harness
 
 FETCH_FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
@@ -111,7 +111,7 @@ def today() -> date:
 
 @pytest.fixture
 def harness(tmp_path: Path) -> Harness:
-    return Harness(tmp_path / "data", ingestor_garmin.plugin, ingestor_garmin.fetch)
+    return Harness(tmp_path / "data", ingestor_garmin.plugin)
 
 
 def fetch(h: Harness, *args: str) -> tuple[int, dict[str, Any], str]:
@@ -235,6 +235,24 @@ def test_the_entry_point_module_stays_light() -> None:
     import sys
 
     heavy = ("httpx", "tenacity", "garminconnect", "ingestor.fetching")
-    probe = f"import sys, ingestor_garmin.fetch; print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    probe = (
+        "import sys, ingestor_garmin.plugin; ingestor_garmin.plugin.services(); "
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class TestFetcherConformance(FetcherConformance):
+    """The core's fetcher check, against the recorded Garmin Connect responses."""
+
+    plugin = ingestor_garmin.plugin
+
+    @pytest.fixture
+    def recorded_api(self, httpserver: HTTPServer, tmp_path: Path, today: date) -> dict[str, str]:
+        GarminApi(httpserver, today)
+        return {
+            "GARMIN_TOKENS": str(_token_store(tmp_path / "tokens")),
+            "INGESTOR_GARMIN_API_URL": httpserver.url_for("/").rstrip("/"),
+            "INGESTOR_GARMIN_DAYS": "2",
+        }

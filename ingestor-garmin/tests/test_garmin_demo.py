@@ -15,16 +15,16 @@ from ingestor_garmin.types import DATA_TYPES
 
 
 def test_same_seed_same_bytes_other_seed_other_data() -> None:
-    first = plugin.demo_files(env="dev", days=21, seed=7)
-    assert first == plugin.demo_files(env="dev", days=21, seed=7)
-    other = plugin.demo_files(env="dev", days=21, seed=8)
+    first = plugin.services()[0].load_demo()(21, 7)
+    assert first == plugin.services()[0].load_demo()(21, 7)
+    other = plugin.services()[0].load_demo()(21, 8)
     assert other != first
-    assert plugin.demo_files(env="dev", days=3, seed=7) == plugin.demo_files(env="dev", days=3, seed=7)
+    assert plugin.services()[0].load_demo()(3, 7) == plugin.services()[0].load_demo()(3, 7)
 
 
 def test_default_demo_covers_every_type_in_the_fetchers_naming_and_stays_small() -> None:
-    files = plugin.demo_files(env="dev", days=21, seed=7)
-    catalog = Catalog(plugin.list_types())
+    files = plugin.services()[0].load_demo()(21, 7)
+    catalog = Catalog(list(plugin.services()[0].data_types))
     covered = set()
     for name, content in files.items():
         assert name.startswith("garmin/landing/")
@@ -40,8 +40,8 @@ def test_default_demo_covers_every_type_in_the_fetchers_naming_and_stays_small()
 
 
 def test_one_day_demo_still_covers_every_type() -> None:
-    files = plugin.demo_files(env="dev", days=1, seed=1)
-    catalog = Catalog(plugin.list_types())
+    files = plugin.services()[0].load_demo()(1, 1)
+    catalog = Catalog(list(plugin.services()[0].data_types))
     found = {m.data_type.name for n in files if (m := catalog.match("garmin", n.rsplit("/", 1)[-1]))}
     assert found == {dt.name for dt in DATA_TYPES}
 
@@ -51,7 +51,7 @@ def test_demo_landing_zone_ingests_cleanly(tmp_path: Path) -> None:
     written = h.cli("demo", "--service", "garmin", "--env", "dev", "--data-dir", str(tmp_path))
     assert written.exit_code == 0, written.output
     landed = h.files("garmin/landing")
-    assert len(landed) == len(plugin.demo_files(env="dev", days=21, seed=7))
+    assert len(landed) == len(plugin.services()[0].load_demo()(21, 7))
 
     result = h.run("--service", "garmin", "--json")
 
@@ -72,7 +72,7 @@ def test_demo_landing_zone_ingests_cleanly(tmp_path: Path) -> None:
 
 
 def test_demo_stages_the_same_in_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    files = {n: c for n, c in plugin.demo_files(env="dev", days=6, seed=3).items() if "training_status" in n}
+    files = {n: c for n, c in plugin.services()[0].load_demo()(6, 3).items() if "training_status" in n}
     assert len(files) > 1
     rows = []
     for workers in ("1", "2"):

@@ -69,8 +69,8 @@ TYPES = {dt.name: dt for dt in DATA_TYPES}
 
 
 def test_declares_the_29_contract_types_with_their_tables_and_keys() -> None:
-    assert [dt.name for dt in plugin.list_types()] == CONTRACT_TYPES
-    for dt in plugin.list_types():
+    assert [dt.name for dt in list(plugin.services()[0].data_types)] == CONTRACT_TYPES
+    for dt in list(plugin.services()[0].data_types):
         assert dt.service == "garmin"
         assert (dt.dataset_for("prd"), dt.table_for("prd")) == ("dp_normalized_prd", f"normalized_garmin__{dt.name}")
         assert dt.primary_key == CONTRACT_KEYS[dt.name], dt.name
@@ -82,7 +82,7 @@ def test_declares_the_29_contract_types_with_their_tables_and_keys() -> None:
 
 @pytest.mark.parametrize("name", CONTRACT_TYPES)
 def test_file_names_of_both_conventions_match_exactly_their_type(name: str) -> None:
-    catalog = Catalog(plugin.list_types())
+    catalog = Catalog(list(plugin.services()[0].data_types))
     for filename in (
         f"2025_01_05_06_15_garmin_{name}.jsonl",
         f"2025_01_05_06_15_garmin_{name}.jsonl.gz",
@@ -95,7 +95,7 @@ def test_file_names_of_both_conventions_match_exactly_their_type(name: str) -> N
 
 
 def test_similar_type_names_never_steal_each_others_files() -> None:
-    catalog = Catalog(plugin.list_types())
+    catalog = Catalog(list(plugin.services()[0].data_types))
     for name in CONTRACT_TYPES:
         others = [dt.name for dt in DATA_TYPES if dt.name != name and dt.match(f"2025_01_05_06_15_garmin_{name}")]
         assert others == [], name

@@ -18,9 +18,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-import ingestor_spotify.fetch
 import ingestor_spotify.fetcher
 import ingestor_spotify.plugin
+from ingestor.conformance import FetcherConformance
 from ingestor.testing import Harness
 
 FETCH_FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
@@ -179,7 +179,7 @@ def env(monkeypatch: pytest.MonkeyPatch, httpserver: HTTPServer) -> None:
 
 @pytest.fixture
 def harness(tmp_path: Path) -> Harness:
-    return Harness(tmp_path, ingestor_spotify.plugin, ingestor_spotify.fetch)
+    return Harness(tmp_path, ingestor_spotify.plugin)
 
 
 def fetch(h: Harness, *args: str) -> tuple[int, dict[str, Any], str]:
@@ -334,6 +334,27 @@ def test_the_entry_point_module_stays_light() -> None:
     import sys
 
     heavy = ("httpx", "tenacity", "garminconnect", "ingestor.fetching")
-    probe = f"import sys, ingestor_spotify.fetch; print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    probe = (
+        "import sys, ingestor_spotify.plugin; ingestor_spotify.plugin.services(); "
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))"
+    )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class TestFetcherConformance(FetcherConformance):
+    """The core's fetcher check, against the recorded Spotify responses."""
+
+    plugin = ingestor_spotify.plugin
+
+    @pytest.fixture
+    def recorded_api(self, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+        monkeypatch.delenv("INGESTOR_SPOTIFY_ENRICHMENT", raising=False)
+        SpotifyApi(httpserver)
+        return {
+            "INGESTOR_SPOTIFY_ACCOUNTS_URL": httpserver.url_for("/accounts"),
+            "INGESTOR_SPOTIFY_API_URL": httpserver.url_for("/v1"),
+            "SPOTIFY_CLIENT_ID": CLIENT_ID,
+            "SPOTIFY_CLIENT_SECRET": CLIENT_SECRET,
+            "SPOTIFY_REFRESH_TOKEN": REFRESH,
+        }

@@ -14,14 +14,14 @@ from ingestor_spotify.types import DATA_TYPES
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes() -> None:
-    first = plugin.demo_files(env="dev", days=21, seed=7)
-    assert first == plugin.demo_files(env="dev", days=21, seed=7)
-    assert first != plugin.demo_files(env="dev", days=21, seed=8)
+    first = plugin.services()[0].load_demo()(21, 7)
+    assert first == plugin.services()[0].load_demo()(21, 7)
+    assert first != plugin.services()[0].load_demo()(21, 8)
     assert sum(len(content) for content in first.values()) < 3_000_000
 
 
 def test_every_type_in_the_fetchers_naming() -> None:
-    files = plugin.demo_files(env="dev", days=21, seed=7)
+    files = plugin.services()[0].load_demo()(21, 7)
     catalog = Catalog(DATA_TYPES)
     per_type: Counter[str] = Counter()
     for name in files:
@@ -36,12 +36,12 @@ def test_every_type_in_the_fetchers_naming() -> None:
     assert set(per_type) == {t.name for t in DATA_TYPES}
     assert per_type["recently_played"] == 42  # two fetches a day
     # One day is enough for every type.
-    one_day = [catalog.match("spotify", n.rsplit("/", 1)[1]) for n in plugin.demo_files("dev", 1, 3)]
+    one_day = [catalog.match("spotify", n.rsplit("/", 1)[1]) for n in plugin.services()[0].load_demo()(1, 3)]
     assert {m.data_type.name for m in one_day if m} == {t.name for t in DATA_TYPES}
 
 
 def test_demo_carries_the_traps() -> None:
-    files = plugin.demo_files(env="dev", days=21, seed=7)
+    files = plugin.services()[0].load_demo()(21, 7)
     lines = [
         json.loads(line) for name, content in files.items() if "enrichment" in name for line in content.splitlines()
     ]
@@ -58,7 +58,7 @@ def test_demo_landing_zone_ingests_cleanly(tmp_path: Path) -> None:
     written = h.cli("demo", "--service", "spotify", "--data-dir", str(tmp_path))
     assert written.exit_code == 0, written.output
     landed = h.files("spotify/landing")
-    assert len(landed) == len(plugin.demo_files(env="dev", days=21, seed=7))
+    assert len(landed) == len(plugin.services()[0].load_demo()(21, 7))
 
     result = h.run("--service", "spotify", "--json")
     assert result.exit_code == 0, result.output
@@ -67,7 +67,7 @@ def test_demo_landing_zone_ingests_cleanly(tmp_path: Path) -> None:
     assert h.files("spotify/rejected") == [] and h.files("spotify/landing") == []
     assert len(h.files("spotify/archive")) == len(landed)
 
-    files = plugin.demo_files(env="dev", days=21, seed=7)
+    files = plugin.services()[0].load_demo()(21, 7)
     plays = sum(c.count(b"\n") for n, c in files.items() if n.endswith("_spotify_recently_played.jsonl"))
     table = "dp_lake_dev.lake_spotify__normalized_{}"
     assert h.query(f"SELECT count(*), count(DISTINCT (playedAt, trackId)) FROM {table.format('recently_played')}") == [

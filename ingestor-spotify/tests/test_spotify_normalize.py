@@ -12,7 +12,7 @@ from ingestor_spotify import plugin
 from ingestor_spotify.normalize import NotAnApiObject, release_date, to_bool, to_int
 from ingestor_spotify.types import DATA_TYPES
 
-CATALOG = Catalog(plugin.list_types())
+CATALOG = Catalog(list(plugin.services()[0].data_types))
 
 
 @pytest.mark.parametrize(

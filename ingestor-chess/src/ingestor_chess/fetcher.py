@@ -25,7 +25,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 import httpx
-from ingestor.fetching import (
+from ingestor import (
     ConfigError,
     FetchError,
     FetchRequest,

@@ -1,26 +1,21 @@
-"""The chess plugin's hook implementations (registered through the `ingestor` entry point)."""
+"""The chess plugin (entry point `chess` of the group `ingestor`): one service, declared."""
 
 from __future__ import annotations
 
-from ingestor import hookimpl
-from ingestor.catalog import DataType, View
+from ingestor import Service, hookimpl
 
-from ingestor_chess import demo, types
-
-
-@hookimpl
-def list_types() -> list[DataType]:
-    """The five chess.com data types."""
-    return list(types.DATA_TYPES)
+from ingestor_chess import types
 
 
 @hookimpl
-def list_views() -> list[View]:
-    """The legacy combined table `lake_chess__stg_chess_raw`, kept as a view over the typed tables."""
-    return [types.STG_CHESS_RAW]
-
-
-@hookimpl
-def demo_files(env: str, days: int, seed: int) -> dict[str, bytes]:
-    """A deterministic chess landing zone."""
-    return demo.landing_files(days=days, seed=seed)
+def services() -> list[Service]:
+    """chess.com: five data types, the legacy combined view, a fetcher and a demo."""
+    return [
+        Service(
+            name="chess",
+            data_types=types.DATA_TYPES,
+            views=(types.STG_CHESS_RAW,),
+            fetcher="ingestor_chess.fetcher:fetch_chess",
+            demo="ingestor_chess.demo:landing_files",
+        )
+    ]

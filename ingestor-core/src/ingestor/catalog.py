@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -24,19 +24,31 @@ class SourceFile:
     attributes: dict[str, str] = field(default_factory=dict)  # named groups of the file pattern
 
 
-# One record in; one row out, or a list of rows (e.g. a payload that holds many readings).
+# One record in; one row out, a list of rows (e.g. a payload that holds many readings), or [] to
+# drop the record (counted in the file's outcome). Anything else rejects the file with a plain reason.
 Normalizer = Callable[[dict[str, Any], SourceFile], dict[str, Any] | list[dict[str, Any]]]
-# Optional, as a method `leaves_unchanged` of a normalizer object: whether every record of a file
-# whose keys are among `keys` (each the path of keys leading to it; arrays are transparent; the set
-# may hold keys the file lacks) comes out of the normalizer as it went in. Files for which it says
-# yes may be staged column-wise, several times faster (see `ingestor.columnar`).
+
+
+@runtime_checkable
+class VouchingNormalizer(Protocol):
+    """A normalizer that can vouch for files it leaves unchanged: those are staged column-wise,
+    several times faster (see `ingestor.columnar`)."""
+
+    def __call__(self, record: dict[str, Any], source: SourceFile) -> dict[str, Any] | list[dict[str, Any]]:
+        """Normalize one record (see `Normalizer`)."""
+
+    def leaves_unchanged(self, keys: frozenset[tuple[str, ...]], source: SourceFile) -> bool:
+        """Whether every record of a file whose keys are among `keys` (each the path of keys
+        leading to it; arrays are transparent; the set may hold keys the file lacks) comes out
+        of the normalizer as it went in."""
+
+
 LeavesUnchanged = Callable[[frozenset[tuple[str, ...]], SourceFile], bool]
 
 
 def leaves_unchanged(normalize: Normalizer | None) -> LeavesUnchanged | None:
-    """The normalizer's `leaves_unchanged` method, if it has one."""
-    check = getattr(normalize, "leaves_unchanged", None)
-    return check if callable(check) else None
+    """The normalizer's `leaves_unchanged`, if it is a `VouchingNormalizer`."""
+    return normalize.leaves_unchanged if isinstance(normalize, VouchingNormalizer) else None
 
 
 class DataType(BaseModel):
@@ -56,6 +68,8 @@ class DataType(BaseModel):
     dataset: str
     table: str
     file_patterns: tuple[str, ...] = ()
+    # The columns that identify a record, for readers (shown by `list-types`): documentation, not
+    # enforced; rows are never deduplicated by it (the ledger keeps a file from loading twice).
     primary_key: tuple[str, ...] = ()
     partition_by: str | None = None
     cluster_by: tuple[str, ...] = ()
@@ -85,7 +99,10 @@ class DataType(BaseModel):
         if not self.file_patterns:
             object.__setattr__(self, "file_patterns", (rf".+_{re.escape(self.service)}_{re.escape(self.name)}",))
         for pattern in self.file_patterns:
-            re.compile(pattern)
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"invalid file pattern {pattern!r}: {error}") from None
         self.dataset_for("dev"), self.table_for("dev")
         for column in (*self.primary_key, *self.cluster_by, *([self.partition_by] if self.partition_by else [])):
             validate_identifier(column.split(".")[-1], "column")

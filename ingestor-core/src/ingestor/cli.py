@@ -32,9 +32,7 @@ from ingestor.options import (
 )
 
 if TYPE_CHECKING:
-    import pluggy
-
-    from ingestor.catalog import Catalog
+    from ingestor.plugins import Plugins
     from ingestor.result import IngestResult
     from ingestor.settings import Settings
 
@@ -80,22 +78,13 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _plugins() -> pluggy.PluginManager:
-    from ingestor.plugins import PluginError, current_plugin_manager
+def _plugins() -> Plugins:
+    from ingestor.plugins import PluginError, current_plugins
 
     try:
-        return current_plugin_manager()
+        return current_plugins()
     except PluginError as error:
         fail(str(error))
-
-
-def _catalog(pm: pluggy.PluginManager) -> Catalog:
-    from ingestor.catalog import Catalog
-
-    try:
-        return Catalog(dt for types in pm.hook.list_types() for dt in types)
-    except ValueError as error:
-        fail(f"plugins declare conflicting data types: {error}")
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -110,11 +99,20 @@ def _settings(**overrides: Any) -> Settings:
         fail(f"invalid configuration: {problems}")
 
 
-def check_request(catalog: Catalog, services: list[str], data_types: list[str] | None) -> None:
-    """Exit 2 with a helpful message for unknown services or data types of another service."""
+def _refuse_disabled(plugins: Plugins, services: list[str]) -> None:
+    """Exit 2 if a service asked for is disabled (two distributions declare it)."""
+    for service in services:
+        if service in plugins.disabled:
+            fail(f"service {service!r} is disabled: {plugins.disabled[service]} (see `ingestor plugins`)")
+
+
+def check_request(plugins: Plugins, services: list[str], data_types: list[str] | None) -> None:
+    """Exit 2 with a helpful message for unknown or disabled services, or data types of another service."""
+    catalog = plugins.catalog
     installed = catalog.services()
     if not services:
         fail(f"no --service given; installed services: {', '.join(installed) or 'none (install a plugin)'}")
+    _refuse_disabled(plugins, services)
     for service in services:
         if service not in installed:
             fail(
@@ -173,9 +171,9 @@ def run(
     from ingestor.logs import setup_logging
 
     setup_logging(settings.log_level, settings.log_format)
-    pm = _plugins()
-    catalog = _catalog(pm)
-    check_request(catalog, settings.service, settings.data_types)
+    plugins = _plugins()
+    catalog = plugins.catalog
+    check_request(plugins, settings.service, settings.data_types)
     from ingestor import ops
     from ingestor.lease import LeaseBusy
     from ingestor.metrics import retries
@@ -185,7 +183,7 @@ def run(
 
     try:
         with _sigterm_unwinds():
-            result = _execute(settings, pm, catalog)
+            result = _execute(settings, plugins)
     except LeaseBusy as error:
         fail(f"busy: {error}", EXIT_BUSY)
     except Terminated:
@@ -205,7 +203,7 @@ def run(
     raise typer.Exit(EXIT_OK if result.success else EXIT_FAILED)
 
 
-def _execute(settings: Settings, pm: pluggy.PluginManager, catalog: Catalog) -> IngestResult:
+def _execute(settings: Settings, plugins: Plugins) -> IngestResult:
     from ingestor.engine import RunContext
     from ingestor.engine import run as run_engine
     from ingestor.landing import open_landing
@@ -224,10 +222,10 @@ def _execute(settings: Settings, pm: pluggy.PluginManager, catalog: Catalog) -> 
         env=settings.env,
         landing=landing,
         warehouse=warehouse,
-        catalog=catalog,
+        catalog=plugins.catalog,
         data_types=set(settings.data_types) if settings.data_types else None,
         dry_run=settings.dry_run,
-        views=[v for views in pm.hook.list_views() for v in views],
+        views=plugins.views,
         task_index=settings.task_index,
         task_count=settings.task_count,
         history_dataset=None if settings.dry_run else settings.history_dataset_name,
@@ -236,7 +234,7 @@ def _execute(settings: Settings, pm: pluggy.PluginManager, catalog: Catalog) -> 
     try:
         with progress(show) as on_file:
             context.on_file = on_file
-            return run_engine(context, settings.service, pm.hook.ingest)
+            return run_engine(context, settings.service, plugins.pm.hook.ingest)
     finally:
         warehouse.close()
         landing.close()
@@ -249,7 +247,9 @@ def list_types(
     env: Annotated[str, typer.Option(help="Environment used to render table names.")] = "dev",
 ) -> None:
     """List the data types the installed plugins provide, by service, with their tables."""
-    catalog = _catalog(_plugins())
+    loaded = _plugins()
+    catalog = loaded.catalog
+    _refuse_disabled(loaded, [service] if service else [])
     if service and service not in catalog.services():
         fail(f"unknown service {service!r}; installed services: {', '.join(catalog.services()) or 'none'}")
     types = catalog.types(service)
@@ -267,35 +267,38 @@ def list_types(
 
 
 @app.command()
-def plugins(json_output: Annotated[bool, typer.Option("--json", help="As JSON.")] = False) -> None:
-    """List installed plugins: distribution, version, hooks, services and data types."""
-    from ingestor.plugins import plugin_info
-
-    pm = _plugins()
+def plugins(
+    json_output: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when a plugin has a problem.")] = False,
+) -> None:
+    """List installed plugins (distribution, version, hooks, services, data types) and every problem."""
+    loaded = _plugins()
     by_distribution: dict[str, dict[str, Any]] = {}  # a distribution may register several entry points
-    for plugin in pm.get_plugins():
-        info = plugin_info(pm, plugin)
-        types = getattr(plugin, "list_types", None)
-        declared = types() if callable(types) else []
+    for plugin in loaded.plugins:
         row = by_distribution.setdefault(
-            info.distribution,
-            {"name": [], "distribution": info.distribution, "version": info.version, "hooks": [], "services": [],
-             "data_types": 0},
+            plugin.distribution,
+            {"name": [], "distribution": plugin.distribution, "version": plugin.version, "hooks": [], "services": [],
+             "data_types": 0, "problems": []},
         )  # fmt: skip
-        row["name"] = sorted([*row["name"], info.name])
-        row["hooks"] = sorted({*row["hooks"], *(caller.name for caller in pm.get_hookcallers(plugin) or [])})
-        row["services"] = sorted({*row["services"], *(dt.service for dt in declared)})
-        row["data_types"] += len(declared)
+        row["name"] = sorted([*row["name"], plugin.name])
+        row["hooks"] = sorted({*row["hooks"], *plugin.hooks})
+        row["services"] = sorted({*row["services"], *(s.name for s in plugin.services)})
+        row["data_types"] += sum(len(s.data_types) for s in plugin.services)
+        row["problems"] += plugin.problems
     rows = list(by_distribution.values())
     rows.sort(key=lambda r: (r["distribution"] != "ingestor-core", r["distribution"]))
     if json_output:
         import orjson
 
         typer.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
-        return
-    from ingestor.report import print_plugins
+    else:
+        from ingestor.report import print_plugins
 
-    print_plugins(rows)
+        print_plugins(rows)
+        for problem in loaded.problems:
+            typer.echo(f"problem: {problem}")
+    if check and loaded.problems:
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
@@ -311,22 +314,50 @@ def demo(
 ) -> None:
     """Write a realistic demo landing zone for the installed services."""
     from ingestor.landing import open_landing
+    from ingestor.plugins import describe
 
     settings = _settings(env=env, landing=landing, data_dir=data_dir, service=service)
-    pm = _plugins()
-    wanted = set(settings.service)
+    loaded = _plugins()
     try:
         target = open_landing(settings.landing_url)
     except ValueError as error:
         fail(str(error))
-    written = 0
-    for files in pm.hook.demo_files(env=settings.env, days=days, seed=seed):
-        for name, content in sorted(files.items()):
-            if wanted and name.split("/", 1)[0] not in wanted:
-                continue
-            target.write(name, content)
+    written, code = 0, EXIT_OK
+    for name, declared in loaded.services.items():
+        if declared.demo is None or (settings.service and name not in settings.service):
+            continue
+        try:
+            make = declared.load_demo()
+            files = make(days, seed) if make else {}
+            outside = [f for f in files if not f.startswith(f"{name}/landing/")]
+            if outside:
+                raise ValueError(f"{outside[0]!r} is not under {name}/landing/")
+        except Exception as error:
+            typer.echo(f"Error: the demo of {name} failed: {describe(error)}", err=True)
+            code = EXIT_FAILED
+            continue
+        for object_name, content in sorted(files.items()):
+            target.write(object_name, content)
             written += 1
     typer.echo(f"wrote {written} demo files to {target.url}")
+    raise typer.Exit(code)
+
+
+@app.command("new-plugin")
+def new_plugin(
+    name: Annotated[str, typer.Argument(help="The service's name: lower-case letters, digits and _.")],
+    directory: Annotated[str, typer.Option(help="Where to create the package folder ingestor-NAME.")] = ".",
+) -> None:
+    """Create a working plugin package: a service with two data types, a demo, and tests."""
+    from pathlib import Path
+
+    from ingestor.scaffold import new_plugin as scaffold
+
+    try:
+        target = scaffold(name, Path(directory))
+    except (ValueError, FileExistsError) as error:
+        fail(str(error))
+    typer.echo(f"created {target}: pip install -e '{target}[test]' && pytest {target}")
 
 
 from ingestor.fetch_cli import fetch_command  # noqa: E402  (registered here, written in its own module)

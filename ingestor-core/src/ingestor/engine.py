@@ -110,6 +110,15 @@ class DefaultIngest:
         return ServiceIngest(service, context).run()
 
 
+def _empty_reason(staged: Staged) -> str | None:
+    """Why a file gave no rows: it had no records, or the normalizer dropped them all."""
+    if staged.rows:
+        return None
+    if staged.dropped:
+        return f"no rows: the normalizer dropped all {staged.dropped} records"
+    return "empty file: no records"
+
+
 def owns(key: str, task_index: int, task_count: int) -> bool:
     """Whether this task (of `task_count` parallel ones) takes the work named `key`."""
     return task_count <= 1 or zlib.crc32(key.encode()) % task_count == task_index
@@ -250,7 +259,8 @@ class ServiceIngest:
                 data_type=dt.name,
                 status=FileStatus.LOADED,
                 rows=result.rows,
-                reason=None if result.rows else "empty file: no records",
+                dropped=result.dropped,
+                reason=_empty_reason(result),
             )
             assert result.path is not None
             staged.append((StagedFile(entry=entry, path=result.path, source=task.file, widest=result.widest), outcome))

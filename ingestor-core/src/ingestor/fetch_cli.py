@@ -14,7 +14,8 @@ import typer
 from ingestor.options import Bucket, DataDir, DataTypes, Env, JsonOutput, Landing, LogFormat, LogLevel, Service
 
 if TYPE_CHECKING:
-    from ingestor.fetching import FetchResult
+    from ingestor.fetching import FetchRequest, FetchResult
+    from ingestor.service import Fetcher
 
 
 def fetch_command(
@@ -35,7 +36,7 @@ def fetch_command(
     json_output: JsonOutput = None,
 ) -> None:
     """Fetch new data of the given service(s) into the landing zone (incremental by default)."""
-    from ingestor.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _catalog, _plugins, _settings, check_request, fail
+    from ingestor.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _plugins, _settings, check_request, fail
 
     settings = _settings(
         service=service,
@@ -58,13 +59,13 @@ def fetch_command(
         import_optional("ingestor.fetching", "fetch", "ingestor fetch")  # httpx/tenacity come with the fetch plugins
     except MissingExtra as error:
         fail(str(error))
-    from ingestor.fetching import ConfigError, FetchRequest
+    from ingestor.fetching import ConfigError, FetchRequest, failed_result
     from ingestor.landing import open_landing
     from ingestor.logs import setup_logging
 
     setup_logging(settings.log_level, settings.log_format)
-    pm = _plugins()
-    check_request(_catalog(pm), settings.service, settings.data_types)
+    plugins = _plugins()
+    check_request(plugins, settings.service, settings.data_types)
     try:
         target = open_landing(settings.landing_url)
     except ValueError as error:
@@ -82,15 +83,24 @@ def fetch_command(
                 landing=target,
             )
             try:
-                produced = pm.hook.fetch(service=name, request=request)
+                fetcher = plugins.services[name].load_fetcher()
+            except ImportError as error:
+                typer.echo(f"Error: the fetcher of {name} could not be imported: {error}", err=True)
+                code = EXIT_USAGE
+                continue
+            if fetcher is None:
+                typer.echo(f"Error: the {name} plugin has no fetcher", err=True)
+                code = EXIT_USAGE
+                continue
+            try:
+                produced = _call(name, fetcher, request)
             except ConfigError as error:
                 typer.echo(f"Error: {name}: {error}", err=True)
                 code = EXIT_USAGE
                 continue
-            if produced is None:
-                typer.echo(f"Error: no installed plugin fetches {name!r}", err=True)
-                code = EXIT_USAGE
-                continue
+            if isinstance(produced, str):  # a fetcher's bug: this service fails, the others still fetch
+                typer.echo(f"Error: {produced}", err=True)
+                produced = failed_result(name, request, [dt.name for dt in plugins.services[name].data_types], produced)
             results.append(produced)
             if not produced.success and code == EXIT_OK:
                 code = EXIT_FAILED
@@ -98,6 +108,22 @@ def fetch_command(
         target.close()
     _print(results, bool(settings.json_output))
     raise typer.Exit(code)
+
+
+def _call(name: str, fetcher: Fetcher, request: FetchRequest) -> FetchResult | str:
+    """What the fetcher of `name` returned, or why it gave no result (a ConfigError goes up)."""
+    from ingestor.fetching import ConfigError, FetchResult
+    from ingestor.plugins import describe
+
+    try:
+        returned: object = fetcher(request)
+    except ConfigError:
+        raise
+    except Exception as error:
+        return f"the fetcher of {name} raised {describe(error)}"
+    if isinstance(returned, FetchResult):
+        return returned
+    return f"the fetcher of {name} returned {type(returned).__name__}; expected a FetchResult"
 
 
 def _parse_day(value: str) -> date:

@@ -5,8 +5,8 @@ A fetcher pulls new data from a service's API and writes NDJSON files into
 has already fetched is remembered per data type in `{service}/_state/bookmarks.json`,
 outside `landing/` so the ingester never sees it. Bookmarks are saved after each data
 type succeeds, so a failure never loses the progress of the others; a crash between a
-file write and its bookmark save fetches that data again next time (at least once:
-the warehouse keys deduplicate).
+file write and its bookmark save fetches that data again next time (at least once: the
+records of that window may then be loaded twice, as nothing deduplicates rows by key).
 
 HTTP: `http_client()` gives an `httpx.Client` with a descriptive User-Agent that
 retries 429 (honouring Retry-After) and transient 5xx/connection errors with backoff.

@@ -32,6 +32,7 @@ class FileOutcome(BaseModel):
     status: FileStatus
     rows: int = 0
     bytes: int = 0  # the landing file's size
+    dropped: int = 0  # records the plugin's normalizer dropped (returned [] for)
     reason: str | None = None
     destination: str | None = None
     notes: list[str] = Field(default_factory=list)

@@ -53,6 +53,7 @@ class Staged:
     reason: str | None = None
     path: Path | None = None  # the staged file: NDJSON, or Arrow IPC from the columnar path
     widest: int = 0  # bytes of the longest NDJSON row (what the warehouse's JSON reader must hold)
+    dropped: int = 0  # records the normalizer returned no row for
 
     @property
     def columnar(self) -> bool:
@@ -75,7 +76,7 @@ def stage_file(
     metadata = {**metadata, dt.source_file_column: task.file.name}
     normalize, conform, dumps, option = dt.normalize, builder.conform, orjson.dumps, orjson.OPT_APPEND_NEWLINE
     builder.begin_file()
-    rows, line, widest = 0, 0, 0
+    rows, line, widest, dropped = 0, 0, 0, 0
     try:
         opened = nullcontext(io.BytesIO(data)) if data is not None else landing.open(task.file)
         with opened as stream, task.path.open("wb") as out:
@@ -83,8 +84,8 @@ def stage_file(
                 if normalize is None:
                     produced: list[dict[str, Any]] = [record]
                 else:
-                    normalized = normalize(record, source)
-                    produced = normalized if type(normalized) is list else [normalized]  # type: ignore[list-item]
+                    produced = _rows(dt, normalize(record, source))
+                    dropped += not produced
                 for item in produced:
                     row = conform(item)
                     row.update(metadata)
@@ -92,11 +93,13 @@ def stage_file(
                     out.write(staged)
                     widest = max(widest, len(staged))
                     rows += 1
-        return Staged(rows=rows, path=task.path, widest=widest)
+        return Staged(rows=rows, path=task.path, widest=widest, dropped=dropped)
     except MalformedFile as error:
         reason = f"malformed NDJSON at line {error.line}: {error.message}"
     except RecursionError:
         reason = f"record at line {line} is nested too deeply"
+    except NormalizerBroke as error:
+        reason = f"line {line}: {error}"
     except Exception as error:  # a normalizer that cannot handle a record
         if normalize is None:
             raise
@@ -104,6 +107,22 @@ def stage_file(
     builder.discard_file()
     task.path.unlink(missing_ok=True)
     return Staged(reason=reason)
+
+
+class NormalizerBroke(TypeError):
+    """A normalizer returned something else than a dict or a list of dicts."""
+
+
+def _rows(dt: DataType, normalized: object) -> list[dict[str, Any]]:
+    """A normalizer's return as rows, checked (the contract's edge: a plain error, not a crash later)."""
+    if isinstance(normalized, dict):
+        return [normalized]
+    if isinstance(normalized, list) and all(isinstance(item, dict) for item in normalized):
+        return normalized
+    shape = "None" if normalized is None else f"a {type(normalized).__name__}"
+    if isinstance(normalized, list):
+        shape = f"a list holding {', '.join(sorted({type(i).__name__ for i in normalized}))}"
+    raise NormalizerBroke(f"normalizer of {dt.key} returned {shape}; expected a dict or a list of dicts")
 
 
 @dataclass

@@ -35,15 +35,16 @@ def status_command(
 ) -> None:
     """Per data type: the newest file loaded, rows per day, files waiting in landing or rejected, freshness."""
     options = {name: value for name, value in locals().items() if name not in ("days", "html")}  # the settings
-    from ingestor.cli import EXIT_BUSY, EXIT_FAILED, EXIT_OK, _catalog, _plugins, _settings, check_request, fail
+    from ingestor.cli import EXIT_BUSY, EXIT_FAILED, EXIT_OK, _plugins, _settings, check_request, fail
 
     settings = _settings(**options)
     from ingestor.logs import setup_logging
 
     setup_logging(settings.log_level, settings.log_format)
-    catalog = _catalog(_plugins())
+    plugins = _plugins()
+    catalog = plugins.catalog
     services = settings.service or catalog.services()
-    check_request(catalog, services, None)
+    check_request(plugins, services, None)
     from ingestor import ops
     from ingestor.landing import open_landing
     from ingestor.lease import LeaseBusy, open_warehouse

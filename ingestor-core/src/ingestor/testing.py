@@ -1,43 +1,63 @@
-"""Helpers for testing plugins against the real engine, the embedded way (a folder + DuckDB).
+"""Testing plugins against the real engine, the embedded way (a folder + DuckDB).
 
     from ingestor.testing import Harness
 
     def test_my_type(tmp_path):
-        h = Harness(tmp_path, MyPlugin())
+        h = Harness(tmp_path, my_plugin)
         h.land("myservice/landing/2025_01_01_00_00_myservice_things.jsonl", [{"id": 1}])
-        result = h.run("--service", "myservice")
-        assert result.exit_code == 0
+        result = h.ingest("--service", "myservice")
+        assert result.success
         assert h.query("SELECT count(*) FROM my_dataset_dev.things") == [(1,)]
 
-Installed plugins are never autoloaded here: only the plugin objects given are registered.
+Hermetic: installed plugins are never autoloaded (only the plugin objects given are registered,
+and any problem with them is an error); the landing folder and the DuckDB file are the harness's
+own, whatever the environment says: the run's `INGESTOR_*` variables and `.env` are ignored while
+a command runs (pass `env=` to set some on purpose). The pytest plugin (`ingestor.pytest_plugin`)
+gives fixtures, and `ingestor.conformance` a test suite for a whole plugin.
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
+from contextlib import chdir
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import orjson
-import pluggy
+from pydantic import AliasChoices
 from typer.testing import CliRunner, Result
 
-from ingestor.plugins import get_plugin_manager, use_plugin_manager
+from ingestor.plugins import Plugins, load_plugins, use_plugins
+from ingestor.result import IngestResult
+from ingestor.settings import Settings
+
+
+def _run_variables() -> frozenset[str]:
+    """What configures a run from the environment (every variable `Settings` reads, and the
+    plugin loader's): a harness hides them, so its own folder and warehouse win."""
+    names = {"INGESTOR_LOAD_PLUGINS", "INGESTOR_STRICT_PLUGINS", "INGESTOR_STAGING_BUCKET"}
+    for field_name, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        choices = alias.choices if isinstance(alias, AliasChoices) else [f"INGESTOR_{field_name}"]
+        names.update(c.upper() for c in choices if isinstance(c, str) and c != field_name)
+    return frozenset(names)
+
+
+RUN_VARIABLES = _run_variables()
 
 
 class Harness:
-    """A landing folder, a DuckDB file and a plugin manager holding exactly the given plugins."""
+    """A landing folder, a DuckDB file and exactly the given plugins."""
 
     def __init__(self, root: Path, *plugins: object, env: str = "dev") -> None:
-        self.root = root
+        self.root = Path(root)
         self.env = env
-        self.landing = root / f"ela-dp-{env}"
-        self.database = root / f"warehouse_{env}.duckdb"
-        self.pm: pluggy.PluginManager = get_plugin_manager(load_entry_points=False)
-        for plugin in plugins:
-            self.pm.register(plugin)
+        self.landing = self.root / f"ela-dp-{env}"
+        self.database = self.root / f"warehouse_{env}.duckdb"
+        self.plugins: Plugins = load_plugins(plugins, entry_points=False, strict=True)
 
     def land(self, name: str, records: Iterable[dict[str, Any]] | str | bytes) -> Path:
         """Write a landing file: records as NDJSON, or raw text/bytes as given; a `.gz` name is
@@ -54,27 +74,40 @@ class Harness:
         path.write_bytes(gzip.compress(data) if name.endswith(".gz") and not already_gzipped else data)
         return path
 
-    def run(self, *args: str) -> Result:
+    def run(self, *args: str, env: Mapping[str, str] | None = None) -> Result:
         """`ingestor run` on this harness's folder and database (plus `args`)."""
-        return self.cli("run", "--env", self.env, "--data-dir", str(self.root), *args)
+        return self.cli("run", *self._where(), *args, env=env)
 
-    def fetch(self, *args: str) -> Result:
+    def ingest(self, *args: str, env: Mapping[str, str] | None = None) -> IngestResult:
+        """`ingestor run --json` (plus `args`), parsed; raises if it printed no result."""
+        run = self.run(*args, "--json", env=env)
+        if not run.stdout.strip():
+            raise AssertionError(f"ingestor run printed no result (exit {run.exit_code}): {run.stderr}")
+        return IngestResult.model_validate_json(run.stdout)
+
+    def fetch(self, *args: str, env: Mapping[str, str] | None = None) -> Result:
         """`ingestor fetch` into this harness's landing folder (plus `args`)."""
-        return self.cli("fetch", "--env", self.env, "--data-dir", str(self.root), *args)
+        return self.cli("fetch", "--env", self.env, "--landing", self.landing.as_uri(), *args, env=env)
+
+    def _where(self) -> tuple[str, ...]:
+        return ("--env", self.env, "--landing", self.landing.as_uri(), "--warehouse", f"duckdb://{self.database}")
 
     def records(self, name: str) -> list[dict[str, Any]]:
         """The records of an NDJSON file of the landing zone (e.g. one a fetch wrote)."""
         return [orjson.loads(line) for line in (self.landing / name).read_bytes().splitlines() if line.strip()]
 
-    def cli(self, *args: str) -> Result:
-        """Any `ingestor` command with this harness's plugins."""
+    def cli(self, *args: str, env: Mapping[str, str] | None = None) -> Result:
+        """Any `ingestor` command with this harness's plugins, in its folder (so no `.env` is
+        read), with the run's environment variables hidden except those in `env`."""
         from ingestor.cli import app
 
-        with use_plugin_manager(self.pm):
-            return CliRunner().invoke(app, list(args))
+        hidden: dict[str, str | None] = {name: None for name in os.environ if name in RUN_VARIABLES}
+        self.root.mkdir(parents=True, exist_ok=True)
+        with use_plugins(self.plugins), chdir(self.root):
+            return CliRunner().invoke(app, list(args), env={**hidden, **(env or {})})
 
     def files(self, folder: str = "") -> list[str]:
-        """Files under the landing zone (or a folder of it), relative, sorted."""
+        """Object names under the landing zone (or a folder of it), e.g. `svc/archive/x.jsonl`, sorted."""
         base = self.landing / folder
         return sorted(p.relative_to(self.landing).as_posix() for p in base.rglob("*") if p.is_file())
 

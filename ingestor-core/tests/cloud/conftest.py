@@ -26,8 +26,9 @@ from typer.testing import CliRunner, Result
 
 from ingestor.catalog import DataType
 from ingestor.hookspecs import hookimpl
-from ingestor.plugins import get_plugin_manager, use_plugin_manager
+from ingestor.plugins import load_plugins, use_plugins
 from ingestor.schema import Kind
+from ingestor.service import Service
 
 PROJECT = "test-project"
 ROOT = Path(__file__).resolve().parents[3]
@@ -149,7 +150,10 @@ class AcmePlugin:
     """One service, `acme`, with one partitioned and clustered data type and one plain one."""
 
     @hookimpl
-    def list_types(self) -> list[DataType]:
+    def services(self) -> list[Service]:
+        return [Service(data_types=self.types())]
+
+    def types(self) -> list[DataType]:
         return [
             DataType(
                 service="acme",
@@ -177,9 +181,7 @@ class CloudHarness:
         self.dataset = f"acme_{self.env}"
         self.storage, self.bq = storage, bq
         self.bucket = storage.create_bucket(f"ela-dp-{self.env}".replace("_", "-"))
-        self.pm = get_plugin_manager(load_entry_points=False)
-        for plugin in plugins or (AcmePlugin(),):
-            self.pm.register(plugin)
+        self.plugins = load_plugins(plugins or (AcmePlugin(),), entry_points=False, strict=True)
 
     def land(self, name: str, records: Iterable[dict[str, Any]] | bytes) -> str:
         """Upload a landing object (records as NDJSON; gzip if `.gz`)."""
@@ -191,7 +193,7 @@ class CloudHarness:
         """`ingestor run --service <service>` on this bucket and the BigQuery emulator, JSON output."""
         from ingestor.cli import app
 
-        with use_plugin_manager(self.pm):
+        with use_plugins(self.plugins):
             return CliRunner().invoke(
                 app,
                 [

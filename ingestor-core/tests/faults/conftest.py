@@ -24,14 +24,13 @@ SERVICE = "fz"
 DIST = "ingestor-fz"
 PLUGIN = '''
 """Service `fz`: two plain data types, events and metrics (a fault-injection test plugin)."""
-from ingestor import hookimpl
-from ingestor.catalog import DataType
+from ingestor import DataType, Service, hookimpl
 
 
 @hookimpl
-def list_types():
-    return [DataType(service="fz", name="events", dataset="fz_{env}", table="events"),
-            DataType(service="fz", name="metrics", dataset="fz_{env}", table="metrics")]
+def services():
+    return [Service(data_types=[DataType(service="fz", name="events", dataset="fz_{env}", table="events"),
+                                DataType(service="fz", name="metrics", dataset="fz_{env}", table="metrics")])]
 '''
 TIMEOUT = 60.0
 

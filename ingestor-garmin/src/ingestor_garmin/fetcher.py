@@ -35,7 +35,7 @@ from datetime import UTC, date, timedelta
 from functools import partial
 from typing import Any
 
-from ingestor.fetching import (
+from ingestor import (
     AuthError,
     ConfigError,
     FetchError,

@@ -1,20 +1,19 @@
-"""The Garmin plugin: hook implementations only (registered through the entry point `garmin`)."""
+"""The Garmin plugin (entry point `garmin` of the group `ingestor`): one service, declared."""
 
 from __future__ import annotations
 
-from ingestor import hookimpl
-from ingestor.catalog import DataType
-from ingestor_garmin.demo import demo_landing
+from ingestor import Service, hookimpl
 from ingestor_garmin.types import DATA_TYPES
 
 
 @hookimpl
-def list_types() -> list[DataType]:
-    """The 29 Garmin data types."""
-    return list(DATA_TYPES)
-
-
-@hookimpl
-def demo_files(env: str, days: int, seed: int) -> dict[str, bytes]:
-    """A deterministic Garmin landing zone covering every data type over `days` days."""
-    return demo_landing(days=days, seed=seed)
+def services() -> list[Service]:
+    """Garmin Connect: 29 data types, a fetcher and a demo."""
+    return [
+        Service(
+            name="garmin",
+            data_types=DATA_TYPES,
+            fetcher="ingestor_garmin.fetcher:fetch_garmin",
+            demo="ingestor_garmin.demo:demo_landing",
+        )
+    ]

@@ -37,7 +37,7 @@ from typing import Any
 
 import httpx
 
-from ingestor.fetching import (
+from ingestor import (
     AuthError,
     BookmarkStore,
     ConfigError,

@@ -1,0 +1,92 @@
+"""What a plugin declares: services, each with its data types, views, fetcher and demo.
+
+The fetcher and the demo are named as `"package.module:function"` (or given as callables) and
+imported only when used, so loading the plugins never imports a fetcher's HTTP stack. The core
+dispatches to them by service name: a plugin has no dispatch code of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pkgutil import resolve_name
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from ingestor.catalog import DataType, View
+from ingestor.names import validate_identifier
+
+if TYPE_CHECKING:
+    from ingestor.fetching import FetchRequest, FetchResult
+
+# `fetcher(request) -> FetchResult`: fetch what is new into `request.landing` (see `ingestor.fetching`).
+Fetcher = Callable[["FetchRequest"], "FetchResult"]
+# `demo(days, seed) -> {object name: NDJSON bytes}`: a deterministic landing zone under `{service}/landing/`.
+Demo = Callable[[int, int], dict[str, bytes]]
+_REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
+
+
+class Service(BaseModel):
+    """One service: its data types (at least one), the views kept over their tables, and
+    optionally a fetcher and a demo (`"module:function"`, imported when first used). The name
+    defaults to the data types' `service`."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    name: str = ""
+    data_types: tuple[DataType, ...]
+    views: tuple[View, ...] = ()
+    fetcher: str | Callable[..., Any] | None = None
+    demo: str | Callable[..., Any] | None = None
+    description: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_name(cls, values: Any) -> Any:
+        if isinstance(values, dict) and not values.get("name") and isinstance(values.get("data_types"), list | tuple):
+            types = values["data_types"]
+            return {**values, "name": getattr(types[0], "service", "") if types else ""}
+        return values
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return validate_identifier(value, "service")
+
+    @field_validator("fetcher", "demo")
+    @classmethod
+    def _reference(cls, value: object) -> object:
+        if isinstance(value, str) and not _REFERENCE.fullmatch(value):
+            raise ValueError(f"{value!r} is not a 'package.module:function' reference")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> Service:
+        if not self.data_types:
+            raise ValueError(f"service {self.name} declares no data type")
+        seen: set[str] = set()
+        items: list[DataType | View] = [*self.data_types, *self.views]
+        for item in items:
+            if item.service != self.name:
+                kind = type(item).__name__
+                raise ValueError(f"{kind} {item.name} says service {item.service!r}, not {self.name!r}")
+        for dt in self.data_types:
+            if dt.name in seen:
+                raise ValueError(f"data type {dt.key} is declared twice")
+            seen.add(dt.name)
+        return self
+
+    def load_fetcher(self) -> Fetcher | None:
+        """The fetcher, imported now (None: the service has none)."""
+        fetcher: Fetcher | None = _resolve(self.fetcher)
+        return fetcher
+
+    def load_demo(self) -> Demo | None:
+        """The demo, imported now (None: the service has none)."""
+        demo: Demo | None = _resolve(self.demo)
+        return demo
+
+
+def _resolve(reference: str | Callable[..., Any] | None) -> Any:
+    return resolve_name(reference) if isinstance(reference, str) else reference

@@ -1,0 +1,8 @@
+"""The ingestor conformance suite (declarations, file names, demo loads cleanly)."""
+
+from ingestor.conformance import PluginConformance
+from ingestor_garmin import plugin
+
+
+class TestConformance(PluginConformance):
+    plugin = plugin
