@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 import time
@@ -20,7 +21,7 @@ import orjson
 from ingestor import faults, lease
 from ingestor.catalog import AmbiguousFile, Catalog, DataType, Match, View
 from ingestor.hookspecs import hookimpl
-from ingestor.landing import Landing, LandingFile, UnsafeName, check_name
+from ingestor.landing import FileChanged, Landing, LandingFile, UnsafeName, check_name
 from ingestor.ledger import LedgerEntry
 from ingestor.result import FileOutcome, FileStatus, IngestResult, TableLoad
 from ingestor.schema import AddColumn, Kind, SchemaBuilder, WidenColumn, changes, reconcile
@@ -98,6 +99,23 @@ class DefaultIngest:
 def owns(key: str, task_index: int, task_count: int) -> bool:
     """Whether this task (of `task_count` parallel ones) takes the work named `key`."""
     return task_count <= 1 or zlib.crc32(key.encode()) % task_count == task_index
+
+
+def _appended_to(landing: Landing, file: LandingFile, earlier: LedgerEntry) -> bool:
+    """Whether `file` is `earlier` (a version the ledger holds) with whole lines appended: its first
+    `earlier.size` bytes end a line and hash to the earlier checksum (sha256 locally, md5 on GCS)."""
+    algorithm, _, digest = earlier.checksum.partition(":")
+    if file.name.endswith(".gz") or file.size <= earlier.size or algorithm not in {"sha256", "md5"}:
+        return False
+    hasher, left, last = hashlib.new(algorithm), earlier.size, b"\n"
+    with landing.open(file) as stream:
+        while left:
+            chunk = stream.read(min(left, 1 << 20))
+            if not chunk:
+                return False
+            hasher.update(chunk)
+            left, last = left - len(chunk), chunk[-1:]
+    return last == b"\n" and hasher.hexdigest() == digest
 
 
 def _safe_relative(relative: str) -> str:
@@ -187,8 +205,10 @@ class ServiceIngest:
         tasks: list[StageTask] = []
         already: list[tuple[LandingFile, FileOutcome]] = []
         checksums = self._checksums([file for file, _ in files])
+        earlier: dict[str, str] = {}  # name -> what an earlier version of it loaded (a reason's first part)
         for file, match in files:
-            if checksums[file.name] in loaded_before.get(file.name, ()):
+            versions = loaded_before.get(file.name, [])
+            if checksums[file.name] in {v.checksum for v in versions}:
                 reason = "the ledger shows it loaded; archived without loading again"
                 outcome = FileOutcome(
                     path=file.name,
@@ -199,9 +219,19 @@ class ServiceIngest:
                 )
                 already.append((file, outcome))
                 continue
+            skip = 0
+            if versions:  # another version of it was loaded: changed during that run, or delivered again
+                last = max(versions, key=lambda v: v.size)
+                loaded = f"an earlier version of it ({last.size} bytes, {last.rows} records) was loaded by run "
+                if _appended_to(self.ctx.landing, file, last):
+                    skip = last.size
+                    earlier[file.name] = f"{loaded}{last.run_id}; only the records appended after it were loaded now"
+                else:
+                    earlier[file.name] = f"{loaded}{last.run_id}; this version does not begin with it: loaded whole"
             self._staged += 1
             assert self.ctx.staging_dir is not None
-            tasks.append(StageTask(file, match.attributes, self.ctx.staging_dir / f"{self._staged:07d}.jsonl"))
+            path = self.ctx.staging_dir / f"{self._staged:07d}.jsonl"
+            tasks.append(StageTask(file, match.attributes, path, skip))
         self._settle_all(already)
         metadata = {dt.inserted_at_column: self.ctx.started_at.isoformat()}
         done: dict[str, tuple[StageTask, Staged]] = {}
@@ -235,7 +265,7 @@ class ServiceIngest:
                 data_type=dt.name,
                 status=FileStatus.LOADED,
                 rows=result.rows,
-                reason=None if result.rows else "empty file: no records",
+                reason=earlier.get(task.file.name) or (None if result.rows else "empty file: no records"),
             )
             assert result.path is not None
             staged.append((StagedFile(entry=entry, path=result.path, source=task.file, widest=result.widest), outcome))
@@ -382,6 +412,12 @@ class ServiceIngest:
                 outcome.destination = self.ctx.landing.move(file, outcome.destination)
                 if rejected:  # the reason beside where the file went (maybe a numbered name)
                     self.ctx.landing.write(outcome.destination + ".reason.json", self._reason(file, outcome))
+            except (FileChanged, FileNotFoundError) as error:  # a writer or another process acted meanwhile
+                done = f"{outcome.rows} records loaded, " if outcome.status is FileStatus.LOADED else ""
+                fate = "left in landing for the next run" if isinstance(error, FileChanged) else "nothing to move"
+                log.error("%s: not moved to %s: %s", file.name, outcome.destination, error)
+                outcome.reason = f"{outcome.reason + '; ' if outcome.reason else ''}{done}but {error}: {fate}"
+                outcome.status, outcome.destination = FileStatus.FAILED, None
             except Exception as error:
                 log.error("%s: could not move to %s: %s", file.name, outcome.destination, error)
                 outcome.reason = (

@@ -43,6 +43,7 @@ class StageTask:
     file: LandingFile
     attributes: dict[str, str]
     path: Path
+    skip: int = 0  # bytes at the start already loaded (an earlier version of a file appended to since)
 
 
 @dataclass
@@ -79,6 +80,7 @@ def stage_file(
     try:
         opened = nullcontext(io.BytesIO(data)) if data is not None else landing.open(task.file)
         with opened as stream, task.path.open("wb") as out:
+            stream.seek(task.skip)
             for line, record in read_records(stream, gzipped=task.file.name.endswith(".gz")):  # noqa: B007
                 if normalize is None:
                     produced: list[dict[str, Any]] = [record]
@@ -245,6 +247,8 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
     def attempt(task: StageTask, plan: columnar.Plan | None) -> columnar.Columnar | str:
         if plan is None:
             return "schema nested too deeply"
+        if task.skip:
+            return "the rest of a file loaded in part"
         values = {**batch.metadata, dt.source_file_column: task.file.name}
         source = SourceFile(name=task.file.name, attributes=task.attributes)
         vouch = None if unchanged is None else lambda keys: unchanged(keys, source)

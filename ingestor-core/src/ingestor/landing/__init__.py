@@ -16,6 +16,10 @@ class UnsafeName(ValueError):
     """An object name that could escape its service's folders."""
 
 
+class FileChanged(RuntimeError):
+    """A file that is no longer the version that was listed (and read): it was rewritten or appended to."""
+
+
 @dataclass(frozen=True)
 class LandingFile:
     """One object of the landing zone, named from the landing root (`garmin/landing/x.jsonl`)."""
@@ -36,7 +40,7 @@ class Landing(Protocol):
         ...
 
     def open(self, file: LandingFile) -> AbstractContextManager[IO[bytes]]:
-        """A binary stream of the file's content."""
+        """A binary stream of the listed version's content (`file.size` bytes at most)."""
         ...
 
     def checksum(self, file: LandingFile) -> str:
@@ -45,7 +49,9 @@ class Landing(Protocol):
 
     def move(self, file: LandingFile, destination: str) -> str:
         """Move a file and return where it went: idempotent, never overwrites another object
-        (a free name is chosen with `numbered`), never deletes a newer object under the old name."""
+        (a free name is chosen with `numbered`), never deletes a newer object under the old name.
+        Raises FileChanged if the file is no longer the listed version (nothing moved), and
+        FileNotFoundError if it is gone."""
         ...
 
     def write(self, name: str, data: bytes, *, create_only: bool = False) -> bool:

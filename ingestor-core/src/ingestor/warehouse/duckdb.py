@@ -16,7 +16,7 @@ import duckdb
 from duckdb.sqltypes import DuckDBPyType
 
 from ingestor import faults
-from ingestor.ledger import LEDGER_TABLE, ledger_schema
+from ingestor.ledger import LEDGER_TABLE, LedgerEntry, ledger_schema
 from ingestor.names import quote, validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
 from ingestor.warehouse import ARROW_SUFFIX, LoadError, LoadReport, LoadRequest, ViewSources, union_view_select
@@ -144,9 +144,10 @@ class DuckDBWarehouse:
             struct.add(_column_from(name, dtype))
         return mark_stored(struct)
 
-    def loaded(self, datasets: set[str], names: list[str]) -> dict[str, set[str]]:
-        """Checksums per object name found in the ledgers of `datasets`."""
-        found: dict[str, set[str]] = {}
+    def loaded(self, datasets: set[str], names: list[str]) -> dict[str, list[LedgerEntry]]:
+        """Ledger rows per object name found in the ledgers of `datasets`."""
+        found: dict[str, list[LedgerEntry]] = {}
+        fields = list(LedgerEntry.model_fields)
         if not names:
             return found
         for dataset in sorted(datasets):
@@ -154,10 +155,12 @@ class DuckDBWarehouse:
                 continue
             ledger = f"{quote(dataset)}.{LEDGER_TABLE}"
             with self._scannable([{"source_name": name} for name in names]) as wanted:
-                query = f"SELECT source_name, checksum FROM {ledger} WHERE source_name IN (SELECT * FROM {wanted})"  # noqa: S608
+                selected = ", ".join(quote(f) for f in fields)
+                query = f"SELECT {selected} FROM {ledger} WHERE source_name IN (SELECT * FROM {wanted})"  # noqa: S608
                 rows = self.con.execute(query).fetchall()
-            for name, checksum in rows:
-                found.setdefault(name, set()).add(checksum)
+            for row in rows:
+                entry = LedgerEntry(**dict(zip(fields, row, strict=True)))
+                found.setdefault(entry.source_name, []).append(entry)
         return found
 
     def load(self, request: LoadRequest) -> LoadReport:
