@@ -15,9 +15,15 @@ import pytest
 from ingestor import engine
 from ingestor.catalog import DataType
 from ingestor.hookspecs import hookimpl
+from ingestor.landing import LandingFile
+from ingestor.ledger import LedgerEntry
+from ingestor.schema import Column, Kind, Struct, changes
 from ingestor.testing import Harness
+from ingestor.warehouse import LoadError, LoadRequest, StagedFile
+from ingestor.warehouse.duckdb import DuckDBWarehouse
 
 EVENTS = "acme/landing/2025_01_01_00_00_acme_events.jsonl"
+SMALL = "acme/landing/2025_01_02_00_00_acme_events.jsonl"
 
 
 class Acme:
@@ -107,3 +113,49 @@ def test_a_file_deleted_after_its_rows_loaded_is_reported_as_gone(h: Harness, mo
     assert outcome["status"] == "failed" and outcome["destination"] is None
     assert outcome["reason"] == f"2 records loaded, but {EVENTS} is no longer in landing: nothing to move"
     assert h.query("SELECT list(id ORDER BY id) FROM acme_dev.events") == [([1, 2],)]
+
+
+@pytest.mark.parametrize(
+    ("nested", "records", "columnar"),
+    [(False, 1, "1"), (True, 1, "0"), (False, 30, "1")],
+    ids=["flat", "nested-row-path", "flat-30-records-columnar"],
+)
+def test_a_record_of_2500_keys_loads_beside_a_good_file(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, nested: bool, records: int, columnar: str
+) -> None:
+    """It used to exhaust DuckDB's 256 MB (each inserting thread holds ~100 KB per column), behind a
+    misleading "transaction is aborted": both files failed on every run."""
+    monkeypatch.setenv("INGESTOR_COLUMNAR", columnar)
+    wide = {f"k{i}": i for i in range(2500)}
+    h.land(EVENTS, [{"id": 1, "n": wide} if nested else {"id": 1, **wide}] * records)
+    h.land(SMALL, _lines(2))
+    run = h.run("--service", "acme", "--json")
+    assert run.exit_code == 0, run.output
+    assert [(f["status"], f["rows"]) for f in _result(run)["files"]] == [("loaded", records), ("loaded", 1)]
+    total = "n.k2499" if nested else "k2499"
+    assert h.query(f"SELECT count(*), sum({total}), max(id) FROM acme_dev.events") == [(records + 1, 2499 * records, 2)]
+
+
+def test_an_error_inside_the_load_transaction_is_reported_as_it_is(tmp_path: Path) -> None:
+    """The NDJSON insert reset its settings in `finally`, inside the aborted transaction: that raised
+    "Current transaction is aborted" instead of the real error, which then was not classed as refused data."""
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+    schema = Struct()
+    schema.add(Column("id", Kind.INT64))
+    staged = tmp_path / "staged.jsonl"
+    staged.write_bytes(b'{"id": "not a number"}\n')
+    entry = LedgerEntry(
+        source_name=EVENTS, checksum="x", size=1, service="acme", data_type="events", table_name="acme_dev.events",
+        rows=1, run_id="r", loaded_at="2025-01-01T00:00:00Z",
+    )  # fmt: skip
+    request = LoadRequest(
+        data_type=Acme().list_types()[0], dataset="acme_dev", table="events", schema=schema,
+        changes=changes(schema), files=[StagedFile(entry, staged, LandingFile(EVENTS, 1, "1"), widest=30)], run_id="r",
+    )  # fmt: skip
+    settings = "SELECT current_setting('memory_limit'), current_setting('threads')"
+    before = wh.con.execute(settings).fetchall()
+    with pytest.raises(LoadError) as refused:
+        wh.load(request)
+    assert "Failed to cast value to numerical" in str(refused.value) and refused.value.data_error
+    assert wh.con.execute(settings).fetchall() == before  # what the insert raised is reset after the rollback
+    assert wh.table_schema("acme_dev", "events") is None  # rolled back
