@@ -159,3 +159,32 @@ def test_an_error_inside_the_load_transaction_is_reported_as_it_is(tmp_path: Pat
     assert "Failed to cast value to numerical" in str(refused.value) and refused.value.data_error
     assert wh.con.execute(settings).fetchall() == before  # what the insert raised is reset after the rollback
     assert wh.table_schema("acme_dev", "events") is None  # rolled back
+
+
+def _named(total_bytes: int, tail: str = "_acme_events.jsonl") -> str:
+    """A landing file name of `total_bytes` bytes (the file name alone) that the events type matches."""
+    return "acme/landing/" + "é" * ((total_bytes - len(tail)) // 2) + "x" * ((total_bytes - len(tail)) % 2) + tail
+
+
+def test_names_of_251_to_255_bytes_leave_landing_with_names_that_fit(h: Harness) -> None:
+    loaded, bad, colliding = _named(251), _named(251, "_bad_acme_events.jsonl"), _named(255)
+    h.land(loaded, _lines(1))
+    h.land(bad, "not json\n")
+    h.land(colliding, _lines(2))
+    (h.landing / colliding.replace("landing", "archive")).parent.mkdir(parents=True)
+    (h.landing / colliding.replace("landing", "archive")).write_bytes(_lines(99))  # an older file of that name
+    run = h.run("--service", "acme", "--json")
+    outcomes = {f["path"]: f for f in _result(run)["files"]}
+    assert {p: o["status"] for p, o in outcomes.items()} == {loaded: "loaded", bad: "rejected", colliding: "loaded"}
+    assert h.files("acme/landing") == []
+    assert outcomes[loaded]["destination"] == loaded.replace("landing", "archive")  # it fits as it is
+    renamed = outcomes[colliding]["destination"]
+    assert renamed.startswith("acme/archive/éé") and renamed.endswith(".jsonl") and "__2" not in renamed
+    assert (h.landing / renamed).read_bytes() == _lines(2) and len(renamed.rsplit("/", 1)[1].encode()) <= 255
+    reasons = [f for f in h.files("acme/rejected") if f.endswith(".reason.json")]
+    assert len(reasons) == 1 and len(reasons[0].rsplit("/", 1)[1].encode()) <= 255
+    reason = orjson.loads((h.landing / reasons[0]).read_bytes())
+    assert reason["file"] == bad and reason["destination"] == bad.replace("landing", "rejected")
+    ledger = h.query("SELECT source_name FROM acme_dev._ingestor_ledger")
+    assert sorted(ledger) == sorted([(colliding,), (loaded,)])  # the original names
+    assert run.exit_code == 1

@@ -21,7 +21,7 @@ import orjson
 from ingestor import faults, lease
 from ingestor.catalog import AmbiguousFile, Catalog, DataType, Match, View
 from ingestor.hookspecs import hookimpl
-from ingestor.landing import FileChanged, Landing, LandingFile, UnsafeName, check_name
+from ingestor.landing import FileChanged, Landing, LandingFile, UnsafeName, check_name, fitted, reason_name
 from ingestor.ledger import LedgerEntry
 from ingestor.result import FileOutcome, FileStatus, IngestResult, TableLoad
 from ingestor.schema import AddColumn, Kind, SchemaBuilder, WidenColumn, changes, reconcile
@@ -121,7 +121,7 @@ def _appended_to(landing: Landing, file: LandingFile, earlier: LedgerEntry) -> b
 def _safe_relative(relative: str) -> str:
     """A relative path with no segment that could climb out of a folder."""
     segments = [s if s not in ("", ".", "..") else "_" for s in relative.replace("\\", "/").split("/")]
-    return "/".join("".join(c if ord(c) >= 32 else "_" for c in s) for s in segments)
+    return "/".join(fitted("".join(c if ord(c) >= 32 else "_" for c in s)) for s in segments)
 
 
 class ServiceIngest:
@@ -406,12 +406,12 @@ class ServiceIngest:
                 rejected = outcome.status is FileStatus.REJECTED
                 if rejected:  # before the move (a crash leaves no reasonless file), never over an earlier file's
                     self.ctx.landing.write(
-                        outcome.destination + ".reason.json", self._reason(file, outcome), create_only=True
+                        reason_name(outcome.destination), self._reason(file, outcome), create_only=True
                     )
                 faults.checkpoint("before_move")
                 outcome.destination = self.ctx.landing.move(file, outcome.destination)
                 if rejected:  # the reason beside where the file went (maybe a numbered name)
-                    self.ctx.landing.write(outcome.destination + ".reason.json", self._reason(file, outcome))
+                    self.ctx.landing.write(reason_name(outcome.destination), self._reason(file, outcome))
             except (FileChanged, FileNotFoundError) as error:  # a writer or another process acted meanwhile
                 done = f"{outcome.rows} records loaded, " if outcome.status is FileStatus.LOADED else ""
                 fate = "left in landing for the next run" if isinstance(error, FileChanged) else "nothing to move"
@@ -436,6 +436,7 @@ class ServiceIngest:
         return orjson.dumps(
             {
                 "file": file.name,
+                "destination": outcome.destination,
                 "data_type": outcome.data_type,
                 "reason": outcome.reason,
                 "run_id": self.ctx.run_id,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import IO, Protocol
 
 # scheme -> "module:class"; imported only when used, to keep start-up light.
+MAX_NAME_BYTES = 255  # of one path segment, on most file systems
 BACKENDS = {"file": "ingestor.landing.local:LocalLanding", "gs": "ingestor.landing.gcs:GCSLanding"}
 
 
@@ -76,11 +78,38 @@ def check_name(name: str) -> str:
     return name
 
 
-def numbered(name: str, n: int) -> str:
-    """`a/b.jsonl` -> `a/b__n.jsonl`: the n-th alternative to an occupied destination."""
-    folder, _, filename = name.rpartition("/")
+def fitted(filename: str) -> str:
+    """A file name (one path segment) of at most MAX_NAME_BYTES: a longer one keeps its extension and as
+    much of its start as fits, followed by `~` and a hash of the whole name (so distinct names stay distinct)."""
+    encoded = filename.encode()
+    if len(encoded) <= MAX_NAME_BYTES:
+        return filename
     stem, dot, ext = filename.partition(".")
-    return f"{folder}/{stem}__{n}{dot}{ext}" if folder else f"{stem}__{n}{dot}{ext}"
+    if len((dot + ext).encode()) > 32:  # not an extension: shorten the whole name
+        stem, dot, ext = filename, "", ""
+    tail = f"~{hashlib.sha256(encoded).hexdigest()[:12]}{dot}{ext}"
+    head = stem.encode()[: MAX_NAME_BYTES - len(tail.encode())].decode(errors="ignore")
+    return head + tail
+
+
+def _with_filename(name: str, change: Callable[[str], str]) -> str:
+    folder, slash, filename = name.rpartition("/")
+    return folder + slash + fitted(change(filename))
+
+
+def numbered(name: str, n: int) -> str:
+    """`a/b.jsonl` -> `a/b__n.jsonl`: the n-th alternative to an occupied destination (`fitted`)."""
+
+    def number(filename: str) -> str:
+        stem, dot, ext = filename.partition(".")
+        return f"{stem}__{n}{dot}{ext}"
+
+    return _with_filename(name, number)
+
+
+def reason_name(destination: str) -> str:
+    """`rejected/b.jsonl` -> `rejected/b.jsonl.reason.json`: where a rejected file's reason goes (`fitted`)."""
+    return _with_filename(destination, lambda filename: filename + ".reason.json")
 
 
 def open_landing(url: str) -> Landing:

@@ -12,7 +12,7 @@ from typing import IO
 from urllib.parse import unquote, urlparse
 
 from ingestor import faults
-from ingestor.landing import FileChanged, LandingFile, UnsafeName, check_name, numbered
+from ingestor.landing import FileChanged, LandingFile, UnsafeName, check_name, fitted, numbered
 
 READ_BUFFER = 1024 * 1024
 
@@ -164,7 +164,7 @@ class LocalLanding:
         """Write atomically (hidden temporary file, then rename or, for create-only, link)."""
         target = self._path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp = target.with_name(fitted(f".{target.name}.{os.getpid()}.tmp"))
         tmp.write_bytes(data)
         try:
             if not create_only:
