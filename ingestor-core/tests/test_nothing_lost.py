@@ -188,3 +188,29 @@ def test_names_of_251_to_255_bytes_leave_landing_with_names_that_fit(h: Harness)
     ledger = h.query("SELECT source_name FROM acme_dev._ingestor_ledger")
     assert sorted(ledger) == sorted([(colliding,), (loaded,)])  # the original names
     assert run.exit_code == 1
+
+
+class Other:
+    """A second service."""
+
+    @hookimpl
+    def list_types(self) -> list[DataType]:
+        return [DataType(service="other", name="things", dataset="other_{env}", table="things")]
+
+
+def test_a_landing_folder_linked_out_of_the_root_refuses_that_service_only(tmp_path: Path) -> None:
+    h = Harness(tmp_path / "zone", Acme(), Other())
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "2025_01_01_00_00_acme_events.jsonl").write_bytes(_lines(1))
+    (h.landing / "acme").mkdir(parents=True)
+    (h.landing / "acme" / "landing").symlink_to(outside, target_is_directory=True)
+    h.land("other/landing/2025_01_01_00_00_other_things.jsonl", _lines(2))
+    run = h.run("--service", "acme,other", "--json")
+    assert run.exit_code == 1
+    outcomes = {f["path"]: (f["status"], f["reason"]) for f in _result(run)["files"]}
+    assert outcomes["other/landing/2025_01_01_00_00_other_things.jsonl"] == ("loaded", None)
+    status, reason = outcomes["acme/landing/"]
+    assert status == "failed" and reason.startswith("service acme refused: ") and "leaves the landing root" in reason
+    assert h.query("SELECT id FROM other_dev.things") == [(2,)]
+    assert [p.name for p in outside.iterdir()] == ["2025_01_01_00_00_acme_events.jsonl"]  # untouched

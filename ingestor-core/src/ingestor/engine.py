@@ -139,7 +139,13 @@ class ServiceIngest:
     def run(self) -> ServiceResult:
         """Scan once, then load each requested data type's batch."""
         batches: dict[str, list[tuple[LandingFile, Match]]] = {}
-        for file in self.ctx.landing.list(self.prefix):
+        try:
+            listed = list(self.ctx.landing.list(self.prefix))
+        except UnsafeName as error:  # its landing folder is a symbolic link out of the root
+            reason = f"service {self.service} refused: {error}; nothing of it was read or moved"
+            self._report(FileOutcome(path=self.prefix, service=self.service, status=FileStatus.FAILED, reason=reason))
+            return self.result
+        for file in listed:
             relative = file.name[len(self.prefix) :]
             if relative.rsplit("/", 1)[-1].startswith("."):
                 continue  # hidden files: in-progress writes, editor files
@@ -376,7 +382,7 @@ class ServiceIngest:
     def _settle(self, file: LandingFile, outcome: FileOutcome) -> None:
         """Move the file to where its outcome says (unless dry run) and report it."""
         self._place(file, outcome)
-        self._report(file, outcome)
+        self._report(outcome)
 
     def _settle_all(self, settled: list[tuple[LandingFile, FileOutcome]]) -> None:
         """`_settle` for many files: moved several at once where the landing zone is remote,
@@ -389,8 +395,8 @@ class ServiceIngest:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingestor-move") as pool:
             for _ in pool.map(lambda item: self._place(*item), settled):
                 pass
-        for file, outcome in settled:
-            self._report(file, outcome)
+        for _, outcome in settled:
+            self._report(outcome)
 
     def _place(self, file: LandingFile, outcome: FileOutcome) -> None:
         """Move the file to where its outcome says (unless dry run); a failed move makes it FAILED."""
@@ -425,10 +431,11 @@ class ServiceIngest:
                 )
                 outcome.status, outcome.destination = FileStatus.FAILED, None
 
-    def _report(self, file: LandingFile, outcome: FileOutcome) -> None:
+    def _report(self, outcome: FileOutcome) -> None:
         """Log the outcome and add it to the run's result."""
         log_at = logging.WARNING if outcome.status in {FileStatus.REJECTED, FileStatus.FAILED} else logging.INFO
-        log.log(log_at, "%s: %s%s", file.name, outcome.status.value, f" ({outcome.reason})" if outcome.reason else "")
+        why = f" ({outcome.reason})" if outcome.reason else ""
+        log.log(log_at, "%s: %s%s", outcome.path, outcome.status.value, why)
         self.result.files.append(outcome)
         self.ctx.on_file(outcome)
 
