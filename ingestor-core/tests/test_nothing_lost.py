@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from ingestor import engine
-from ingestor.catalog import DataType
+from ingestor.catalog import DataType, SourceFile
 from ingestor.hookspecs import hookimpl
 from ingestor.landing import LandingFile
 from ingestor.ledger import LedgerEntry
@@ -26,12 +26,24 @@ EVENTS = "acme/landing/2025_01_01_00_00_acme_events.jsonl"
 SMALL = "acme/landing/2025_01_02_00_00_acme_events.jsonl"
 
 
+def _as_is(record: dict[str, Any], source: SourceFile) -> dict[str, Any]:
+    return record
+
+
 class Acme:
-    """One plain data type (no normalizer, no hints)."""
+    """A plain data type (no normalizer, no hints), and two with a TIMESTAMP hint (one with a normalizer)."""
 
     @hookimpl
     def list_types(self) -> list[DataType]:
-        return [DataType(service="acme", name="events", dataset="acme_{env}", table="events")]
+        hints: dict[str, str | Kind] = {"ts": Kind.TIMESTAMP}
+        return [
+            DataType(service="acme", name="events", dataset="acme_{env}", table="events"),
+            DataType(service="acme", name="readings", dataset="acme_{env}", table="readings", schema_hints=hints),
+            DataType(
+                service="acme", name="normalized", dataset="acme_{env}", table="normalized", schema_hints=hints,
+                normalize=_as_is,
+            ),
+        ]  # fmt: skip
 
 
 def _lines(*ids: int) -> bytes:
@@ -214,3 +226,25 @@ def test_a_landing_folder_linked_out_of_the_root_refuses_that_service_only(tmp_p
     assert status == "failed" and reason.startswith("service acme refused: ") and "leaves the landing root" in reason
     assert h.query("SELECT id FROM other_dev.things") == [(2,)]
     assert [p.name for p in outside.iterdir()] == ["2025_01_01_00_00_acme_events.jsonl"]  # untouched
+
+
+@pytest.mark.parametrize("data_type", ["readings", "normalized"])
+def test_an_out_of_range_timestamp_is_kept_as_json_like_any_unparseable_value(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, data_type: str
+) -> None:
+    """It rejected the whole file, blaming the plugin (OverflowError); notes quoted 'notTa time'."""
+    monkeypatch.setenv("INGESTOR_COLUMNAR_MIN_BYTES", "0")  # the columnar path tries it first (no normalizer)
+    values = ["2025-01-01T00:00:00Z", "0001-01-01T00:00:00+14:00", "not a time", "9999-12-31T23:59:59-01:00"]
+    h.land(f"acme/landing/2025_01_01_00_00_acme_{data_type}.jsonl", [{"id": i, "ts": v} for i, v in enumerate(values)])
+    run = h.run("--service", "acme", "--json")
+    assert run.exit_code == 0, run.output
+    [table] = _result(run)["tables"]
+    assert h.query(f"SELECT id, ts::VARCHAR, ts__v_json::VARCHAR FROM acme_dev.{data_type} ORDER BY id") == [
+        (0, "2025-01-01 00:00:00+00", None),
+        (1, None, '"0001-01-01T00:00:00+14:00"'),
+        (2, None, '"not a time"'),
+        (3, None, '"9999-12-31T23:59:59-01:00"'),
+    ]
+    notes = " ".join(table["notes"])
+    assert "out of range timestamp '0001-01-01T00:00:00+14:00'" in notes and "stored in ts__v_json" in notes
+    assert "invalid timestamp 'not a time'" in notes
