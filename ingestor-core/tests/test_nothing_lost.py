@@ -248,3 +248,29 @@ def test_an_out_of_range_timestamp_is_kept_as_json_like_any_unparseable_value(
     notes = " ".join(table["notes"])
     assert "out of range timestamp '0001-01-01T00:00:00+14:00'" in notes and "stored in ts__v_json" in notes
     assert "invalid timestamp 'not a time'" in notes
+
+
+@pytest.mark.parametrize("columnar", ["1", "0"])
+def test_a_records_own_metadata_values_are_kept_like_any_clashing_key(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, columnar: str
+) -> None:
+    """Strings were overwritten by the metadata, silently (non-strings were and are kept in `_source_file__v_json`,
+    with a note, as a value that does not fit a declared column)."""
+    monkeypatch.setenv("INGESTOR_COLUMNAR", columnar)
+    monkeypatch.setenv("INGESTOR_COLUMNAR_MIN_BYTES", "0")
+    records = [
+        {"id": 1, "_source_file": "user-value", "_dp_inserted_at": "2020-01-01T00:00:00Z"},
+        {"id": 2, "_SOURCE_FILE": 7},
+        {"id": 3},
+    ]
+    h.land(EVENTS, records)
+    assert h.run("--service", "acme").exit_code == 0
+    rows = h.query(
+        "SELECT id, _source_file, _source_file__2, _source_file__v_json, _dp_inserted_at > '2021-01-01', "
+        "_dp_inserted_at__2 FROM acme_dev.events ORDER BY id"
+    )
+    assert rows == [
+        (1, EVENTS, "user-value", None, True, "2020-01-01T00:00:00Z"),
+        (2, EVENTS, None, "7", True, None),
+        (3, EVENTS, None, None, True, None),
+    ]

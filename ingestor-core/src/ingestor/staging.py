@@ -25,6 +25,7 @@ import orjson
 
 from ingestor.catalog import DataType, SourceFile, leaves_unchanged
 from ingestor.landing import Landing, LandingFile, open_landing
+from ingestor.names import sanitize_column
 from ingestor.reader import MalformedFile, read_records
 from ingestor.schema import SchemaBuilder, Struct, merge
 from ingestor.warehouse import ARROW_SUFFIX
@@ -89,6 +90,8 @@ def stage_file(
                     produced = normalized if type(normalized) is list else [normalized]  # type: ignore[list-item]
                 for item in produced:
                     row = conform(item)
+                    if not metadata.keys().isdisjoint(row):  # the record has a key of a metadata column
+                        row = conform(_set_aside(item, metadata))
                     row.update(metadata)
                     staged = dumps(row, option=option)
                     out.write(staged)
@@ -106,6 +109,21 @@ def stage_file(
     builder.discard_file()
     task.path.unlink(missing_ok=True)
     return Staged(reason=reason)
+
+
+def _set_aside(record: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    """The record with its keys that name a metadata column (in any case or spelling) renamed
+    `<name>__2` (`__3`, ...), as any key clashing with another in one object is: kept, not overwritten."""
+    taken = {sanitize_column(name).lower() for name in metadata}
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if sanitize_column(key).lower() in taken:
+            n = 2
+            while f"{key}__{n}" in record or f"{key}__{n}" in out:
+                n += 1
+            key = f"{key}__{n}"
+        out[key] = value
+    return out
 
 
 @dataclass
