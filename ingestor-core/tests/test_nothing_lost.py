@@ -274,3 +274,42 @@ def test_a_records_own_metadata_values_are_kept_like_any_clashing_key(
         (2, EVENTS, None, "7", True, None),
         (3, EVENTS, None, None, True, None),
     ]
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"INGESTOR_COLUMNAR": "0"},
+        {"INGESTOR_COLUMNAR_MIN_BYTES": "0"},
+        {"INGESTOR_PARALLEL_MIN_BYTES": "0", "INGESTOR_WORKERS": "2", "INGESTOR_COLUMNAR": "0"},
+    ],
+    ids=["row-path", "columnar", "worker-processes"],
+)
+def test_a_json_column_holds_the_source_value_exactly(
+    h: Harness, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    """A column that became JSON held the earlier rows as conformed (`{"a":1,"A__2":2}`, nulls dropped)."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    first = [{"id": 1, "n": {"a": 1, "A": 2}}, {"id": 2, "n": {"a b": None, "c": {}, "d": [1]}}]
+    h.land(EVENTS, first)
+    h.land(SMALL, [{"id": 3, "n": {"x": 1}}, {"id": 4, "n": [{"a": 1}]}])
+    run = h.run("--service", "acme", "--json")
+    assert run.exit_code == 0, run.output
+    assert any("n: conflicting types" in note for note in _result(run)["tables"][0]["notes"])
+    stored = h.query("SELECT id, n::VARCHAR FROM acme_dev.events ORDER BY id")
+    assert [(i, orjson.loads(n)) for i, n in stored] == [
+        (1, {"a": 1, "A": 2}),
+        (2, {"a b": None, "c": {}, "d": [1]}),
+        (3, {"x": 1}),
+        (4, [{"a": 1}]),
+    ]
+
+
+@pytest.mark.parametrize("bucket", ["../../x", "a/b", "..", "UPPER", "x"])
+def test_a_bucket_that_is_not_a_bucket_name_is_refused(h: Harness, bucket: str) -> None:
+    """`--bucket ../../x` resolved outside `--data-dir` without a word."""
+    run = h.run("--service", "acme", "--bucket", bucket)
+    assert run.exit_code == 2
+    assert f"{bucket!r} is not a bucket name" in run.output
+    assert not (h.root.parent.parent / "x").exists()  # where ../../x led

@@ -217,6 +217,7 @@ class SchemaBuilder:
         self._saved: Struct | None = None
         self._notes_mark = 0
         self.version = 0  # changes whenever the schema does
+        self.json_turns = 0  # columns that became JSON: rows staged before hold conformed, not source, values
 
     def _declare(self, path: list[str], kind: Kind) -> None:
         struct = self.root
@@ -389,6 +390,7 @@ class SchemaBuilder:
         if not col.stored and not col.pinned:
             self.notes.append(f"{path}: conflicting types ({why}); stored as JSON")
             col.set_type(Kind.JSON)
+            self.json_turns += 1
             return col.name, value
         variant_name = col.name + VARIANT_SUFFIX
         variant = struct.get(variant_name)

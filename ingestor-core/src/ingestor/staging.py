@@ -135,12 +135,12 @@ class _WorkerJob:
     tasks: list[StageTask] = field(default_factory=list)
 
 
-def _work(job: _WorkerJob) -> tuple[list[Staged], Struct, list[str]]:
+def _work(job: _WorkerJob) -> tuple[list[Staged], Struct, list[str], int]:
     landing = open_landing(job.landing_url)
     try:
         builder = SchemaBuilder(job.schema)
         results = [stage_file(landing, job.data_type, task, builder, job.metadata) for task in job.tasks]
-        return results, builder.root, builder.notes
+        return results, builder.root, builder.notes, builder.json_turns
     finally:
         landing.close()
 
@@ -173,9 +173,11 @@ class Batch:
     builder: SchemaBuilder
     metadata: dict[str, Any]  # constant columns
     on_done: Callable[[StageTask, Staged], None]
+    turns: dict[str, int] = field(default_factory=dict)  # file -> builder.json_turns when its row staging began
 
     def stage(self, task: StageTask, builder: SchemaBuilder | None = None, data: bytes | None = None) -> None:
         """Stage one file row by row, in this process (`data`: its content, already read)."""
+        self.turns[task.file.name] = self.builder.json_turns if builder is None else -1
         self.on_done(task, stage_file(self.landing, self.dt, task, builder or self.builder, self.metadata, data))
 
 
@@ -202,6 +204,12 @@ def stage_all(batch: Batch, tasks: list[StageTask], columnar: bool = False) -> N
         _stage_columnar(batch, tasks)
     else:
         _stage_rows(batch, tasks)
+    # A column that became JSON holds source values exactly: rows staged before it did hold conformed
+    # ones (renamed keys, nulls dropped): stage those files again (the schema no longer changes).
+    again = [t for t in tasks if batch.turns.get(t.file.name, batch.builder.json_turns) < batch.builder.json_turns]
+    for task in again:
+        log.debug("%s: staged again (a column became JSON)", task.file.name)
+        batch.stage(task)
 
 
 def _stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
@@ -233,12 +241,17 @@ def _stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         outputs = list(pool.map(_work, jobs))
     redo: list[StageTask] = []
-    for job, (results, schema, notes) in zip(jobs, outputs, strict=True):
+    respelled: list[list[str]] = []
+    turned = any(turns for *_, turns in outputs)  # a column became JSON in a worker
+    for _, schema, notes, _ in outputs:
         builder.notes.extend(n for n in notes if n not in builder.notes)
-        respelled = merge(builder.root, schema, builder.notes)
+        marked = len(builder.notes)
+        respelled.append(merge(builder.root, schema, builder.notes))
+        turned = turned or len(builder.notes) > marked  # the merge's only notes: a column became JSON
+    for job, (results, *_), renamed in zip(jobs, outputs, respelled, strict=True):
         for task, staged in zip(job.tasks, results, strict=True):
-            if respelled and staged.reason is None:
-                redo.append(task)  # its rows use another spelling of a column: stage again here
+            if (renamed or turned) and staged.reason is None:
+                redo.append(task)  # its rows use another spelling of a column, or hold a JSON one conformed
             else:
                 batch.on_done(task, staged)
     for task in redo:
