@@ -3,6 +3,7 @@ the part under test being the landing zone). The local variants are in tests/tes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +27,14 @@ def _ids(database: Path, env: str) -> list[int]:
         return [i for (i,) in con.execute(f"SELECT id FROM acme_{env}.events ORDER BY id").fetchall()]
 
 
-def _rewrite_at(point: str, cloud: Any, data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Write a new generation of EVENTS the first time the run reaches the fault checkpoint `point`."""
+def _at(point: str, act: Callable[[], Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run `act` the first time the run reaches the fault checkpoint `point` (a writer acting at the worst moment)."""
     checkpoint, acted = engine.faults.checkpoint, []
 
     def hook(name: str) -> None:
         if name == point and not acted:
             acted.append(name)
-            cloud.land(EVENTS, data)
+            act()
         checkpoint(name)
 
     monkeypatch.setattr(engine.faults, "checkpoint", hook)
@@ -49,7 +50,7 @@ def test_a_new_generation_written_between_read_and_move_stays_in_landing(
 ) -> None:
     database = tmp_path / "w.duckdb"
     cloud.land(EVENTS, _lines(1, 2, 3))
-    _rewrite_at("after_stage", cloud, new, monkeypatch)
+    _at("after_stage", lambda: cloud.land(EVENTS, new), monkeypatch)
     first = cloud.run("--warehouse", f"duckdb:///{database}")
     assert first.exit_code == 1
     [outcome] = cloud.result(first)["files"]
@@ -64,3 +65,17 @@ def test_a_new_generation_written_between_read_and_move_stays_in_landing(
     assert "an earlier version of it (27 bytes, 3 records) was loaded by run" in outcome["reason"]
     assert _ids(database, cloud.env) == ids
     assert cloud.files("acme/landing/") == []
+
+
+def test_an_object_deleted_after_its_rows_loaded_is_reported_as_gone(
+    cloud: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "w.duckdb"
+    cloud.land(EVENTS, _lines(1, 2))
+    _at("after_commit", cloud.bucket.blob(EVENTS).delete, monkeypatch)
+    run = cloud.run("--warehouse", f"duckdb:///{database}")
+    assert run.exit_code == 1
+    [outcome] = cloud.result(run)["files"]
+    assert outcome["status"] == "failed" and outcome["destination"] is None
+    assert outcome["reason"] == f"2 records loaded, but {EVENTS} is no longer in landing: nothing to move"
+    assert _ids(database, cloud.env) == [1, 2] and cloud.files("acme/") == []
