@@ -227,7 +227,7 @@ class ServiceIngest:
                 continue
             skip = 0
             if versions:  # another version of it was loaded: changed during that run, or delivered again
-                last = max(versions, key=lambda v: v.size)
+                last = max(versions, key=lambda v: (v.loaded_at, v.size))  # the latest version loaded
                 loaded = f"an earlier version of it ({last.size} bytes, {last.rows} records) was loaded by run "
                 if _appended_to(self.ctx.landing, file, last):
                     skip = last.size

@@ -154,7 +154,7 @@ class GCSLanding:
                     if existing is None:  # no: the source generation is gone (rewritten)
                         raise FileChanged(f"{file.name} changed while being moved") from None
                 except NotFound as error:
-                    raise FileNotFoundError(file.name) from error
+                    raise FileNotFoundError(f"{file.name} is no longer in landing") from error
             if existing is not None and existing.size == file.size and _checksum(existing) == checksum:
                 break  # an earlier, interrupted move of this very content
             if existing is not None:
