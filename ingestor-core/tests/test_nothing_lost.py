@@ -5,6 +5,7 @@ The GCS variants are in tests/cloud/test_cloud_nothing_lost.py."""
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,20 @@ def test_a_file_appended_to_after_it_was_read_is_not_archived_and_its_new_record
     assert h.query("SELECT list(id ORDER BY id) FROM acme_dev.events") == [([1, 2, 3, 4, 5],)]
     assert h.files("acme") == [EVENTS.replace("landing", "archive")]
     assert (h.landing / EVENTS.replace("landing", "archive")).read_bytes() == _lines(1, 2, 3, 4, 5)
+
+
+def test_a_gzip_file_given_a_member_after_it_was_read_loads_only_the_new_member_next(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gz = EVENTS + ".gz"
+    path = h.land(gz, _lines(1, 2))
+    _at("after_stage", lambda: path.write_bytes(path.read_bytes() + gzip.compress(_lines(3))), monkeypatch)
+    assert "changed after it was read" in _only(h.run("--service", "acme", "--json"), 1)["reason"]
+    monkeypatch.undo()
+    outcome = _only(h.run("--service", "acme", "--json"), 0)
+    assert outcome["rows"] == 1 and "only the records appended after it were loaded now" in outcome["reason"]
+    assert h.query("SELECT list(id ORDER BY id) FROM acme_dev.events") == [([1, 2, 3],)]
+    assert h.files("acme") == [gz.replace("landing", "archive")]
 
 
 def test_a_file_overwritten_after_it_was_read_is_loaded_next_run_saying_what_was_loaded(

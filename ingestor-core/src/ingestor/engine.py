@@ -102,10 +102,10 @@ def owns(key: str, task_index: int, task_count: int) -> bool:
 
 
 def _appended_to(landing: Landing, file: LandingFile, earlier: LedgerEntry) -> bool:
-    """Whether `file` is `earlier` (a version the ledger holds) with whole lines appended: its first
-    `earlier.size` bytes end a line and hash to the earlier checksum (sha256 locally, md5 on GCS)."""
+    """Whether `file` is `earlier` (a version the ledger holds) with whole lines (or gzip members) appended:
+    its first `earlier.size` bytes hash to the earlier checksum (sha256 locally, md5 on GCS) and end a line."""
     algorithm, _, digest = earlier.checksum.partition(":")
-    if file.name.endswith(".gz") or file.size <= earlier.size or algorithm not in {"sha256", "md5"}:
+    if file.size <= earlier.size or algorithm not in {"sha256", "md5"}:
         return False
     hasher, left, last = hashlib.new(algorithm), earlier.size, b"\n"
     with landing.open(file) as stream:
@@ -115,7 +115,7 @@ def _appended_to(landing: Landing, file: LandingFile, earlier: LedgerEntry) -> b
                 return False
             hasher.update(chunk)
             left, last = left - len(chunk), chunk[-1:]
-    return last == b"\n" and hasher.hexdigest() == digest
+    return (last == b"\n" or file.name.endswith(".gz")) and hasher.hexdigest() == digest
 
 
 def _safe_relative(relative: str) -> str:
