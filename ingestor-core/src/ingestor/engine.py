@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
 import time
@@ -20,7 +21,7 @@ import orjson
 from ingestor import faults, lease
 from ingestor.catalog import AmbiguousFile, Catalog, DataType, Match, View
 from ingestor.hookspecs import hookimpl
-from ingestor.landing import Landing, LandingFile, UnsafeName, check_name
+from ingestor.landing import FileChanged, Landing, LandingFile, UnsafeName, check_name, fitted, reason_name
 from ingestor.ledger import LedgerEntry
 from ingestor.result import FileOutcome, FileStatus, IngestResult, TableLoad
 from ingestor.schema import AddColumn, Kind, SchemaBuilder, WidenColumn, changes, reconcile
@@ -124,10 +125,27 @@ def owns(key: str, task_index: int, task_count: int) -> bool:
     return task_count <= 1 or zlib.crc32(key.encode()) % task_count == task_index
 
 
+def _appended_to(landing: Landing, file: LandingFile, earlier: LedgerEntry) -> bool:
+    """Whether `file` is `earlier` (a version the ledger holds) with whole lines (or gzip members) appended:
+    its first `earlier.size` bytes hash to the earlier checksum (sha256 locally, md5 on GCS) and end a line."""
+    algorithm, _, digest = earlier.checksum.partition(":")
+    if file.size <= earlier.size or algorithm not in {"sha256", "md5"}:
+        return False
+    hasher, left, last = hashlib.new(algorithm), earlier.size, b"\n"
+    with landing.open(file) as stream:
+        while left:
+            chunk = stream.read(min(left, 1 << 20))
+            if not chunk:
+                return False
+            hasher.update(chunk)
+            left, last = left - len(chunk), chunk[-1:]
+    return (last == b"\n" or file.name.endswith(".gz")) and hasher.hexdigest() == digest
+
+
 def _safe_relative(relative: str) -> str:
     """A relative path with no segment that could climb out of a folder."""
     segments = [s if s not in ("", ".", "..") else "_" for s in relative.replace("\\", "/").split("/")]
-    return "/".join("".join(c if ord(c) >= 32 else "_" for c in s) for s in segments)
+    return "/".join(fitted("".join(c if ord(c) >= 32 else "_" for c in s)) for s in segments)
 
 
 class ServiceIngest:
@@ -145,7 +163,13 @@ class ServiceIngest:
     def run(self) -> ServiceResult:
         """Scan once, then load each requested data type's batch."""
         batches: dict[str, list[tuple[LandingFile, Match]]] = {}
-        for file in self.ctx.landing.list(self.prefix):
+        try:
+            listed = list(self.ctx.landing.list(self.prefix))
+        except UnsafeName as error:  # its landing folder is a symbolic link out of the root
+            reason = f"service {self.service} refused: {error}; nothing of it was read or moved"
+            self._report(FileOutcome(path=self.prefix, service=self.service, status=FileStatus.FAILED, reason=reason))
+            return self.result
+        for file in listed:
             relative = file.name[len(self.prefix) :]
             if relative.rsplit("/", 1)[-1].startswith("."):
                 continue  # hidden files: in-progress writes, editor files
@@ -211,8 +235,10 @@ class ServiceIngest:
         tasks: list[StageTask] = []
         already: list[tuple[LandingFile, FileOutcome]] = []
         checksums = self._checksums([file for file, _ in files])
+        earlier: dict[str, str] = {}  # name -> what an earlier version of it loaded (a reason's first part)
         for file, match in files:
-            if checksums[file.name] in loaded_before.get(file.name, ()):
+            versions = loaded_before.get(file.name, [])
+            if checksums[file.name] in {v.checksum for v in versions}:
                 reason = "the ledger shows it loaded; archived without loading again"
                 outcome = FileOutcome(
                     path=file.name,
@@ -223,9 +249,19 @@ class ServiceIngest:
                 )
                 already.append((file, outcome))
                 continue
+            skip = 0
+            if versions:  # another version of it was loaded: changed during that run, or delivered again
+                last = max(versions, key=lambda v: (v.loaded_at, v.size))  # the latest version loaded
+                loaded = f"an earlier version of it ({last.size} bytes, {last.rows} records) was loaded by run "
+                if _appended_to(self.ctx.landing, file, last):
+                    skip = last.size
+                    earlier[file.name] = f"{loaded}{last.run_id}; only the records appended after it were loaded now"
+                else:
+                    earlier[file.name] = f"{loaded}{last.run_id}; this version does not begin with it: loaded whole"
             self._staged += 1
             assert self.ctx.staging_dir is not None
-            tasks.append(StageTask(file, match.attributes, self.ctx.staging_dir / f"{self._staged:07d}.jsonl"))
+            path = self.ctx.staging_dir / f"{self._staged:07d}.jsonl"
+            tasks.append(StageTask(file, match.attributes, path, skip))
         self._settle_all(already)
         metadata = {dt.inserted_at_column: self.ctx.started_at.isoformat()}
         done: dict[str, tuple[StageTask, Staged]] = {}
@@ -260,7 +296,7 @@ class ServiceIngest:
                 status=FileStatus.LOADED,
                 rows=result.rows,
                 dropped=result.dropped,
-                reason=_empty_reason(result),
+                reason=earlier.get(task.file.name) or _empty_reason(result),
             )
             assert result.path is not None
             staged.append((StagedFile(entry=entry, path=result.path, source=task.file, widest=result.widest), outcome))
@@ -372,7 +408,7 @@ class ServiceIngest:
     def _settle(self, file: LandingFile, outcome: FileOutcome) -> None:
         """Move the file to where its outcome says (unless dry run) and report it."""
         self._place(file, outcome)
-        self._report(file, outcome)
+        self._report(outcome)
 
     def _settle_all(self, settled: list[tuple[LandingFile, FileOutcome]]) -> None:
         """`_settle` for many files: moved several at once where the landing zone is remote,
@@ -385,11 +421,12 @@ class ServiceIngest:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingestor-move") as pool:
             for _ in pool.map(lambda item: self._place(*item), settled):
                 pass
-        for file, outcome in settled:
-            self._report(file, outcome)
+        for _, outcome in settled:
+            self._report(outcome)
 
     def _place(self, file: LandingFile, outcome: FileOutcome) -> None:
         """Move the file to where its outcome says (unless dry run); a failed move makes it FAILED."""
+        outcome.bytes = file.size
         relative = _safe_relative(file.name[len(self.prefix) :])
         if outcome.status is FileStatus.REJECTED and self.ctx.dry_run:
             outcome.status = FileStatus.WOULD_REJECT
@@ -402,12 +439,18 @@ class ServiceIngest:
                 rejected = outcome.status is FileStatus.REJECTED
                 if rejected:  # before the move (a crash leaves no reasonless file), never over an earlier file's
                     self.ctx.landing.write(
-                        outcome.destination + ".reason.json", self._reason(file, outcome), create_only=True
+                        reason_name(outcome.destination), self._reason(file, outcome), create_only=True
                     )
                 faults.checkpoint("before_move")
                 outcome.destination = self.ctx.landing.move(file, outcome.destination)
                 if rejected:  # the reason beside where the file went (maybe a numbered name)
-                    self.ctx.landing.write(outcome.destination + ".reason.json", self._reason(file, outcome))
+                    self.ctx.landing.write(reason_name(outcome.destination), self._reason(file, outcome))
+            except (FileChanged, FileNotFoundError) as error:  # a writer or another process acted meanwhile
+                done = f"{outcome.rows} records loaded, " if outcome.status is FileStatus.LOADED else ""
+                fate = "left in landing for the next run" if isinstance(error, FileChanged) else "nothing to move"
+                log.error("%s: not moved to %s: %s", file.name, outcome.destination, error)
+                outcome.reason = f"{outcome.reason + '; ' if outcome.reason else ''}{done}but {error}: {fate}"
+                outcome.status, outcome.destination = FileStatus.FAILED, None
             except Exception as error:
                 log.error("%s: could not move to %s: %s", file.name, outcome.destination, error)
                 outcome.reason = (
@@ -415,11 +458,11 @@ class ServiceIngest:
                 )
                 outcome.status, outcome.destination = FileStatus.FAILED, None
 
-    def _report(self, file: LandingFile, outcome: FileOutcome) -> None:
+    def _report(self, outcome: FileOutcome) -> None:
         """Log the outcome and add it to the run's result."""
-        outcome.bytes = file.size
         log_at = logging.WARNING if outcome.status in {FileStatus.REJECTED, FileStatus.FAILED} else logging.INFO
-        log.log(log_at, "%s: %s%s", file.name, outcome.status.value, f" ({outcome.reason})" if outcome.reason else "")
+        why = f" ({outcome.reason})" if outcome.reason else ""
+        log.log(log_at, "%s: %s%s", outcome.path, outcome.status.value, why)
         self.result.files.append(outcome)
         self.ctx.on_file(outcome)
 
@@ -427,6 +470,7 @@ class ServiceIngest:
         return orjson.dumps(
             {
                 "file": file.name,
+                "destination": outcome.destination,
                 "data_type": outcome.data_type,
                 "reason": outcome.reason,
                 "run_id": self.ctx.run_id,

@@ -241,8 +241,8 @@ def held(context: RunContext, services: list[str]) -> Iterator[list[Lease]]:
     beat = threading.Thread(target=_heartbeat, args=(leases, stop, ttl / 3), name="ingestor-lease", daemon=True)
     try:
         for service in sorted(set(services)):
-            if _is_local(context.landing) and not context.landing._path(f"{service}/landing").is_dir():  # type: ignore[attr-defined]
-                continue  # nothing to scan, and no folder to create
+            if _is_local(context.landing) and not _local_folder(context.landing, f"{service}/landing"):
+                continue  # nothing to scan, and no folder to create (or one the scan refuses)
             name = lease_name(service, context.task_index, context.task_count)
             leases.append(acquire(context.landing, name, context.run_id, ttl=ttl, wait=wait))
         beat.start()
@@ -253,6 +253,16 @@ def held(context: RunContext, services: list[str]) -> Iterator[list[Lease]]:
             beat.join(timeout=5)
         for lease in reversed(leases):
             release(lease)
+
+
+def _local_folder(landing: Landing, name: str) -> bool:
+    """Whether a local landing zone has this folder inside its root."""
+    from ingestor.landing import UnsafeName
+
+    try:
+        return bool(landing._path(name).is_dir())  # type: ignore[attr-defined]
+    except UnsafeName:
+        return False
 
 
 def is_lock_conflict(error: BaseException) -> bool:

@@ -138,16 +138,24 @@ class Conflict(ValueError):
 
 
 def parse_timestamp(value: str) -> str:
-    """An ISO-8601 string as a UTC timestamp string; naive values are taken as UTC."""
-    parsed = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat()
+    """An ISO-8601 string as a UTC timestamp string; naive values are taken as UTC. ValueError (quoting
+    the value as given) when it is not one, or is out of range in UTC (`0001-01-01T00:00:00+14:00`)."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace(" ", "T", 1))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC).isoformat()
+    except (ValueError, OverflowError) as error:
+        why = "out of range" if isinstance(error, OverflowError) else "invalid"
+        raise ValueError(f"{why} timestamp {value!r}") from None
 
 
 def parse_date(value: str) -> str:
-    """An ISO-8601 date string, validated."""
-    return date.fromisoformat(value.strip()).isoformat()
+    """An ISO-8601 date string, validated (ValueError quoting the value as given)."""
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise ValueError(f"invalid date {value!r}") from None
 
 
 PARSERS = {Kind.TIMESTAMP: parse_timestamp, Kind.DATE: parse_date}  # hinted kinds whose strings are parsed
@@ -209,6 +217,7 @@ class SchemaBuilder:
         self._saved: Struct | None = None
         self._notes_mark = 0
         self.version = 0  # changes whenever the schema does
+        self.json_turns = 0  # columns that became JSON: rows staged before hold conformed, not source, values
 
     def _declare(self, path: list[str], kind: Kind) -> None:
         struct = self.root
@@ -381,6 +390,7 @@ class SchemaBuilder:
         if not col.stored and not col.pinned:
             self.notes.append(f"{path}: conflicting types ({why}); stored as JSON")
             col.set_type(Kind.JSON)
+            self.json_turns += 1
             return col.name, value
         variant_name = col.name + VARIANT_SUFFIX
         variant = struct.get(variant_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -11,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ingestor.names import validate_identifier
 
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]")  # GCS's rules (dotted names of up to 222: not here)
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -73,6 +75,16 @@ class Settings(BaseSettings):
     @classmethod
     def _env(cls, value: str) -> str:
         return validate_identifier(value, "environment")
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, value: str | None) -> str | None:
+        if value is not None and not (BUCKET_NAME.fullmatch(value) and ".." not in value):
+            raise ValueError(
+                f"{value!r} is not a bucket name (3-63 lower-case letters, digits, '-', '_' or '.', "
+                "starting and ending with a letter or digit)"
+            )
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ import orjson
 
 from ingestor.catalog import DataType, SourceFile, leaves_unchanged
 from ingestor.landing import Landing, LandingFile, open_landing
+from ingestor.names import sanitize_column
 from ingestor.reader import MalformedFile, read_records
 from ingestor.schema import SchemaBuilder, Struct, merge
 from ingestor.warehouse import ARROW_SUFFIX
@@ -43,6 +44,7 @@ class StageTask:
     file: LandingFile
     attributes: dict[str, str]
     path: Path
+    skip: int = 0  # bytes at the start already loaded (an earlier version of a file appended to since)
 
 
 @dataclass
@@ -80,6 +82,7 @@ def stage_file(
     try:
         opened = nullcontext(io.BytesIO(data)) if data is not None else landing.open(task.file)
         with opened as stream, task.path.open("wb") as out:
+            stream.seek(task.skip)
             for line, record in read_records(stream, gzipped=task.file.name.endswith(".gz")):  # noqa: B007
                 if normalize is None:
                     produced: list[dict[str, Any]] = [record]
@@ -88,6 +91,8 @@ def stage_file(
                     dropped += not produced
                 for item in produced:
                     row = conform(item)
+                    if not metadata.keys().isdisjoint(row):  # the record has a key of a metadata column
+                        row = conform(_set_aside(item, metadata))
                     row.update(metadata)
                     staged = dumps(row, option=option)
                     out.write(staged)
@@ -125,6 +130,21 @@ def _rows(dt: DataType, normalized: object) -> list[dict[str, Any]]:
     raise NormalizerBroke(f"normalizer of {dt.key} returned {shape}; expected a dict or a list of dicts")
 
 
+def _set_aside(record: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    """The record with its keys that name a metadata column (in any case or spelling) renamed
+    `<name>__2` (`__3`, ...), as any key clashing with another in one object is: kept, not overwritten."""
+    taken = {sanitize_column(name).lower() for name in metadata}
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if sanitize_column(key).lower() in taken:
+            n = 2
+            while f"{key}__{n}" in record or f"{key}__{n}" in out:
+                n += 1
+            key = f"{key}__{n}"
+        out[key] = value
+    return out
+
+
 @dataclass
 class _WorkerJob:
     landing_url: str
@@ -134,12 +154,12 @@ class _WorkerJob:
     tasks: list[StageTask] = field(default_factory=list)
 
 
-def _work(job: _WorkerJob) -> tuple[list[Staged], Struct, list[str]]:
+def _work(job: _WorkerJob) -> tuple[list[Staged], Struct, list[str], int]:
     landing = open_landing(job.landing_url)
     try:
         builder = SchemaBuilder(job.schema)
         results = [stage_file(landing, job.data_type, task, builder, job.metadata) for task in job.tasks]
-        return results, builder.root, builder.notes
+        return results, builder.root, builder.notes, builder.json_turns
     finally:
         landing.close()
 
@@ -172,9 +192,11 @@ class Batch:
     builder: SchemaBuilder
     metadata: dict[str, Any]  # constant columns
     on_done: Callable[[StageTask, Staged], None]
+    turns: dict[str, int] = field(default_factory=dict)  # file -> builder.json_turns when its row staging began
 
     def stage(self, task: StageTask, builder: SchemaBuilder | None = None, data: bytes | None = None) -> None:
         """Stage one file row by row, in this process (`data`: its content, already read)."""
+        self.turns[task.file.name] = self.builder.json_turns if builder is None else -1
         self.on_done(task, stage_file(self.landing, self.dt, task, builder or self.builder, self.metadata, data))
 
 
@@ -201,6 +223,12 @@ def stage_all(batch: Batch, tasks: list[StageTask], columnar: bool = False) -> N
         _stage_columnar(batch, tasks)
     else:
         _stage_rows(batch, tasks)
+    # A column that became JSON holds source values exactly: rows staged before it did hold conformed
+    # ones (renamed keys, nulls dropped): stage those files again (the schema no longer changes).
+    again = [t for t in tasks if batch.turns.get(t.file.name, batch.builder.json_turns) < batch.builder.json_turns]
+    for task in again:
+        log.debug("%s: staged again (a column became JSON)", task.file.name)
+        batch.stage(task)
 
 
 def _stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
@@ -232,12 +260,17 @@ def _stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         outputs = list(pool.map(_work, jobs))
     redo: list[StageTask] = []
-    for job, (results, schema, notes) in zip(jobs, outputs, strict=True):
+    respelled: list[list[str]] = []
+    turned = any(turns for *_, turns in outputs)  # a column became JSON in a worker
+    for _, schema, notes, _ in outputs:
         builder.notes.extend(n for n in notes if n not in builder.notes)
-        respelled = merge(builder.root, schema, builder.notes)
+        marked = len(builder.notes)
+        respelled.append(merge(builder.root, schema, builder.notes))
+        turned = turned or len(builder.notes) > marked  # the merge's only notes: a column became JSON
+    for job, (results, *_), renamed in zip(jobs, outputs, respelled, strict=True):
         for task, staged in zip(job.tasks, results, strict=True):
-            if respelled and staged.reason is None:
-                redo.append(task)  # its rows use another spelling of a column: stage again here
+            if (renamed or turned) and staged.reason is None:
+                redo.append(task)  # its rows use another spelling of a column, or hold a JSON one conformed
             else:
                 batch.on_done(task, staged)
     for task in redo:
@@ -264,6 +297,8 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
     def attempt(task: StageTask, plan: columnar.Plan | None) -> columnar.Columnar | str:
         if plan is None:
             return "schema nested too deeply"
+        if task.skip:
+            return "the rest of a file loaded in part"
         values = {**batch.metadata, dt.source_file_column: task.file.name}
         source = SourceFile(name=task.file.name, attributes=task.attributes)
         vouch = None if unchanged is None else lambda keys: unchanged(keys, source)

@@ -220,8 +220,9 @@ def test_read_only_and_views(tmp_path: Path, bq_client: Any) -> None:
     wh = BigQueryWarehouse(PROJECT, client=bq_client)
     wh.load(make_request(tmp_path, wh, dataset, {"acme/landing/a.jsonl": [{"id": 1, "name": "x"}]}))
     checksum = next(iter(bq_client.query(f"SELECT checksum FROM {dataset}._ingestor_ledger").result()))["checksum"]
-    assert wh.loaded({dataset, "missing_dataset"}, ["acme/landing/a.jsonl", "other"]) == {
-        "acme/landing/a.jsonl": {checksum}
+    loaded = wh.loaded({dataset, "missing_dataset"}, ["acme/landing/a.jsonl", "other"])
+    assert {name: [(e.checksum, e.rows) for e in entries] for name, entries in loaded.items()} == {
+        "acme/landing/a.jsonl": [(checksum, 1)]
     }
     wh.ensure_view(
         dataset,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from google.api_core.exceptions import PreconditionFailed
 
-from ingestor.landing import UnsafeName
+from ingestor.landing import FileChanged, UnsafeName
 from ingestor.landing.gcs import GCSLanding
 
 pytestmark = pytest.mark.timeout(120)
@@ -137,7 +137,7 @@ def test_a_newer_object_under_the_same_name_is_never_deleted(landing: GCSLanding
     # rewritten before the copy: nothing is copied, the file stays in landing for the next run
     guarded.after_copy = None
     stale = file
-    with pytest.raises(FileNotFoundError, match="changed"):
+    with pytest.raises(FileChanged, match="changed"):
         landing.move(stale, "acme/archive/other.jsonl")
     assert landing.read(NAME) == b"v2\n" and landing.read("acme/archive/other.jsonl") is None
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,10 +13,15 @@ from ingestor.extras import import_optional
 
 # scheme -> ("module:class", the extra it needs); imported only when used, to keep start-up light.
 BACKENDS = {"file": ("ingestor.landing.local:LocalLanding", ""), "gs": ("ingestor.landing.gcs:GCSLanding", "gcp")}
+MAX_NAME_BYTES = 255  # of one path segment, on most file systems
 
 
 class UnsafeName(ValueError):
     """An object name that could escape its service's folders."""
+
+
+class FileChanged(RuntimeError):
+    """A file that is no longer the version that was listed (and read): it was rewritten or appended to."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class Landing(Protocol):
         ...
 
     def open(self, file: LandingFile) -> AbstractContextManager[IO[bytes]]:
-        """A binary stream of the file's content."""
+        """A binary stream of the listed version's content (`file.size` bytes at most)."""
         ...
 
     def checksum(self, file: LandingFile) -> str:
@@ -48,7 +54,9 @@ class Landing(Protocol):
 
     def move(self, file: LandingFile, destination: str) -> str:
         """Move a file and return where it went: idempotent, never overwrites another object
-        (a free name is chosen with `numbered`), never deletes a newer object under the old name."""
+        (a free name is chosen with `numbered`), never deletes a newer object under the old name.
+        Raises FileChanged if the file is no longer the listed version (nothing moved), and
+        FileNotFoundError if it is gone."""
         ...
 
     def write(self, name: str, data: bytes, *, create_only: bool = False) -> bool:
@@ -73,11 +81,38 @@ def check_name(name: str) -> str:
     return name
 
 
-def numbered(name: str, n: int) -> str:
-    """`a/b.jsonl` -> `a/b__n.jsonl`: the n-th alternative to an occupied destination."""
-    folder, _, filename = name.rpartition("/")
+def fitted(filename: str) -> str:
+    """A file name (one path segment) of at most MAX_NAME_BYTES: a longer one keeps its extension and as
+    much of its start as fits, followed by `~` and a hash of the whole name (so distinct names stay distinct)."""
+    encoded = filename.encode()
+    if len(encoded) <= MAX_NAME_BYTES:
+        return filename
     stem, dot, ext = filename.partition(".")
-    return f"{folder}/{stem}__{n}{dot}{ext}" if folder else f"{stem}__{n}{dot}{ext}"
+    if len((dot + ext).encode()) > 32:  # not an extension: shorten the whole name
+        stem, dot, ext = filename, "", ""
+    tail = f"~{hashlib.sha256(encoded).hexdigest()[:12]}{dot}{ext}"
+    head = stem.encode()[: MAX_NAME_BYTES - len(tail.encode())].decode(errors="ignore")
+    return head + tail
+
+
+def _with_filename(name: str, change: Callable[[str], str]) -> str:
+    folder, slash, filename = name.rpartition("/")
+    return folder + slash + fitted(change(filename))
+
+
+def numbered(name: str, n: int) -> str:
+    """`a/b.jsonl` -> `a/b__n.jsonl`: the n-th alternative to an occupied destination (`fitted`)."""
+
+    def number(filename: str) -> str:
+        stem, dot, ext = filename.partition(".")
+        return f"{stem}__{n}{dot}{ext}"
+
+    return _with_filename(name, number)
+
+
+def reason_name(destination: str) -> str:
+    """`rejected/b.jsonl` -> `rejected/b.jsonl.reason.json`: where a rejected file's reason goes (`fitted`)."""
+    return _with_filename(destination, lambda filename: filename + ".reason.json")
 
 
 def open_landing(url: str) -> Landing:

@@ -9,8 +9,9 @@ always describes the bytes that were loaded. A move is a copy then a delete, bot
 generation preconditions: the copy is create-only (`if_generation_match=0`), so it never overwrites a
 different object at the destination (a free `numbered` name is chosen instead), and the delete only
 removes the generation that was copied, so a newer object written meanwhile under the same name
-survives. A move interrupted between copy and delete completes on the next run: the identical copy
-found at the destination is reused and only the source is deleted.
+survives. A file whose live generation is no longer the one read is not moved at all (FileChanged).
+A move interrupted between copy and delete completes on the next run: the identical copy found at
+the destination is reused and only the source is deleted.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Any
 from google.api_core.exceptions import NotFound, PreconditionFailed
 from google.cloud import storage
 
-from ingestor.landing import LandingFile, check_name, numbered
+from ingestor.landing import FileChanged, LandingFile, check_name, numbered
 
 if TYPE_CHECKING:
     from google.cloud.storage import Blob, Bucket
@@ -129,6 +130,11 @@ class GCSLanding:
         generation = int(file.version)
         source = self.bucket.blob(self._listed_key(file), generation=generation)
         checksum = self.checksum(file)
+        live = self.bucket.get_blob(self._listed_key(file))
+        if live is None:
+            raise FileNotFoundError(f"{file.name} is no longer in landing")
+        if int(live.generation) != generation:  # rewritten since it was read: it stays for the next run
+            raise FileChanged(f"{file.name} changed after it was read (a new generation, {live.size} bytes)")
         n, name = 1, destination
         while True:
             existing = self.bucket.get_blob(self._key(name))
@@ -146,9 +152,9 @@ class GCSLanding:
                 except PreconditionFailed:  # destination taken meanwhile (or our own retried copy)?
                     existing = self.bucket.get_blob(self._key(name))
                     if existing is None:  # no: the source generation is gone (rewritten)
-                        raise FileNotFoundError(f"{file.name} changed while being moved") from None
+                        raise FileChanged(f"{file.name} changed while being moved") from None
                 except NotFound as error:
-                    raise FileNotFoundError(file.name) from error
+                    raise FileNotFoundError(f"{file.name} is no longer in landing") from error
             if existing is not None and existing.size == file.size and _checksum(existing) == checksum:
                 break  # an earlier, interrupted move of this very content
             if existing is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -12,7 +13,52 @@ from typing import IO
 from urllib.parse import unquote, urlparse
 
 from ingestor import faults
-from ingestor.landing import LandingFile, UnsafeName, check_name, numbered
+from ingestor.landing import FileChanged, LandingFile, UnsafeName, check_name, fitted, numbered
+
+READ_BUFFER = 1024 * 1024
+
+
+class _Prefix(io.RawIOBase):
+    """The first `size` bytes of an unbuffered binary file."""
+
+    def __init__(self, raw: io.FileIO, size: int) -> None:
+        self._raw, self._size, self._left = raw, size, size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if whence != os.SEEK_SET:
+            raise io.UnsupportedOperation("only absolute positions")
+        position = self._raw.seek(min(offset, self._size))
+        self._left = self._size - position
+        return position
+
+    def tell(self) -> int:
+        return self._size - self._left
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        view = memoryview(buffer)[: self._left]
+        n = self._raw.readinto(view) if view.nbytes else 0
+        self._left -= n or 0
+        return n or 0
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def _check_version(path: Path, file: LandingFile) -> None:
+    """Raise FileChanged unless `path` is still the listed version (size and modification time)."""
+    try:
+        stat = path.stat(follow_symlinks=False)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{file.name} is no longer in landing") from None
+    if stat.st_size != file.size or str(stat.st_mtime_ns) != file.version:
+        raise FileChanged(f"{file.name} changed after it was read ({file.size} -> {stat.st_size} bytes)")
 
 
 class LocalLanding:
@@ -78,20 +124,23 @@ class LocalLanding:
         yield from sorted(found, key=lambda f: f.name)
 
     def open(self, file: LandingFile) -> AbstractContextManager[IO[bytes]]:
-        """Open for reading."""
-        return self._path(file.name).open("rb")
+        """Open for reading the listed size: what a writer appends meanwhile is not read (the ledger's size and
+        checksum describe exactly the bytes loaded; `move` then sees the change and leaves the file)."""
+        return self._reader(file)
+
+    def _reader(self, file: LandingFile) -> io.BufferedReader:
+        return io.BufferedReader(_Prefix(self._listed(file.name).open("rb", buffering=0), file.size), READ_BUFFER)
 
     def checksum(self, file: LandingFile) -> str:
-        """sha256 of the content."""
-        with self._path(file.name).open("rb") as stream:
+        """sha256 of the content (its listed size)."""
+        with self._reader(file) as stream:
             return "sha256:" + hashlib.file_digest(stream, "sha256").hexdigest()
 
     def move(self, file: LandingFile, destination: str) -> str:
         """Rename within the root without overwriting: an identical file already at the
         destination (an interrupted earlier move) just gets the source removed."""
-        source = self._listed(file.name)
-        if not source.exists():
-            raise FileNotFoundError(file.name)
+        source, _ = self._listed(file.name), self._path(destination)
+        _check_version(source, file)
         n, name = 1, destination
         while True:
             target = self._path(name)
@@ -99,6 +148,11 @@ class LocalLanding:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.link(source, target)  # fails if the name was taken meanwhile
                 faults.checkpoint("mid_move")  # test-only: destination linked, source not yet removed
+                try:
+                    _check_version(source, file)  # changed between the first check and the link
+                except FileChanged:
+                    target.unlink()
+                    raise
                 break
             if _same_content(source, target):
                 break
@@ -112,7 +166,7 @@ class LocalLanding:
         """Write atomically (hidden temporary file, then rename or, for create-only, link)."""
         target = self._path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp = target.with_name(fitted(f".{target.name}.{os.getpid()}.tmp"))
         tmp.write_bytes(data)
         try:
             if not create_only:

@@ -83,8 +83,8 @@ class Warehouse(Protocol):
         """The table's columns (marked stored), or None when it does not exist."""
         ...
 
-    def loaded(self, datasets: set[str], names: list[str]) -> dict[str, set[str]]:
-        """Ledger lookup: for each object name already loaded, the checksums it was loaded with."""
+    def loaded(self, datasets: set[str], names: list[str]) -> dict[str, list[LedgerEntry]]:
+        """Ledger lookup: for each object name already loaded, its ledger rows (one per version loaded)."""
         ...
 
     def load(self, request: LoadRequest) -> LoadReport:

@@ -60,7 +60,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 from ingestor import faults
 from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
 from ingestor.landing.gcs import split_gs_url, storage_client
-from ingestor.ledger import LEDGER_TABLE, ledger_schema
+from ingestor.ledger import LEDGER_TABLE, LedgerEntry, ledger_schema
 from ingestor.metrics import RETRIES
 from ingestor.names import validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
@@ -360,21 +360,21 @@ class BigQueryWarehouse:
             struct.add(column_of(field))
         return mark_stored(struct)
 
-    def loaded(self, datasets: set[str], names: list[str]) -> dict[str, set[str]]:
-        """Checksums per object name found in the ledgers of `datasets`."""
-        found: dict[str, set[str]] = {}
+    def loaded(self, datasets: set[str], names: list[str]) -> dict[str, list[LedgerEntry]]:
+        """Ledger rows per object name found in the ledgers of `datasets`."""
+        found: dict[str, list[LedgerEntry]] = {}
         for dataset in sorted(datasets):
             if not names or self._get_table(dataset, LEDGER_TABLE) is None:
                 continue
             for start in range(0, len(names), 10_000):
                 chunk = names[start : start + 10_000]
                 rows = self._query(
-                    f"SELECT source_name, checksum FROM {_q(dataset, LEDGER_TABLE)} "  # noqa: S608
+                    f"SELECT {', '.join(f'`{f}`' for f in LedgerEntry.model_fields)} FROM {_q(dataset, LEDGER_TABLE)} "  # noqa: S608
                     "WHERE source_name IN UNNEST(@names)",
                     [bigquery.ArrayQueryParameter("names", "STRING", chunk)],
                 )
                 for row in rows:
-                    found.setdefault(row["source_name"], set()).add(row["checksum"])
+                    found.setdefault(row["source_name"], []).append(LedgerEntry(**dict(row)))
         return found
 
     # -- load ------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from duckdb.sqltypes import DuckDBPyType
 
 from ingestor import faults
 from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
-from ingestor.ledger import LEDGER_TABLE, ledger_schema
+from ingestor.ledger import LEDGER_TABLE, LedgerEntry, ledger_schema
 from ingestor.names import quote, validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
 from ingestor.warehouse import ARROW_SUFFIX, LoadError, LoadReport, LoadRequest, ViewSources, union_view_select
@@ -57,11 +57,14 @@ _DATA_ERRORS = (
     duckdb.InvalidInputException,
     duckdb.BinderException,
     duckdb.ConstraintException,
+    duckdb.OutOfMemoryException,  # split the batch to isolate what cannot fit (a very wide record)
 )
 MAX_OBJECT_SIZE = 64 * 1024 * 1024  # the largest staged NDJSON row DuckDB's JSON reader takes
 MEMORY_MB = 256  # DuckDB's memory limit, raised during an NDJSON insert for its reader's buffers
 ARROW_CHUNK = 16 * 1024 * 1024  # bytes of staged Arrow files per INSERT statement
 STAGED_VARIABLE = "ingestor_staged_files"
+COLUMN_BYTES = 128 * 1024  # memory an insert holds per leaf column and thread (~100 KB measured, DuckDB 1.x)
+WIDE_COLUMNS = 512  # from this many leaf columns an NDJSON insert runs in one thread (memory grows with both)
 
 
 def duckdb_type(col: Column) -> str:
@@ -146,9 +149,10 @@ class DuckDBWarehouse:
             struct.add(_column_from(name, dtype))
         return mark_stored(struct)
 
-    def loaded(self, datasets: set[str], names: list[str]) -> dict[str, set[str]]:
-        """Checksums per object name found in the ledgers of `datasets`."""
-        found: dict[str, set[str]] = {}
+    def loaded(self, datasets: set[str], names: list[str]) -> dict[str, list[LedgerEntry]]:
+        """Ledger rows per object name found in the ledgers of `datasets`."""
+        found: dict[str, list[LedgerEntry]] = {}
+        fields = list(LedgerEntry.model_fields)
         if not names:
             return found
         for dataset in sorted(datasets):
@@ -156,10 +160,12 @@ class DuckDBWarehouse:
                 continue
             ledger = f"{quote(dataset)}.{LEDGER_TABLE}"
             with self._scannable([{"source_name": name} for name in names]) as wanted:
-                query = f"SELECT source_name, checksum FROM {ledger} WHERE source_name IN (SELECT * FROM {wanted})"  # noqa: S608
+                selected = ", ".join(quote(f) for f in fields)
+                query = f"SELECT {selected} FROM {ledger} WHERE source_name IN (SELECT * FROM {wanted})"  # noqa: S608
                 rows = self.con.execute(query).fetchall()
-            for name, checksum in rows:
-                found.setdefault(name, set()).add(checksum)
+            for row in rows:
+                entry = LedgerEntry(**dict(zip(fields, row, strict=True)))
+                found.setdefault(entry.source_name, []).append(entry)
         return found
 
     def load(self, request: LoadRequest) -> LoadReport:
@@ -206,6 +212,7 @@ class DuckDBWarehouse:
             raise LoadError(str(error).splitlines()[0], data_error=isinstance(error, _DATA_ERRORS)) from error
         finally:
             self._names = None
+            self._reset()  # after COMMIT or ROLLBACK: in an aborted transaction it would fail and hide the error
         return LoadReport(rows=rows)
 
     def _history_table(self, dataset: str) -> str:
@@ -244,6 +251,12 @@ class DuckDBWarehouse:
         names = [d[0] for d in cursor.description or []]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    def _reset(self) -> None:
+        """Undo what an insert set for itself: the staged files' variable, memory limit and threads."""
+        self.con.execute(f"RESET VARIABLE {STAGED_VARIABLE}")
+        self.con.execute(f"SET memory_limit = '{self.memory_mb}MB'")
+        self.con.execute(f"SET threads = {self.threads}")
+
     @contextmanager
     def _scannable(self, rows: list[dict[str, Any]] | pa.Table | pa.RecordBatchReader) -> Iterator[str]:
         """Python rows (or Arrow data) as a relation SQL can read, under the name yielded.
@@ -257,6 +270,12 @@ class DuckDBWarehouse:
             yield name
         finally:
             self.con.unregister(name)
+
+    def _make_room(self, columns: list[Column], threads: int, extra: int = 0) -> None:
+        """Raise the memory limit for an insert into these columns by what it holds per leaf column and
+        thread (a record of thousands of keys needs hundreds of MB), plus `extra` bytes; `load` resets it."""
+        room = threads * _leaves(columns) * COLUMN_BYTES + extra
+        self.con.execute(f"SET memory_limit = '{self.memory_mb + room // 2**20}MB'")
 
     def _insert_ndjson(self, target: str, columns: list[Column], paths: list[Path], widest: int) -> None:
         """Insert staged NDJSON files. The JSON reader buffers twice `maximum_object_size` per thread:
@@ -272,19 +291,18 @@ class DuckDBWarehouse:
         spec = "{" + ", ".join(f"'{c.name}': '{read_as(c)}'" for c in columns) + "}"
         names = ", ".join(quote(c.name) for c in columns)
         object_size = min(MAX_OBJECT_SIZE, max(2**20, 1 << widest.bit_length()))  # a power of two above it
-        self.con.execute(f"SET memory_limit = '{self.memory_mb + 2 * self.threads * object_size // 2**20}MB'")
+        threads = 1 if _leaves(columns) >= WIDE_COLUMNS else self.threads
+        self.con.execute(f"SET threads = {threads}")
+        self._make_room(columns, threads, 2 * threads * object_size)
         # The paths reach read_json as a variable: a list bound as a parameter costs ~0.3 ms an item.
         with self._scannable([{"path": str(p)} for p in paths]) as staged:
             self.con.execute(f"SET VARIABLE {STAGED_VARIABLE} = (SELECT list(path) FROM {staged})")  # noqa: S608
-        try:
-            self.con.execute(
-                f"INSERT INTO {target} ({names}) SELECT {', '.join(select(c) for c in columns)} FROM read_json("  # noqa: S608
-                f"getvariable('{STAGED_VARIABLE}'), format = 'newline_delimited', columns = {spec}, "
-                f"maximum_object_size = {object_size})"
-            )
-        finally:
-            self.con.execute(f"RESET VARIABLE {STAGED_VARIABLE}")
-            self.con.execute(f"SET memory_limit = '{self.memory_mb}MB'")
+        self.con.execute(
+            f"INSERT INTO {target} ({names}) SELECT {', '.join(select(c) for c in columns)} FROM read_json("  # noqa: S608
+            f"getvariable('{STAGED_VARIABLE}'), format = 'newline_delimited', columns = {spec}, "
+            f"maximum_object_size = {object_size})"
+        )
+        self._reset()  # the Arrow insert that may follow runs within the usual memory limit
 
     def _insert_arrow(self, target: str, schema: Struct, paths: list[Path]) -> None:
         """Insert Arrow IPC staged files: one statement per run of same-shaped files of at most
@@ -302,19 +320,17 @@ class DuckDBWarehouse:
                 size = 0
             chunks[-1][1].append(path)
             size += file_size
-        self.con.execute("SET threads = 1")
-        try:
-            for shape, chunk in chunks:
-                columns = [schema.get(name) for name in shape.names]
-                if any(c is None for c in columns):
-                    raise LoadError(f"staged column(s) missing from the schema: {shape.names}", data_error=False)
-                names = ", ".join(quote(c.name) for c in columns if c is not None)
-                select = ", ".join(f"CAST({quote(c.name)} AS {duckdb_type(c)})" for c in columns if c is not None)
-                batches = (b for p in chunk for b in pa.ipc.open_file(pa.memory_map(str(p))).read_all().to_batches())
-                with self._scannable(pa.RecordBatchReader.from_batches(shape, batches)) as staged:
-                    self.con.execute(f"INSERT INTO {target} ({names}) SELECT {select} FROM {staged}")  # noqa: S608
-        finally:
-            self.con.execute(f"SET threads = {self.threads}")
+        self.con.execute("SET threads = 1")  # reset by `load` once the transaction has ended
+        self._make_room(_storable(schema), 1)
+        for shape, chunk in chunks:
+            columns = [schema.get(name) for name in shape.names]
+            if any(c is None for c in columns):
+                raise LoadError(f"staged column(s) missing from the schema: {shape.names}", data_error=False)
+            names = ", ".join(quote(c.name) for c in columns if c is not None)
+            select = ", ".join(f"CAST({quote(c.name)} AS {duckdb_type(c)})" for c in columns if c is not None)
+            batches = (b for p in chunk for b in pa.ipc.open_file(pa.memory_map(str(p))).read_all().to_batches())
+            with self._scannable(pa.RecordBatchReader.from_batches(shape, batches)) as staged:
+                self.con.execute(f"INSERT INTO {target} ({names}) SELECT {select} FROM {staged}")  # noqa: S608
 
     def ensure_view(
         self,
@@ -332,6 +348,11 @@ class DuckDBWarehouse:
     def close(self) -> None:
         """Close the connection (and the file lock)."""
         self.con.close()
+
+
+def _leaves(columns: list[Column]) -> int:
+    """How many columns these are once structs are flattened."""
+    return sum(_leaves(_storable(c.fields)) if c.kind is Kind.STRUCT and c.fields else 1 for c in columns)
 
 
 def _touched_top_level(request: LoadRequest) -> list[str]:
