@@ -227,9 +227,14 @@ class ServiceIngest:
         dataset, table = dt.dataset_for(env), dt.table_for(env)
         summary = TableLoad(service=self.service, data_type=dt.name, table=f"{dataset}.{table}", files=0, rows=0)
         self.result.tables.append(summary)
-        loaded_before = warehouse.loaded({dataset}, [f.name for f, _ in files])
+        try:
+            loaded_before = warehouse.loaded({dataset}, [f.name for f, _ in files])
+            stored = warehouse.table_schema(dataset, table)
+        except LoadError as error:  # the warehouse cannot be read: nothing of this type can be decided
+            summary.error = str(error)
+            self._settle_all([(file, self._unreadable(file, dt, error)) for file, _ in files])
+            return
         hints = {**dt.schema_hints, dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
-        stored = warehouse.table_schema(dataset, table)
         summary.created = stored is None
         builder = SchemaBuilder(stored, hints)
         tasks: list[StageTask] = []
@@ -301,7 +306,12 @@ class ServiceIngest:
             assert result.path is not None
             staged.append((StagedFile(entry=entry, path=result.path, source=task.file, widest=result.widest), outcome))
         faults.checkpoint("after_stage")
-        schema = reconcile(builder.root, warehouse.table_schema(dataset, table))
+        try:
+            schema = reconcile(builder.root, warehouse.table_schema(dataset, table))
+        except LoadError as error:
+            summary.error = str(error)
+            self._settle_all([(s.source, self._unreadable(s.source, dt, error)) for s, _ in staged])
+            return
         planned = changes(schema)
         summary.columns_added = [str(c) for c in planned if isinstance(c, AddColumn)]
         summary.columns_widened = [str(c) for c in planned if isinstance(c, WidenColumn)]
@@ -354,20 +364,20 @@ class ServiceIngest:
         """Load a batch in one go; on refused data, split it to isolate the bad file(s)."""
         if not batch:
             return
-        schema = reconcile(builder.root, self.ctx.warehouse.table_schema(dataset, table))
-        request = LoadRequest(
-            data_type=dt,
-            dataset=dataset,
-            table=table,
-            schema=schema,
-            changes=changes(schema),
-            files=[s for s, _ in batch],
-            run_id=self.ctx.run_id,
-            attempt=attempt,
-            history_dataset=self.ctx.history_dataset,
-        )
         started = time.perf_counter()
         try:
+            schema = reconcile(builder.root, self.ctx.warehouse.table_schema(dataset, table))
+            request = LoadRequest(
+                data_type=dt,
+                dataset=dataset,
+                table=table,
+                schema=schema,
+                changes=changes(schema),
+                files=[s for s, _ in batch],
+                run_id=self.ctx.run_id,
+                attempt=attempt,
+                history_dataset=self.ctx.history_dataset,
+            )
             report = self.ctx.warehouse.load(request)
         except LoadError as error:
             if error.data_error and len(batch) > 1:
@@ -397,6 +407,13 @@ class ServiceIngest:
         self._settle_all([(s.source, o) for s, o in batch])
 
     # -- settling --------------------------------------------------------------
+    def _unreadable(self, file: LandingFile, dt: DataType, error: LoadError) -> FileOutcome:
+        """The outcome of a file whose type's table or ledger could not be read: left for the next run."""
+        reason = f"the warehouse could not be read, left in landing: {error}"
+        return FileOutcome(
+            path=file.name, service=self.service, data_type=dt.name, status=FileStatus.FAILED, reason=reason
+        )
+
     def _reject(self, file: LandingFile, data_type: str | None, reason: str) -> None:
         self._settle(
             file,

@@ -167,6 +167,35 @@ def test_an_outage_the_client_retries_by_itself_is_a_reported_failure(
     assert sorted(h.files("acme/landing/")) == sorted(files)
 
 
+def test_a_warehouse_that_cannot_even_be_read_fails_the_files_not_the_run(
+    proxied: tuple[Proxy, Proxy, CloudHarness], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outage of every BigQuery call, reads too (the ledger lookup, the table's schema): each file is
+    reported failed and left in landing, the result is printed; the next run loads them."""
+    from google.cloud import bigquery as bq_client_lib
+
+    from ingestor.warehouse import bigquery as bq
+
+    _, bigquery, h = proxied
+    monkeypatch.setattr(bq, "CALL_RETRY", bq_client_lib.DEFAULT_RETRY.with_timeout(1).with_delay(0.05, 0.1))
+    files = _land(h)
+    h.result(h.run())  # the table and the ledger exist: the next run reads them first
+    later = "acme/landing/2025_02_01_00_00_acme_events.jsonl"
+    h.land(later, [{"uid": 999, "v": "late"}])
+    outage = Fault("status", 503, reason="serviceUnavailable")
+    bigquery.schedule = lambda method, path, n: outage
+    run = h.run()
+    result = h.result(run)
+    assert run.exit_code == 1 and not result["success"]
+    [outcome] = result["files"]
+    assert outcome["status"] == "failed" and "the warehouse could not be read, left in landing" in outcome["reason"]
+    assert h.files("acme/landing/") == [later]
+    bigquery.schedule = lambda method, path, n: PASS
+    assert h.result(h.run())["files"][0]["status"] == "loaded"
+    files[later] = [999]
+    _check(h, files)
+
+
 def test_storage_that_drops_every_other_answer(proxied: tuple[Proxy, Proxy, CloudHarness]) -> None:
     """Answers lost after the server acted (a create that succeeded, a copy that happened): retries must
     recognise their own earlier success (create-only lease, create-only copy, conditional delete)."""

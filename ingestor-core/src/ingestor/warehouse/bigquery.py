@@ -43,8 +43,9 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -126,6 +127,23 @@ _DATA_REASONS = {"invalid", "invalidQuery"}
 # -- errors and retries ----------------------------------------------------------------------------------
 def _reasons(error: BaseException) -> set[str]:
     return {e.get("reason", "") for e in getattr(error, "errors", None) or [] if isinstance(e, dict)}
+
+
+@contextmanager
+def _as_load_error() -> Iterator[None]:
+    """BigQuery's and the network's errors as LoadError, with `data_error` when the rows themselves were refused."""
+    try:
+        yield
+    except LoadError:
+        raise
+    except gexc.GoogleAPICallError as error:
+        data = bool(_reasons(error) & _DATA_REASONS) and not is_transient(error)
+        raise LoadError(str(error.message).splitlines()[0], data_error=data) from error
+    except gexc.RetryError as error:  # the client's own retries ran out, on each of our attempts
+        cause = error.cause.message if isinstance(error.cause, gexc.GoogleAPICallError) else error.cause
+        raise LoadError(f"BigQuery kept failing ({error.message}): {cause}", data_error=False) from error
+    except (requests.RequestException, ConnectionError, TimeoutError) as error:
+        raise LoadError(f"BigQuery unreachable: {error}", data_error=False) from error
 
 
 def is_transient(error: BaseException) -> bool:
@@ -352,7 +370,8 @@ class BigQueryWarehouse:
     # -- reads -----------------------------------------------------------------------------------------
     def table_schema(self, dataset: str, table: str) -> Struct | None:
         """Columns of `dataset.table`, or None."""
-        found = self._get_table(dataset, table)
+        with _as_load_error():
+            found = self._get_table(dataset, table)
         if found is None:
             return None
         struct = Struct()
@@ -362,6 +381,10 @@ class BigQueryWarehouse:
 
     def loaded(self, datasets: set[str], names: list[str]) -> dict[str, list[LedgerEntry]]:
         """Ledger rows per object name found in the ledgers of `datasets`."""
+        with _as_load_error():
+            return self._ledger_rows(datasets, names)
+
+    def _ledger_rows(self, datasets: set[str], names: list[str]) -> dict[str, list[LedgerEntry]]:
         found: dict[str, list[LedgerEntry]] = {}
         for dataset in sorted(datasets):
             if not names or self._get_table(dataset, LEDGER_TABLE) is None:
@@ -382,21 +405,11 @@ class BigQueryWarehouse:
         """Evolve the table, load the batch into staging, commit rows + ledger in one transaction."""
         if self.read_only:
             raise LoadError("the warehouse was opened read-only (dry run)", data_error=False)
-        try:
+        with _as_load_error():
             self._prepare(request)
             if not request.files:
                 return LoadReport(rows=0)
             return self._load_batch(request)
-        except LoadError:
-            raise
-        except gexc.GoogleAPICallError as error:
-            data = bool(_reasons(error) & _DATA_REASONS) and not is_transient(error)
-            raise LoadError(str(error.message).splitlines()[0], data_error=data) from error
-        except gexc.RetryError as error:  # the client's own retries ran out, on each of our attempts
-            cause = error.cause.message if isinstance(error.cause, gexc.GoogleAPICallError) else error.cause
-            raise LoadError(f"BigQuery kept failing ({error.message}): {cause}", data_error=False) from error
-        except (requests.RequestException, ConnectionError, TimeoutError) as error:
-            raise LoadError(f"BigQuery unreachable: {error}", data_error=False) from error
 
     def _ensure_dataset(self, dataset: str) -> None:
         ds = bigquery.Dataset(f"{self.project}.{validate_identifier(dataset, 'dataset')}")
