@@ -50,14 +50,14 @@ def test_status_on_gcs_and_bigquery(cloud: CloudHarness) -> None:
     from typer.testing import CliRunner
 
     from ingestor.cli import app
-    from ingestor.plugins import use_plugin_manager
+    from ingestor.plugins import use_plugins
 
     cloud.land(THINGS, [{"id": 1}, {"id": 2}, {"id": 3}])
     assert cloud.run().exit_code == 0
     cloud.land("acme/landing/2025_01_05_00_00_acme_things.jsonl", [{"id": 4}])
     args = ["status", "--service", "acme", "--env", cloud.env, "--json", "--landing", f"gs://{cloud.bucket.name}",
             "--warehouse", f"bigquery://{PROJECT}"]  # fmt: skip
-    with use_plugin_manager(cloud.pm):
+    with use_plugins(cloud.plugins):
         run = CliRunner().invoke(app, args)
     assert run.exit_code == 0, run.output
     things = next(t for t in cloud.result(run)["types"] if t["data_type"] == "things")
