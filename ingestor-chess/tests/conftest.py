@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ingestor.testing import Harness
 
 import ingestor_chess.plugin
+from ingestor.testing import Harness
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STAMP = "2025_01_02_03_04"

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from ingestor.catalog import Catalog
 from ingestor.testing import Harness
-
 from ingestor_chess import demo, plugin
 
 

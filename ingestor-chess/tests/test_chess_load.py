@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 import pytest
+
 from ingestor.testing import Harness
 
 KEYS = {

@@ -6,8 +6,8 @@ import copy
 from typing import Any
 
 import pytest
-from ingestor.catalog import SourceFile
 
+from ingestor.catalog import SourceFile
 from ingestor_chess import normalize
 
 SOURCE = SourceFile(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from ingestor.catalog import Catalog
 from ingestor.schema import Kind
-
 from ingestor_chess import plugin, types
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ingestor.conformance import FetcherConformance
-from ingestor.testing import Harness
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 import ingestor_chess.fetcher
 import ingestor_chess.plugin
+from ingestor.conformance import FetcherConformance
+from ingestor.testing import Harness
 
 FETCH_FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
 USER = "erik"

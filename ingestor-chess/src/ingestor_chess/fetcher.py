@@ -25,6 +25,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 import httpx
+
 from ingestor import (
     ConfigError,
     FetchError,
@@ -38,7 +39,6 @@ from ingestor import (
     http_client,
     run_fetch,
 )
-
 from ingestor_chess import types
 
 SERVICE = types.SERVICE

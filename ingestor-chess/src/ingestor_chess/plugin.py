@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ingestor import Service, hookimpl
-
 from ingestor_chess import types
 
 

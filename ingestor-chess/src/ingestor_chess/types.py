@@ -6,7 +6,6 @@ import re
 
 from ingestor.catalog import DataType, Normalizer, View, ViewSource
 from ingestor.schema import Kind
-
 from ingestor_chess import normalize
 
 SERVICE = "chess"
