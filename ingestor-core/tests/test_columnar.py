@@ -85,7 +85,9 @@ class Twin:
 
     @staticmethod
     def seen(result: IngestResult) -> tuple[Any, ...]:
-        files = sorted((f.path, f.status, f.rows, f.reason, f.destination, tuple(f.notes)) for f in result.files)
+        files = sorted(
+            (f.path, f.status, f.rows, f.null_lines, f.reason, f.destination, tuple(f.notes)) for f in result.files
+        )
         tables = [
             (t.table, t.files, t.rows, t.created, t.columns_added, t.columns_widened, t.notes) for t in result.tables
         ]
@@ -182,6 +184,9 @@ def test_consistent_files_take_the_columnar_path_and_store_the_same(twin: Twin) 
         ("no final newline", b'{"id": 1}\n{"id": 2}', 1),
         ("a malformed line", b'{"id": 1}\n{"id": \n', 0),
         ("a line that is not an object", b'{"id": 1}\n[1, 2]\n', 0),
+        ("a null line among records", lines(GOOD) + b"null\n" + lines({**GOOD, "id": 2}), 0),
+        ("a null first line (Arrow would crash)", b"null\n" + lines(GOOD), 0),
+        ("only null lines", b"null\n  null \r\n", 0),
         ("invalid UTF-8", b'{"id": 1, "name": "\xff"}\n', 0),
         ("a lone surrogate", b'{"id": 1, "name": "\\ud800"}\n', 0),
         ("escapes and unicode", lines({**GOOD, "name": 'caf\u00e9 \\"q\\" \u2603 \x00'}), 1),

@@ -7,7 +7,7 @@ what the row path would stage, and otherwise hands the file back to it. Handed b
 the schema has no plain column for (unless it only holds null, {} or []), a value that
 does not fit its column's type, null inside an array, a FLOAT64 value from 2^63 up (maybe an
 integer beyond INT64), NaN or Infinity, invalid UTF-8, a record on a line not starting with
-"{", anything Arrow cannot parse or reads differently (several objects on one line), an empty
+"{", a line that is `null`, anything Arrow cannot parse or reads differently (several objects on one line), an empty
 file, files over 64 MB; and, for a data type with a normalizer, any file whose keys the
 normalizer's `leaves_unchanged` does not vouch for (it would reshape the records).
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from ingestor.schema import PARSERS, Column, Kind, Struct
 MAX_BYTES = 64 * 1024 * 1024  # larger files take the streaming row path
 BLOCK_SIZE = 1024 * 1024  # Arrow's parse block
 _INT64_LIMIT = 2.0**63
+_NULL_LINE = re.compile(rb"(?:^|\n)[ \t\r]*n")  # a line starting with n: `null` (or malformed)
 # Whether the data type's normalizer leaves records with these key paths as they are.
 Vouch = Callable[[frozenset[tuple[str, ...]]], bool]
 # Timestamps Arrow parses exactly as `schema.parse_timestamp` does: date, time, fraction, zone.
@@ -174,6 +176,8 @@ def _stage(
     records = data.startswith(b"{") + data.count(b"\n{")
     if not records:
         raise _HandBack("no line starts a record")
+    if _NULL_LINE.search(data):  # Arrow reads it as a row of nulls (or crashes on a first line)
+        raise _HandBack("a line that is null")
     if not _utf8(data):
         raise _HandBack("invalid UTF-8")
     parse = pj.ParseOptions(explicit_schema=plan.schema, unexpected_field_behavior="infer")

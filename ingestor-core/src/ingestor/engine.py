@@ -235,6 +235,7 @@ class ServiceIngest:
                 data_type=dt.name,
                 status=FileStatus.LOADED,
                 rows=result.rows,
+                null_lines=result.null_lines,
                 reason=None if result.rows else "empty file: no records",
             )
             assert result.path is not None

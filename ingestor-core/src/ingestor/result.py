@@ -31,6 +31,7 @@ class FileOutcome(BaseModel):
     data_type: str | None = None
     status: FileStatus
     rows: int = 0
+    null_lines: int = 0  # lines that were JSON `null`: not records, skipped
     reason: str | None = None
     destination: str | None = None
     notes: list[str] = Field(default_factory=list)

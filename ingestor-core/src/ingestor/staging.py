@@ -53,6 +53,7 @@ class Staged:
     reason: str | None = None
     path: Path | None = None  # the staged file: NDJSON, or Arrow IPC from the columnar path
     widest: int = 0  # bytes of the longest NDJSON row (what the warehouse's JSON reader must hold)
+    null_lines: int = 0  # lines that were JSON `null`: no record, skipped
 
     @property
     def columnar(self) -> bool:
@@ -76,10 +77,11 @@ def stage_file(
     normalize, conform, dumps, option = dt.normalize, builder.conform, orjson.dumps, orjson.OPT_APPEND_NEWLINE
     builder.begin_file()
     rows, line, widest = 0, 0, 0
+    nulls: list[int] = []
     try:
         opened = nullcontext(io.BytesIO(data)) if data is not None else landing.open(task.file)
         with opened as stream, task.path.open("wb") as out:
-            for line, record in read_records(stream, gzipped=task.file.name.endswith(".gz")):  # noqa: B007
+            for line, record in read_records(stream, task.file.name.endswith(".gz"), nulls):  # noqa: B007
                 if normalize is None:
                     produced: list[dict[str, Any]] = [record]
                 else:
@@ -92,7 +94,7 @@ def stage_file(
                     out.write(staged)
                     widest = max(widest, len(staged))
                     rows += 1
-        return Staged(rows=rows, path=task.path, widest=widest)
+        return Staged(rows=rows, path=task.path, widest=widest, null_lines=len(nulls))
     except MalformedFile as error:
         reason = f"malformed NDJSON at line {error.line}: {error.message}"
     except RecursionError:
