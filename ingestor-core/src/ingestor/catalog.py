@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ingestor.names import validate_identifier
-from ingestor.schema import Kind
+from ingestor.schema import Declared, Kind
 
 EXTENSIONS = (".jsonl.gz", ".jsonl")
 
@@ -59,6 +59,7 @@ class DataType(BaseModel):
     partition_by: str | None = None
     cluster_by: tuple[str, ...] = ()
     schema_hints: dict[str, Kind] = Field(default_factory=dict)
+    columns: tuple[Declared, ...] = ()  # columns the table has from its first load (see `Declared`)
     inserted_at_column: str = "_dp_inserted_at"
     source_file_column: str = "_source_file"
     description: str = ""
@@ -78,6 +79,11 @@ class DataType(BaseModel):
         self.dataset_for("dev"), self.table_for("dev")
         for column in (*self.primary_key, *self.cluster_by, *([self.partition_by] if self.partition_by else [])):
             validate_identifier(column.split(".")[-1], "column")
+        pending = list(self.columns)
+        while pending:
+            declared = pending.pop()
+            validate_identifier(declared.name, "declared column")
+            pending.extend(declared.fields)
         return self
 
     @property

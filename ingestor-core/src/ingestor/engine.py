@@ -183,7 +183,7 @@ class ServiceIngest:
         hints = {**dt.schema_hints, dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
         stored = warehouse.table_schema(dataset, table)
         summary.created = stored is None
-        builder = SchemaBuilder(stored, hints)
+        builder = SchemaBuilder(stored, hints, dt.columns)
         tasks: list[StageTask] = []
         already: list[tuple[LandingFile, FileOutcome]] = []
         checksums = self._checksums([file for file, _ in files])

@@ -19,6 +19,7 @@ Policy (documented in the README):
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -106,6 +107,30 @@ class Struct:
     def get(self, name: str) -> Column | None:
         """The column called `name`, ignoring case."""
         return self.columns.get(name.lower())
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A column a data type declares (see `DataType.columns`): the table has it from the first
+    load, with this type, even while every value is null or absent. A STRUCT lists its fields."""
+
+    name: str
+    kind: Kind
+    repeated: bool = False
+    fields: tuple[Declared, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.kind is Kind.STRUCT) != bool(self.fields):
+            raise ValueError(f"declared column {self.name}: a STRUCT, and only a STRUCT, has fields")
+        if self.repeated and self.kind is Kind.JSON:
+            raise ValueError(f"declared column {self.name}: a JSON column holds arrays itself")
+
+    def column(self) -> Column:
+        """The column, pinned to its declared type."""
+        fields = Struct() if self.kind is Kind.STRUCT else None
+        for item in self.fields:
+            fields.add(item.column())  # type: ignore[union-attr]
+        return Column(self.name, self.kind, repeated=self.repeated, fields=fields, pinned=True)
 
 
 @dataclass(frozen=True)
@@ -201,9 +226,13 @@ class SchemaBuilder:
     no trace; `changes` lists what the table needs before the load.
     """
 
-    def __init__(self, table: Struct | None = None, hints: dict[str, Kind] | None = None) -> None:
+    def __init__(
+        self, table: Struct | None = None, hints: dict[str, Kind] | None = None, declared: Iterable[Declared] = ()
+    ) -> None:
         self.root = table if table is not None else Struct()
         self.notes: list[str] = []
+        for column in declared:
+            self._declare_column(self.root, column, "")
         for path, kind in (hints or {}).items():
             self._declare(path.split("."), kind)
         self._saved: Struct | None = None
@@ -228,6 +257,21 @@ class SchemaBuilder:
         elif not existing.stored:
             existing.set_type(kind)
             existing.pinned = True
+
+    def _declare_column(self, struct: Struct, declared: Declared, prefix: str) -> None:
+        """Add a declared column the table lacks; the table's own columns keep their type (nested
+        fields the table lacks are added to its struct)."""
+        existing = struct.get(declared.name)
+        if existing is None:
+            struct.add(declared.column())
+        elif existing.fields is not None and declared.fields:
+            for item in declared.fields:
+                self._declare_column(existing.fields, item, f"{prefix}{declared.name}.")
+        elif existing.kind is not declared.kind or existing.repeated != declared.repeated:
+            self.notes.append(
+                f"{prefix}{declared.name}: the table's {existing.type_name()} is kept "
+                f"(declared {declared.column().type_name()})"
+            )
 
     # -- per-file transaction -------------------------------------------------
     def begin_file(self) -> None:
