@@ -440,3 +440,28 @@ def test_small_files_are_staged_row_by_row(twin: Twin) -> None:
     _, col = twin.run("--log-level", "DEBUG")
     assert columnar_files(col) == 2
     assert twin.col_log.count("staged row by row (a small file)") == 3  # files 0, 1 and 3
+
+
+class Defaulted:
+    """A type whose rows all carry `kind` (a record's own value wins) and declare a column."""
+
+    @hookimpl
+    def list_types(self) -> list[DataType]:
+        from ingestor.schema import Declared
+
+        declared = (Declared("box", Kind.STRUCT, fields=(Declared("items", Kind.STRING, repeated=True),)),)
+        return [TYPE.model_copy(update={"column_defaults": {"kind": "thing"}, "columns": declared})]
+
+
+def test_column_defaults_and_declared_columns_store_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    twin = Twin(tmp_path, monkeypatch, Defaulted())
+    twin.land(
+        {
+            name(0): lines(GOOD),
+            name(1): lines(*({**GOOD, "id": i} for i in range(3))),
+            name(2): lines({**GOOD, "kind": "own"}, {**GOOD, "kind": None}, {**GOOD, "box": {"items": []}}),
+        }
+    )
+    _, col = twin.run()
+    assert columnar_files(col) == 2
+    assert twin.col.query("SELECT DISTINCT kind FROM lake_dev.acme__things ORDER BY 1") == [("own",), ("thing",)]

@@ -144,12 +144,19 @@ _OMIT = object()  # a STRUCT column with no field to store (the row path stores 
 
 
 def stage(
-    landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, str], path: Path, vouch: Vouch | None = None
+    landing: Landing,
+    file: LandingFile,
+    plan: Plan,
+    metadata: dict[str, str],
+    path: Path,
+    vouch: Vouch | None = None,
+    defaults: dict[str, str] | None = None,
 ) -> Columnar | str:
     """Stage one file into `path` (Arrow IPC); or why the row path must take it. A data type
-    with a normalizer gives `vouch`, asked with the keys of the file's records."""
+    with a normalizer gives `vouch`, asked with the keys of the file's records; `defaults` fill
+    the STRING columns a record lacks (`DataType.column_defaults`)."""
     try:
-        return _stage(landing, file, plan, metadata, path, vouch)
+        return _stage(landing, file, plan, metadata, path, vouch, defaults or {})
     except _HandBack as why:
         return str(why)
     except pa.ArrowException as error:  # a case this module does not foresee: the row path decides
@@ -158,7 +165,13 @@ def stage(
 
 
 def _stage(
-    landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, str], path: Path, vouch: Vouch | None
+    landing: Landing,
+    file: LandingFile,
+    plan: Plan,
+    metadata: dict[str, str],
+    path: Path,
+    vouch: Vouch | None,
+    defaults: dict[str, str],
 ) -> Columnar:
     if file.size > MAX_BYTES:
         raise _HandBack("large file")
@@ -203,6 +216,12 @@ def _stage(
     result = Columnar(rows=table.num_rows, path=path, plan=plan)
     columns = [c.combine_chunks() for c in table.columns]
     names, arrays = _conform(table.column_names, columns, plan.root, (), result.dropped)
+    for name, value in defaults.items():
+        if name in names:
+            arrays[names.index(name)] = pc.fill_null(arrays[names.index(name)], value)
+        else:
+            names.append(name)
+            arrays.append(pa.repeat(pa.scalar(value, pa.string()), table.num_rows))
     for name, value in metadata.items():
         names.append(name)
         arrays.append(pa.repeat(pa.scalar(value, pa.string()), table.num_rows))

@@ -180,7 +180,8 @@ class ServiceIngest:
         summary = TableLoad(service=self.service, data_type=dt.name, table=f"{dataset}.{table}", files=0, rows=0)
         self.result.tables.append(summary)
         loaded_before = warehouse.loaded({dataset}, [f.name for f, _ in files])
-        hints = {**dt.schema_hints, dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
+        hints = {**dict.fromkeys(dt.column_defaults, Kind.STRING), **dt.schema_hints}
+        hints |= {dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
         stored = warehouse.table_schema(dataset, table)
         summary.created = stored is None
         builder = SchemaBuilder(stored, hints, dt.columns)

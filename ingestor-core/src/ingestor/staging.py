@@ -73,8 +73,9 @@ def stage_file(
     `task.path`; atomic per file. `metadata` holds constant columns; the source file column is
     added here."""
     source = SourceFile(name=task.file.name, attributes=task.attributes)
-    metadata = {**metadata, dt.source_file_column: task.file.name}
+    metadata = {**metadata, dt.source_file_column: dt.source_file_for(task.file.name)}
     normalize, conform, dumps, option = dt.normalize, builder.conform, orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    defaults = dt.column_defaults.items()
     builder.begin_file()
     rows, line, widest = 0, 0, 0
     nulls: list[int] = []
@@ -89,6 +90,8 @@ def stage_file(
                     produced = normalized if type(normalized) is list else [normalized]  # type: ignore[list-item]
                 for item in produced:
                     row = conform(item)
+                    for column, value in defaults:
+                        row.setdefault(column, value)
                     row.update(metadata)
                     staged = dumps(row, option=option)
                     out.write(staged)
@@ -247,10 +250,11 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
     def attempt(task: StageTask, plan: columnar.Plan | None) -> columnar.Columnar | str:
         if plan is None:
             return "schema nested too deeply"
-        values = {**batch.metadata, dt.source_file_column: task.file.name}
+        values = {**batch.metadata, dt.source_file_column: dt.source_file_for(task.file.name)}
         source = SourceFile(name=task.file.name, attributes=task.attributes)
         vouch = None if unchanged is None else lambda keys: unchanged(keys, source)
-        return columnar.stage(batch.landing, task.file, plan, values, task.path.with_suffix(ARROW_SUFFIX), vouch)
+        path = task.path.with_suffix(ARROW_SUFFIX)
+        return columnar.stage(batch.landing, task.file, plan, values, path, vouch, dt.column_defaults)
 
     pending = deque(tasks)
     queue: deque[tuple[StageTask, Future[Any], bool]] = deque()  # True: a small file (its future reads it ahead)
