@@ -82,3 +82,69 @@ def test_a_struct_declared_without_fields_is_refused() -> None:
         Declared("x", Kind.STRUCT)
     with pytest.raises(ValueError, match="column"):
         DataType(service="a", name="b", dataset="d", table="t", columns=(Declared("bad name", Kind.STRING),))
+
+
+class SeedLike:
+    """A type as the seed system's tables are: base-name source, `data_type` on every row."""
+
+    @hookimpl
+    def list_types(self) -> list[DataType]:
+        return [
+            DataType(
+                service="acme",
+                name="things",
+                dataset="lake_{env}",
+                table="things",
+                columns=COLUMNS,
+                column_defaults={"data_type": "things"},
+                source_file_value="name",
+            )
+        ]
+
+
+def test_an_existing_seed_table_takes_our_rows_as_its_types_say(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Its column types win wherever a value converts without loss: no file rejected, no column
+    altered, rows appended."""
+    h = Harness(tmp_path, SeedLike())
+    seed_schema = (
+        "_dp_inserted_at VARCHAR, _source_file VARCHAR, data_type VARCHAR, id BIGINT, score DOUBLE, "
+        "label VARCHAR, meta VARCHAR, tags VARCHAR[], day VARCHAR, dive STRUCT(gases VARCHAR[])"
+    )
+    with duckdb.connect(str(h.database)) as db:
+        db.execute("CREATE SCHEMA lake_dev")
+        db.execute(f"CREATE TABLE lake_dev.things ({seed_schema})")
+        db.execute("INSERT INTO lake_dev.things (_dp_inserted_at, id) VALUES ('2025-01-01T00:00:00.000001', 0)")
+    before = column_types(h)
+    h.land(
+        "acme/landing/sub/2025_01_02_00_00_acme_things.jsonl",
+        [
+            {"id": 1, "score": 3, "label": 5, "meta": {"a": [1, True]}, "tags": [1, "x", 2.5], "day": "2025-01-02"},
+            {"id": 2, "score": 2.5, "label": False, "meta": "plain", "tags": "one", "extra": 7},
+        ],
+    )
+    run = h.run("--service", "acme", "--json")
+    assert run.exit_code == 0, run.stderr
+    result = IngestResult.model_validate_json(run.stdout)
+    assert [f.status.value for f in result.files] == ["loaded"]
+    after = column_types(h)
+    assert {k: after[k] for k in before} == before  # no column altered
+    assert set(after) - set(before) == {"extra", "genres", "images", "tags__v_json"}  # only new columns added
+    rows = h.query(
+        "SELECT id, score, label, meta, tags, day, data_type, _source_file, _dp_inserted_at "
+        "FROM lake_dev.things ORDER BY id"
+    )
+    assert rows[0] == (0, None, None, None, None, None, None, None, "2025-01-01T00:00:00.000001")
+    inserted = rows[1][8]
+    assert rows[1][:8] == (
+        1,
+        3.0,
+        "5",
+        '{"a":[1,true]}',
+        ["1", "x", "2.5"],
+        "2025-01-02",
+        "things",
+        "2025_01_02_00_00_acme_things.jsonl",
+    )
+    assert rows[2][:5] == (2, 2.5, "false", "plain", None)
+    assert "+" not in inserted and inserted.startswith(result.started_at.strftime("%Y-%m-%dT%H:%M:%S"))
+    assert h.query("SELECT count(*) FROM lake_dev.things WHERE tags__v_json IS NOT NULL") == [(1,)]

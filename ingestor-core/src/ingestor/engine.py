@@ -23,7 +23,7 @@ from ingestor.hookspecs import hookimpl
 from ingestor.landing import Landing, LandingFile, UnsafeName, check_name
 from ingestor.ledger import LedgerEntry
 from ingestor.result import FileOutcome, FileStatus, IngestResult, TableLoad
-from ingestor.schema import AddColumn, Kind, SchemaBuilder, WidenColumn, changes, reconcile
+from ingestor.schema import AddColumn, Kind, SchemaBuilder, WidenColumn, changes, inserted_at, reconcile
 from ingestor.staging import Batch, Staged, StageTask, stage_all
 from ingestor.warehouse import LoadError, LoadRequest, StagedFile, Warehouse
 
@@ -204,7 +204,7 @@ class ServiceIngest:
             assert self.ctx.staging_dir is not None
             tasks.append(StageTask(file, match.attributes, self.ctx.staging_dir / f"{self._staged:07d}.jsonl"))
         self._settle_all(already)
-        metadata = {dt.inserted_at_column: self.ctx.started_at.isoformat()}
+        metadata = {dt.inserted_at_column: inserted_at(self.ctx.started_at, builder.root.get(dt.inserted_at_column))}
         done: dict[str, tuple[StageTask, Staged]] = {}
         started = time.perf_counter()
         batch = Batch(

@@ -8,8 +8,9 @@ Policy (documented in the README):
   normalized to UTC;
 - arrays of arrays, arrays holding nulls and integers beyond 64 bits are stored as JSON;
 - a real conflict (string vs object, scalar vs array, ...) on a column that is new in this
-  load turns that column into JSON, so no value is lost; on a column the table already
-  has or a hint declares, the conflicting values go to a sibling JSON column named
+  load turns that column into JSON, so no value is lost; a STRING column the table already
+  has takes any value as text (`as_text`: its type wins, nothing is lost); on another column
+  the table has or a hint declares, the conflicting values go to a sibling JSON column named
   `<name>__v_json`;
 - keys are sanitized with `names.sanitize_column`; keys that differ only by case share a
   column (as in BigQuery); when both spellings occur in one object, the later one goes to
@@ -24,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
+
+import orjson
 
 from ingestor.names import sanitize_column
 
@@ -160,6 +163,19 @@ SchemaChange = AddColumn | WidenColumn
 
 class Conflict(ValueError):
     """Internal signal: a value does not fit its column."""
+
+
+def as_text(value: Any) -> str:
+    """A JSON value as the text a STRING column of an existing table takes (no value is lost)."""
+    return value if type(value) is str else orjson.dumps(value).decode()
+
+
+def inserted_at(moment: datetime, column: Column | None) -> str:
+    """The run's start as the inserted-at column takes it: ISO-8601 with its offset; in a STRING
+    column of an existing table (the seed system's), naive UTC ISO-8601, as that system wrote it."""
+    if column is not None and column.stored and column.kind is Kind.STRING:
+        return moment.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return moment.isoformat()
 
 
 def parse_timestamp(value: str) -> str:
@@ -386,6 +402,12 @@ class SchemaBuilder:
         kind, repeated = found
         if col.kind is Kind.JSON:
             return value
+        if col.kind is Kind.STRING and col.stored and (kind is not Kind.STRING or repeated != col.repeated):
+            # The table's STRING column wins: any value converts to text without loss.
+            if col.repeated and type(value) is list and None not in value:
+                return [as_text(item) for item in value]
+            if not col.repeated:
+                return as_text(value)
         if repeated != col.repeated:
             if not (col.implied and col.kind is kind is Kind.STRUCT):
                 raise Conflict("array vs single value")
