@@ -209,14 +209,19 @@ def test_a_field_changing_type_in_a_later_run_goes_to_a_variant_column(tmp_path:
     run(h)
     assert column_types(h, "user_summary")["totalDistanceMeters"] == "BIGINT"
     second = {**first, "date": "2025-06-15", "totalDistanceMeters": 5123.5, "source": {"kind": "GARMIN"}}
+    second["totalSteps"] = "many"
     h.land("garmin/landing/2025_06_16_06_15_garmin_user_summary.jsonl", [second])
     report = run(h)
     assert report["tables"][0]["columns_widened"] == ["totalDistanceMeters INT64 -> FLOAT64"]
+    # The table's STRING column takes the object as text; its INT64 column cannot take "many".
     rows = h.query(
-        f"SELECT date::VARCHAR, totalDistanceMeters, source, source__v_json::VARCHAR FROM {table('user_summary')} "
-        "ORDER BY 1"
+        f"SELECT date, totalDistanceMeters, source, totalSteps, totalSteps__v_json::VARCHAR "
+        f"FROM {table('user_summary')} ORDER BY 1"
     )
-    assert rows == [("2025-06-14", 4471.0, "GARMIN", None), ("2025-06-15", 5123.5, None, '{"kind":"GARMIN"}')]
+    assert rows == [
+        ("2025-06-14", 4471.0, "GARMIN", first["totalSteps"], None),
+        ("2025-06-15", 5123.5, '{"kind":"GARMIN"}', None, '"many"'),
+    ]
 
 
 # -- normalizers --------------------------------------------------------------------

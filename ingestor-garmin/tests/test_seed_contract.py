@@ -36,3 +36,5 @@ def test_every_column_a_staging_model_reads_exists(all_loaded: Any, model: str) 
     )
     assert not parsed, f"{model}: the seed kept these as STRING: {parsed}"
     assert got["_source_file"] == "VARCHAR" and got["data_type"] == "VARCHAR"
+    # Every real value fitted its declared column (none went to a `__v_json` sibling).
+    assert not [c for c in got if c.endswith("__v_json")], model
