@@ -42,6 +42,9 @@ def test_rows_get_the_seeds_field_names_and_keep_every_value() -> None:
         {"timestamp": 1, "type": "MEASURED", "value": 40, "score": 2.0},
         {"timestamp": 2, "value": 41},
     ]
+    assert rows_to_records("bodyBatteryValuesArray", [[1, "MEASURED", 40]]) == [
+        {"val_0": 1, "val_1": "MEASURED", "val_2": 40}
+    ]
     assert rows_to_records("floorValuesArray", [["a", "b", 1, 0]]) == [
         {"start_time": "a", "end_time": "b", "ascended": 1, "descended": 0}
     ]

@@ -35,7 +35,7 @@ ROW_FIELDS = {
     "floorValuesArray": ("start_time", "end_time", "ascended", "descended"),
     "spO2SingleValues": ("timestamp", "value", "type"),
 }
-BODY_BATTERY = "bodyBatteryValuesArray"  # rows of two: timestamp, value; longer: timestamp, type, value, score
+BODY_BATTERY = "bodyBatteryValuesArray"  # rows of two: timestamp, value; of four: timestamp, type, value, score
 # Fields always stored as FLOAT64: the API mixes 13 and 13.5 in one array (a nested INT64 cannot widen).
 FLOAT_FIELDS = {
     "respirationValuesArray": frozenset({"value"}),
@@ -111,10 +111,11 @@ def descriptor_names(descriptors: Any, default: Sequence[str]) -> list[str]:
 
 def row_names(field: str, width: int) -> list[str]:
     """The seed's field names for a row of `width` values of the array `field`."""
-    if field == BODY_BATTERY:
-        names: tuple[str, ...] = ("timestamp", "value") if width == 2 else ("timestamp", "type", "value", "score")
-    else:
-        names = ROW_FIELDS.get(field) or (("timestamp", "value") if width == 2 else ())
+    names: tuple[str, ...] = ROW_FIELDS.get(field, ())
+    if field == BODY_BATTERY and width in (2, 4):
+        names = ("timestamp", "value") if width == 2 else ("timestamp", "type", "value", "score")
+    elif not names and width == 2:
+        names = ("timestamp", "value")
     return [*names[:width], *(f"val_{i}" for i in range(len(names), width))]
 
 
@@ -141,6 +142,9 @@ def detail_metrics_to_records(details: Record) -> Record:
         return details
     converted = []
     for row in rows:
+        if type(row) is dict and "metrics" not in row:  # already a record (the seed's fetchers wrote it)
+            converted.append({name: float(v) if type(v) is int else v for name, v in row.items()})
+            continue
         values = row.get("metrics") if type(row) is dict else row
         if type(values) is not list:
             return details
