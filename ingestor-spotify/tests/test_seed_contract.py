@@ -26,10 +26,11 @@ DUCKDB = {
 }
 
 
-def duckdb_type(column: dict[str, Any]) -> str:
-    """The DuckDB type of a seed column (a RECORD is a STRUCT of its fields)."""
+def duckdb_type(column: dict[str, Any], quote: str = "") -> str:
+    """The DuckDB type of a seed column (a RECORD is a STRUCT of its fields, their names quoted with `quote`)."""
     if column["bq_type"] == "RECORD":
-        inner = "STRUCT(" + ", ".join(f"{f['name']} {duckdb_type(f)}" for f in column["fields"]) + ")"
+        fields = (f"{quote}{f['name']}{quote} {duckdb_type(f, quote)}" for f in column["fields"])
+        inner = "STRUCT(" + ", ".join(fields) + ")"
     else:
         inner = DUCKDB[column["bq_type"]]
     return inner + "[]" if column["mode"] == "REPEATED" else inner
@@ -83,3 +84,34 @@ def test_transforms_album_type_and_album_type2(
             track["external_urls"]["spotify"],
         )
     ]
+
+
+def test_the_seeds_existing_tables_take_our_rows(
+    tmp_path: Path, samples: dict[str, Any], name_for: Callable[..., str]
+) -> None:
+    """Tables created beforehand as the seed created them (REQUIRED columns NOT NULL, its types) are
+    appended to: no file rejected, no column altered or added."""
+    import duckdb
+
+    from ingestor_spotify import plugin
+
+    h = Harness(tmp_path, plugin)
+    before = {}
+    with duckdb.connect(str(h.database)) as db:
+        db.execute("CREATE SCHEMA dp_lake_dev")
+        for seed in SEED.values():
+            columns = [*seed["columns"], *seed["metadata_columns"]]
+            ddl = ", ".join(
+                f'"{c["name"]}" {duckdb_type(c, chr(34))}' + (" NOT NULL" if c["mode"] == "REQUIRED" else "")
+                for c in columns
+            )
+            db.execute(f"CREATE TABLE dp_lake_dev.{seed['table']} ({ddl})")
+    for data_type, seed in SEED.items():
+        before[data_type] = table_columns(h, "dp_lake_dev", seed["table"])
+        h.land(name_for(data_type), samples[data_type])
+    run = h.run("--service", "spotify", "--json")
+    assert run.exit_code == 0, run.stderr
+    assert {f["status"] for f in json.loads(run.stdout)["files"]} == {"loaded"}
+    for data_type, seed in SEED.items():
+        assert table_columns(h, "dp_lake_dev", seed["table"]) == before[data_type]
+        assert h.query(f"SELECT count(*) FROM dp_lake_dev.{seed['table']}")[0][0] > 0

@@ -112,6 +112,7 @@ def _declare(
         columns=declared,
         inserted_at_column="dp_inserted_at",
         source_file_column="source_file",
+        source_file_value="name",  # the file's base name, as the seed stored it
         description=description,
         normalize=normalizer,
     )
