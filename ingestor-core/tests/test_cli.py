@@ -254,3 +254,23 @@ def test_explicit_landing_and_warehouse_urls(harness: Harness, tmp_path: Path, m
     run = harness.cli("run", "--service", "acme", "--landing", str(landing), "--warehouse", "duckdb://rel/w.duckdb")
     assert run.exit_code == 0, run.stdout + run.stderr
     assert (tmp_path / "rel" / "w.duckdb").exists()
+
+
+def test_the_seed_form_without_a_sub_command(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INGESTOR_DATA_DIR", str(harness.root))
+    harness.land("acme/landing/2025_01_01_00_00_acme_events.jsonl", [{"id": 1}])
+    harness.land("acme/landing/2025_01_01_00_00_acme_bob_profile.jsonl", [{"seen": "2025-01-01T00:00:00Z"}])
+    planned = harness.cli("--service", "acme", "--env", "dev", "--data-types", "events", "--dry-run")
+    assert planned.exit_code == 0, planned.stderr
+    assert not harness.database.exists() and len(harness.files("acme/landing")) == 2
+    done = harness.cli("--service", "acme", "--env", "dev", "--data-types", "events")
+    assert done.exit_code == 0, done.stderr
+    assert harness.files("acme/archive") == ["acme/archive/2025_01_01_00_00_acme_events.jsonl"]
+    assert harness.query("SELECT id FROM lake_dev.acme__events") == [(1,)]
+    listed = harness.cli("--list-types")
+    assert listed.exit_code == 0 and listed.stdout == harness.cli("list-types").stdout
+    assert "lake_dev.acme__profile" in listed.stdout
+    assert harness.cli("--service", "nope", "--env", "dev").exit_code == 2
+    mixed = harness.cli("--service", "acme", "run")
+    assert mixed.exit_code == 2 and "after the sub-command" in mixed.stderr
+    assert harness.cli("--list-types", "--dry-run").exit_code == 2

@@ -84,7 +84,9 @@ class Twin:
 
     @staticmethod
     def seen(result: IngestResult) -> tuple[Any, ...]:
-        files = sorted((f.path, f.status, f.rows, f.reason, f.destination, tuple(f.notes)) for f in result.files)
+        files = sorted(
+            (f.path, f.status, f.rows, f.null_lines, f.reason, f.destination, tuple(f.notes)) for f in result.files
+        )
         tables = [
             (t.table, t.files, t.rows, t.created, t.columns_added, t.columns_widened, t.notes) for t in result.tables
         ]
@@ -181,6 +183,9 @@ def test_consistent_files_take_the_columnar_path_and_store_the_same(twin: Twin) 
         ("no final newline", b'{"id": 1}\n{"id": 2}', 1),
         ("a malformed line", b'{"id": 1}\n{"id": \n', 0),
         ("a line that is not an object", b'{"id": 1}\n[1, 2]\n', 0),
+        ("a null line among records", lines(GOOD) + b"null\n" + lines({**GOOD, "id": 2}), 0),
+        ("a null first line (Arrow would crash)", b"null\n" + lines(GOOD), 0),
+        ("only null lines", b"null\n  null \r\n", 0),
         ("invalid UTF-8", b'{"id": 1, "name": "\xff"}\n', 0),
         ("a lone surrogate", b'{"id": 1, "name": "\\ud800"}\n', 0),
         ("escapes and unicode", lines({**GOOD, "name": 'caf\u00e9 \\"q\\" \u2603 \x00'}), 1),
@@ -434,3 +439,31 @@ def test_small_files_are_staged_row_by_row(twin: Twin) -> None:
     _, col = twin.run("--log-level", "DEBUG")
     assert columnar_files(col) == 2
     assert twin.col_log.count("staged row by row (a small file)") == 3  # files 0, 1 and 3
+
+
+class Defaulted:
+    """A type whose rows all carry `kind` (a record's own value wins) and declare a column."""
+
+    @hookimpl
+    def services(self) -> list[Service]:
+        return [Service(data_types=self.types())]
+
+    def types(self) -> list[DataType]:
+        from ingestor.schema import Declared
+
+        declared = (Declared("box", Kind.STRUCT, fields=(Declared("items", Kind.STRING, repeated=True),)),)
+        return [TYPE.model_copy(update={"column_defaults": {"kind": "thing"}, "columns": declared})]
+
+
+def test_column_defaults_and_declared_columns_store_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    twin = Twin(tmp_path, monkeypatch, Defaulted())
+    twin.land(
+        {
+            name(0): lines(GOOD),
+            name(1): lines(*({**GOOD, "id": i} for i in range(3))),
+            name(2): lines({**GOOD, "kind": "own"}, {**GOOD, "kind": None}, {**GOOD, "box": {"items": []}}),
+        }
+    )
+    _, col = twin.run()
+    assert columnar_files(col) == 2
+    assert twin.col.query("SELECT DISTINCT kind FROM lake_dev.acme__things ORDER BY 1") == [("own",), ("thing",)]

@@ -50,6 +50,17 @@ def test_loads_archives_and_records_the_ledger(harness: Harness) -> None:
     assert inserted == [("TIMESTAMP WITH TIME ZONE",)]
 
 
+def test_a_null_line_is_skipped_counted_and_the_rest_loaded(harness: Harness) -> None:
+    harness.land(EVENTS, b'{"id": 1}\nnull\n{"id": 2}\nnull\n')
+    only_nulls = "acme/landing/2025_01_02_00_00_acme_events.jsonl"
+    harness.land(only_nulls, b"null\n")
+    run = harness.run("--service", "acme", "--json")
+    assert run.exit_code == 0, run.stderr
+    outcomes = {f.path: (f.status.value, f.rows, f.null_lines) for f in result_of(run).files}
+    assert outcomes == {EVENTS: ("loaded", 2, 2), only_nulls: ("empty", 0, 1)}
+    assert harness.query("SELECT id FROM lake_dev.acme__events ORDER BY id") == [(1,), (2,)]
+
+
 def test_rerun_after_success_loads_nothing(harness: Harness) -> None:
     harness.land(EVENTS, [{"id": 1}])
     assert harness.run("--service", "acme").exit_code == 0
@@ -162,14 +173,15 @@ def test_type_conflicts_never_lose_data(harness: Harness) -> None:
     # Next run: the stored column is typed JSON; anything fits.
     harness.land("acme/landing/2025_01_02_00_00_acme_events.jsonl", [{"id": 4, "v": 7}])
     assert harness.run("--service", "acme").exit_code == 0
-    harness.land("acme/landing/2025_01_03_00_00_acme_events.jsonl", [{"id": 5, "name": "x"}])
+    harness.land("acme/landing/2025_01_03_00_00_acme_events.jsonl", [{"id": 5, "name": "x", "n": 1}])
     assert harness.run("--service", "acme").exit_code == 0
-    harness.land("acme/landing/2025_01_04_00_00_acme_events.jsonl", [{"id": 6, "name": {"first": "y"}}])
+    harness.land("acme/landing/2025_01_04_00_00_acme_events.jsonl", [{"id": 6, "name": {"first": "y"}, "n": [2]}])
     run = harness.run("--service", "acme", "--json")
     assert run.exit_code == 0
-    assert harness.query("SELECT name, name__v_json FROM lake_dev.acme__events WHERE id >= 5 ORDER BY id") == [
-        ("x", None),
-        (None, '{"first":"y"}'),
+    # The table's STRING column takes the object as its text; its INT64 column cannot take an array.
+    assert harness.query("SELECT name, n, n__v_json FROM lake_dev.acme__events WHERE id >= 5 ORDER BY id") == [
+        ("x", 1, None),
+        ('{"first":"y"}', None, "[2]"),
     ]
 
 

@@ -21,11 +21,18 @@ def test_reader_yields_line_numbers_and_skips_blank_lines() -> None:
     assert records(b'{"a":1}\n\n  \n{"a":2}') == [(1, {"a": 1}), (4, {"a": 2})]
 
 
+def test_reader_skips_null_lines_and_says_which() -> None:
+    nulls: list[int] = []
+    found = list(read_records(io.BytesIO(b'null\n{"a":1}\n null \r\n{"a":2}\n'), null_lines=nulls))
+    assert found == [(2, {"a": 1}), (4, {"a": 2})] and nulls == [1, 3]
+
+
 @pytest.mark.parametrize(
     ("data", "line", "fragment"),
     [
         (b'{"a":1}\n{"a":', 2, "line 2"),
         (b"[1,2]\n", 1, "expected a JSON object"),
+        (b'{"a":1}\n"null"\n', 2, "expected a JSON object"),
         (b'{"a":NaN}\n', 1, "line 1"),
         (b'{"a":"\xff"}\n', 1, "UTF-8"),
         (b'{"a":1}\n{"b": 1e999}\n', 2, "line 2"),

@@ -195,3 +195,18 @@ def sample_records() -> Callable[[str], list[Record]]:
 def load_fixture() -> Callable[[str], Any]:
     """A fixture file's JSON (a fresh copy)."""
     return read_fixture
+
+
+@pytest.fixture(scope="module")
+def all_loaded(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Every Garmin type loaded from its real-shaped records (one file each) into one DuckDB file."""
+    from ingestor.testing import Harness
+    from ingestor_garmin import plugin
+    from ingestor_garmin.types import DATA_TYPES
+
+    h = Harness(tmp_path_factory.mktemp("garmin"), plugin)
+    for dt in DATA_TYPES:
+        h.land(f"garmin/landing/2025_07_08_06_15_garmin_{dt.name}.jsonl", build_records(dt.name))
+    run = h.run("--service", "garmin", "--json")
+    assert run.exit_code == 0, run.stderr
+    return h

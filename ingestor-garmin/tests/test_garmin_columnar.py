@@ -13,14 +13,14 @@ from ingestor.catalog import SourceFile
 from ingestor.result import IngestResult
 from ingestor.testing import Harness
 from ingestor_garmin import plugin
-from ingestor_garmin.normalize import LEGACY_DETAILS_KEY, Matrix, Spec, SpecNormalizer
+from ingestor_garmin.normalize import LEGACY_DETAILS_KEY, Spec, SpecNormalizer
 from ingestor_garmin.types import DATA_TYPES
 
 Record = dict[str, Any]
 SOURCE = SourceFile(name="garmin/landing/2025_07_08_06_15_garmin_x.jsonl")
 # The types whose real-shaped files the normalizer leaves as they are (no envelope, matrix, date to
 # fill, blank copies or maps keyed by data): their second file goes column-wise.
-VOUCHED = {"activities", "device_info"}
+VOUCHED = {"activities", "device_info", "race_predictions"}
 
 
 def keys(*paths: str | tuple[str, ...]) -> frozenset[tuple[str, ...]]:
@@ -44,7 +44,8 @@ def keys(*paths: str | tuple[str, ...]) -> frozenset[tuple[str, ...]]:
             False,
         ),
         (Spec(fill=(("date", ("dailySleepDTO.calendarDate",)),)), ("date", "dailySleepDTO", "dailySleepDTO.id"), True),
-        (Spec(matrices=(Matrix("stressValuesArray", (), ("t", "v")),)), ("stressValuesArray",), False),
+        (Spec(), ("stressValuesArray",), False),  # an array of arrays the API sends
+        (Spec(), ("allDayStress", "allDayStress.bodyBatteryValuesArray"), False),
         (Spec(activity_details=True), ((LEGACY_DETAILS_KEY,),), False),
         (Spec(activity_details=True), ("activityId", "detailed_data"), False),
     ],

@@ -33,16 +33,42 @@ def test_descriptor_names_read_every_spelling_garmin_uses() -> None:
     assert descriptor_names([{"key": "x", "index": 3}], ()) == ["value_0", "value_1", "value_2", "x"]
 
 
-def test_rows_to_records_keeps_every_value_and_leaves_non_matrices_alone() -> None:
-    rows = [[1, 13], [2, 13.5, "extra"], [3, None]]
-    assert rows_to_records(rows, ("timestamp", "value"), frozenset({"value"})) == [
-        {"timestamp": 1, "value": 13.0},
-        {"timestamp": 2, "value": 13.5, "value_2": "extra"},
-        {"timestamp": 3, "value": None},
+def test_rows_get_the_seeds_field_names_and_keep_every_value() -> None:
+    assert rows_to_records("stressValuesArray", [[1, 25], [2, -1]]) == [
+        {"timestamp": 1, "type": 25},
+        {"timestamp": 2, "type": -1},
     ]
-    assert rows_to_records([], ("a",)) == []
-    assert rows_to_records([{"a": 1}], ("a",)) == [{"a": 1}]
-    assert rows_to_records([[1], 2], ("a",)) == [[1], 2]
+    assert rows_to_records("bodyBatteryValuesArray", [[1, "MEASURED", 40, 2], [2, 41]]) == [
+        {"timestamp": 1, "type": "MEASURED", "value": 40, "score": 2.0},
+        {"timestamp": 2, "value": 41},
+    ]
+    assert rows_to_records("bodyBatteryValuesArray", [[1, "MEASURED", 40]]) == [
+        {"val_0": 1, "val_1": "MEASURED", "val_2": 40}
+    ]
+    assert rows_to_records("floorValuesArray", [["a", "b", 1, 0]]) == [
+        {"start_time": "a", "end_time": "b", "ascended": 1, "descended": 0}
+    ]
+    assert rows_to_records("respirationValuesArray", [[1, 13], [2, 13.5]]) == [
+        {"timestamp": 1, "value": 13.0},
+        {"timestamp": 2, "value": 13.5},
+    ]
+    # Other arrays: two values {timestamp, value}, more {val_0, ...}; values beyond the names are kept.
+    assert rows_to_records("anything", [[1, 2], [1, 2, 3]]) == [
+        {"timestamp": 1, "value": 2},
+        {"val_0": 1, "val_1": 2, "val_2": 3},
+    ]
+    assert rows_to_records("spO2SingleValues", [[1, 95, True, "x"]]) == [
+        {"timestamp": 1, "value": 95, "type": True, "val_3": "x"}
+    ]
+
+
+def test_arrays_of_arrays_are_converted_wherever_they_are() -> None:
+    record = {"a": {"hrvValues": [[1, 50]]}, "mixed": [[1, 2], 3], "activityDetailMetrics": [[1, 2]]}
+    assert fold_dynamic_maps(record) == {
+        "a": {"hrvValues": [{"timestamp": 1, "value": 50}]},
+        "mixed": [[1, 2], 3],  # not an array of arrays: stored as JSON
+        "activityDetailMetrics": [[1, 2]],  # named by its metric descriptors instead
+    }
 
 
 def test_dynamic_maps_are_found_by_name_or_by_keys_at_any_depth() -> None:

@@ -112,7 +112,7 @@ def test_date_keyed_and_metric_keyed_maps_become_key_value_records(
 
 
 # -- arrays of arrays ---------------------------------------------------------------
-def test_value_arrays_become_records_named_by_their_descriptors(
+def test_value_arrays_become_records_with_the_seeds_field_names(
     tmp_path: Path, sample_records: Samples, load_fixture: Loader
 ) -> None:
     h = Harness(tmp_path, plugin)
@@ -121,29 +121,32 @@ def test_value_arrays_become_records_named_by_their_descriptors(
     run(h)
 
     raw = load_fixture("heart_rate_daily.json")["heartRateValues"]
-    assert column_types(h, "heart_rate")["heartRateValues"] == 'STRUCT("timestamp" BIGINT, heartrate BIGINT)[]'
+    assert column_types(h, "heart_rate")["heartRateValues"] == 'STRUCT("timestamp" BIGINT, "value" BIGINT)[]'
     got = h.query(
-        f"SELECT count(*), sum(p.heartrate), min(p.timestamp) FROM "
+        f"SELECT count(*), sum(p.value), min(p.timestamp) FROM "
         f"(SELECT unnest(heartRateValues) AS p FROM {table('heart_rate')})"
     )
     assert got == [(len(raw), sum(v for _, v in raw if v is not None), min(t for t, _ in raw))]
 
     stress = load_fixture("stress_daily.json")
     battery = h.query(
-        f"SELECT count(*), count(p.bodyBatteryLevel), sum(p.bodyBatteryLevel), any_value(p.bodyBatteryVersion) FROM "
+        f"SELECT count(*), count(p.value), sum(p.value), count(p.type), any_value(p.score) FROM "
         f"(SELECT unnest(bodyBatteryValuesArray) AS p FROM {table('stress')})"
     )
     levels = [row[2] for row in stress["bodyBatteryValuesArray"] if row[2] is not None]
-    assert battery == [(len(stress["bodyBatteryValuesArray"]), len(levels), sum(levels), 2.0)]
+    kinds = [row[1] for row in stress["bodyBatteryValuesArray"] if row[1] is not None]
+    assert battery == [(len(stress["bodyBatteryValuesArray"]), len(levels), sum(levels), len(kinds), 2.0)]
+    # The seed names a stress sample [timestamp, level] {timestamp, type}: its SQL reads `type`.
+    assert column_types(h, "stress")["stressValuesArray"] == 'STRUCT("timestamp" BIGINT, "type" BIGINT)[]'
     measured = h.query(
-        f"SELECT count(*) FILTER (WHERE p.stressLevel < 0) FROM "
-        f"(SELECT unnest(stressValuesArray) AS p FROM {table('stress')})"
+        f"SELECT count(*) FILTER (WHERE p.type < 0) FROM (SELECT unnest(stressValuesArray) AS p FROM {table('stress')})"
     )
     assert measured == [(sum(1 for _, v in stress["stressValuesArray"] if v < 0),)]
 
-    assert "averageRespirationValue DOUBLE" in column_types(h, "respiration")["respirationAveragesValuesArray"]
+    averages = column_types(h, "respiration")["respirationAveragesValuesArray"]
+    assert averages == 'STRUCT("timestamp" BIGINT, average DOUBLE, high DOUBLE, low DOUBLE)[]'
     report_levels = h.query(
-        f"SELECT sum(p.bodyBatteryLevel) FROM (SELECT unnest(bodyBatteryValuesArray) AS p FROM {table('body_battery')})"
+        f"SELECT sum(p.value) FROM (SELECT unnest(bodyBatteryValuesArray) AS p FROM {table('body_battery')})"
     )
     assert report_levels == [(sum(levels),)]
 
@@ -206,14 +209,19 @@ def test_a_field_changing_type_in_a_later_run_goes_to_a_variant_column(tmp_path:
     run(h)
     assert column_types(h, "user_summary")["totalDistanceMeters"] == "BIGINT"
     second = {**first, "date": "2025-06-15", "totalDistanceMeters": 5123.5, "source": {"kind": "GARMIN"}}
+    second["totalSteps"] = "many"
     h.land("garmin/landing/2025_06_16_06_15_garmin_user_summary.jsonl", [second])
     report = run(h)
     assert report["tables"][0]["columns_widened"] == ["totalDistanceMeters INT64 -> FLOAT64"]
+    # The table's STRING column takes the object as text; its INT64 column cannot take "many".
     rows = h.query(
-        f"SELECT date::VARCHAR, totalDistanceMeters, source, source__v_json::VARCHAR FROM {table('user_summary')} "
-        "ORDER BY 1"
+        f"SELECT date, totalDistanceMeters, source, totalSteps, totalSteps__v_json::VARCHAR "
+        f"FROM {table('user_summary')} ORDER BY 1"
     )
-    assert rows == [("2025-06-14", 4471.0, "GARMIN", None), ("2025-06-15", 5123.5, None, '{"kind":"GARMIN"}')]
+    assert rows == [
+        ("2025-06-14", 4471.0, "GARMIN", first["totalSteps"], None),
+        ("2025-06-15", 5123.5, '{"kind":"GARMIN"}', None, '"many"'),
+    ]
 
 
 # -- normalizers --------------------------------------------------------------------
@@ -253,6 +261,6 @@ def test_weight_keeps_the_apis_epoch_date_apart_from_its_calendar_date(tmp_path:
     h.land("garmin/landing/2025_06_16_06_15_garmin_weight.jsonl", records)
     run(h)
     types = column_types(h, "weight")
-    assert (types["calendarDate"], types["date"], types["timestampGMT"]) == ("DATE", "BIGINT", "BIGINT")
-    got = h.query(f"SELECT calendarDate::VARCHAR, date FROM {table('weight')} ORDER BY date")
+    assert (types["calendarDate"], types["date"], types["timestampGMT"]) == ("VARCHAR", "BIGINT", "BIGINT")
+    got = h.query(f"SELECT calendarDate, date FROM {table('weight')} ORDER BY date")
     assert got == sorted(((r["calendarDate"], r["date"]) for r in records), key=lambda row: row[1])

@@ -76,8 +76,9 @@ def test_declares_the_29_contract_types_with_their_tables_and_keys() -> None:
         assert dt.primary_key == CONTRACT_KEYS[dt.name], dt.name
         assert dt.normalize is not None
         assert dt.inserted_at_column == "_dp_inserted_at"
-        if dt.partition_by:
-            assert dt.schema_hints.get(dt.partition_by) in {"DATE", "TIMESTAMP"}, dt.name
+        # The seed's typing: dates and times stay STRING, so nothing is partitioned on them.
+        assert dt.partition_by is None and not dt.schema_hints, dt.name
+        assert dt.column_defaults == {"data_type": dt.name} and dt.source_file_value == "name"
 
 
 @pytest.mark.parametrize("name", CONTRACT_TYPES)
@@ -124,7 +125,7 @@ def test_a_real_shaped_file_loads_into_its_table(
     assert h.query(f"SELECT count(*), count(*) FILTER (WHERE {not_null}) FROM {table}") == [
         (len(records), len(records))
     ]
-    sources = h.query(f"SELECT DISTINCT _source_file, typeof(_dp_inserted_at) FROM {table}")
-    assert sources == [(landed, "TIMESTAMP WITH TIME ZONE")]
+    sources = h.query(f"SELECT DISTINCT _source_file, typeof(_dp_inserted_at), data_type FROM {table}")
+    assert sources == [(landed.rsplit("/", 1)[1], "TIMESTAMP WITH TIME ZONE", name)]
     assert h.files("garmin/landing") == []
     assert h.files("garmin/archive") == [landed.replace("landing", "archive")]

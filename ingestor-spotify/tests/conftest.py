@@ -76,3 +76,17 @@ def load(harness: Harness) -> Callable[..., Harness]:
         return harness
 
     return run
+
+
+@pytest.fixture(scope="module")
+def seed_loaded(tmp_path_factory: pytest.TempPathFactory) -> Harness:
+    """Every type loaded from the real samples, each file ending with a `null` line as the seed's
+    fetchers write them (Spotify pages hold `null` items)."""
+    h = Harness(tmp_path_factory.mktemp("seed"), plugin)
+    for data_type, lines in sample_lines().items():
+        h.land(file_name(data_type), b"".join(json.dumps(line).encode() + b"\n" for line in lines) + b"null\n")
+    run = h.run("--service", "spotify", "--json")
+    assert run.exit_code == 0, run.stderr
+    outcomes = json.loads(run.stdout)["files"]
+    assert {(f["status"], f["null_lines"]) for f in outcomes} == {("loaded", 1)}
+    return h

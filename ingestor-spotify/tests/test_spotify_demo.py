@@ -73,8 +73,11 @@ def test_demo_landing_zone_ingests_cleanly(tmp_path: Path) -> None:
     assert h.query(f"SELECT count(*), count(DISTINCT (playedAt, trackId)) FROM {table.format('recently_played')}") == [
         (plays, plays)
     ]
+    image = {"recently_played": "albumImageUrl", "saved_tracks": "albumImages[1].url", "saved_albums": "images[1].url"}
+    image |= {"artist_enrichment": "images->>'$[0].url'", "album_enrichment": "images->>'$[0].url'"}
     for data_type in DATA_TYPES:
-        rows = h.query(f"SELECT count(*), count(imageUrl) FROM {table.format(data_type.name)}")[0]
+        column = image.get(data_type.name, "imageUrl")
+        rows = h.query(f"SELECT count(*), count({column}) FROM {table.format(data_type.name)}")[0]
         assert rows[0] > 0 and rows[0] == rows[1], data_type.name
     # enriched_at in Paris time lands in UTC: 23:30 local is 22:30 (winter) or 21:30 (summer) UTC.
     hours = h.query(f"SELECT DISTINCT strftime(enrichedAt, '%H:%M') FROM {table.format('artist_enrichment')}")

@@ -6,12 +6,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ingestor.names import validate_identifier
-from ingestor.schema import Kind
+from ingestor.schema import Declared, Kind
 
 EXTENSIONS = (".jsonl.gz", ".jsonl")
 
@@ -74,8 +74,13 @@ class DataType(BaseModel):
     partition_by: str | None = None
     cluster_by: tuple[str, ...] = ()
     schema_hints: dict[str, Kind] = Field(default_factory=dict)
+    columns: tuple[Declared, ...] = ()  # columns the table has from its first load (see `Declared`)
+    # STRING columns every row has: a record's own non-null value, else this one (e.g. the seed's
+    # `data_type`, which its fetchers wrote into every record and ours may not).
+    column_defaults: dict[str, str] = Field(default_factory=dict)
     inserted_at_column: str = "_dp_inserted_at"
     source_file_column: str = "_source_file"
+    source_file_value: Literal["path", "name"] = "path"  # the landing object name, or its base name (the seed's)
     description: str = ""
     # How often new files are expected: "hourly", "daily", "weekly" or a duration ("36h", "2d", "90m").
     # Past it (with no file loaded since) `ingestor status` calls the type stale. None: no expectation.
@@ -106,12 +111,23 @@ class DataType(BaseModel):
         self.dataset_for("dev"), self.table_for("dev")
         for column in (*self.primary_key, *self.cluster_by, *([self.partition_by] if self.partition_by else [])):
             validate_identifier(column.split(".")[-1], "column")
+        for column in self.column_defaults:
+            validate_identifier(column, "column")
+        pending = list(self.columns)
+        while pending:
+            declared = pending.pop()
+            validate_identifier(declared.name, "declared column")
+            pending.extend(declared.fields)
         return self
 
     @property
     def key(self) -> str:
         """`service.name`, unique across plugins."""
         return f"{self.service}.{self.name}"
+
+    def source_file_for(self, object_name: str) -> str:
+        """What the source file column holds for a landing object."""
+        return object_name.rsplit("/", 1)[-1] if self.source_file_value == "name" else object_name
 
     def dataset_for(self, env: str) -> str:
         """The dataset (DuckDB schema) for an environment."""

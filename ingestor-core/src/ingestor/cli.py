@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from ingestor.settings import Settings
 
 app = typer.Typer(
-    help="Load landing-zone NDJSON files into a warehouse, exactly once.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -201,6 +200,34 @@ def run(
 
         print_result(result)
     raise typer.Exit(EXIT_OK if result.success else EXIT_FAILED)
+
+
+@app.callback(invoke_without_command=True)
+def seed_form(
+    ctx: typer.Context,
+    service: Service = None,
+    env: Env = None,
+    data_types: DataTypes = None,
+    dry_run: Annotated[bool | None, typer.Option("--dry-run", help="With --service: as `run --dry-run`.")] = None,
+    list_types_: Annotated[bool, typer.Option("--list-types", help="As `list-types`.")] = False,
+) -> None:
+    """Load landing-zone NDJSON files into a warehouse, exactly once.
+
+    The seed system's form, without a sub-command: `--service S --env E [--data-types a,b] [--dry-run]` is `run`.
+
+    `--list-types` is `list-types`. Other settings come from the environment; `run` is the main form.
+    """
+    given = service is not None or env is not None or data_types is not None or dry_run is not None or list_types_
+    if ctx.invoked_subcommand is not None:
+        if given:
+            fail(f"put the options after the sub-command: ingestor {ctx.invoked_subcommand} --service ...")
+        return
+    if list_types_:
+        if data_types is not None or dry_run is not None:
+            fail("--list-types takes only --service and --env")
+        list_types(service=service, json_output=False, env=env or "dev")
+        return
+    run(service=service, env=env, data_types=data_types, dry_run=dry_run)
 
 
 def _execute(settings: Settings, plugins: Plugins) -> IngestResult:

@@ -7,7 +7,7 @@ what the row path would stage, and otherwise hands the file back to it. Handed b
 the schema has no plain column for (unless it only holds null, {} or []), a value that
 does not fit its column's type, null inside an array, a FLOAT64 value from 2^63 up (maybe an
 integer beyond INT64), NaN or Infinity, invalid UTF-8, a record on a line not starting with
-"{", anything Arrow cannot parse or reads differently (several objects on one line), an empty
+"{", a line that is `null`, anything Arrow cannot parse or reads differently (several objects on one line), an empty
 file, files over 64 MB; and, for a data type with a normalizer, any file whose keys the
 normalizer's `leaves_unchanged` does not vouch for (it would reshape the records).
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from ingestor.schema import PARSERS, Column, Kind, Struct
 MAX_BYTES = 64 * 1024 * 1024  # larger files take the streaming row path
 BLOCK_SIZE = 1024 * 1024  # Arrow's parse block
 _INT64_LIMIT = 2.0**63
+_NULL_LINE = re.compile(rb"(?:^|\n)[ \t\r]*n")  # a line starting with n: `null` (or malformed)
 # Whether the data type's normalizer leaves records with these key paths as they are.
 Vouch = Callable[[frozenset[tuple[str, ...]]], bool]
 # Timestamps Arrow parses exactly as `schema.parse_timestamp` does: date, time, fraction, zone.
@@ -142,12 +144,19 @@ _OMIT = object()  # a STRUCT column with no field to store (the row path stores 
 
 
 def stage(
-    landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, str], path: Path, vouch: Vouch | None = None
+    landing: Landing,
+    file: LandingFile,
+    plan: Plan,
+    metadata: dict[str, str],
+    path: Path,
+    vouch: Vouch | None = None,
+    defaults: dict[str, str] | None = None,
 ) -> Columnar | str:
     """Stage one file into `path` (Arrow IPC); or why the row path must take it. A data type
-    with a normalizer gives `vouch`, asked with the keys of the file's records."""
+    with a normalizer gives `vouch`, asked with the keys of the file's records; `defaults` fill
+    the STRING columns a record lacks (`DataType.column_defaults`)."""
     try:
-        return _stage(landing, file, plan, metadata, path, vouch)
+        return _stage(landing, file, plan, metadata, path, vouch, defaults or {})
     except _HandBack as why:
         return str(why)
     except pa.ArrowException as error:  # a case this module does not foresee: the row path decides
@@ -156,7 +165,13 @@ def stage(
 
 
 def _stage(
-    landing: Landing, file: LandingFile, plan: Plan, metadata: dict[str, str], path: Path, vouch: Vouch | None
+    landing: Landing,
+    file: LandingFile,
+    plan: Plan,
+    metadata: dict[str, str],
+    path: Path,
+    vouch: Vouch | None,
+    defaults: dict[str, str],
 ) -> Columnar:
     if file.size > MAX_BYTES:
         raise _HandBack("large file")
@@ -174,6 +189,8 @@ def _stage(
     records = data.startswith(b"{") + data.count(b"\n{")
     if not records:
         raise _HandBack("no line starts a record")
+    if _NULL_LINE.search(data):  # Arrow reads it as a row of nulls (or crashes on a first line)
+        raise _HandBack("a line that is null")
     if not _utf8(data):
         raise _HandBack("invalid UTF-8")
     parse = pj.ParseOptions(explicit_schema=plan.schema, unexpected_field_behavior="infer")
@@ -199,6 +216,12 @@ def _stage(
     result = Columnar(rows=table.num_rows, path=path, plan=plan)
     columns = [c.combine_chunks() for c in table.columns]
     names, arrays = _conform(table.column_names, columns, plan.root, (), result.dropped)
+    for name, value in defaults.items():
+        if name in names:
+            arrays[names.index(name)] = pc.fill_null(arrays[names.index(name)], value)
+        else:
+            names.append(name)
+            arrays.append(pa.repeat(pa.scalar(value, pa.string()), table.num_rows))
     for name, value in metadata.items():
         names.append(name)
         arrays.append(pa.repeat(pa.scalar(value, pa.string()), table.num_rows))

@@ -24,7 +24,7 @@ from ingestor.hookspecs import hookimpl
 from ingestor.landing import FileChanged, Landing, LandingFile, UnsafeName, check_name, fitted, reason_name
 from ingestor.ledger import LedgerEntry
 from ingestor.result import FileOutcome, FileStatus, IngestResult, TableLoad
-from ingestor.schema import AddColumn, Kind, SchemaBuilder, WidenColumn, changes, reconcile
+from ingestor.schema import AddColumn, Kind, SchemaBuilder, WidenColumn, changes, inserted_at, reconcile
 from ingestor.staging import Batch, Staged, StageTask, stage_all
 from ingestor.warehouse import LoadError, LoadRequest, StagedFile, Warehouse
 
@@ -234,9 +234,10 @@ class ServiceIngest:
             summary.error = str(error)
             self._settle_all([(file, self._unreadable(file, dt, error)) for file, _ in files])
             return
-        hints = {**dt.schema_hints, dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
+        hints = {**dict.fromkeys(dt.column_defaults, Kind.STRING), **dt.schema_hints}
+        hints |= {dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
         summary.created = stored is None
-        builder = SchemaBuilder(stored, hints)
+        builder = SchemaBuilder(stored, hints, dt.columns)
         tasks: list[StageTask] = []
         already: list[tuple[LandingFile, FileOutcome]] = []
         checksums = self._checksums([file for file, _ in files])
@@ -268,7 +269,7 @@ class ServiceIngest:
             path = self.ctx.staging_dir / f"{self._staged:07d}.jsonl"
             tasks.append(StageTask(file, match.attributes, path, skip))
         self._settle_all(already)
-        metadata = {dt.inserted_at_column: self.ctx.started_at.isoformat()}
+        metadata = {dt.inserted_at_column: inserted_at(self.ctx.started_at, builder.root.get(dt.inserted_at_column))}
         done: dict[str, tuple[StageTask, Staged]] = {}
         started = time.perf_counter()
         batch = Batch(
@@ -301,6 +302,7 @@ class ServiceIngest:
                 status=FileStatus.LOADED,
                 rows=result.rows,
                 dropped=result.dropped,
+                null_lines=result.null_lines,
                 reason=earlier.get(task.file.name) or _empty_reason(result),
             )
             assert result.path is not None

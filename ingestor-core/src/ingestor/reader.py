@@ -48,11 +48,15 @@ def _too_deep(record: dict[str, Any]) -> bool:
     return False
 
 
-def read_records(stream: IO[bytes], gzipped: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_records(
+    stream: IO[bytes], gzipped: bool = False, null_lines: list[int] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, record) for an NDJSON stream; raise MalformedFile at the first bad line.
 
     Blank lines are skipped, CRLF line ends and a leading UTF-8 byte-order mark are
-    accepted. Integers beyond 64 bits are refused rather than rounded.
+    accepted. A line that is JSON `null` is no record: it is skipped, and its number appended
+    to `null_lines` (fetchers write out the `null` items of API pages). Integers beyond 64 bits
+    are refused rather than rounded.
     """
     source: IO[bytes] = cast(IO[bytes], gzip.GzipFile(fileobj=stream)) if gzipped else stream
     line_number = 0
@@ -67,6 +71,10 @@ def read_records(stream: IO[bytes], gzipped: bool = False) -> Iterator[tuple[int
                 if not raw.strip():
                     continue
                 raise MalformedFile(line_number, str(error)) from None
+            if record is None:
+                if null_lines is not None:
+                    null_lines.append(line_number)
+                continue
             if type(record) is not dict:
                 raise MalformedFile(line_number, f"expected a JSON object, found {type(record).__name__}")
             if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and _too_deep(record):

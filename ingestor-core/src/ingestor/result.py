@@ -33,6 +33,7 @@ class FileOutcome(BaseModel):
     rows: int = 0
     bytes: int = 0  # the landing file's size
     dropped: int = 0  # records the plugin's normalizer dropped (returned [] for)
+    null_lines: int = 0  # lines that were JSON `null`: not records, skipped
     reason: str | None = None
     destination: str | None = None
     notes: list[str] = Field(default_factory=list)

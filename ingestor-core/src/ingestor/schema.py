@@ -8,8 +8,9 @@ Policy (documented in the README):
   normalized to UTC;
 - arrays of arrays, arrays holding nulls and integers beyond 64 bits are stored as JSON;
 - a real conflict (string vs object, scalar vs array, ...) on a column that is new in this
-  load turns that column into JSON, so no value is lost; on a column the table already
-  has or a hint declares, the conflicting values go to a sibling JSON column named
+  load turns that column into JSON, so no value is lost; a STRING column the table already
+  has takes any value as text (`as_text`: its type wins, nothing is lost); on another column
+  the table has or a hint declares, the conflicting values go to a sibling JSON column named
   `<name>__v_json`;
 - keys are sanitized with `names.sanitize_column`; keys that differ only by case share a
   column (as in BigQuery); when both spellings occur in one object, the later one goes to
@@ -19,10 +20,13 @@ Policy (documented in the README):
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
+
+import orjson
 
 from ingestor.names import sanitize_column
 
@@ -109,6 +113,30 @@ class Struct:
 
 
 @dataclass(frozen=True)
+class Declared:
+    """A column a data type declares (see `DataType.columns`): the table has it from the first
+    load, with this type, even while every value is null or absent. A STRUCT lists its fields."""
+
+    name: str
+    kind: Kind
+    repeated: bool = False
+    fields: tuple[Declared, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.kind is Kind.STRUCT) != bool(self.fields):
+            raise ValueError(f"declared column {self.name}: a STRUCT, and only a STRUCT, has fields")
+        if self.repeated and self.kind is Kind.JSON:
+            raise ValueError(f"declared column {self.name}: a JSON column holds arrays itself")
+
+    def column(self) -> Column:
+        """The column, pinned to its declared type."""
+        fields = Struct() if self.kind is Kind.STRUCT else None
+        for item in self.fields:
+            fields.add(item.column())  # type: ignore[union-attr]
+        return Column(self.name, self.kind, repeated=self.repeated, fields=fields, pinned=True)
+
+
+@dataclass(frozen=True)
 class AddColumn:
     """A column (possibly nested: path has the parents) the table does not have yet."""
 
@@ -135,6 +163,19 @@ SchemaChange = AddColumn | WidenColumn
 
 class Conflict(ValueError):
     """Internal signal: a value does not fit its column."""
+
+
+def as_text(value: Any) -> str:
+    """A JSON value as the text a STRING column of an existing table takes (no value is lost)."""
+    return value if type(value) is str else orjson.dumps(value).decode()
+
+
+def inserted_at(moment: datetime, column: Column | None) -> str:
+    """The run's start as the inserted-at column takes it: ISO-8601 with its offset; in a STRING
+    column of an existing table (the seed system's), naive UTC ISO-8601, as that system wrote it."""
+    if column is not None and column.stored and column.kind is Kind.STRING:
+        return moment.astimezone(UTC).replace(tzinfo=None).isoformat()
+    return moment.isoformat()
 
 
 def parse_timestamp(value: str) -> str:
@@ -209,9 +250,13 @@ class SchemaBuilder:
     no trace; `changes` lists what the table needs before the load.
     """
 
-    def __init__(self, table: Struct | None = None, hints: dict[str, Kind] | None = None) -> None:
+    def __init__(
+        self, table: Struct | None = None, hints: dict[str, Kind] | None = None, declared: Iterable[Declared] = ()
+    ) -> None:
         self.root = table if table is not None else Struct()
         self.notes: list[str] = []
+        for column in declared:
+            self._declare_column(self.root, column, "")
         for path, kind in (hints or {}).items():
             self._declare(path.split("."), kind)
         self._saved: Struct | None = None
@@ -237,6 +282,21 @@ class SchemaBuilder:
         elif not existing.stored:
             existing.set_type(kind)
             existing.pinned = True
+
+    def _declare_column(self, struct: Struct, declared: Declared, prefix: str) -> None:
+        """Add a declared column the table lacks; the table's own columns keep their type (nested
+        fields the table lacks are added to its struct)."""
+        existing = struct.get(declared.name)
+        if existing is None:
+            struct.add(declared.column())
+        elif existing.fields is not None and declared.fields:
+            for item in declared.fields:
+                self._declare_column(existing.fields, item, f"{prefix}{declared.name}.")
+        elif existing.kind is not declared.kind or existing.repeated != declared.repeated:
+            self.notes.append(
+                f"{prefix}{declared.name}: the table's {existing.type_name()} is kept "
+                f"(declared {declared.column().type_name()})"
+            )
 
     # -- per-file transaction -------------------------------------------------
     def begin_file(self) -> None:
@@ -351,6 +411,12 @@ class SchemaBuilder:
         kind, repeated = found
         if col.kind is Kind.JSON:
             return value
+        if col.kind is Kind.STRING and col.stored and (kind is not Kind.STRING or repeated != col.repeated):
+            # The table's STRING column wins: any value converts to text without loss.
+            if col.repeated and type(value) is list and None not in value:
+                return [as_text(item) for item in value]
+            if not col.repeated:
+                return as_text(value)
         if repeated != col.repeated:
             if not (col.implied and col.kind is kind is Kind.STRUCT):
                 raise Conflict("array vs single value")

@@ -56,6 +56,7 @@ class Staged:
     path: Path | None = None  # the staged file: NDJSON, or Arrow IPC from the columnar path
     widest: int = 0  # bytes of the longest NDJSON row (what the warehouse's JSON reader must hold)
     dropped: int = 0  # records the normalizer returned no row for
+    null_lines: int = 0  # lines that were JSON `null`: no record, skipped
 
     @property
     def columnar(self) -> bool:
@@ -75,15 +76,17 @@ def stage_file(
     `task.path`; atomic per file. `metadata` holds constant columns; the source file column is
     added here."""
     source = SourceFile(name=task.file.name, attributes=task.attributes)
-    metadata = {**metadata, dt.source_file_column: task.file.name}
+    metadata = {**metadata, dt.source_file_column: dt.source_file_for(task.file.name)}
     normalize, conform, dumps, option = dt.normalize, builder.conform, orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    defaults = dt.column_defaults.items()
     builder.begin_file()
     rows, line, widest, dropped = 0, 0, 0, 0
+    nulls: list[int] = []
     try:
         opened = nullcontext(io.BytesIO(data)) if data is not None else landing.open(task.file)
         with opened as stream, task.path.open("wb") as out:
             stream.seek(task.skip)
-            for line, record in read_records(stream, gzipped=task.file.name.endswith(".gz")):  # noqa: B007
+            for line, record in read_records(stream, task.file.name.endswith(".gz"), nulls):  # noqa: B007
                 if normalize is None:
                     produced: list[dict[str, Any]] = [record]
                 else:
@@ -93,12 +96,14 @@ def stage_file(
                     row = conform(item)
                     if not metadata.keys().isdisjoint(row):  # the record has a key of a metadata column
                         row = conform(_set_aside(item, metadata))
+                    for column, value in defaults:
+                        row.setdefault(column, value)
                     row.update(metadata)
                     staged = dumps(row, option=option)
                     out.write(staged)
                     widest = max(widest, len(staged))
                     rows += 1
-        return Staged(rows=rows, path=task.path, widest=widest, dropped=dropped)
+        return Staged(rows=rows, path=task.path, widest=widest, dropped=dropped, null_lines=len(nulls))
     except MalformedFile as error:
         reason = f"malformed NDJSON at line {error.line}: {error.message}"
     except RecursionError:
@@ -299,10 +304,11 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
             return "schema nested too deeply"
         if task.skip:
             return "the rest of a file loaded in part"
-        values = {**batch.metadata, dt.source_file_column: task.file.name}
+        values = {**batch.metadata, dt.source_file_column: dt.source_file_for(task.file.name)}
         source = SourceFile(name=task.file.name, attributes=task.attributes)
         vouch = None if unchanged is None else lambda keys: unchanged(keys, source)
-        return columnar.stage(batch.landing, task.file, plan, values, task.path.with_suffix(ARROW_SUFFIX), vouch)
+        path = task.path.with_suffix(ARROW_SUFFIX)
+        return columnar.stage(batch.landing, task.file, plan, values, path, vouch, dt.column_defaults)
 
     pending = deque(tasks)
     queue: deque[tuple[StageTask, Future[Any], bool]] = deque()  # True: a small file (its future reads it ahead)

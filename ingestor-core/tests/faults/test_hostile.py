@@ -101,7 +101,8 @@ def corpus() -> list[Case]:
         Case("json_array_fz_events.jsonl", b'[{"uid": 1}, {"uid": 2}]\n', "rejected", "expected a JSON object"),
         Case("pretty_array_fz_events.jsonl", b'[\n  {"uid": 1}\n]\n', "rejected", "line 1"),
         Case("pretty_object_fz_events.jsonl", b'{\n  "uid": 1\n}\n', "rejected", "line 1"),
-        Case("scalars_fz_events.jsonl", b'{"uid": 1}\nnull\n', "rejected", "expected a JSON object"),
+        Case("scalars_fz_events.jsonl", b'{"uid": 1}\n7\n', "rejected", "expected a JSON object"),
+        Case("null_lines_fz_events.jsonl", b'null\n{"uid": 1}\nnull\n', "loaded", rows=1),  # null: no record
         Case("blank_lines_fz_events.jsonl", b'\n\n{"uid": 1}\n  \n\t\n{"uid": 2}\n\n', "loaded", rows=2),
         Case("whitespace_only_fz_events.jsonl", b"\n \n\t\r\n", "empty"),
         Case("zero_byte_fz_events.jsonl", b"", "empty"),

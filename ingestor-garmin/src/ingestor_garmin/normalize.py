@@ -1,8 +1,9 @@
 """Record normalizers: pure functions, run once per record, that reshape what a warehouse cannot take.
 
 - maps whose keys are data (device ids, dates, metric names) become lists of `{key, value}` records;
-- positional value arrays (`[[timestamp, value], ...]`) become lists of records named after the
-  payload's own value descriptors;
+- positional value arrays (`[[timestamp, value], ...]`) become lists of records with the field
+  names the seed system's fetchers gave them (`ROW_FIELDS`; other two-value rows
+  `{timestamp, value}`, longer ones `{val_0, val_1, ...}`), so the seed's SQL reads them;
 - legacy fetcher envelopes (`{"date", "summary_data": {...}}`) are lifted to the top level, and a
   missing natural-key date is taken from the payload's own calendar date.
 """
@@ -27,14 +28,23 @@ _DYNAMIC_KEY = re.compile(r"-?\d+|\d{4}-\d{2}-\d{2}")
 LEGACY_DETAILS_KEY = "com.garmin.activity.details.json.ActivityDetails"
 
 
-@dataclass(frozen=True)
-class Matrix:
-    """A field holding rows of positional values, and where its column names come from."""
-
-    field: str
-    descriptors: tuple[str, ...]  # candidate fields holding [{index, key}] descriptors
-    names: tuple[str, ...]  # default column names, used when the payload has no descriptors
-    floats: frozenset[str] = frozenset()  # columns always stored as FLOAT64 (the API mixes 13 and 13.5)
+# The seed's field names for the rows of these arrays of arrays (values beyond the names: val_<i>).
+ROW_FIELDS = {
+    "stressValuesArray": ("timestamp", "type", "value", "score"),
+    "respirationAveragesValuesArray": ("timestamp", "average", "high", "low"),
+    "floorValuesArray": ("start_time", "end_time", "ascended", "descended"),
+    "spO2SingleValues": ("timestamp", "value", "type"),
+}
+BODY_BATTERY = "bodyBatteryValuesArray"  # rows of two: timestamp, value; of four: timestamp, type, value, score
+# Fields always stored as FLOAT64: the API mixes 13 and 13.5 in one array (a nested INT64 cannot widen).
+FLOAT_FIELDS = {
+    "respirationValuesArray": frozenset({"value"}),
+    "respirationAveragesValuesArray": frozenset({"average", "high", "low"}),
+    BODY_BATTERY: frozenset({"score"}),
+}
+# Arrays of arrays the API is known to send (a file holding one is never vouched unchanged).
+MATRICES = frozenset({*ROW_FIELDS, *FLOAT_FIELDS, "heartRateValues", "spO2HourlyAverages", "imValuesArray"})
+DETAIL_ROWS = "activityDetailMetrics"  # named by the payload's metricDescriptors instead
 
 
 @dataclass(frozen=True)
@@ -42,7 +52,6 @@ class Spec:
     """How the records of one data type are normalized."""
 
     wrapper: str | None = None  # legacy envelope field to lift to the top level
-    matrices: tuple[Matrix, ...] = ()
     fill: tuple[tuple[str, tuple[str, ...]], ...] = ()  # key column <- first non-empty dotted path
     activity_details: bool = False
     blank_to_null: tuple[str, ...] = ()  # fields where the fetcher writes "" for "unknown"
@@ -59,10 +68,8 @@ def to_entries(mapping: dict[str, Any]) -> list[Record]:
 
 
 def fold_dynamic_maps(value: Any) -> Any:
-    """Recursively replace maps keyed by data (see DYNAMIC_MAP_FIELDS) with `{key, value}` lists.
-
-    Arrays of arrays (positional time series) are not walked: they hold no objects.
-    """
+    """Recursively replace maps keyed by data (see DYNAMIC_MAP_FIELDS) with `{key, value}` lists,
+    and arrays of arrays (positional time series) with lists of records (`rows_to_records`)."""
     kind = type(value)
     if kind is dict:
         out: Record = {}
@@ -74,6 +81,8 @@ def fold_dynamic_maps(value: Any) -> Any:
                     item = to_entries(item)
             elif item_kind is list and item and type(item[0]) is dict:
                 item = fold_dynamic_maps(item)
+            elif item_kind is list and item and key != DETAIL_ROWS and all(type(row) is list for row in item):
+                item = rows_to_records(key, item)
             out[key] = item
         return out
     if kind is list:
@@ -100,19 +109,25 @@ def descriptor_names(descriptors: Any, default: Sequence[str]) -> list[str]:
     return [found.get(i) or (names[i] if i < len(names) else f"value_{i}") for i in range(size)]
 
 
-def rows_to_records(rows: Any, names: Sequence[str], floats: frozenset[str] = frozenset()) -> Any:
-    """`[[a, b], ...]` as `[{names[0]: a, names[1]: b}, ...]`; anything else is returned unchanged."""
-    if type(rows) is not list or not rows or not all(type(row) is list for row in rows):
-        return rows
-    width = max(len(row) for row in rows)
-    columns = list(names) + [f"value_{i}" for i in range(len(names), width)]
+def row_names(field: str, width: int) -> list[str]:
+    """The seed's field names for a row of `width` values of the array `field`."""
+    names: tuple[str, ...] = ROW_FIELDS.get(field, ())
+    if field == BODY_BATTERY and width in (2, 4):
+        names = ("timestamp", "value") if width == 2 else ("timestamp", "type", "value", "score")
+    elif not names and width == 2:
+        names = ("timestamp", "value")
+    return [*names[:width], *(f"val_{i}" for i in range(len(names), width))]
+
+
+def rows_to_records(field: str, rows: list[Any]) -> list[Any]:
+    """`[[a, b], ...]` as `[{name: a, name: b}, ...]`, each row zipped with its names (`row_names`)."""
+    floats = FLOAT_FIELDS.get(field, frozenset())
     out = []
     for row in rows:
-        record = dict(zip(columns, row, strict=False))
-        if floats:
-            for name in floats:
-                if type(record.get(name)) is int:
-                    record[name] = float(record[name])
+        record = dict(zip(row_names(field, len(row)), row, strict=True))
+        for name in floats & record.keys():
+            if type(record[name]) is int:
+                record[name] = float(record[name])
         out.append(record)
     return out
 
@@ -127,6 +142,9 @@ def detail_metrics_to_records(details: Record) -> Record:
         return details
     converted = []
     for row in rows:
+        if type(row) is dict and "metrics" not in row:  # already a record (the seed's fetchers wrote it)
+            converted.append({name: float(v) if type(v) is int else v for name, v in row.items()})
+            continue
         values = row.get("metrics") if type(row) is dict else row
         if type(values) is not list:
             return details
@@ -175,12 +193,6 @@ class SpecNormalizer:
             out = detail_metrics_to_records(out)
             if type(out.get("detailed_data")) is dict:
                 out["detailed_data"] = detail_metrics_to_records(out["detailed_data"])
-        for matrix in spec.matrices:
-            rows = out.get(matrix.field)
-            if type(rows) is list:
-                described = next((out[d] for d in matrix.descriptors if d in out), None)
-                names = descriptor_names(described, matrix.names)
-                out[matrix.field] = rows_to_records(rows, names, matrix.floats)
         for target, paths in spec.fill:
             if out.get(target) in (None, ""):
                 for path in paths:
@@ -195,7 +207,7 @@ class SpecNormalizer:
         then stages their file column-wise): no key this spec reshapes, and no map keyed by data."""
         spec = self.spec
         top = {path[0] for path in keys}
-        reshaped = {*spec.blank_to_null, *(m.field for m in spec.matrices)}
+        reshaped = {*spec.blank_to_null}
         if spec.wrapper:
             reshaped.add(spec.wrapper)
         if spec.activity_details:
@@ -204,7 +216,9 @@ class SpecNormalizer:
             return False
         if any(tuple(path.split(".")) in keys for _, paths in spec.fill for path in paths):
             return False
-        return not any(key in DYNAMIC_MAP_FIELDS or _DYNAMIC_KEY.fullmatch(key) for path in keys for key in path)
+        return not any(
+            key in DYNAMIC_MAP_FIELDS or key in MATRICES or _DYNAMIC_KEY.fullmatch(key) for path in keys for key in path
+        )
 
 
 def normalizer(spec: Spec) -> Normalizer:

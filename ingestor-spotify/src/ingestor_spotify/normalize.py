@@ -1,5 +1,9 @@
 """Spotify API objects -> typed camelCase records, plus `raw_data` (the whole line).
 
+The five types the seed system loaded (recently_played, saved_tracks, saved_albums,
+artist_enrichment, album_enrichment) get exactly its columns (`ingestor_spotify.columns`); the
+other five are this project's own.
+
 One landing line is one API object, as the fetchers write it:
 - recently_played: one play-history item `{track, played_at, context}`;
 - saved_tracks / saved_albums: one saved item `{added_at, track}` / `{added_at, album}`;
@@ -7,94 +11,25 @@ One landing line is one API object, as the fetchers write it:
 - playlists: one simplified playlist; user_profile: the `/v1/me` object;
 - artist_enrichment / album_enrichment: one full artist / album plus the fetcher's `enriched_at`.
 
-Values are converted strictly: a boolean is a JSON boolean or the string "true"/"false"
-(never truthiness: "false" stays False, anything else becomes NULL); timestamps become UTC;
-`release_date` of precision year (`YYYY`) or month (`YYYY-MM`) becomes the first day of that
-year or month, with the precision in its own column. A line without the object's id (e.g. a
+Values are converted strictly (`ingestor_spotify.convert`). A line without the object's id (e.g. a
 whole paging object written as one line) cannot be loaded: the normalizer raises, the engine
 rejects the file.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Any
 
 from ingestor.catalog import SourceFile
-from ingestor.schema import parse_date, parse_timestamp
+from ingestor.schema import parse_date
+from ingestor_spotify import columns
+from ingestor_spotify.convert import release_date, to_bool, to_int, to_str, to_timestamp
 
 Record = dict[str, Any]
-
-_RELEASE_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
-_TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
 
 
 class NotAnApiObject(ValueError):
     """A line that is not the API object its data type expects."""
-
-
-# -- scalar conversions --------------------------------------------------------
-def to_bool(value: Any) -> bool | None:
-    """A real boolean: JSON true/false, 0/1 or the strings "true"/"false"; else None."""
-    if type(value) is bool:
-        return value
-    if type(value) is int and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        folded = value.strip().lower()
-        if folded in _TRUE:
-            return True
-        if folded in _FALSE:
-            return False
-    return None
-
-
-def to_int(value: Any) -> int | None:
-    """An integer (ints, integral floats, digit strings); else None."""
-    if type(value) is int:
-        return value
-    if type(value) is float and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"-?\d{1,18}", value.strip()):
-        return int(value)
-    return None
-
-
-def to_str(value: Any) -> str | None:
-    """A string (numbers are written out); else None."""
-    if isinstance(value, str):
-        return value
-    if type(value) in (int, float):
-        return str(value)
-    return None
-
-
-def to_timestamp(value: Any) -> str | None:
-    """An ISO-8601 timestamp as a UTC ISO string (naive values are UTC); else None."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_timestamp(value)
-    except ValueError:
-        return None
-
-
-def release_date(value: Any) -> tuple[str | None, str | None]:
-    """(first day as YYYY-MM-DD, precision "year"/"month"/"day") of a Spotify `release_date`.
-
-    The precision is read from the value itself, so it always describes the date column.
-    Values that are no real date (Spotify has "0000") give (None, None).
-    """
-    found = _RELEASE_DATE.fullmatch(value.strip()) if isinstance(value, str) else None
-    if found is None:
-        return None, None
-    year, month, day = found.groups()
-    try:
-        first_day = date(int(year), int(month or 1), int(day or 1)).isoformat()
-    except ValueError:
-        return None, None
-    return first_day, "day" if day else "month" if month else "year"
 
 
 # -- shared pieces -------------------------------------------------------------
@@ -184,19 +119,6 @@ def track_columns(track: Record) -> Record:
     }
 
 
-def album_columns(album: Record) -> Record:
-    """A full album object's columns."""
-    return {
-        **album_core(album),
-        "albumLabel": to_str(album.get("label")),
-        "albumPopularity": to_int(album.get("popularity")),
-        "albumUpc": to_str(_obj(album.get("external_ids")).get("upc")),
-        "albumGenres": _strings(album.get("genres")),
-        "imageUrl": image_url(album),
-        "artists": artist_refs(album.get("artists")),
-    }
-
-
 def artist_columns(artist: Record) -> Record:
     """A full artist object's columns."""
     return {
@@ -227,51 +149,34 @@ def snapshot_date(source: SourceFile, required: bool = False) -> str | None:
 # -- one normalizer per data type ----------------------------------------------
 def recently_played(record: Record, source: SourceFile) -> Record:
     """One play-history item."""
-    played_at = to_timestamp(record.get("played_at"))
-    if played_at is None:
+    if to_timestamp(record.get("played_at")) is None:
         raise NotAnApiObject(
             f"no valid played_at ({record.get('played_at')!r}); expected one play-history item per line"
         )
-    context = _obj(record.get("context"))
-    return {
-        "playedAt": played_at,
-        **track_columns(_require(_obj(record.get("track")), "track", allow_local=True)),
-        "contextType": to_str(context.get("type")),
-        "contextUri": to_str(context.get("uri")),
-        "contextHref": to_str(context.get("href")),
-        "contextExternalUrl": _external_url(context),
-        "raw_data": record,
-    }
+    _require(_obj(record.get("track")), "track", allow_local=True)
+    return {**columns.row(columns.RECENTLY_PLAYED, record), "raw_data": record}
 
 
 def saved_tracks(record: Record, source: SourceFile) -> Record:
     """One saved-track item."""
-    track = _require(_obj(record.get("track")), "track")
-    return {"addedAt": to_timestamp(record.get("added_at")), **track_columns(track), "raw_data": record}
+    _require(_obj(record.get("track")), "track")
+    return {**columns.row(columns.SAVED_TRACKS, record), "raw_data": record}
 
 
 def saved_albums(record: Record, source: SourceFile) -> Record:
     """One saved-album item."""
-    album = _require(_obj(record.get("album")), "album")
-    return {"addedAt": to_timestamp(record.get("added_at")), **album_columns(album), "raw_data": record}
+    _require(_obj(record.get("album")), "album")
+    return {**columns.row(columns.SAVED_ALBUMS, record), "raw_data": record}
 
 
 def artist_enrichment(record: Record, source: SourceFile) -> Record:
     """One full artist plus `enriched_at` (written with the fetcher's UTC offset; stored in UTC)."""
-    return {
-        **artist_columns(_require(record, "artist")),
-        "enrichedAt": to_timestamp(record.get("enriched_at")),
-        "raw_data": record,
-    }
+    return {**columns.row(columns.ARTIST_ENRICHMENT, _require(record, "artist")), "raw_data": record}
 
 
 def album_enrichment(record: Record, source: SourceFile) -> Record:
     """One full album plus `enriched_at` (stored in UTC)."""
-    return {
-        **album_columns(_require(record, "album")),
-        "enrichedAt": to_timestamp(record.get("enriched_at")),
-        "raw_data": record,
-    }
+    return {**columns.row(columns.ALBUM_ENRICHMENT, _require(record, "album")), "raw_data": record}
 
 
 def top_artists(record: Record, source: SourceFile) -> Record:

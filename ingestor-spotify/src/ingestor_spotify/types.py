@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ingestor.catalog import DataType, Normalizer
 from ingestor.schema import Kind
-from ingestor_spotify import normalize
+from ingestor_spotify import columns, normalize
 
 SERVICE = "spotify"
 DATASET = "dp_lake_{env}"
@@ -41,7 +41,6 @@ TRACK = {
     **ALBUM_CORE,
     "imageUrl": STR,
 }
-ALBUM = {**ALBUM_CORE, "albumLabel": STR, "albumPopularity": INT, "albumUpc": STR, "imageUrl": STR}
 ARTIST = {
     "artistId": STR,
     "artistName": STR,
@@ -95,12 +94,14 @@ _DAY_PREFIX = r"(?:(?P<day>\d{4}_\d{2}_\d{2})(?:_.*)?|.+)"
 def _declare(
     name: str,
     key: tuple[str, ...],
-    hints: dict[str, Kind],
+    hints: dict[str, Kind] | tuple[columns.C, ...],
     normalizer: Normalizer,
     description: str,
     suffix: str | None = None,
 ) -> DataType:
-    """A Spotify data type; files end with `_spotify_{name}` unless `suffix` says otherwise."""
+    """A Spotify data type; files end with `_spotify_{name}` unless `suffix` says otherwise. Its
+    columns are typed by schema hints, or declared (the seed's tables: `ingestor_spotify.columns`)."""
+    declared = () if isinstance(hints, dict) else tuple(c.declared() for c in hints)
     suffix = suffix or f"spotify_{name}"
     return DataType(
         service=SERVICE,
@@ -109,9 +110,11 @@ def _declare(
         table=f"lake_spotify__normalized_{name}",
         file_patterns=(rf"{_DAY_PREFIX}_{suffix}",),
         primary_key=key,
-        schema_hints={**hints, **RAW},
+        schema_hints={**(hints if isinstance(hints, dict) else {}), **RAW},
+        columns=declared,
         inserted_at_column="dp_inserted_at",
         source_file_column="source_file",
+        source_file_value="name",  # the file's base name, as the seed stored it
         description=description,
         expected_every="daily" if name in _DAILY else None,
         normalize=normalizer,
@@ -122,28 +125,28 @@ DATA_TYPES: tuple[DataType, ...] = (
     _declare(
         "recently_played",
         ("playedAt", "trackId"),
-        {"playedAt": TS, **TRACK, "contextType": STR, "contextUri": STR, "contextHref": STR, "contextExternalUrl": STR},
+        columns.RECENTLY_PLAYED,
         normalize.recently_played,
         "Plays: one play-history item of /v1/me/player/recently-played per line.",
     ),
     _declare(
         "saved_tracks",
         ("trackId",),
-        {"addedAt": TS, **TRACK},
+        columns.SAVED_TRACKS,
         normalize.saved_tracks,
         "Liked songs: one {added_at, track} item of /v1/me/tracks per line.",
     ),
     _declare(
         "saved_albums",
         ("albumId",),
-        {"addedAt": TS, **ALBUM},
+        columns.SAVED_ALBUMS,
         normalize.saved_albums,
         "Saved albums: one {added_at, album} item of /v1/me/albums per line.",
     ),
     _declare(
         "artist_enrichment",
         ("artistId",),
-        {**ARTIST, "enrichedAt": TS},
+        columns.ARTIST_ENRICHMENT,
         normalize.artist_enrichment,
         "Full artist objects (/v1/artists) plus enriched_at.",
         suffix="artist_enrichment",
@@ -151,7 +154,7 @@ DATA_TYPES: tuple[DataType, ...] = (
     _declare(
         "album_enrichment",
         ("albumId",),
-        {**ALBUM, "enrichedAt": TS},
+        columns.ALBUM_ENRICHMENT,
         normalize.album_enrichment,
         "Full album objects (/v1/albums) plus enriched_at.",
         suffix="album_enrichment",

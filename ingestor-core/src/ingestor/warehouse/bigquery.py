@@ -649,6 +649,12 @@ class BigQueryWarehouse:
         names = ", ".join(f"`{validate_identifier(c.name)}`" for c in _storable(request.schema))
         source = validate_identifier(request.data_type.source_file_column)
         ledger_columns = ", ".join(f"`{c}`" for c in ledger_schema().columns)
+        # The rows' source column holds the object name, or its base name (`DataType.source_file_for`).
+        named = (
+            "source_name"
+            if request.data_type.source_file_value == "path"
+            else r"REGEXP_EXTRACT(source_name, r'[^/]*$')"
+        )
         done = (
             f"SELECT f.source_name FROM {_q(ds, stage_ledger)} AS f JOIN {_q(ds, LEDGER_TABLE)} AS l "  # noqa: S608
             "ON l.source_name = f.source_name AND l.checksum = f.checksum"
@@ -663,7 +669,7 @@ class BigQueryWarehouse:
         sql = (
             "BEGIN TRANSACTION;\n"  # noqa: S608
             f"INSERT INTO {_q(ds, request.table)} ({names}) SELECT {names} FROM {_q(ds, stage)} "
-            f"WHERE `{source}` NOT IN ({done});\n"
+            f"WHERE `{source}` NOT IN (SELECT {named} FROM ({done}));\n"
             f"{history}"
             f"INSERT INTO {_q(ds, LEDGER_TABLE)} ({ledger_columns}) SELECT {ledger_columns} "
             f"FROM {_q(ds, stage_ledger)} WHERE source_name NOT IN ({done});\n"
