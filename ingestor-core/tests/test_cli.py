@@ -256,14 +256,14 @@ def test_explicit_landing_and_warehouse_urls(harness: Harness, tmp_path: Path, m
     assert (tmp_path / "rel" / "w.duckdb").exists()
 
 
-def test_the_seed_form_without_a_sub_command(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INGESTOR_DATA_DIR", str(harness.root))
+def test_the_seed_form_without_a_sub_command(harness: Harness) -> None:
+    env = {"INGESTOR_DATA_DIR": str(harness.root)}  # the seed form takes its other settings from the environment
     harness.land("acme/landing/2025_01_01_00_00_acme_events.jsonl", [{"id": 1}])
     harness.land("acme/landing/2025_01_01_00_00_acme_bob_profile.jsonl", [{"seen": "2025-01-01T00:00:00Z"}])
-    planned = harness.cli("--service", "acme", "--env", "dev", "--data-types", "events", "--dry-run")
+    planned = harness.cli("--service", "acme", "--env", "dev", "--data-types", "events", "--dry-run", env=env)
     assert planned.exit_code == 0, planned.stderr
     assert not harness.database.exists() and len(harness.files("acme/landing")) == 2
-    done = harness.cli("--service", "acme", "--env", "dev", "--data-types", "events")
+    done = harness.cli("--service", "acme", "--env", "dev", "--data-types", "events", env=env)
     assert done.exit_code == 0, done.stderr
     assert harness.files("acme/archive") == ["acme/archive/2025_01_01_00_00_acme_events.jsonl"]
     assert harness.query("SELECT id FROM lake_dev.acme__events") == [(1,)]

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from ingestor.catalog import SourceFile
+from ingestor import SourceFile
 
 _PGN_ECO = re.compile(r'^\[ECO "([^"]*)"\]', re.MULTILINE)
 _TRUE = {"true", "1", "yes"}

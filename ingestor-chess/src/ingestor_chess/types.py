@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ingestor.catalog import DataType, Normalizer, View, ViewSource
-from ingestor.schema import Kind
+from ingestor import DataType, Kind, Normalizer, View, ViewSource
 from ingestor_chess import normalize
 
 SERVICE = "chess"

@@ -13,7 +13,7 @@ from typing import Any
 
 from ingestor.catalog import DataType, Normalizer, SourceFile, View, ViewSource, VouchingNormalizer
 from ingestor.hookspecs import hookimpl
-from ingestor.schema import Kind, parse_date, parse_timestamp
+from ingestor.schema import Declared, Kind, parse_date, parse_timestamp
 from ingestor.service import Service
 
 try:
@@ -40,6 +40,7 @@ _FETCHING = (
 
 __all__ = [
     "DataType",
+    "Declared",
     "Kind",
     "Normalizer",
     "Service",

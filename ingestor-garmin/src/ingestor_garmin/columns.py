@@ -10,7 +10,7 @@ fields the seed's SQL does not show is JSON: it holds any value without loss.
 
 from __future__ import annotations
 
-from ingestor.schema import Declared, Kind
+from ingestor import Declared, Kind
 
 STR, INT, FLOAT, JSON = Kind.STRING, Kind.INT64, Kind.FLOAT64, Kind.JSON
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ingestor.catalog import Normalizer, SourceFile
+from ingestor import Normalizer, SourceFile
 
 Record = dict[str, Any]
 

@@ -8,7 +8,7 @@ reads are declared (`ingestor_garmin.columns`) so they exist from the first load
 
 from __future__ import annotations
 
-from ingestor.catalog import DataType
+from ingestor import DataType
 from ingestor_garmin.columns import DECLARED
 from ingestor_garmin.normalize import Spec, normalizer
 

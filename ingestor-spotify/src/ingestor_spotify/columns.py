@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ingestor.schema import Declared, Kind
+from ingestor import Declared, Kind
 from ingestor_spotify.convert import release_date, to_bool, to_int, to_str, to_timestamp
 
 STR, INT, BOOL, TS, DATE, JSON, REC = (

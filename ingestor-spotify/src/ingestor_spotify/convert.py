@@ -9,7 +9,7 @@ import re
 from datetime import date
 from typing import Any
 
-from ingestor.schema import parse_timestamp
+from ingestor import parse_timestamp
 
 _RELEASE_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 _TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})

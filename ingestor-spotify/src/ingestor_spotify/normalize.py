@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingestor.catalog import SourceFile
-from ingestor.schema import parse_date
+from ingestor import SourceFile, parse_date
 from ingestor_spotify import columns
 from ingestor_spotify.convert import release_date, to_bool, to_int, to_str, to_timestamp
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ingestor.catalog import DataType, Normalizer
-from ingestor.schema import Kind
+from ingestor import DataType, Kind, Normalizer
 from ingestor_spotify import columns, normalize
 
 SERVICE = "spotify"
