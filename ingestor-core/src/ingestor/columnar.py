@@ -39,7 +39,10 @@ from ingestor.schema import PARSERS, Column, Kind, Struct
 MAX_BYTES = 64 * 1024 * 1024  # larger files take the streaming row path
 BLOCK_SIZE = 1024 * 1024  # Arrow's parse block
 _INT64_LIMIT = 2.0**63
-_NULL_LINE = re.compile(rb"(?:^|\n)[ \t\r]*n")  # a line starting with n: `null` (or malformed)
+# A line starting with n: `null` (or malformed). Two patterns, each with a literal start that the regex engine
+# scans for quickly: one alternation `(?:^|\n)` tried at every byte cost ~27 µs per KB, 2x the whole staging.
+_NULL_FIRST_LINE = re.compile(rb"[ \t\r\n]*n")
+_NULL_LINE = re.compile(rb"\n[ \t\r]*n")
 # Whether the data type's normalizer leaves records with these key paths as they are.
 Vouch = Callable[[frozenset[tuple[str, ...]]], bool]
 # Timestamps Arrow parses exactly as `schema.parse_timestamp` does: date, time, fraction, zone.
@@ -189,7 +192,8 @@ def _stage(
     records = data.startswith(b"{") + data.count(b"\n{")
     if not records:
         raise _HandBack("no line starts a record")
-    if _NULL_LINE.search(data):  # Arrow reads it as a row of nulls (or crashes on a first line)
+    # Arrow reads a `null` line as a row of nulls (or crashes on a first line)
+    if _NULL_FIRST_LINE.match(data) or _NULL_LINE.search(data):
         raise _HandBack("a line that is null")
     if not _utf8(data):
         raise _HandBack("invalid UTF-8")
