@@ -3,11 +3,12 @@ registers exactly the plugin objects a test gives it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from ingestor import DataType, Service, SourceFile, View, ViewSource, hookimpl
+from ingestor import DataType, Service, SourceFile, View, ViewSource, engine, hookimpl
 from ingestor.testing import Harness
 
 
@@ -89,3 +90,22 @@ class OtherPlugin:
 @pytest.fixture
 def harness(tmp_path: Any) -> Harness:
     return Harness(tmp_path, AcmePlugin(), OtherPlugin())
+
+
+@pytest.fixture
+def at_checkpoint(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Callable[[], object]], None]:
+    """`at_checkpoint(point, act)`: run `act` the first time the run reaches the fault checkpoint `point`
+    (a writer or another process acting at the worst moment)."""
+
+    def arm(point: str, act: Callable[[], object]) -> None:
+        checkpoint, acted = engine.faults.checkpoint, []
+
+        def hook(name: str) -> None:
+            if name == point and not acted:
+                acted.append(name)
+                act()
+            checkpoint(name)
+
+        monkeypatch.setattr(engine.faults, "checkpoint", hook)
+
+    return arm

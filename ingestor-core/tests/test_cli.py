@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ingestor import Service, hookimpl
 from ingestor.catalog import DataType
 from ingestor.result import IngestResult
-from ingestor.testing import Harness
+from ingestor.testing import Declarations, Harness
 
 EVENTS = "acme/landing/2025_01_01_00_00_acme_events.jsonl"
 
@@ -56,13 +55,7 @@ def test_json_result_validates_and_logs_stay_on_stderr(harness: Harness) -> None
 def test_summary_off_a_terminal_keeps_its_natural_width(tmp_path: Path) -> None:
     """Piped (CliRunner's stdout is no terminal), no table name is folded over lines; names are not markup."""
     table = "a_table_name_long_enough_to_be_folded_in_eighty_columns"
-
-    class Wide:
-        @hookimpl
-        def services(self) -> list[Service]:
-            return [Service(data_types=[DataType(service="wide", name="things", dataset="d_{env}", table=table)])]
-
-    harness = Harness(tmp_path, Wide())
+    harness = Harness(tmp_path, Declarations(DataType(service="wide", name="things", dataset="d_{env}", table=table)))
     harness.land("wide/landing/2025_01_01_00_00_wide_things.jsonl", [{"id": 1}])
     harness.land("wide/landing/[bold]x[/bold].jsonl", [{"id": 1}])
     run = harness.run("--service", "wide")

@@ -18,12 +18,12 @@ from typing import Any
 import orjson
 import pytest
 
-from ingestor import DataType, Service, SourceFile, hookimpl
+from ingestor import DataType, SourceFile
 from ingestor.columnar import key_paths
 from ingestor.result import IngestResult
-from ingestor.schema import Kind
+from ingestor.schema import Declared, Kind
 from ingestor.staging import COLUMNAR_MIN_BYTES
-from ingestor.testing import Harness
+from ingestor.testing import Declarations, Harness
 
 TYPE = DataType(
     service="acme",
@@ -34,10 +34,7 @@ TYPE = DataType(
 )
 
 
-class Things:
-    @hookimpl
-    def services(self) -> list[Service]:
-        return [Service(data_types=[TYPE])]
+THINGS = Declarations(TYPE)
 
 
 def name(n: int) -> str:
@@ -52,8 +49,8 @@ class Twin:
     """The same landing zone ingested by the row path (`row`) and with columnar staging (`col`)."""
 
     def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, plugin: object | None = None) -> None:
-        self.row = Harness(tmp_path / "row", plugin or Things())
-        self.col = Harness(tmp_path / "col", plugin or Things())
+        self.row = Harness(tmp_path / "row", plugin or THINGS)
+        self.col = Harness(tmp_path / "col", plugin or THINGS)
         self.monkeypatch = monkeypatch
         self.col_log = ""
         monkeypatch.setenv("INGESTOR_COLUMNAR_MIN_BYTES", "0")  # these small files too
@@ -325,18 +322,14 @@ class Renamer:
         return ("legacy",) not in keys
 
 
-class Normalized:
-    def __init__(self, normalize: Any) -> None:
-        self.type = TYPE.model_copy(update={"normalize": normalize})
-
-    @hookimpl
-    def services(self) -> list[Service]:
-        return [Service(data_types=[self.type])]
+def normalized(normalize: Any) -> Declarations:
+    """The test type with a normalizer."""
+    return Declarations(TYPE.model_copy(update={"normalize": normalize}))
 
 
 def test_files_a_normalizer_vouches_for_take_the_columnar_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     renamer = Renamer()
-    twin = Twin(tmp_path, monkeypatch, Normalized(renamer))
+    twin = Twin(tmp_path, monkeypatch, normalized(renamer))
     twin.land(
         {
             name(0): lines(GOOD),
@@ -357,7 +350,7 @@ def test_a_normalizer_whose_vouching_fails_stages_row_by_row(tmp_path: Path, mon
         def leaves_unchanged(self, keys: frozenset[tuple[str, ...]], source: SourceFile) -> bool:
             raise KeyError("a plugin's bug")
 
-    twin = Twin(tmp_path, monkeypatch, Normalized(Broken()))
+    twin = Twin(tmp_path, monkeypatch, normalized(Broken()))
     twin.land({name(n): lines({**GOOD, "id": n}) for n in range(3)})
     _, col = twin.run("--log-level", "DEBUG")
     assert columnar_files(col) == 0 and col.success
@@ -368,7 +361,7 @@ def test_a_normalizer_that_cannot_vouch_stages_row_by_row(tmp_path: Path, monkey
     def rename(record: dict[str, Any], source: SourceFile) -> dict[str, Any]:
         return Renamer()(record, source)
 
-    twin = Twin(tmp_path, monkeypatch, Normalized(rename))
+    twin = Twin(tmp_path, monkeypatch, normalized(rename))
     twin.land({name(n): lines({**GOOD, "id": n}) for n in range(3)})
     _, col = twin.run()
     assert columnar_files(col) == 0
@@ -441,22 +434,13 @@ def test_small_files_are_staged_row_by_row(twin: Twin) -> None:
     assert twin.col_log.count("staged row by row (a small file)") == 3  # files 0, 1 and 3
 
 
-class Defaulted:
-    """A type whose rows all carry `kind` (a record's own value wins) and declare a column."""
-
-    @hookimpl
-    def services(self) -> list[Service]:
-        return [Service(data_types=self.types())]
-
-    def types(self) -> list[DataType]:
-        from ingestor.schema import Declared
-
-        declared = (Declared("box", Kind.STRUCT, fields=(Declared("items", Kind.STRING, repeated=True),)),)
-        return [TYPE.model_copy(update={"column_defaults": {"kind": "thing"}, "columns": declared})]
+# A type whose rows all carry `kind` (a record's own value wins) and declare a column.
+_BOX = Declared("box", Kind.STRUCT, fields=(Declared("items", Kind.STRING, repeated=True),))
+DEFAULTED = Declarations(TYPE.model_copy(update={"column_defaults": {"kind": "thing"}, "columns": (_BOX,)}))
 
 
 def test_column_defaults_and_declared_columns_store_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    twin = Twin(tmp_path, monkeypatch, Defaulted())
+    twin = Twin(tmp_path, monkeypatch, DEFAULTED)
     twin.land(
         {
             name(0): lines(GOOD),

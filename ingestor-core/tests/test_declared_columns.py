@@ -6,11 +6,10 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from ingestor import Service, hookimpl
 from ingestor.catalog import DataType
 from ingestor.result import IngestResult
 from ingestor.schema import Declared, Kind
-from ingestor.testing import Harness
+from ingestor.testing import Declarations, Harness
 
 DIVES = Declared("dive", Kind.STRUCT, fields=(Declared("gases", Kind.STRING, repeated=True),))
 COLUMNS = (
@@ -23,13 +22,7 @@ COLUMNS = (
 FILE = "acme/landing/2025_01_01_00_00_acme_things.jsonl"
 
 
-class Declaring:
-    @hookimpl
-    def services(self) -> list[Service]:
-        return [Service(data_types=self.types())]
-
-    def types(self) -> list[DataType]:
-        return [DataType(service="acme", name="things", dataset="lake_{env}", table="things", columns=COLUMNS)]
+DECLARING = Declarations(DataType(service="acme", name="things", dataset="lake_{env}", table="things", columns=COLUMNS))
 
 
 def column_types(h: Harness) -> dict[str, str]:
@@ -41,7 +34,7 @@ def column_types(h: Harness) -> dict[str, str]:
 
 
 def test_declared_columns_exist_from_the_first_load_even_without_values(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    h = Harness(tmp_path, Declaring())
+    h = Harness(tmp_path, DECLARING)
     h.land(FILE, [{"id": 1, "dive": {"gases": []}}, {"id": 2}])
     run = h.run("--service", "acme", "--json")
     assert run.exit_code == 0, run.stderr
@@ -53,7 +46,7 @@ def test_declared_columns_exist_from_the_first_load_even_without_values(tmp_path
 
 
 def test_values_of_another_type_keep_the_declared_type(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    h = Harness(tmp_path, Declaring())
+    h = Harness(tmp_path, DECLARING)
     h.land(FILE, [{"id": 1, "day": 5, "genres": ["a"], "dive": {"gases": ["air"]}}])
     run = h.run("--service", "acme", "--json")
     assert run.exit_code == 0, run.stderr
@@ -66,7 +59,7 @@ def test_values_of_another_type_keep_the_declared_type(tmp_path) -> None:  # typ
 
 
 def test_a_table_that_exists_keeps_its_types_and_gains_missing_fields(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    h = Harness(tmp_path, Declaring())
+    h = Harness(tmp_path, DECLARING)
     with duckdb.connect(str(h.database)) as db:
         db.execute("CREATE SCHEMA lake_dev")
         db.execute("CREATE TABLE lake_dev.things (id DOUBLE, genres VARCHAR, dive STRUCT(other BIGINT))")
@@ -87,31 +80,24 @@ def test_a_struct_declared_without_fields_is_refused() -> None:
         DataType(service="a", name="b", dataset="d", table="t", columns=(Declared("bad name", Kind.STRING),))
 
 
-class SeedLike:
-    """A type as the seed system's tables are: base-name source, `data_type` on every row."""
-
-    @hookimpl
-    def services(self) -> list[Service]:
-        return [Service(data_types=self.types())]
-
-    def types(self) -> list[DataType]:
-        return [
-            DataType(
-                service="acme",
-                name="things",
-                dataset="lake_{env}",
-                table="things",
-                columns=COLUMNS,
-                column_defaults={"data_type": "things"},
-                source_file_value="name",
-            )
-        ]
+# A type as the seed system's tables are: base-name source, `data_type` on every row.
+SEED_LIKE = Declarations(
+    DataType(
+        service="acme",
+        name="things",
+        dataset="lake_{env}",
+        table="things",
+        columns=COLUMNS,
+        column_defaults={"data_type": "things"},
+        source_file_value="name",
+    )
+)
 
 
 def test_an_existing_seed_table_takes_our_rows_as_its_types_say(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Its column types win wherever a value converts without loss: no file rejected, no column
     altered, rows appended."""
-    h = Harness(tmp_path, SeedLike())
+    h = Harness(tmp_path, SEED_LIKE)
     seed_schema = (
         "_dp_inserted_at VARCHAR, _source_file VARCHAR, data_type VARCHAR, id BIGINT, score DOUBLE, "
         "label VARCHAR, meta VARCHAR, tags VARCHAR[], day VARCHAR, dive STRUCT(gases VARCHAR[])"

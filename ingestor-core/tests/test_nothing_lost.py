@@ -13,13 +13,11 @@ from typing import Any
 import orjson
 import pytest
 
-from ingestor import Service, engine
 from ingestor.catalog import DataType, SourceFile
-from ingestor.hookspecs import hookimpl
 from ingestor.landing import LandingFile
 from ingestor.ledger import LedgerEntry
 from ingestor.schema import Column, Kind, Struct, changes
-from ingestor.testing import Harness
+from ingestor.testing import Declarations, Harness
 from ingestor.warehouse import LoadError, LoadRequest, StagedFile
 from ingestor.warehouse.duckdb import DuckDBWarehouse
 
@@ -31,24 +29,17 @@ def _as_is(record: dict[str, Any], source: SourceFile) -> dict[str, Any]:
     return record
 
 
-class Acme:
-    """A plain data type (no normalizer, no hints), and two with a TIMESTAMP hint (one with a normalizer)."""
-
-    @hookimpl
-    def services(self) -> list[Service]:
-        return [Service(data_types=self.types())]
-
-    @staticmethod
-    def types() -> list[DataType]:
-        hints: dict[str, str | Kind] = {"ts": Kind.TIMESTAMP}
-        return [
-            DataType(service="acme", name="events", dataset="acme_{env}", table="events"),
-            DataType(service="acme", name="readings", dataset="acme_{env}", table="readings", schema_hints=hints),
-            DataType(
-                service="acme", name="normalized", dataset="acme_{env}", table="normalized", schema_hints=hints,
-                normalize=_as_is,
-            ),
-        ]  # fmt: skip
+# A plain data type (no normalizer, no hints), and two with a TIMESTAMP hint (one with a normalizer).
+_HINTS: dict[str, str | Kind] = {"ts": Kind.TIMESTAMP}
+EVENTS_TYPE = DataType(service="acme", name="events", dataset="acme_{env}", table="events")
+ACME = Declarations(
+    EVENTS_TYPE,
+    DataType(service="acme", name="readings", dataset="acme_{env}", table="readings", schema_hints=_HINTS),
+    DataType(
+        service="acme", name="normalized", dataset="acme_{env}", table="normalized", schema_hints=_HINTS,
+        normalize=_as_is,
+    ),
+)  # fmt: skip
 
 
 def _lines(*ids: int) -> bytes:
@@ -66,29 +57,16 @@ def _only(run: Any, exit_code: int) -> dict[str, Any]:
     return outcome  # type: ignore[no-any-return]
 
 
-def _at(point: str, act: Callable[[], None], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run `act` the first time the run reaches the fault checkpoint `point` (a writer acting at the worst moment)."""
-    checkpoint, acted = engine.faults.checkpoint, []
-
-    def hook(name: str) -> None:
-        if name == point and not acted:
-            acted.append(name)
-            act()
-        checkpoint(name)
-
-    monkeypatch.setattr(engine.faults, "checkpoint", hook)
-
-
 @pytest.fixture
 def h(tmp_path: Path) -> Harness:
-    return Harness(tmp_path, Acme())
+    return Harness(tmp_path, ACME)
 
 
 def test_a_file_appended_to_after_it_was_read_is_not_archived_and_its_new_records_load_next(
-    h: Harness, monkeypatch: pytest.MonkeyPatch
+    h: Harness, monkeypatch: pytest.MonkeyPatch, at_checkpoint: Callable[..., None]
 ) -> None:
     path = h.land(EVENTS, _lines(1, 2, 3))
-    _at("after_stage", lambda: path.write_bytes(path.read_bytes() + _lines(4, 5)), monkeypatch)
+    at_checkpoint("after_stage", lambda: path.write_bytes(path.read_bytes() + _lines(4, 5)))
     outcome = _only(h.run("--service", "acme", "--json"), 1)
     assert outcome["status"] == "failed" and outcome["destination"] is None
     assert "3 records loaded, but" in outcome["reason"]
@@ -106,11 +84,11 @@ def test_a_file_appended_to_after_it_was_read_is_not_archived_and_its_new_record
 
 
 def test_a_gzip_file_given_a_member_after_it_was_read_loads_only_the_new_member_next(
-    h: Harness, monkeypatch: pytest.MonkeyPatch
+    h: Harness, monkeypatch: pytest.MonkeyPatch, at_checkpoint: Callable[..., None]
 ) -> None:
     gz = EVENTS + ".gz"
     path = h.land(gz, _lines(1, 2))
-    _at("after_stage", lambda: path.write_bytes(path.read_bytes() + gzip.compress(_lines(3))), monkeypatch)
+    at_checkpoint("after_stage", lambda: path.write_bytes(path.read_bytes() + gzip.compress(_lines(3))))
     assert "changed after it was read" in _only(h.run("--service", "acme", "--json"), 1)["reason"]
     monkeypatch.undo()
     outcome = _only(h.run("--service", "acme", "--json"), 0)
@@ -120,10 +98,10 @@ def test_a_gzip_file_given_a_member_after_it_was_read_loads_only_the_new_member_
 
 
 def test_a_file_overwritten_after_it_was_read_is_loaded_next_run_saying_what_was_loaded(
-    h: Harness, monkeypatch: pytest.MonkeyPatch
+    h: Harness, monkeypatch: pytest.MonkeyPatch, at_checkpoint: Callable[..., None]
 ) -> None:
     path = h.land(EVENTS, _lines(1, 2, 3))
-    _at("after_stage", lambda: path.write_bytes(_lines(7, 8, 9)), monkeypatch)
+    at_checkpoint("after_stage", lambda: path.write_bytes(_lines(7, 8, 9)))
     assert h.run("--service", "acme").exit_code == 1
     assert h.files("acme") == [EVENTS]
     monkeypatch.undo()
@@ -137,9 +115,11 @@ def test_a_file_overwritten_after_it_was_read_is_loaded_next_run_saying_what_was
     assert (h.landing / archived).read_bytes() == _lines(7, 8, 9)
 
 
-def test_a_file_deleted_after_its_rows_loaded_is_reported_as_gone(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_deleted_after_its_rows_loaded_is_reported_as_gone(
+    h: Harness, at_checkpoint: Callable[..., None]
+) -> None:
     path = h.land(EVENTS, _lines(1, 2))
-    _at("after_commit", path.unlink, monkeypatch)
+    at_checkpoint("after_commit", path.unlink)
     outcome = _only(h.run("--service", "acme", "--json"), 1)
     assert outcome["status"] == "failed" and outcome["destination"] is None
     assert outcome["reason"] == f"2 records loaded, but {EVENTS} is no longer in landing: nothing to move"
@@ -180,7 +160,7 @@ def test_an_error_inside_the_load_transaction_is_reported_as_it_is(tmp_path: Pat
         rows=1, run_id="r", loaded_at="2025-01-01T00:00:00Z",
     )  # fmt: skip
     request = LoadRequest(
-        data_type=Acme.types()[0], dataset="acme_dev", table="events", schema=schema,
+        data_type=EVENTS_TYPE, dataset="acme_dev", table="events", schema=schema,
         changes=changes(schema), files=[StagedFile(entry, staged, LandingFile(EVENTS, 1, "1"), widest=30)], run_id="r",
     )  # fmt: skip
     settings = "SELECT current_setting('memory_limit'), current_setting('threads')"
@@ -221,16 +201,11 @@ def test_names_of_251_to_255_bytes_leave_landing_with_names_that_fit(h: Harness)
     assert run.exit_code == 1
 
 
-class Other:
-    """A second service."""
-
-    @hookimpl
-    def services(self) -> list[Service]:
-        return [Service(data_types=[DataType(service="other", name="things", dataset="other_{env}", table="things")])]
+OTHER = Declarations(DataType(service="other", name="things", dataset="other_{env}", table="things"))
 
 
 def test_a_landing_folder_linked_out_of_the_root_refuses_that_service_only(tmp_path: Path) -> None:
-    h = Harness(tmp_path / "zone", Acme(), Other())
+    h = Harness(tmp_path / "zone", ACME, OTHER)
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     (outside / "2025_01_01_00_00_acme_events.jsonl").write_bytes(_lines(1))

@@ -16,7 +16,7 @@ from ingestor import Service, hookimpl
 from ingestor.catalog import DataType
 from ingestor.testing import Harness
 
-from .test_status import DailyPlugin
+from .test_status import DAILY
 
 BEATS = "tick/landing/2025_01_01_tick_beats.jsonl"
 BROKEN = "tick/landing/2025_01_02_tick_notes.jsonl"
@@ -24,7 +24,7 @@ BROKEN = "tick/landing/2025_01_02_tick_notes.jsonl"
 
 @pytest.fixture
 def tick(tmp_path) -> Harness:  # type: ignore[no-untyped-def]
-    h = Harness(tmp_path, DailyPlugin())
+    h = Harness(tmp_path, DAILY)
     h.land(BEATS, [{"n": 1}, {"n": 2}])
     h.land(BROKEN, "{oops\n")
     return h

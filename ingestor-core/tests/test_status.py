@@ -7,30 +7,22 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from ingestor import Service, hookimpl
 from ingestor.catalog import Catalog, DataType
 from ingestor.landing.local import LocalLanding
 from ingestor.status import Freshness, collect
-from ingestor.testing import Harness
+from ingestor.testing import Declarations, Harness
 from ingestor.warehouse.duckdb import DuckDBWarehouse
 
-
-class DailyPlugin:
-    """Service `tick`: `beats` expected daily, `notes` with no expectation."""
-
-    TYPES = (
-        DataType(service="tick", name="beats", dataset="tick_{env}", table="beats", expected_every="daily"),
-        DataType(service="tick", name="notes", dataset="tick_{env}", table="notes"),
-    )
-
-    @hookimpl
-    def services(self) -> list[Service]:
-        return [Service(data_types=list(self.TYPES))]
+# Service `tick`: `beats` expected daily, `notes` with no expectation.
+DAILY = Declarations(
+    DataType(service="tick", name="beats", dataset="tick_{env}", table="beats", expected_every="daily"),
+    DataType(service="tick", name="notes", dataset="tick_{env}", table="notes"),
+)
 
 
 @pytest.fixture
 def tick(tmp_path) -> Harness:  # type: ignore[no-untyped-def]
-    return Harness(tmp_path, DailyPlugin())
+    return Harness(tmp_path, DAILY)
 
 
 def _status(h: Harness, *args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
@@ -82,7 +74,7 @@ def test_rejected_files_make_status_exit_1_until_cleared(tick: Harness) -> None:
 def test_a_type_past_its_expectation_is_stale(tick: Harness) -> None:
     tick.land("tick/landing/2025_01_01_tick_beats.jsonl", [{"n": 1}])
     assert tick.run("--service", "tick").exit_code == 0
-    catalog = Catalog(DailyPlugin.TYPES)
+    catalog = Catalog(DAILY.data_types)
     landing = LocalLanding(tick.landing)
     warehouse = DuckDBWarehouse(tick.database, read_only=True)
     try:

@@ -30,8 +30,11 @@ import orjson
 from pydantic import AliasChoices
 from typer.testing import CliRunner, Result
 
+from ingestor.catalog import DataType
+from ingestor.hookspecs import hookimpl
 from ingestor.plugins import Plugins, load_plugins, use_plugins
 from ingestor.result import IngestResult
+from ingestor.service import Service
 from ingestor.settings import Settings
 
 
@@ -47,6 +50,19 @@ def _run_variables() -> frozenset[str]:
 
 
 RUN_VARIABLES = _run_variables()
+
+
+class Declarations:
+    """A plugin of nothing but data types, for tests: `Harness(tmp_path, Declarations(DataType(...), ...))`.
+    Its `services()` gives one `Service` per service the data types name."""
+
+    def __init__(self, *data_types: DataType) -> None:
+        self.data_types = data_types
+
+    @hookimpl
+    def services(self) -> list[Service]:
+        names = dict.fromkeys(dt.service for dt in self.data_types)
+        return [Service(data_types=tuple(dt for dt in self.data_types if dt.service == name)) for name in names]
 
 
 class Harness:

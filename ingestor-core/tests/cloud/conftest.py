@@ -25,10 +25,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from ingestor.catalog import DataType
-from ingestor.hookspecs import hookimpl
 from ingestor.plugins import load_plugins, use_plugins
 from ingestor.schema import Kind
-from ingestor.service import Service
+from ingestor.testing import Declarations
 
 PROJECT = "test-project"
 ROOT = Path(__file__).resolve().parents[3]
@@ -146,27 +145,20 @@ def bq_client(emulators: Emulators) -> Any:
 
 
 # -- a test plugin and a cloud harness -------------------------------------------------------------------------
-class AcmePlugin:
-    """One service, `acme`, with one partitioned and clustered data type and one plain one."""
-
-    @hookimpl
-    def services(self) -> list[Service]:
-        return [Service(data_types=self.types())]
-
-    def types(self) -> list[DataType]:
-        return [
-            DataType(
-                service="acme",
-                name="things",
-                dataset="acme_{env}",
-                table="things",
-                primary_key=("id",),
-                partition_by="ts",
-                cluster_by=("kind",),
-                schema_hints={"ts": Kind.TIMESTAMP},
-            ),
-            DataType(service="acme", name="events", dataset="acme_{env}", table="events"),
-        ]
+# One service, `acme`, with one partitioned and clustered data type and one plain one.
+ACME = Declarations(
+    DataType(
+        service="acme",
+        name="things",
+        dataset="acme_{env}",
+        table="things",
+        primary_key=("id",),
+        partition_by="ts",
+        cluster_by=("kind",),
+        schema_hints={"ts": Kind.TIMESTAMP},
+    ),
+    DataType(service="acme", name="events", dataset="acme_{env}", table="events"),
+)
 
 
 _envs = itertools.count(1)
@@ -181,7 +173,7 @@ class CloudHarness:
         self.dataset = f"acme_{self.env}"
         self.storage, self.bq = storage, bq
         self.bucket = storage.create_bucket(f"ela-dp-{self.env}".replace("_", "-"))
-        self.plugins = load_plugins(plugins or (AcmePlugin(),), entry_points=False, strict=True)
+        self.plugins = load_plugins(plugins or (ACME,), entry_points=False, strict=True)
 
     def land(self, name: str, records: Iterable[dict[str, Any]] | bytes) -> str:
         """Upload a landing object (records as NDJSON; gzip if `.gz`)."""

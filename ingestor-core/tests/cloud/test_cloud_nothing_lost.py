@@ -10,8 +10,6 @@ from typing import Any
 import orjson
 import pytest
 
-from ingestor import engine
-
 pytestmark = pytest.mark.timeout(300)
 EVENTS = "acme/landing/2025_01_01_00_00_acme_events.jsonl"
 
@@ -27,30 +25,22 @@ def _ids(database: Path, env: str) -> list[int]:
         return [i for (i,) in con.execute(f"SELECT id FROM acme_{env}.events ORDER BY id").fetchall()]
 
 
-def _at(point: str, act: Callable[[], Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run `act` the first time the run reaches the fault checkpoint `point` (a writer acting at the worst moment)."""
-    checkpoint, acted = engine.faults.checkpoint, []
-
-    def hook(name: str) -> None:
-        if name == point and not acted:
-            acted.append(name)
-            act()
-        checkpoint(name)
-
-    monkeypatch.setattr(engine.faults, "checkpoint", hook)
-
-
 @pytest.mark.parametrize(
     ("new", "ids"),
     [(_lines(1, 2, 3, 4, 5), [1, 2, 3, 4, 5]), (_lines(7, 8, 9), [1, 2, 3, 7, 8, 9])],
     ids=["appended", "overwritten"],
 )
 def test_a_new_generation_written_between_read_and_move_stays_in_landing(
-    cloud: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new: bytes, ids: list[int]
+    cloud: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    at_checkpoint: Callable[..., None],
+    new: bytes,
+    ids: list[int],
 ) -> None:
     database = tmp_path / "w.duckdb"
     cloud.land(EVENTS, _lines(1, 2, 3))
-    _at("after_stage", lambda: cloud.land(EVENTS, new), monkeypatch)
+    at_checkpoint("after_stage", lambda: cloud.land(EVENTS, new))
     first = cloud.run("--warehouse", f"duckdb:///{database}")
     assert first.exit_code == 1
     [outcome] = cloud.result(first)["files"]
@@ -68,11 +58,11 @@ def test_a_new_generation_written_between_read_and_move_stays_in_landing(
 
 
 def test_an_object_deleted_after_its_rows_loaded_is_reported_as_gone(
-    cloud: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cloud: Any, tmp_path: Path, at_checkpoint: Callable[..., None]
 ) -> None:
     database = tmp_path / "w.duckdb"
     cloud.land(EVENTS, _lines(1, 2))
-    _at("after_commit", cloud.bucket.blob(EVENTS).delete, monkeypatch)
+    at_checkpoint("after_commit", cloud.bucket.blob(EVENTS).delete)
     run = cloud.run("--warehouse", f"duckdb:///{database}")
     assert run.exit_code == 1
     [outcome] = cloud.result(run)["files"]

@@ -7,10 +7,9 @@ from typing import Any
 
 from google.cloud import bigquery
 
-from ingestor import Service
 from ingestor.catalog import DataType
-from ingestor.hookspecs import hookimpl
 from ingestor.schema import Declared, Kind
+from ingestor.testing import Declarations
 
 from .conftest import PROJECT, CloudHarness
 
@@ -29,25 +28,19 @@ SEED_SCHEMA = [
 ]
 
 
-class Seeded:
-    @hookimpl
-    def services(self) -> list[Service]:
-        return [Service(data_types=self.types())]
-
-    def types(self) -> list[DataType]:
-        dive = Declared("dive", Kind.STRUCT, fields=(Declared("gases", Kind.STRING, repeated=True),))
-        return [
-            DataType(
-                service="acme",
-                name="things",
-                dataset="acme_{env}",
-                table="things",
-                schema_hints={"played": Kind.TIMESTAMP},
-                columns=(dive, Declared("genres", Kind.JSON)),
-                column_defaults={"data_type": "things"},
-                source_file_value="name",
-            )
-        ]
+_DIVE = Declared("dive", Kind.STRUCT, fields=(Declared("gases", Kind.STRING, repeated=True),))
+SEEDED = Declarations(
+    DataType(
+        service="acme",
+        name="things",
+        dataset="acme_{env}",
+        table="things",
+        schema_hints={"played": Kind.TIMESTAMP},
+        columns=(_DIVE, Declared("genres", Kind.JSON)),
+        column_defaults={"data_type": "things"},
+        source_file_value="name",
+    )
+)
 
 
 def schema_of(h: CloudHarness) -> list[tuple[str, str, str]]:
@@ -56,7 +49,7 @@ def schema_of(h: CloudHarness) -> list[tuple[str, str, str]]:
 
 
 def test_a_seed_table_takes_our_rows_on_bigquery(storage_client: Any, bq_client: Any) -> None:
-    h = CloudHarness(storage_client, bq_client, Seeded())
+    h = CloudHarness(storage_client, bq_client, SEEDED)
     bq_client.create_dataset(h.dataset)
     bq_client.create_table(bigquery.Table(f"{PROJECT}.{h.dataset}.things", schema=SEED_SCHEMA))
     h.query(f"INSERT INTO `{PROJECT}.{h.dataset}.things` (id, _dp_inserted_at) VALUES (0, '2025-01-01T00:00:00')")
