@@ -26,11 +26,7 @@ DECLARING = Declarations(DataType(service="acme", name="things", dataset="lake_{
 
 
 def column_types(h: Harness) -> dict[str, str]:
-    rows = h.query(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'lake_dev' AND table_name = 'things'"
-    )
-    return dict(rows)
+    return h.columns("lake_dev", "things")
 
 
 def test_declared_columns_exist_from_the_first_load_even_without_values(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -17,11 +17,7 @@ TEMPORAL = ("date", "Date", "Local", "GMT", "Gmt")
 
 
 def table_columns(h: Any, dataset: str, table: str) -> dict[str, str]:
-    rows = h.query(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-        [dataset, table],
-    )
-    return {name.lower(): kind for name, kind in rows}
+    return {name.lower(): kind for name, kind in h.columns(dataset, table).items()}
 
 
 @pytest.mark.parametrize("model", sorted(MODELS))
@@ -76,13 +72,10 @@ def seed_clean(value: Any, key: str = "") -> Any:
 
 
 def table_dump(h: Any, table: str) -> tuple[list[Any], list[str]]:
-    columns = h.query(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = 'dp_normalized_dev' AND table_name = ? ORDER BY column_name",
-        [table],
-    )
+    columns = h.columns("dp_normalized_dev", table)
+    names = [c for c in columns if c != "_dp_inserted_at"]  # in the table's order, as SELECT * gives the values
     rows = h.query(f"SELECT * EXCLUDE (_dp_inserted_at) FROM dp_normalized_dev.{table}")
-    return columns, sorted(repr(sorted(zip([c for c, _ in columns], row, strict=False))) for row in rows)
+    return sorted(columns.items()), sorted(repr(sorted(zip(names, row, strict=True))) for row in rows)
 
 
 def test_files_from_the_seeds_fetchers_and_ours_give_the_same_tables(

@@ -37,11 +37,8 @@ def duckdb_type(column: dict[str, Any], quote: str = "") -> str:
 
 
 def table_columns(h: Harness, dataset: str, table: str) -> dict[str, str]:
-    rows = h.query(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-        [dataset, table],
-    )
-    return {name.lower(): kind.replace('"', "") for name, kind in rows}  # DuckDB quotes reserved field names
+    # DuckDB quotes reserved field names
+    return {name.lower(): kind.replace('"', "") for name, kind in h.columns(dataset, table).items()}
 
 
 @pytest.mark.parametrize("data_type", sorted(SEED))

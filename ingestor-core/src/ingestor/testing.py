@@ -127,6 +127,15 @@ class Harness:
         base = self.landing / folder
         return sorted(p.relative_to(self.landing).as_posix() for p in base.rglob("*") if p.is_file())
 
+    def columns(self, dataset: str, table: str) -> dict[str, str]:
+        """A table's columns and their DuckDB types, in the table's order."""
+        rows = self.query(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [dataset, table],
+        )
+        return dict(rows)
+
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run SQL on the warehouse file (read-only, UTC)."""
         with duckdb.connect(str(self.database), read_only=True) as con:

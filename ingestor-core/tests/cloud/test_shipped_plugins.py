@@ -79,14 +79,6 @@ def test_every_shipped_type_loads_through_gcs_and_bigquery_as_on_duckdb(
     for (dataset, table), rows in tables.items():
         assert cloud.query(f"SELECT count(*) AS n FROM `{dataset}.{table}`") == [{"n": rows}], table
         cloud_columns = [f.name for f in cloud.bq.get_table(f"{dataset}.{table}").schema]
-        local_columns = [
-            c
-            for (c,) in local.query(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-                "ORDER BY ordinal_position",
-                [dataset, table],
-            )
-        ]
-        assert sorted(cloud_columns) == sorted(local_columns), table
+        assert sorted(cloud_columns) == sorted(local.columns(dataset, table)), table
         assert local.query(f'SELECT count(*) FROM "{dataset}"."{table}"') == [(rows,)], table
     assert cloud.files("garmin/landing") == cloud.files("spotify/landing") == cloud.files("chess/landing") == []
