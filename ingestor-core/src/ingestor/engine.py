@@ -231,8 +231,7 @@ class ServiceIngest:
             loaded_before = warehouse.loaded({dataset}, [f.name for f, _ in files])
             stored = warehouse.table_schema(dataset, table)
         except LoadError as error:  # the warehouse cannot be read: nothing of this type can be decided
-            summary.error = str(error)
-            self._settle_all([(file, self._unreadable(file, dt, error)) for file, _ in files])
+            self._unreadable(dt, [file for file, _ in files], summary, error)
             return
         hints = {**dict.fromkeys(dt.column_defaults, Kind.STRING), **dt.schema_hints}
         hints |= {dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
@@ -311,8 +310,7 @@ class ServiceIngest:
         try:
             schema = reconcile(builder.root, warehouse.table_schema(dataset, table))
         except LoadError as error:
-            summary.error = str(error)
-            self._settle_all([(s.source, self._unreadable(s.source, dt, error)) for s, _ in staged])
+            self._unreadable(dt, [s.source for s, _ in staged], summary, error)
             return
         planned = changes(schema)
         summary.columns_added = [str(c) for c in planned if isinstance(c, AddColumn)]
@@ -409,12 +407,17 @@ class ServiceIngest:
         self._settle_all([(s.source, o) for s, o in batch])
 
     # -- settling --------------------------------------------------------------
-    def _unreadable(self, file: LandingFile, dt: DataType, error: LoadError) -> FileOutcome:
-        """The outcome of a file whose type's table or ledger could not be read: left for the next run."""
+    def _unreadable(self, dt: DataType, files: list[LandingFile], summary: TableLoad, error: LoadError) -> None:
+        """Fail the files of a type whose table or ledger could not be read: left for the next run."""
+        summary.error = str(error)
         reason = f"the warehouse could not be read, left in landing: {error}"
-        return FileOutcome(
-            path=file.name, service=self.service, data_type=dt.name, status=FileStatus.FAILED, reason=reason
-        )
+
+        def failed(file: LandingFile) -> FileOutcome:
+            return FileOutcome(
+                path=file.name, service=self.service, data_type=dt.name, status=FileStatus.FAILED, reason=reason
+            )
+
+        self._settle_all([(file, failed(file)) for file in files])
 
     def _reject(self, file: LandingFile, data_type: str | None, reason: str) -> None:
         self._settle(

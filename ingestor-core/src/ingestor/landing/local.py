@@ -139,7 +139,8 @@ class LocalLanding:
     def move(self, file: LandingFile, destination: str) -> str:
         """Rename within the root without overwriting: an identical file already at the
         destination (an interrupted earlier move) just gets the source removed."""
-        source, _ = self._listed(file.name), self._path(destination)
+        source = self._listed(file.name)
+        self._path(destination)  # an unsafe destination is refused before the source is even looked at
         _check_version(source, file)
         n, name = 1, destination
         while True:
