@@ -1,8 +1,11 @@
-"""Run settings: CLI flags, then `INGESTOR_*` environment variables, then `.env`."""
+"""The configuration tree: CLI flags, then environment variables, then `.env`.
+
+`Settings` is built once, at the edge (the CLI, the container's entrypoint), and handed down: no module
+below this one reads the environment. Each group is a nested model with the environment names users
+already know (`INGESTOR_WORKERS`, `INGESTOR_BQ_LOCATION`, `GCP_PROJECT_ID`...)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,6 +19,9 @@ BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]")  # GCS's rules (d
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
+ENV_FILE = ".env"
+
+
 def _split(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
@@ -24,10 +30,72 @@ def _split(value: object) -> object:
     return value
 
 
+class _Group(BaseSettings):
+    """A group of settings read from the environment by its own names (see each field's alias)."""
+
+    model_config = SettingsConfigDict(env_file=ENV_FILE, extra="ignore", frozen=True, populate_by_name=True)
+
+
+class StagingSettings(_Group):
+    """How files are read and conformed before a load."""
+
+    workers: int | None = Field(None, ge=1, alias="INGESTOR_WORKERS")  # staging processes (None: cpus, at most 4)
+    columnar: bool = Field(True, alias="INGESTOR_COLUMNAR")  # the Arrow path where the warehouse takes Arrow
+    columnar_min_bytes: int = Field(64 * 1024, ge=0, alias="INGESTOR_COLUMNAR_MIN_BYTES")  # smaller: row by row
+    parallel_min_bytes: int = Field(32 * 1024 * 1024, ge=0)  # a batch under this stages in-process (not in env)
+
+
+class DuckDBSettings(_Group):
+    """The embedded warehouse."""
+
+    memory_mb: int = Field(256, ge=16, alias="INGESTOR_DUCKDB_MEMORY_MB")
+
+
+class BigQuerySettings(_Group):
+    """The BigQuery warehouse; a `bigquery://` URL's own `?location=`/`?staging=` win over these."""
+
+    project: str | None = Field(None, alias="GCP_PROJECT_ID")  # when the URL names none
+    location: str = Field("US", alias="INGESTOR_BQ_LOCATION")
+    staging_bucket: str | None = Field(None, alias="INGESTOR_STAGING_BUCKET")  # gs://bucket for load files
+    emulator_host: str | None = Field(None, alias="BIGQUERY_EMULATOR_HOST")  # a local BigQuery API server
+
+
+class GCSSettings(_Group):
+    """The GCS landing zone."""
+
+    project: str | None = Field(None, alias="GCP_PROJECT_ID")
+    emulator_host: str | None = Field(None, alias="STORAGE_EMULATOR_HOST")  # a local GCS API server
+
+
+class LeaseSettings(_Group):
+    """One run at a time per service (see ingestor.lease)."""
+
+    ttl: float = Field(900.0, gt=0, alias="INGESTOR_LEASE_TTL")  # seconds a lease lives without renewal
+    wait: float = Field(0.0, ge=0, alias="INGESTOR_LEASE_WAIT")  # seconds to wait for a busy lease
+
+
+class PluginSettings(_Group):
+    """Which plugins load, and whether a broken one is fatal."""
+
+    strict: bool = Field(False, alias="INGESTOR_STRICT_PLUGINS")
+    load: Annotated[list[str] | None, NoDecode] = Field(None, alias="INGESTOR_LOAD_PLUGINS")  # None: all
+
+    _split_load = field_validator("load", mode="before")(_split)
+
+
+class HttpSettings(_Group):
+    """The fetchers' HTTP: retries and the contact in the User-Agent."""
+
+    attempts: int = Field(5, ge=1, alias="INGESTOR_HTTP_ATTEMPTS")
+    backoff: float = Field(1.0, ge=0, alias="INGESTOR_HTTP_BACKOFF")
+    max_wait: float = Field(120.0, ge=0, alias="INGESTOR_HTTP_MAX_WAIT")
+    contact: str = Field("", alias="INGESTOR_FETCH_CONTACT")
+
+
 class Settings(BaseSettings):
     """Everything a run can be told. Each field `x` is also `INGESTOR_X` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="INGESTOR_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="INGESTOR_", env_file=ENV_FILE, extra="ignore")
 
     service: Annotated[list[str], NoDecode] = Field(default_factory=list)
     env: str = "dev"
@@ -53,6 +121,14 @@ class Settings(BaseSettings):
     task_count: int = Field(
         1, ge=1, validation_alias=AliasChoices("task_count", "INGESTOR_TASK_COUNT", "CLOUD_RUN_TASK_COUNT")
     )
+
+    staging: StagingSettings = Field(default_factory=StagingSettings)
+    duckdb: DuckDBSettings = Field(default_factory=DuckDBSettings)
+    bigquery: BigQuerySettings = Field(default_factory=BigQuerySettings)
+    gcs: GCSSettings = Field(default_factory=GCSSettings)
+    lease: LeaseSettings = Field(default_factory=LeaseSettings)
+    plugins: PluginSettings = Field(default_factory=PluginSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
 
     _split_service = field_validator("service", mode="before")(_split)
     _split_types = field_validator("data_types", mode="before")(_split)
@@ -124,7 +200,7 @@ class Settings(BaseSettings):
             self.warehouse.startswith("bigquery://")
             and landing.startswith("gs://")
             and "staging=" not in self.warehouse
-            and not os.environ.get("INGESTOR_STAGING_BUCKET")
+            and not self.bigquery.staging_bucket
         ):
             bucket = landing.removeprefix("gs://").split("/", 1)[0]
             return f"{self.warehouse}{'&' if '?' in self.warehouse else '?'}staging=gs://{bucket}"
