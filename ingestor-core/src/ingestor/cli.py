@@ -239,8 +239,8 @@ def _execute(settings: Settings, plugins: Plugins) -> IngestResult:
     from ingestor.warehouse import LoadError
 
     try:
-        landing = open_landing(settings.landing_url)
-        warehouse = open_warehouse(settings.warehouse_url, read_only=settings.dry_run)
+        landing = open_landing(settings.landing_url, settings)
+        warehouse = open_warehouse(settings.warehouse_url, settings, read_only=settings.dry_run)
     except (ValueError, LoadError) as error:
         fail(str(error))
     if settings.task_index >= settings.task_count:
@@ -250,6 +250,7 @@ def _execute(settings: Settings, plugins: Plugins) -> IngestResult:
         landing=landing,
         warehouse=warehouse,
         catalog=plugins.catalog,
+        settings=settings,
         data_types=set(settings.data_types) if settings.data_types else None,
         dry_run=settings.dry_run,
         views=plugins.views,
@@ -346,7 +347,7 @@ def demo(
     settings = _settings(env=env, landing=landing, data_dir=data_dir, service=service)
     loaded = _plugins()
     try:
-        target = open_landing(settings.landing_url)
+        target = open_landing(settings.landing_url, settings)
     except ValueError as error:
         fail(str(error))
     written, code = 0, EXIT_OK

@@ -25,6 +25,7 @@ from ingestor.landing import FileChanged, Landing, LandingFile, UnsafeName, chec
 from ingestor.ledger import LedgerEntry
 from ingestor.result import FileOutcome, FileStatus, IngestResult, TableLoad
 from ingestor.schema import AddColumn, Kind, SchemaBuilder, WidenColumn, changes, inserted_at, reconcile
+from ingestor.settings import Settings
 from ingestor.staging import Batch, Staged, StageTask, stage_all
 from ingestor.warehouse import LoadError, LoadRequest, StagedFile, Warehouse
 
@@ -41,6 +42,7 @@ class RunContext:
     landing: Landing
     warehouse: Warehouse
     catalog: Catalog
+    settings: Settings
     data_types: set[str] | None = None
     dry_run: bool = False
     views: list[View] = field(default_factory=list)
@@ -272,7 +274,12 @@ class ServiceIngest:
         done: dict[str, tuple[StageTask, Staged]] = {}
         started = time.perf_counter()
         batch = Batch(
-            self.ctx.landing, dt, builder, metadata, lambda t, result: done.__setitem__(t.file.name, (t, result))
+            self.ctx.landing,
+            dt,
+            builder,
+            metadata,
+            lambda t, result: done.__setitem__(t.file.name, (t, result)),
+            self.ctx.settings,
         )
         stage_all(batch, tasks, columnar=warehouse.loads_arrow)
         summary.stage_seconds = round(time.perf_counter() - started, 3)

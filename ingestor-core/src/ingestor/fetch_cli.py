@@ -67,7 +67,7 @@ def fetch_command(
     plugins = _plugins()
     check_request(plugins, settings.service, settings.data_types)
     try:
-        target = open_landing(settings.landing_url)
+        target = open_landing(settings.landing_url, settings)
     except ValueError as error:
         fail(str(error))
     results: list[FetchResult] = []

@@ -33,11 +33,11 @@ import orjson
 if TYPE_CHECKING:
     from ingestor.engine import RunContext
     from ingestor.landing import Landing
+    from ingestor.settings import Settings
     from ingestor.warehouse import Warehouse
 
 log = logging.getLogger("ingestor.lease")
 ENV_WAIT, ENV_TTL = "INGESTOR_LEASE_WAIT", "INGESTOR_LEASE_TTL"
-DEFAULT_TTL = 900.0
 EXIT_BUSY = 75
 POLL = 0.25
 
@@ -56,15 +56,6 @@ class Lease:
     ttl: float
     body: bytes
     lost: bool = field(default=False)
-
-
-def _seconds(variable: str, default: float) -> float:
-    raw = os.environ.get(variable, "").strip()
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        raise LeaseBusy(f"{variable}={raw!r} is not a number of seconds") from None
-    return max(value, 0.0)
 
 
 def lease_name(service: str, task_index: int = 0, task_count: int = 1) -> str:
@@ -235,7 +226,7 @@ def held(context: RunContext, services: list[str]) -> Iterator[list[Lease]]:
     if context.dry_run:
         yield []
         return
-    ttl, wait = _seconds(ENV_TTL, DEFAULT_TTL) or DEFAULT_TTL, _seconds(ENV_WAIT, 0.0)
+    ttl, wait = context.settings.lease.ttl, context.settings.lease.wait
     leases: list[Lease] = []
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(leases, stop, ttl / 3), name="ingestor-lease", daemon=True)
@@ -271,16 +262,16 @@ def is_lock_conflict(error: BaseException) -> bool:
     return "Could not set lock" in text or "Conflicting lock" in text
 
 
-def open_warehouse(url: str, read_only: bool = False) -> Warehouse:
+def open_warehouse(url: str, settings: Settings, read_only: bool = False) -> Warehouse:
     """`ingestor.warehouse.open_warehouse`, waiting up to `INGESTOR_LEASE_WAIT` while another process holds
     the (DuckDB) file, then LeaseBusy."""
     from ingestor.warehouse import LoadError
     from ingestor.warehouse import open_warehouse as open_
 
-    deadline = time.monotonic() + _seconds(ENV_WAIT, 0.0)
+    deadline = time.monotonic() + settings.lease.wait
     while True:
         try:
-            return open_(url, read_only=read_only)
+            return open_(url, settings, read_only=read_only)
         except LoadError as error:
             if not is_lock_conflict(error):
                 raise

@@ -66,8 +66,8 @@ def _state(settings: Settings, catalog: Catalog, services: list[str]) -> Status 
     from ingestor.status import collect
 
     try:
-        landing = open_landing(settings.landing_url)
-        warehouse = open_warehouse(settings.warehouse_url, read_only=True)
+        landing = open_landing(settings.landing_url, settings)
+        warehouse = open_warehouse(settings.warehouse_url, settings, read_only=True)
     except Exception as error:
         log.error("the state after the run could not be read: %s", error)
         return None

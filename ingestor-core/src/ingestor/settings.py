@@ -39,46 +39,49 @@ class _Group(BaseSettings):
 class StagingSettings(_Group):
     """How files are read and conformed before a load."""
 
-    workers: int | None = Field(None, ge=1, alias="INGESTOR_WORKERS")  # staging processes (None: cpus, at most 4)
-    columnar: bool = Field(True, alias="INGESTOR_COLUMNAR")  # the Arrow path where the warehouse takes Arrow
-    columnar_min_bytes: int = Field(64 * 1024, ge=0, alias="INGESTOR_COLUMNAR_MIN_BYTES")  # smaller: row by row
-    parallel_min_bytes: int = Field(32 * 1024 * 1024, ge=0)  # a batch under this stages in-process (not in env)
+    workers: int | None = Field(
+        None, ge=1, validation_alias="INGESTOR_WORKERS"
+    )  # staging processes (None: cpus, at most 4)
+    columnar: bool = Field(True, validation_alias="INGESTOR_COLUMNAR")  # the Arrow path where the warehouse takes Arrow
+    columnar_min_bytes: int = Field(
+        64 * 1024, ge=0, validation_alias="INGESTOR_COLUMNAR_MIN_BYTES"
+    )  # smaller: row by row
 
 
 class DuckDBSettings(_Group):
     """The embedded warehouse."""
 
-    memory_mb: int = Field(256, ge=16, alias="INGESTOR_DUCKDB_MEMORY_MB")
+    memory_mb: int = Field(256, ge=16, validation_alias="INGESTOR_DUCKDB_MEMORY_MB")
 
 
 class BigQuerySettings(_Group):
     """The BigQuery warehouse; a `bigquery://` URL's own `?location=`/`?staging=` win over these."""
 
-    project: str | None = Field(None, alias="GCP_PROJECT_ID")  # when the URL names none
-    location: str = Field("US", alias="INGESTOR_BQ_LOCATION")
-    staging_bucket: str | None = Field(None, alias="INGESTOR_STAGING_BUCKET")  # gs://bucket for load files
-    emulator_host: str | None = Field(None, alias="BIGQUERY_EMULATOR_HOST")  # a local BigQuery API server
+    project: str | None = Field(None, validation_alias="GCP_PROJECT_ID")  # when the URL names none
+    location: str = Field("US", validation_alias="INGESTOR_BQ_LOCATION")
+    staging_bucket: str | None = Field(None, validation_alias="INGESTOR_STAGING_BUCKET")  # gs://bucket for load files
+    emulator_host: str | None = Field(None, validation_alias="BIGQUERY_EMULATOR_HOST")  # a local BigQuery API server
 
 
 class GCSSettings(_Group):
     """The GCS landing zone."""
 
-    project: str | None = Field(None, alias="GCP_PROJECT_ID")
-    emulator_host: str | None = Field(None, alias="STORAGE_EMULATOR_HOST")  # a local GCS API server
+    project: str | None = Field(None, validation_alias="GCP_PROJECT_ID")
+    emulator_host: str | None = Field(None, validation_alias="STORAGE_EMULATOR_HOST")  # a local GCS API server
 
 
 class LeaseSettings(_Group):
     """One run at a time per service (see ingestor.lease)."""
 
-    ttl: float = Field(900.0, gt=0, alias="INGESTOR_LEASE_TTL")  # seconds a lease lives without renewal
-    wait: float = Field(0.0, ge=0, alias="INGESTOR_LEASE_WAIT")  # seconds to wait for a busy lease
+    ttl: float = Field(900.0, gt=0, validation_alias="INGESTOR_LEASE_TTL")  # seconds a lease lives without renewal
+    wait: float = Field(0.0, ge=0, validation_alias="INGESTOR_LEASE_WAIT")  # seconds to wait for a busy lease
 
 
 class PluginSettings(_Group):
     """Which plugins load, and whether a broken one is fatal."""
 
-    strict: bool = Field(False, alias="INGESTOR_STRICT_PLUGINS")
-    load: Annotated[list[str] | None, NoDecode] = Field(None, alias="INGESTOR_LOAD_PLUGINS")  # None: all
+    strict: bool = Field(False, validation_alias="INGESTOR_STRICT_PLUGINS")
+    load: Annotated[list[str] | None, NoDecode] = Field(None, validation_alias="INGESTOR_LOAD_PLUGINS")  # None: all
 
     _split_load = field_validator("load", mode="before")(_split)
 
@@ -86,10 +89,10 @@ class PluginSettings(_Group):
 class HttpSettings(_Group):
     """The fetchers' HTTP: retries and the contact in the User-Agent."""
 
-    attempts: int = Field(5, ge=1, alias="INGESTOR_HTTP_ATTEMPTS")
-    backoff: float = Field(1.0, ge=0, alias="INGESTOR_HTTP_BACKOFF")
-    max_wait: float = Field(120.0, ge=0, alias="INGESTOR_HTTP_MAX_WAIT")
-    contact: str = Field("", alias="INGESTOR_FETCH_CONTACT")
+    attempts: int = Field(5, ge=1, validation_alias="INGESTOR_HTTP_ATTEMPTS")
+    backoff: float = Field(1.0, ge=0, validation_alias="INGESTOR_HTTP_BACKOFF")
+    max_wait: float = Field(120.0, ge=0, validation_alias="INGESTOR_HTTP_MAX_WAIT")
+    contact: str = Field("", validation_alias="INGESTOR_FETCH_CONTACT")
 
 
 class Settings(BaseSettings):
@@ -122,13 +125,13 @@ class Settings(BaseSettings):
         1, ge=1, validation_alias=AliasChoices("task_count", "INGESTOR_TASK_COUNT", "CLOUD_RUN_TASK_COUNT")
     )
 
-    staging: StagingSettings = Field(default_factory=StagingSettings)
-    duckdb: DuckDBSettings = Field(default_factory=DuckDBSettings)
-    bigquery: BigQuerySettings = Field(default_factory=BigQuerySettings)
-    gcs: GCSSettings = Field(default_factory=GCSSettings)
-    lease: LeaseSettings = Field(default_factory=LeaseSettings)
-    plugins: PluginSettings = Field(default_factory=PluginSettings)
-    http: HttpSettings = Field(default_factory=HttpSettings)
+    staging: StagingSettings = Field(default_factory=lambda: StagingSettings.model_validate({}))
+    duckdb: DuckDBSettings = Field(default_factory=lambda: DuckDBSettings.model_validate({}))
+    bigquery: BigQuerySettings = Field(default_factory=lambda: BigQuerySettings.model_validate({}))
+    gcs: GCSSettings = Field(default_factory=lambda: GCSSettings.model_validate({}))
+    lease: LeaseSettings = Field(default_factory=lambda: LeaseSettings.model_validate({}))
+    plugins: PluginSettings = Field(default_factory=lambda: PluginSettings.model_validate({}))
+    http: HttpSettings = Field(default_factory=lambda: HttpSettings.model_validate({}))
 
     _split_service = field_validator("service", mode="before")(_split)
     _split_types = field_validator("data_types", mode="before")(_split)

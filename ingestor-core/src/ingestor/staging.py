@@ -19,7 +19,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -29,6 +29,9 @@ from ingestor.names import sanitize_column
 from ingestor.reader import MalformedFile, read_records
 from ingestor.schema import SchemaBuilder, Struct, merge
 from ingestor.warehouse import ARROW_SUFFIX
+
+if TYPE_CHECKING:
+    from ingestor.settings import Settings, StagingSettings
 
 log = logging.getLogger("ingestor.staging")
 PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this a batch is staged in-process
@@ -153,6 +156,7 @@ def _set_aside(record: dict[str, Any], metadata: dict[str, Any]) -> dict[str, An
 @dataclass
 class _WorkerJob:
     landing_url: str
+    settings: Settings
     data_type: DataType
     schema: Struct
     metadata: dict[str, Any]
@@ -160,7 +164,7 @@ class _WorkerJob:
 
 
 def _work(job: _WorkerJob) -> tuple[list[Staged], Struct, list[str], int]:
-    landing = open_landing(job.landing_url)
+    landing = open_landing(job.landing_url, job.settings)
     try:
         builder = SchemaBuilder(job.schema)
         results = [stage_file(landing, job.data_type, task, builder, job.metadata) for task in job.tasks]
@@ -169,15 +173,10 @@ def _work(job: _WorkerJob) -> tuple[list[Staged], Struct, list[str], int]:
         landing.close()
 
 
-def _workers() -> int:
-    configured = os.environ.get("INGESTOR_WORKERS")
-    return max(1, int(configured)) if configured else min(os.cpu_count() or 1, 4)
-
-
-def worker_count(tasks: list[StageTask], data_type: DataType) -> int:
+def worker_count(tasks: list[StageTask], data_type: DataType, settings: StagingSettings) -> int:
     """How many processes to stage with: 1 unless the batch is large and the data type picklable."""
-    workers = _workers()
-    min_bytes = int(os.environ.get("INGESTOR_PARALLEL_MIN_BYTES", PARALLEL_MIN_BYTES))
+    workers = settings.workers or min(os.cpu_count() or 1, 4)
+    min_bytes = PARALLEL_MIN_BYTES
     if workers <= 1 or len(tasks) < 2 or sum(t.file.size for t in tasks) < min_bytes:
         return 1
     try:
@@ -197,6 +196,7 @@ class Batch:
     builder: SchemaBuilder
     metadata: dict[str, Any]  # constant columns
     on_done: Callable[[StageTask, Staged], None]
+    settings: Settings
     turns: dict[str, int] = field(default_factory=dict)  # file -> builder.json_turns when its row staging began
 
     def stage(self, task: StageTask, builder: SchemaBuilder | None = None, data: bytes | None = None) -> None:
@@ -224,7 +224,7 @@ def stage_all(batch: Batch, tasks: list[StageTask], columnar: bool = False) -> N
     else row by row, in-process or across worker processes."""
     normalize = batch.dt.normalize
     possible = normalize is None or leaves_unchanged(normalize) is not None
-    if columnar and possible and os.environ.get("INGESTOR_COLUMNAR", "1") != "0":
+    if columnar and possible and batch.settings.staging.columnar:
         _stage_columnar(batch, tasks)
     else:
         _stage_rows(batch, tasks)
@@ -238,7 +238,7 @@ def stage_all(batch: Batch, tasks: list[StageTask], columnar: bool = False) -> N
 
 def _stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
     landing, dt, builder, metadata = batch.landing, batch.dt, batch.builder, batch.metadata
-    workers = worker_count(tasks, dt)
+    workers = worker_count(tasks, dt, batch.settings.staging)
     if workers == 1:
         if landing.concurrency <= 1:
             for task in tasks:
@@ -256,7 +256,7 @@ def _stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
                 batch.stage(done, data=data.result())
         return
     # Deal files out by size, largest first, so workers finish together; order is deterministic.
-    jobs = [_WorkerJob(landing.url, dt, copy.deepcopy(builder.root), metadata) for _ in range(workers)]
+    jobs = [_WorkerJob(landing.url, batch.settings, dt, copy.deepcopy(builder.root), metadata) for _ in range(workers)]
     loads = [0] * workers
     for task in sorted(tasks, key=lambda t: (-t.file.size, t.file.name)):
         slot = loads.index(min(loads))
@@ -295,7 +295,7 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
     metadata_names = {*batch.metadata, dt.source_file_column}
     plan = columnar.plan_for(builder.root, metadata_names)
     snapshot: Struct | None = None  # the schema as it stands, copied once per change
-    workers = _workers()
+    workers = batch.settings.staging.workers or min(os.cpu_count() or 1, 4)
     unchanged = leaves_unchanged(dt.normalize)
     staged: list[tuple[StageTask, columnar.Columnar, Struct]] = []  # with the schema at the file's turn
 
@@ -314,7 +314,7 @@ def _stage_columnar(batch: Batch, tasks: list[StageTask]) -> None:
     queue: deque[tuple[StageTask, Future[Any], bool]] = deque()  # True: a small file (its future reads it ahead)
     handed_back = 0  # in a row
     version = builder.version  # of the schema `plan` was made from
-    small = int(os.environ.get("INGESTOR_COLUMNAR_MIN_BYTES", COLUMNAR_MIN_BYTES))
+    small = batch.settings.staging.columnar_min_bytes
 
     def row_by_row(task: StageTask, why: str, data: bytes | None = None) -> None:
         nonlocal plan, snapshot, version

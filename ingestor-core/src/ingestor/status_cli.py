@@ -53,8 +53,8 @@ def status_command(
 
     ops.check_extras(settings)
     try:
-        source = open_landing(settings.landing_url)
-        store = open_warehouse(settings.warehouse_url, read_only=True)
+        source = open_landing(settings.landing_url, settings)
+        store = open_warehouse(settings.warehouse_url, settings, read_only=True)
     except LeaseBusy as error:
         fail(f"busy: {error}", EXIT_BUSY)
     except (ValueError, LoadError) as error:

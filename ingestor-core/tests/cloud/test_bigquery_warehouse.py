@@ -152,7 +152,7 @@ def test_reattaches_to_the_load_job_after_a_crash(
 ) -> None:
     dataset = _dataset()
     double = ConflictOnReusedJobId(bq_client)
-    crashed = BigQueryWarehouse(PROJECT, staging=f"gs://{bucket}", client=double, retry_wait=0)
+    crashed = BigQueryWarehouse(PROJECT, staging=f"gs://{bucket}", storage=storage_client, client=double, retry_wait=0)
     files = {"acme/landing/a.jsonl": [{"id": 1}, {"id": 2}], "acme/landing/b.jsonl": [{"id": 3}]}
     request = make_request(tmp_path, crashed, dataset, files)
 
@@ -165,7 +165,7 @@ def test_reattaches_to_the_load_job_after_a_crash(
     assert len(double.submitted) == 1 and _count(bq_client, dataset) == 0
     monkeypatch.undo()
 
-    rerun = BigQueryWarehouse(PROJECT, staging=f"gs://{bucket}", client=double, retry_wait=0)
+    rerun = BigQueryWarehouse(PROJECT, staging=f"gs://{bucket}", storage=storage_client, client=double, retry_wait=0)
     report = rerun.load(make_request(tmp_path, rerun, dataset, files))
     assert double.conflicts == list(double.submitted)  # 409 -> attached, nothing loaded again
     assert report.job_ids[0] == double.conflicts[0] and report.rows == 3
@@ -175,7 +175,9 @@ def test_reattaches_to_the_load_job_after_a_crash(
     assert list(storage_client.list_blobs(bucket)) == []
 
     # Another machine that missed the ledger commits the same batch again: the ledger filter keeps it out.
-    other = BigQueryWarehouse(PROJECT, staging=f"gs://{bucket}", client=ConflictOnReusedJobId(bq_client), retry_wait=0)
+    other = BigQueryWarehouse(
+        PROJECT, staging=f"gs://{bucket}", storage=storage_client, client=ConflictOnReusedJobId(bq_client), retry_wait=0
+    )
     other.load(make_request(tmp_path, other, dataset, files))
     assert _count(bq_client, dataset) == 3 and _count(bq_client, dataset, "_ingestor_ledger") == 2
 
@@ -242,13 +244,13 @@ def test_configuration(monkeypatch: pytest.MonkeyPatch, emulators: Any) -> None:
     monkeypatch.setenv("GCP_PROJECT_ID", "from-env")
     monkeypatch.setenv("INGESTOR_BQ_LOCATION", "EU")
     monkeypatch.setenv("INGESTOR_STAGING_BUCKET", "my-bucket")
-    wh = BigQueryWarehouse.from_url("bigquery://")
+    wh = BigQueryWarehouse.from_url("bigquery://", Settings())
     assert (wh.project, wh.location, wh.staging) == ("from-env", "EU", ("my-bucket", ""))
-    wh = BigQueryWarehouse.from_url("bigquery://p1?location=asia-northeast1&staging=gs://b/pre")
+    wh = BigQueryWarehouse.from_url("bigquery://p1?location=asia-northeast1&staging=gs://b/pre", Settings())
     assert (wh.project, wh.location, wh.staging) == ("p1", "asia-northeast1", ("b", "pre/"))
     monkeypatch.delenv("GCP_PROJECT_ID")
     with pytest.raises(ValueError, match="GCP_PROJECT_ID"):
-        BigQueryWarehouse.from_url("bigquery://")
+        BigQueryWarehouse.from_url("bigquery://", Settings())
     assert Settings(landing="gs://", env="prd").landing_url == "gs://ela-dp-prd"
     assert Settings(landing="gs://", bucket="mine").landing_url == "gs://mine"
 
@@ -263,12 +265,12 @@ def test_google_libraries_stay_unimported_by_light_commands() -> None:
 
 
 def test_a_batch_beyond_the_job_limits_is_split(
-    tmp_path: Path, bq_client: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, bq_client: Any, storage_client: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import ingestor.warehouse.bigquery as module
 
     dataset = _dataset()
-    wh = BigQueryWarehouse(PROJECT, staging=f"gs://{bucket}", client=bq_client, retry_wait=0)
+    wh = BigQueryWarehouse(PROJECT, staging=f"gs://{bucket}", storage=storage_client, client=bq_client, retry_wait=0)
     files = {f"acme/landing/{i}.jsonl": [{"id": i}] for i in range(6)}
     request = make_request(tmp_path, wh, dataset, files)
     size = max(f.path.stat().st_size for f in request.files)

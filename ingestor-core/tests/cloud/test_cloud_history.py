@@ -35,7 +35,7 @@ def test_history_rows_on_bigquery(cloud: CloudHarness) -> None:
     assert runs == [{"status": "failed", "service": "acme", "files": 2, "rows": 2}]
 
     # read back through the warehouse, as `ingestor status` does
-    warehouse = BigQueryWarehouse(PROJECT)
+    warehouse = BigQueryWarehouse(PROJECT, client=cloud.bq)
     try:
         query = "SELECT status, COUNT(*) AS n FROM {history} WHERE recorded_at >= {since} GROUP BY status"
         recent = warehouse.read_history(f"dp_ops_{cloud.env}", query, datetime.now(UTC) - timedelta(hours=1))

@@ -14,6 +14,7 @@ from google.api_core.exceptions import PreconditionFailed
 
 from ingestor.landing import FileChanged, UnsafeName
 from ingestor.landing.gcs import GCSLanding
+from ingestor.settings import Settings
 
 pytestmark = pytest.mark.timeout(120)
 _buckets = itertools.count(1)
@@ -67,7 +68,7 @@ class EnforcePreconditions:
 def landing(storage_client: Any) -> GCSLanding:
     name = f"landing-{os.getpid()}-{next(_buckets)}"
     storage_client.create_bucket(name)
-    return GCSLanding(name, client=storage_client)
+    return GCSLanding(name, "", client=storage_client)
 
 
 def _put(landing: GCSLanding, name: str, data: bytes) -> None:
@@ -96,7 +97,7 @@ def test_list_open_checksum_read_write(landing: GCSLanding) -> None:
 def test_prefix_in_url(storage_client: Any) -> None:
     name = f"landing-{os.getpid()}-{next(_buckets)}"
     storage_client.create_bucket(name).blob("root/acme/landing/a.jsonl").upload_from_string(b"{}\n")
-    landing = GCSLanding.from_url(f"gs://{name}/root")
+    landing = GCSLanding.from_url(f"gs://{name}/root", Settings())
     assert landing.url == f"gs://{name}/root"
     file = next(landing.list("acme/landing/"))
     assert file.name == "acme/landing/a.jsonl"

@@ -7,9 +7,12 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from ingestor.extras import import_optional
+
+if TYPE_CHECKING:
+    from ingestor.settings import Settings
 
 # scheme -> ("module:class", the extra it needs); imported only when used, to keep start-up light.
 BACKENDS = {"file": ("ingestor.landing.local:LocalLanding", ""), "gs": ("ingestor.landing.gcs:GCSLanding", "gcp")}
@@ -115,11 +118,11 @@ def reason_name(destination: str) -> str:
     return _with_filename(destination, lambda filename: filename + ".reason.json")
 
 
-def open_landing(url: str) -> Landing:
-    """The landing backend for a URL (`file:///path`, a plain path, `gs://bucket`)."""
+def open_landing(url: str, settings: Settings) -> Landing:
+    """The landing backend for a URL (`file:///path`, a plain path, `gs://bucket`), configured by `settings`."""
     scheme = url.split("://", 1)[0] if "://" in url else "file"
     target = BACKENDS.get(scheme)
     if target is None:
         raise ValueError(f"unsupported landing URL {url!r}: use one of {', '.join(s + '://' for s in BACKENDS)}")
     backend = import_optional(*target, f"a {scheme}:// landing zone")
-    return backend.from_url(url)  # type: ignore[no-any-return]
+    return backend.from_url(url, settings)  # type: ignore[no-any-return]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -32,16 +31,22 @@ from ingestor.landing import FileChanged, LandingFile, check_name, numbered
 if TYPE_CHECKING:
     from google.cloud.storage import Blob, Bucket
 
+    from ingestor.settings import Settings
+
 log = logging.getLogger("ingestor.landing.gcs")
 EMULATOR_PROJECT = "test-project"
 
 
-def storage_client(project: str | None = None) -> storage.Client:
-    """A storage client: ADC, or anonymous credentials against `STORAGE_EMULATOR_HOST`."""
-    if os.environ.get("STORAGE_EMULATOR_HOST"):
+def storage_client(project: str | None, emulator_host: str | None = None) -> storage.Client:
+    """A storage client: ADC, or anonymous credentials against a local GCS API server at `emulator_host`."""
+    if emulator_host:
+        from google.api_core.client_options import ClientOptions
         from google.auth.credentials import AnonymousCredentials
 
-        return storage.Client(project=project or EMULATOR_PROJECT, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+        endpoint = ClientOptions(api_endpoint=emulator_host if "://" in emulator_host else "http://" + emulator_host)
+
+        anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call]
+        return storage.Client(project=project or EMULATOR_PROJECT, credentials=anonymous, client_options=endpoint)  # type: ignore[no-untyped-call]
     return storage.Client(project=project)
 
 
@@ -72,17 +77,17 @@ class GCSLanding:
 
     concurrency = 8  # each move is 3 requests; below the HTTP session's pool of 10 connections
 
-    def __init__(self, bucket: str, prefix: str = "", client: Any = None) -> None:
-        self.client = client if client is not None else storage_client(os.environ.get("GCP_PROJECT_ID") or None)
+    def __init__(self, bucket: str, prefix: str, client: Any) -> None:
+        self.client = client
         self.bucket: Bucket = self.client.bucket(bucket)
         self.prefix = prefix
         self.url = f"gs://{bucket}/{prefix}".rstrip("/")
         self._listed: dict[str, tuple[str, str]] = {}  # name -> (generation, checksum) seen by list()
 
     @classmethod
-    def from_url(cls, url: str) -> GCSLanding:
+    def from_url(cls, url: str, settings: Settings) -> GCSLanding:
         """`gs://BUCKET` or `gs://BUCKET/prefix`."""
-        return cls(*split_gs_url(url))
+        return cls(*split_gs_url(url), client=storage_client(settings.gcs.project, settings.gcs.emulator_host))
 
     def _key(self, name: str) -> str:
         """The object key for a name we build (checked: it can never climb out of a folder)."""

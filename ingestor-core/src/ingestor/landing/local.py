@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from ingestor import faults
 from ingestor.landing import FileChanged, LandingFile, UnsafeName, check_name, fitted, numbered
+
+if TYPE_CHECKING:
+    from ingestor.settings import Settings
 
 READ_BUFFER = 1024 * 1024
 
@@ -72,8 +75,8 @@ class LocalLanding:
         self._folders: dict[str, str] = {}  # folder name -> its real path, checked to be inside the root
 
     @classmethod
-    def from_url(cls, url: str) -> LocalLanding:
-        """`file:///abs/path` or a plain path."""
+    def from_url(cls, url: str, settings: Settings | None = None) -> LocalLanding:
+        """`file:///abs/path` or a plain path (no settings apply)."""
         if url.startswith("file://"):
             return cls(Path(unquote(urlparse(url).path)))
         return cls(Path(url))

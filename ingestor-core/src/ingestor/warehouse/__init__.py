@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ingestor.catalog import DataType
 from ingestor.extras import import_optional
@@ -14,6 +14,9 @@ from ingestor.landing import LandingFile
 from ingestor.ledger import LedgerEntry
 from ingestor.names import validate_identifier
 from ingestor.schema import SchemaChange, Struct
+
+if TYPE_CHECKING:
+    from ingestor.settings import Settings
 
 # scheme -> ("module:class", the extra it needs); imported only when used, to keep start-up light.
 BACKENDS = {
@@ -135,11 +138,11 @@ def union_view_select(
     return " UNION ALL ".join(selects)
 
 
-def open_warehouse(url: str, read_only: bool = False) -> Warehouse:
-    """The warehouse backend for a URL (`duckdb:///path.duckdb`, `bigquery://project`)."""
+def open_warehouse(url: str, settings: Settings, read_only: bool = False) -> Warehouse:
+    """The warehouse backend for a URL (`duckdb:///path.duckdb`, `bigquery://project`), configured by `settings`."""
     scheme = url.split("://", 1)[0] if "://" in url else ""
     target = BACKENDS.get(scheme)
     if target is None:
         raise ValueError(f"unsupported warehouse URL {url!r}: use one of {', '.join(s + '://' for s in BACKENDS)}")
     backend = import_optional(*target, f"a {scheme}:// warehouse")
-    return backend.from_url(url, read_only=read_only)  # type: ignore[no-any-return]
+    return backend.from_url(url, settings, read_only=read_only)  # type: ignore[no-any-return]

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import shutil
 import tempfile
 import uuid
@@ -48,7 +47,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, urlparse
 
 import orjson
@@ -66,6 +65,9 @@ from ingestor.metrics import RETRIES
 from ingestor.names import validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
 from ingestor.warehouse import LoadError, LoadReport, LoadRequest, StagedFile, ViewSources, union_view_select
+
+if TYPE_CHECKING:
+    from ingestor.settings import Settings
 
 log = logging.getLogger("ingestor.warehouse.bigquery")
 T = TypeVar("T")
@@ -294,30 +296,40 @@ class BigQueryWarehouse:
         client: Any = None,
         storage: Any = None,
         retry_wait: float = 1.0,
+        emulator: str | None = None,
+        storage_emulator: str | None = None,
     ) -> None:
         self.project = project
         self.location = location
         self.read_only = read_only
         self.url = f"bigquery://{project}"
-        self.emulator = os.environ.get("BIGQUERY_EMULATOR_HOST") or None
+        self.emulator = emulator
+        self.storage_emulator = storage_emulator  # a local GCS API server for the staging bucket
         self.client = client if client is not None else self._client()
         self.staging = split_gs_url(staging) if staging else None
         self._storage = storage
         self.retry_wait = retry_wait
 
     @classmethod
-    def from_url(cls, url: str, read_only: bool = False) -> BigQueryWarehouse:
+    def from_url(cls, url: str, settings: Settings, read_only: bool = False) -> BigQueryWarehouse:
         """`bigquery://PROJECT[?location=EU&staging=gs://BUCKET/prefix]`; `bigquery://` takes `GCP_PROJECT_ID`."""
         parsed = urlparse(url)
         query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
-        project = parsed.netloc or os.environ.get("GCP_PROJECT_ID", "")
+        project = parsed.netloc or settings.bigquery.project or ""
         if not project:
             raise ValueError("no project: use bigquery://PROJECT or set GCP_PROJECT_ID")
-        location = query.get("location") or os.environ.get("INGESTOR_BQ_LOCATION") or DEFAULT_LOCATION
-        staging = query.get("staging") or os.environ.get("INGESTOR_STAGING_BUCKET") or None
+        location = query.get("location") or settings.bigquery.location
+        staging = query.get("staging") or settings.bigquery.staging_bucket
         if staging and not staging.startswith("gs://"):
             staging = "gs://" + staging
-        return cls(project, location=location, read_only=read_only, staging=staging)
+        return cls(
+            project,
+            location=location,
+            read_only=read_only,
+            staging=staging,
+            emulator=settings.bigquery.emulator_host,
+            storage_emulator=settings.gcs.emulator_host,
+        )
 
     def _client(self) -> bigquery.Client:
         if self.emulator:
@@ -338,7 +350,7 @@ class BigQueryWarehouse:
     def storage(self) -> Any:
         """The storage client for the staging bucket (created on first use)."""
         if self._storage is None:
-            self._storage = storage_client(self.project)
+            self._storage = storage_client(self.project, self.storage_emulator)
         return self._storage
 
     def _retry(self, fn: Callable[[], T]) -> T:

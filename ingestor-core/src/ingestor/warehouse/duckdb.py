@@ -5,7 +5,6 @@ SQL text is built only from identifiers that `names.quote` validated and quoted 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -25,6 +24,8 @@ from ingestor.warehouse import ARROW_SUFFIX, LoadError, LoadReport, LoadRequest,
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from ingestor.settings import Settings
 
 _TYPES = {
     Kind.STRING: "VARCHAR",
@@ -104,7 +105,7 @@ class DuckDBWarehouse:
     max_parallel_loads = 1  # one connection, one transaction at a time
     loads_arrow = True
 
-    def __init__(self, path: Path, read_only: bool = False) -> None:
+    def __init__(self, path: Path, read_only: bool = False, memory_mb: int = MEMORY_MB) -> None:
         self.path = path
         self.url = "duckdb:///" + str(path.resolve()).lstrip("/")
         self.read_only = read_only
@@ -119,16 +120,17 @@ class DuckDBWarehouse:
                 raise LoadError(f"cannot open {path}: {error}", data_error=False) from error
         self.con.execute("SET TimeZone = 'UTC'")
         # Bounded memory whatever the batch size: DuckDB spills to `<file>.tmp` beyond this.
-        self.memory_mb = int(os.environ.get("INGESTOR_DUCKDB_MEMORY_MB", MEMORY_MB))
+        self.memory_mb = memory_mb
         self.threads = int(self.con.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
         self.con.execute(f"SET memory_limit = '{self.memory_mb}MB'")
         self.con.execute("SET preserve_insertion_order = false")
         self._names: set[tuple[str, str]] | None = None  # (schema, table or view), read once per change
 
     @classmethod
-    def from_url(cls, url: str, read_only: bool = False) -> DuckDBWarehouse:
+    def from_url(cls, url: str, settings: Settings, read_only: bool = False) -> DuckDBWarehouse:
         """`duckdb:///abs/path.duckdb` or `duckdb://relative/path.duckdb`."""
-        return cls(Path(unquote(url.removeprefix("duckdb://"))), read_only=read_only)
+        path = Path(unquote(url.removeprefix("duckdb://")))
+        return cls(path, read_only=read_only, memory_mb=settings.duckdb.memory_mb)
 
     def _exists(self, dataset: str, table: str) -> bool:
         """Whether the table (or view) exists. The names are read once and again after each change:
