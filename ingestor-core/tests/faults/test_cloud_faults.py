@@ -60,8 +60,8 @@ def proxied(
 
     original = bq.BigQueryWarehouse.from_url
 
-    def quick(url: str, read_only: bool = False) -> Any:
-        warehouse = original(url, read_only=read_only)
+    def quick(url: str, settings: Any, read_only: bool = False) -> Any:
+        warehouse = original(url, settings, read_only=read_only)
         warehouse.retry_wait = 0.05
         return warehouse
 
