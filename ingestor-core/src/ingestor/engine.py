@@ -26,8 +26,9 @@ from ingestor.ledger import LedgerEntry
 from ingestor.result import FileOutcome, FileStatus, IngestResult, TableLoad
 from ingestor.schema import AddColumn, Kind, SchemaBuilder, WidenColumn, changes, inserted_at, reconcile
 from ingestor.settings import Settings
+from ingestor.staged import StagedFile
 from ingestor.staging import Batch, Staged, StageTask, stage_all
-from ingestor.warehouse import LoadError, LoadRequest, StagedFile, Warehouse
+from ingestor.warehouse import LoadError, LoadRequest, Warehouse
 
 log = logging.getLogger("ingestor.engine")
 NO_MATCH = "no data type matches"

@@ -28,7 +28,7 @@ from ingestor.landing import Landing, LandingFile, open_landing
 from ingestor.names import sanitize_column
 from ingestor.reader import MalformedFile, read_records
 from ingestor.schema import SchemaBuilder, Struct, merge
-from ingestor.warehouse import ARROW_SUFFIX
+from ingestor.staged import ARROW_SUFFIX
 
 if TYPE_CHECKING:
     from ingestor.settings import Settings, StagingSettings

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ingestor.catalog import DataType
 from ingestor.extras import import_optional
-from ingestor.landing import LandingFile
 from ingestor.ledger import LedgerEntry
-from ingestor.names import validate_identifier
 from ingestor.schema import SchemaChange, Struct
+from ingestor.staged import StagedFile
 
 if TYPE_CHECKING:
     from ingestor.settings import Settings
@@ -34,18 +31,11 @@ class LoadError(Exception):
         self.data_error = data_error
 
 
-ARROW_SUFFIX = ".arrow"  # a staged file of Arrow IPC; any other is NDJSON
+class WarehouseBusy(LoadError):
+    """The warehouse is held by another process (DuckDB's file lock): nothing was done, try again later."""
 
-
-@dataclass
-class StagedFile:
-    """The conformed rows of one landing file on local disk: NDJSON (`.jsonl`), or Arrow IPC
-    (ARROW_SUFFIX, only for a warehouse whose `loads_arrow` is True)."""
-
-    entry: LedgerEntry
-    path: Path
-    source: LandingFile
-    widest: int = 0  # bytes of the longest NDJSON row
+    def __init__(self, message: str) -> None:
+        super().__init__(message, data_error=False)
 
 
 @dataclass
@@ -117,25 +107,6 @@ class Warehouse(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
-
-
-def union_view_select(
-    columns: list[str], sources: ViewSources, ident: Callable[[str], str], table: Callable[[str, str], str]
-) -> str:
-    """The SELECT of a view: UNION ALL of each source's columns, constants (validated identifiers,
-    so safe as literals) or NULL. `ident` and `table` quote names in the warehouse's dialect."""
-    selects = []
-    for source_dataset, source_table, mapping, constants in sources:
-        parts = []
-        for column in columns:
-            if column in mapping:
-                parts.append(f"{ident(mapping[column])} AS {ident(column)}")
-            elif column in constants:
-                parts.append(f"'{validate_identifier(constants[column])}' AS {ident(column)}")
-            else:
-                parts.append(f"NULL AS {ident(column)}")
-        selects.append(f"SELECT {', '.join(parts)} FROM {table(source_dataset, source_table)}")  # noqa: S608
-    return " UNION ALL ".join(selects)
 
 
 def open_warehouse(url: str, settings: Settings, read_only: bool = False) -> Warehouse:

@@ -1,0 +1,168 @@
+"""`DuckDBWarehouse`: the hooks of `SQLWarehouse` on one connection, and a load as one transaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import duckdb
+
+from ingestor import faults
+from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
+from ingestor.ledger import LEDGER_TABLE
+from ingestor.names import quote
+from ingestor.schema import Column, Struct
+from ingestor.staged import ARROW_SUFFIX
+from ingestor.warehouse import LoadError, LoadReport, LoadRequest, WarehouseBusy
+from ingestor.warehouse.duckdb.inserts import Inserts, scannable
+from ingestor.warehouse.duckdb.types import DATA_ERRORS, DIALECT, column_of
+from ingestor.warehouse.sql import SQLWarehouse, storable, touched
+
+if TYPE_CHECKING:
+    from ingestor.settings import Settings
+
+_LOCKED = ("Could not set lock", "Conflicting lock")  # DuckDB's words for a file another process holds
+MEMORY_MB = 256  # DuckDB's memory limit, raised during an insert for what it holds (see `Inserts`)
+
+
+class DuckDBWarehouse(SQLWarehouse):
+    """A DuckDB database file. Every load is one transaction: DDL, rows and ledger."""
+
+    max_parallel_loads = 1  # one connection, one transaction at a time
+    loads_arrow = True
+    dialect = DIALECT
+
+    def __init__(self, path: Path, read_only: bool = False, memory_mb: int = MEMORY_MB) -> None:
+        self.path = path
+        self.url = "duckdb:///" + str(path.resolve()).lstrip("/")
+        self.read_only = read_only
+        if read_only and not path.exists():
+            self.con = duckdb.connect(":memory:")  # a dry run never creates the file
+        else:
+            if not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.con = duckdb.connect(str(path), read_only=read_only)
+            except duckdb.IOException as error:
+                if any(words in str(error) for words in _LOCKED):
+                    raise WarehouseBusy(f"cannot open {path}: {error}") from error
+                raise LoadError(f"cannot open {path}: {error}", data_error=False) from error
+        self.con.execute("SET TimeZone = 'UTC'")
+        # Bounded memory whatever the batch size: DuckDB spills to `<file>.tmp` beyond this.
+        self.inserts = Inserts(self.con, memory_mb)
+        self.con.execute(f"SET memory_limit = '{memory_mb}MB'")
+        self.con.execute("SET preserve_insertion_order = false")
+        self._names: set[tuple[str, str]] | None = None  # (schema, table or view), read once per change
+
+    @classmethod
+    def from_url(cls, url: str, settings: Settings, read_only: bool = False) -> DuckDBWarehouse:
+        """`duckdb:///abs/path.duckdb` or `duckdb://relative/path.duckdb`."""
+        path = Path(unquote(url.removeprefix("duckdb://")))
+        return cls(path, read_only=read_only, memory_mb=settings.duckdb.memory_mb)
+
+    def _exists(self, dataset: str, table: str) -> bool:
+        """Whether the table (or view) exists. The names are read once and again after each change:
+        this process holds the database file, so only its own statements change them (a query of
+        information_schema cost ~4 ms, and a run made five per data type)."""
+        if self._names is None:
+            listed = self.con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
+            self._names = {(schema, name) for schema, name in listed}
+        return (dataset, table) in self._names
+
+    def _stored_columns(self, dataset: str, table: str) -> list[Column] | None:
+        if not self._exists(dataset, table):
+            return None
+        relation = self.con.sql(f"SELECT * FROM {DIALECT.table(dataset, table)} LIMIT 0")  # noqa: S608
+        return [column_of(name, dtype) for name, dtype in zip(relation.columns, relation.types, strict=True)]
+
+    def _ledger_rows(self, dataset: str, names: list[str]) -> list[dict[str, Any]]:
+        with scannable(self.con, [{"source_name": name} for name in names]) as wanted:
+            query = f"{self._ledger_query(dataset)} WHERE source_name IN (SELECT * FROM {wanted})"  # noqa: S608
+            return self._select(query, {})
+
+    def _select(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        cursor = self.con.execute(sql, params)
+        names = [d[0] for d in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _execute(self, sql: str) -> None:
+        self.con.execute(sql)
+        self._names = None
+
+    def _ensure_dataset(self, dataset: str) -> None:
+        self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(dataset)}")
+
+    def _ensure_table(self, dataset: str, table: str, schema: Struct) -> None:
+        definition = DIALECT.definition(schema.columns.values())
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS {DIALECT.table(dataset, table)} ({definition})")
+
+    def _create_table(self, request: LoadRequest) -> None:
+        definition = DIALECT.definition(storable(request.schema))
+        self.con.execute(f"CREATE TABLE {DIALECT.table(request.dataset, request.table)} ({definition})")
+
+    def _evolve(self, request: LoadRequest) -> None:
+        """ADD COLUMN for a new column; ALTER COLUMN TYPE for a widened one or a struct with new fields."""
+        target = DIALECT.table(request.dataset, request.table)
+        for col, _ in touched(request):
+            if col.stored:
+                self.con.execute(f"ALTER TABLE {target} ALTER COLUMN {quote(col.name)} TYPE {DIALECT.type_of(col)}")
+            else:
+                self.con.execute(f"ALTER TABLE {target} ADD COLUMN {quote(col.name)} {DIALECT.type_of(col)}")
+
+    def load(self, request: LoadRequest) -> LoadReport:
+        """Create or evolve the table, insert the staged rows and the ledger rows, in one transaction."""
+        target = DIALECT.table(request.dataset, request.table)
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            self._prepare(request)
+            rows = 0
+            if request.files:
+                ndjson = [f for f in request.files if f.path.suffix != ARROW_SUFFIX]
+                if ndjson:
+                    columns = storable(request.schema)
+                    self.inserts.ndjson(target, columns, [f.path for f in ndjson], max(f.widest for f in ndjson))
+                arrow = [f.path for f in request.files if f.path.suffix == ARROW_SUFFIX]
+                if arrow:
+                    self.inserts.arrow(target, request.schema, arrow)
+                rows = sum(f.entry.rows for f in request.files)
+                faults.checkpoint("before_ledger")  # test-only: rows in, ledger not yet, same transaction
+                with scannable(self.con, [f.entry.model_dump() for f in request.files]) as entries:
+                    ledger = DIALECT.table(request.dataset, LEDGER_TABLE)
+                    con.execute(f"INSERT INTO {ledger} BY NAME SELECT * FROM {entries}")  # noqa: S608
+                    if request.history_dataset:  # the loaded files' history rows, committed with them
+                        history = DIALECT.table(request.history_dataset, HISTORY_TABLE)
+                        names, select = from_ledger(quote)
+                        con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {entries}")  # noqa: S608
+            con.execute("COMMIT")
+        except Exception as error:
+            con.execute("ROLLBACK")
+            raise LoadError(str(error).splitlines()[0], data_error=isinstance(error, DATA_ERRORS)) from error
+        finally:
+            self._names = None
+            self.inserts.reset()  # after COMMIT or ROLLBACK: in an aborted transaction it would fail and hide the error
+        return LoadReport(rows=rows)
+
+    def append_history(self, dataset: str, rows: list[dict[str, Any]]) -> None:
+        """Append history rows (see ingestor.history) in one transaction."""
+        columns = list(history_schema().columns.values())
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self._ensure_history(dataset)
+            history = DIALECT.table(dataset, HISTORY_TABLE)
+            names = ", ".join(quote(c.name) for c in columns)
+            select = ", ".join(f"CAST({quote(c.name)} AS {DIALECT.type_of(c)})" for c in columns)
+            complete = [{c.name: row.get(c.name) for c in columns} for row in rows]  # a missing key is NULL
+            with scannable(self.con, complete) as scan:
+                self.con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {scan}")  # noqa: S608
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            self._names = None
+
+    def close(self) -> None:
+        """Close the connection (and the file lock)."""
+        self.con.close()
