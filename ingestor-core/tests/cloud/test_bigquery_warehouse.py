@@ -267,15 +267,15 @@ def test_google_libraries_stay_unimported_by_light_commands() -> None:
 def test_a_batch_beyond_the_job_limits_is_split(
     tmp_path: Path, bq_client: Any, storage_client: Any, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ingestor.warehouse.bigquery as module
+    from ingestor.warehouse.bigquery import jobs, upload
 
     dataset = _dataset()
     wh = BigQueryWarehouse(PROJECT, staging=f"gs://{bucket}", storage=storage_client, client=bq_client, retry_wait=0)
     files = {f"acme/landing/{i}.jsonl": [{"id": i}] for i in range(6)}
     request = make_request(tmp_path, wh, dataset, files)
     size = max(f.path.stat().st_size for f in request.files)
-    monkeypatch.setattr(module, "MAX_JOB_BYTES", 2 * size)  # two files per job
-    monkeypatch.setattr(module, "MAX_STAGING_OBJECT", size)  # one file per staging object
+    monkeypatch.setattr(jobs, "MAX_JOB_BYTES", 2 * size)  # two files per job
+    monkeypatch.setattr(upload, "MAX_STAGING_OBJECT", size)  # one file per staging object
     report = wh.load(request)
     loads = [j for j in report.job_ids if j.startswith("ingestor_load_")]
     assert len(loads) == 3 and report.rows == 6

@@ -161,13 +161,14 @@ class SimulatedCrash(Exception):
 
 def test_a_crash_before_the_commit_is_resumed_by_the_next_run(staging: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from ingestor.warehouse.bigquery import BigQueryWarehouse
+    from ingestor.warehouse.bigquery.jobs import LoadJobs
 
     h = staging
     h.land(THINGS, [{"id": 1}, {"id": 2}])
     jobs: list[tuple[str, bool]] = []
-    run_load = BigQueryWarehouse._run_load
+    run_load = LoadJobs.run_load
 
-    def spy(self: BigQueryWarehouse, *args: Any) -> Any:
+    def spy(self: LoadJobs, *args: Any) -> Any:
         job, reused = run_load(self, *args)
         jobs.append((job.job_id, reused))
         return job, reused
@@ -175,7 +176,7 @@ def test_a_crash_before_the_commit_is_resumed_by_the_next_run(staging: Any, monk
     def crash(self: BigQueryWarehouse, *args: Any) -> str:
         raise SimulatedCrash
 
-    monkeypatch.setattr(BigQueryWarehouse, "_run_load", spy)
+    monkeypatch.setattr(LoadJobs, "run_load", spy)
     with monkeypatch.context() as patch:
         patch.setattr(BigQueryWarehouse, "_commit", crash)
         crashed = h.run()

@@ -151,7 +151,7 @@ def test_an_outage_the_client_retries_by_itself_is_a_reported_failure(
     RetryError (no API error): the run still reports the files as failed, left in landing, with the cause."""
     from google.cloud import bigquery as bq_client_lib
 
-    from ingestor.warehouse import bigquery as bq
+    from ingestor.warehouse.bigquery import client as bq
 
     _, bigquery, h = proxied
     monkeypatch.setattr(bq, "CALL_RETRY", bq_client_lib.DEFAULT_RETRY.with_timeout(1).with_delay(0.05, 0.1))
@@ -174,7 +174,7 @@ def test_a_warehouse_that_cannot_even_be_read_fails_the_files_not_the_run(
     reported failed and left in landing, the result is printed; the next run loads them."""
     from google.cloud import bigquery as bq_client_lib
 
-    from ingestor.warehouse import bigquery as bq
+    from ingestor.warehouse.bigquery import client as bq
 
     _, bigquery, h = proxied
     monkeypatch.setattr(bq, "CALL_RETRY", bq_client_lib.DEFAULT_RETRY.with_timeout(1).with_delay(0.05, 0.1))

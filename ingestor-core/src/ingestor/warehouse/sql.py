@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from ingestor.history import HISTORY_TABLE, history_schema
@@ -26,8 +27,8 @@ class Dialect:
     """How a warehouse spells SQL: quoted identifiers, column types (both ways) and parameters."""
 
     quote: Callable[[str], str]  # a validated identifier, quoted
-    types: Mapping[Kind, str]  # kind -> the SQL type of a scalar column
-    kinds: Mapping[str, Kind]  # a stored type's name -> its kind (types not listed are read as STRING)
+    types: Mapping[Kind, str]  # kind -> the SQL type of a column, and back
+    aliases: Mapping[str, Kind]  # other stored types' names -> their kind (any other type is read as STRING)
     struct: str  # a STRUCT type, formatted from its `name TYPE, ...` fields, e.g. "STRUCT({})"
     array: str  # an array type, formatted from its element type, e.g. "{}[]"
     parameter: str  # a named query parameter, formatted from its name, e.g. "${}"
@@ -46,8 +47,13 @@ class Dialect:
         return self.array.format(inner) if col.repeated else inner
 
     def kind_of(self, stored: str) -> Kind:
-        """The kind of a stored type name (as the backend reports it)."""
-        return self.kinds.get(stored, Kind.STRING)
+        """The kind of a stored type's name (as the backend reports it, in any case)."""
+        return self._kinds.get(stored.upper(), Kind.STRING)
+
+    @cached_property
+    def _kinds(self) -> dict[str, Kind]:
+        names = {name: kind for kind, name in self.types.items()} | dict(self.aliases)
+        return {name.upper(): kind for name, kind in names.items()}
 
     def definition(self, columns: Iterable[Column]) -> str:
         """`name TYPE, ...` of columns (a CREATE TABLE or a STRUCT type)."""

@@ -1,0 +1,138 @@
+"""Load jobs: ids derived from the batch (so a re-run finds the job a crashed run submitted), re-attaching
+or resubmitting under the next id, the job's limits (a batch beyond them is split), and small loads of
+rows held in memory (the ledger's, the history's)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from functools import partial
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import bigquery
+
+from ingestor.schema import Struct
+from ingestor.staged import StagedFile
+from ingestor.warehouse import LoadError, LoadRequest
+from ingestor.warehouse.bigquery.client import Api, job_error
+from ingestor.warehouse.bigquery.schema import fields_of
+from ingestor.warehouse.bigquery.upload import StagingBucket, batches, concatenate
+
+log = logging.getLogger("ingestor.warehouse.bigquery")
+
+MAX_JOB_BYTES = 4 * 1024**4  # BigQuery allows 15 TB per load job (and 10,000 URIs: 4,096 staging objects)
+MAX_JOB_RESUBMITS = 20
+
+
+def batch_digest(request: LoadRequest) -> str:
+    """What identifies a batch across runs and machines: table, files with checksums, attempt."""
+    h = hashlib.sha256(f"{request.dataset}.{request.table}\n{request.attempt}\n".encode())
+    for f in sorted(request.files, key=lambda f: f.entry.source_name):
+        h.update(f"{f.entry.source_name}\0{f.entry.checksum}\n".encode())
+    return h.hexdigest()[:40]
+
+
+def job_parts(files: list[StagedFile]) -> list[list[StagedFile]]:
+    """The files of one batch in groups a load job takes (one job unless beyond MAX_JOB_BYTES)."""
+    return batches(files, MAX_JOB_BYTES)
+
+
+def load_config(schema: list[bigquery.SchemaField], disposition: str) -> bigquery.LoadJobConfig:
+    """An NDJSON load with an explicit schema (never autodetected) that refuses any bad record."""
+    return bigquery.LoadJobConfig(
+        schema=schema,
+        source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+        write_disposition=disposition,
+        create_disposition="CREATE_IF_NEEDED",
+        autodetect=False,
+        ignore_unknown_values=False,
+        max_bad_records=0,
+    )
+
+
+def load_rows(api: Api, data: bytes, destination: str, schema: Struct, disposition: str, job_id: str) -> Any:
+    """Submit NDJSON rows held in memory as a load job of this id (not waited for)."""
+    config = load_config(fields_of(list(schema.columns.values())), disposition)
+
+    def submit() -> Any:
+        with tempfile.TemporaryFile() as buffer:
+            buffer.write(data)
+            buffer.seek(0)
+            return api.client.load_table_from_file(buffer, destination, job_config=config, rewind=True, job_id=job_id)
+
+    return api.retry(submit)
+
+
+class LoadJobs:
+    """The load jobs of staged files into a staging table: by URI from the staging bucket when there is
+    one (a re-attached job needs no new upload), else with the files' bytes sent with the job."""
+
+    def __init__(self, api: Api, bucket: StagingBucket | None) -> None:
+        self.api = api
+        self.bucket = bucket
+
+    def run_load(
+        self,
+        job_id: str,
+        dataset: str,
+        stage: str,
+        files: list[StagedFile],
+        schema: list[bigquery.SchemaField],
+        disposition: str,
+        digest: str,
+        reuse: bool,
+    ) -> tuple[Any, bool]:
+        """Run (or, if `reuse`, re-attach to) the load job `job_id`; a pre-existing job that failed (or
+        cannot be reused) gets a new id. Returns the job and whether it was re-attached."""
+        api = self.api
+        destination = api.ref(dataset, stage)
+        config = load_config(schema, disposition)
+        uris: list[str] | None = None
+        for n in range(MAX_JOB_RESUBMITS):
+            jid = job_id if n == 0 else f"{job_id}_r{n}"
+            job = api.existing_job(jid)
+            if job is not None:
+                job = api.wait(job)
+                if reuse and job_error(job) is None and api.get_table(dataset, stage) is not None:
+                    log.info("re-attached to load job %s", jid)
+                    return job, True
+                continue  # a failed (or orphaned) earlier attempt: submit under the next id
+            if self.bucket is not None and uris is None:
+                uris = self.bucket.upload(files, digest, job_id.rsplit("_", 1)[-1])
+            attached = False
+            try:
+                if uris is not None:
+                    submit = partial(api.client.load_table_from_uri, uris, destination, job_id=jid, job_config=config)
+                else:
+                    submit = partial(self._load_from_files, files, destination, jid, config)
+                job = api.retry(submit)
+            except gexc.Conflict:  # submitted meanwhile (or by the run that crashed): attach
+                if not reuse:
+                    continue
+                job, attached = api.get_job(jid), True
+                log.info("load job %s exists: re-attached", jid)
+            job = api.wait(job)
+            failure = job_error(job)
+            if failure is None:
+                if attached and api.get_table(dataset, stage) is None:
+                    continue  # its staging table is gone (expired): load again
+                return job, attached
+            message, transient, data_error = failure
+            if attached:
+                continue  # an earlier run's failed job: submit under the next id
+            if not transient:
+                raise LoadError(f"load job {job.job_id}: {message}", data_error=data_error)
+            log.warning("load job %s failed transiently (%s): resubmitting", job.job_id, message)
+        raise LoadError(f"load job {job_id}: gave up after {MAX_JOB_RESUBMITS} attempts", data_error=False)
+
+    def _load_from_files(
+        self, files: list[StagedFile], destination: str, job_id: str, config: bigquery.LoadJobConfig
+    ) -> Any:
+        """One upload of the files concatenated (no staging bucket)."""
+        with tempfile.TemporaryFile() as joined:
+            concatenate(files, joined)
+            return self.api.client.load_table_from_file(
+                joined, destination, job_id=job_id, job_config=config, rewind=True
+            )
