@@ -1,0 +1,109 @@
+"""Schemas compared and combined: with the table as it is (`reconcile`, `changes`, `mark_stored`), and with
+the schema a staging worker grew (`merge`, under the same type policy as inference)."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+from ingestor.schema.policy import Conflict, check_shape, kind_for, stored_as_json, turns_json, widen
+from ingestor.schema.types import Column, Kind, Struct
+
+
+@dataclass(frozen=True)
+class AddColumn:
+    """A column (possibly nested: path has the parents) the table does not have yet."""
+
+    path: tuple[str, ...]
+    column: Column
+
+    def __str__(self) -> str:
+        return f"{'.'.join(self.path)} {self.column.type_name()}"
+
+
+@dataclass(frozen=True)
+class WidenColumn:
+    """A top-level column whose type must widen (INT64 -> FLOAT64)."""
+
+    path: tuple[str, ...]
+    column: Column
+
+    def __str__(self) -> str:
+        return f"{'.'.join(self.path)} {self.column.stored_kind} -> {self.column.type_name()}"
+
+
+SchemaChange = AddColumn | WidenColumn
+
+
+def reconcile(schema: Struct, table: Struct | None) -> Struct:
+    """A copy of `schema` whose stored flags say what `table` (as it is now) already has."""
+    result = copy.deepcopy(schema)
+    _mark(result, table)
+    return result
+
+
+def _mark(struct: Struct, table: Struct | None) -> None:
+    for col in struct.columns.values():
+        existing = table.get(col.name) if table is not None else None
+        col.stored = existing is not None
+        col.stored_kind = existing.kind if existing is not None and existing.kind is not col.kind else None
+        if col.fields is not None:
+            _mark(col.fields, existing.fields if existing is not None else None)
+
+
+def changes(schema: Struct) -> list[SchemaChange]:
+    """What the table needs before a load: new columns (also nested) and widened columns."""
+    out: list[SchemaChange] = []
+    _collect(schema, (), out)
+    return out
+
+
+def _collect(struct: Struct, parents: tuple[str, ...], out: list[SchemaChange]) -> None:
+    for col in struct.columns.values():
+        path = (*parents, col.name)
+        if not col.stored:
+            if col.kind is not Kind.STRUCT or (col.fields is not None and col.fields.columns):
+                out.append(AddColumn(path, col))
+        elif col.stored_kind is not None and col.stored_kind is not col.kind:
+            out.append(WidenColumn(path, col))
+        elif col.fields is not None:
+            _collect(col.fields, path, out)
+
+
+def mark_stored(struct: Struct) -> Struct:
+    """Mark every column of a schema read from the warehouse as stored."""
+    for col in struct.columns.values():
+        col.stored = True
+        col.stored_kind = None
+        if col.fields is not None:
+            mark_stored(col.fields)
+    return struct
+
+
+def merge(target: Struct, source: Struct, notes: list[str], prefix: str = "") -> list[str]:
+    """Merge a schema grown elsewhere (a staging worker) into `target`, with the conform rules.
+
+    Returns the paths whose spelling differs in `source` (its staged rows use other names)."""
+    respelled: list[str] = []
+    for col in source.columns.values():
+        path = prefix + col.name
+        mine = target.get(col.name)
+        if mine is None:
+            target.add(copy.deepcopy(col))
+            continue
+        if mine.name != col.name:
+            respelled.append(path)
+        if mine.kind is Kind.JSON:
+            continue
+        if mine.kind is col.kind is Kind.STRUCT and mine.repeated == col.repeated:
+            if mine.fields and col.fields:
+                respelled += merge(mine.fields, col.fields, notes, path + ".")
+            continue
+        try:
+            check_shape(mine, col.repeated)
+            if kind_for(mine, col.kind, nested=bool(prefix)) is not mine.kind:
+                widen(mine)
+        except Conflict:
+            if turns_json(mine):
+                stored_as_json(mine, path, f"{col.type_name()} vs {mine.type_name()}", notes)
+    return respelled
