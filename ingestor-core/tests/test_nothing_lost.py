@@ -17,8 +17,9 @@ from ingestor.catalog import DataType, SourceFile
 from ingestor.landing import LandingFile
 from ingestor.ledger import LedgerEntry
 from ingestor.schema import Column, Kind, Struct, changes
+from ingestor.staged import StagedFile
 from ingestor.testing import Declarations, Harness
-from ingestor.warehouse import LoadError, LoadRequest, StagedFile
+from ingestor.warehouse import LoadError, LoadRequest
 from ingestor.warehouse.duckdb import DuckDBWarehouse
 
 EVENTS = "acme/landing/2025_01_01_00_00_acme_events.jsonl"

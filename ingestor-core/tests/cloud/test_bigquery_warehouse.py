@@ -24,7 +24,8 @@ from ingestor.landing import LandingFile
 from ingestor.ledger import LedgerEntry
 from ingestor.schema import Kind, SchemaBuilder, changes, reconcile
 from ingestor.settings import Settings
-from ingestor.warehouse import LoadError, LoadRequest, StagedFile
+from ingestor.staged import StagedFile
+from ingestor.warehouse import LoadError, LoadRequest
 from ingestor.warehouse.bigquery import BigQueryWarehouse
 
 pytestmark = pytest.mark.timeout(300)

@@ -1,0 +1,48 @@
+"""The warehouse skeleton: the dialects' type maps both ways, and a DuckDB file held by another process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingestor.lease import is_lock_conflict
+from ingestor.schema import Column, Kind, Struct
+from ingestor.warehouse import LoadError, WarehouseBusy
+from ingestor.warehouse.duckdb import DuckDBWarehouse
+from ingestor.warehouse.duckdb.types import DIALECT
+
+
+def test_a_dialect_spells_nested_types_and_reads_stored_names_back() -> None:
+    fields = Struct()
+    fields.add(Column("n", Kind.INT64))
+    fields.add(Column("empty", Kind.STRUCT, fields=Struct()))  # no field yet: cannot be stored
+    col = Column("s", Kind.STRUCT, repeated=True, fields=fields)
+    assert DIALECT.type_of(col) == 'STRUCT("n" BIGINT)[]'
+    assert [DIALECT.kind_of(name) for name in ("BIGINT", "integer", "timestamp with time zone", "uuid")] == [
+        Kind.INT64,
+        Kind.INT64,
+        Kind.TIMESTAMP,
+        Kind.STRING,
+    ]
+
+
+def test_a_duckdb_file_another_process_holds_is_busy(tmp_path: Path) -> None:
+    path = tmp_path / "held.duckdb"
+    hold = "import duckdb, sys\ncon = duckdb.connect(sys.argv[1])\nprint('ready', flush=True)\nsys.stdin.read()\n"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        with pytest.raises(WarehouseBusy) as busy:
+            DuckDBWarehouse(path)
+        assert isinstance(busy.value, LoadError) and not busy.value.data_error
+        assert is_lock_conflict(busy.value)  # DuckDB's own words are kept in the message
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    DuckDBWarehouse(path).close()  # free again
