@@ -34,6 +34,13 @@ class LoadError(Exception):
         self.data_error = data_error
 
 
+class WarehouseBusy(LoadError):
+    """The warehouse is held by another process (a DuckDB file's lock): try again later."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, data_error=False)
+
+
 ARROW_SUFFIX = ".arrow"  # a staged file of Arrow IPC; any other is NDJSON
 
 

@@ -20,7 +20,15 @@ from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
 from ingestor.ledger import LEDGER_TABLE, LedgerEntry, ledger_schema
 from ingestor.names import quote, validate_identifier
 from ingestor.schema import Column, Kind, Struct, mark_stored
-from ingestor.warehouse import ARROW_SUFFIX, LoadError, LoadReport, LoadRequest, ViewSources, union_view_select
+from ingestor.warehouse import (
+    ARROW_SUFFIX,
+    LoadError,
+    LoadReport,
+    LoadRequest,
+    ViewSources,
+    WarehouseBusy,
+    union_view_select,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -117,6 +125,8 @@ class DuckDBWarehouse:
             try:
                 self.con = duckdb.connect(str(path), read_only=read_only)
             except duckdb.IOException as error:
+                if "Could not set lock" in str(error) or "Conflicting lock" in str(error):  # another process's
+                    raise WarehouseBusy(f"cannot open {path}: {error}") from error
                 raise LoadError(f"cannot open {path}: {error}", data_error=False) from error
         self.con.execute("SET TimeZone = 'UTC'")
         # Bounded memory whatever the batch size: DuckDB spills to `<file>.tmp` beyond this.
