@@ -205,17 +205,20 @@ class LocalLanding:
 
     def read(self, name: str) -> bytes | None:
         """The file's bytes, or None."""
-        path = self._path(name)
-        try:
-            return path.read_bytes() if path.is_file() else None
-        except FileNotFoundError:  # removed since
-            return None
+        current = self.read_versioned(name)
+        return None if current is None else current.data
 
     def read_versioned(self, name: str) -> Versioned | None:
-        """The file's bytes and version: a digest of them (a modification time, which moves by clock ticks
-        of a few milliseconds, could be the same for two writes)."""
-        data = self.read(name)
-        return None if data is None else Versioned(data, _version(data))
+        """The file's bytes and version (`_version`), read through one open file."""
+        path = self._path(name)
+        if not path.is_file():
+            return None
+        try:
+            with path.open("rb") as stream:
+                stat, data = os.fstat(stream.fileno()), stream.read()
+        except FileNotFoundError:  # removed since
+            return None
+        return Versioned(data, _version(stat, data))
 
     def is_folder(self, name: str) -> bool:
         """An existing folder inside the root (not a symbolic link out of it, which the scan reports)."""
@@ -231,6 +234,7 @@ class LocalLanding:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(fitted(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp"))
         tmp.write_bytes(data)
+        version = _version(tmp.stat(), data)  # the same file, once linked or renamed into place
         try:
             if exclusive:
                 os.link(tmp, target)
@@ -240,7 +244,7 @@ class LocalLanding:
             return None
         finally:
             tmp.unlink(missing_ok=True)
-        return _version(data)
+        return version
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -260,8 +264,12 @@ class LocalLanding:
         """Nothing to release."""
 
 
-def _version(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+def _version(stat: os.stat_result, data: bytes) -> str:
+    """A small object's version. Every write makes a new file (renamed or linked into place, never changed in
+    place) while the one it replaces still holds its inode, so the inode changes with each write; with the
+    modification time and the content's digest, a version repeats only if an inode number freed earlier comes
+    back within one clock tick (a few milliseconds) with the very same bytes."""
+    return f"{stat.st_ino}.{stat.st_mtime_ns}.{hashlib.sha256(data).hexdigest()[:32]}"
 
 
 def _within(path: str, root: str) -> bool:
