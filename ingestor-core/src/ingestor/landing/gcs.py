@@ -12,6 +12,9 @@ removes the generation that was copied, so a newer object written meanwhile unde
 survives. A file whose live generation is no longer the one read is not moved at all (FileChanged).
 A move interrupted between copy and delete completes on the next run: the identical copy found at
 the destination is reused and only the source is deleted.
+
+A small object's version is its generation: `create` uploads with `if_generation_match=0`, `replace`
+and `delete` with the generation read, so GCS itself refuses a change over a version not seen.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The embedded landing zone: a local folder laid out like the bucket."""
+"""The embedded landing zone: a local folder laid out like the bucket.
+
+Conditional changes of small objects (`create`, `replace`, `delete`) hold one `flock` on the root folder,
+so each compares and writes as one step for every process of this host (see `_locked` and `_version`)."""
 
 from __future__ import annotations
 
