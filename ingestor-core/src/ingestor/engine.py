@@ -78,7 +78,15 @@ def run(context: RunContext, services: list[str], ingest: Callable[..., ServiceR
     )
     with (
         tempfile.TemporaryDirectory(prefix="ingestor-stage-", dir=context.staging_dir) as staging,
-        lease.held(context, services),
+        lease.held(
+            context.landing,
+            services,
+            run_id=context.run_id,
+            task_index=context.task_index,
+            task_count=context.task_count,
+            settings=context.settings.lease,
+            dry_run=context.dry_run,
+        ),
     ):  # one run at a time per service: see lease.py
         context.staging_dir = Path(staging)
         for service in services:

@@ -1,5 +1,7 @@
-"""GCSLanding on the storage emulator. The emulator ignores generation preconditions, so the tests of
-what they guard wrap the real bucket in `EnforcePreconditions`, a double that checks them itself."""
+"""GCSLanding on the storage emulator. The emulator ignores generation preconditions, so what it does is
+tested on it directly, and what the preconditions guard (a move's copy and delete, `create`, `replace` and
+`delete` racing another writer, a lease taken over) with the real bucket wrapped in `EnforcePreconditions`,
+a double that checks them itself."""
 
 from __future__ import annotations
 
@@ -12,9 +14,12 @@ from typing import Any
 import pytest
 from google.api_core.exceptions import PreconditionFailed
 
-from ingestor.landing import FileChanged, UnsafeName
+from ingestor.landing import FileChanged, UnsafeName, Versioned
 from ingestor.landing.gcs import GCSLanding
+from ingestor.lease import acquire, release, renew
 from ingestor.settings import Settings
+
+from ..faults.test_concurrency import created_renewed_released, taken_over_after_expiry
 
 pytestmark = pytest.mark.timeout(120)
 _buckets = itertools.count(1)
@@ -23,14 +28,16 @@ ARCHIVED = "acme/archive/2025_01_01_00_00_acme_things.jsonl"
 
 
 class EnforcePreconditions:
-    """The real bucket, with the generation preconditions of copy/delete enforced as GCS does (412), and
+    """The real bucket, with the generation preconditions of copy/delete/upload enforced as GCS does (412), and
     hooks to act at the worst moment: `after_copy` runs between a move's copy and its delete,
-    `hidden` names are reported absent by `get_blob` once (a writer that is faster than us)."""
+    `hidden` names are reported absent by `get_blob` once (a writer that is faster than us), and with
+    `lost_answers` an upload happens but answers 412 (what the client's retry meets after a lost answer)."""
 
     def __init__(self, bucket: Any) -> None:
         self._bucket = bucket
         self.after_copy: Callable[[], None] | None = None
         self.hidden: set[str] = set()
+        self.lost_answers = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._bucket, name)
@@ -39,6 +46,13 @@ class EnforcePreconditions:
         blob = self._bucket.get_blob(name)
         return 0 if blob is None else int(blob.generation)
 
+    def _check(self, name: str, kwargs: dict[str, Any]) -> None:
+        if "if_generation_match" in kwargs and self._generation(name) != kwargs["if_generation_match"]:
+            raise PreconditionFailed(f"{name}: generation does not match")
+
+    def blob(self, name: str, **kwargs: Any) -> Any:
+        return _GuardedBlob(self._bucket.blob(name, **kwargs), self)
+
     def get_blob(self, name: str, **kwargs: Any) -> Any:
         if name in self.hidden:
             self.hidden.discard(name)
@@ -46,8 +60,8 @@ class EnforcePreconditions:
         return self._bucket.get_blob(name, **kwargs)
 
     def copy_blob(self, blob: Any, destination: Any, new_name: str, **kwargs: Any) -> Any:
-        if "if_generation_match" in kwargs and self._generation(new_name) != kwargs["if_generation_match"]:
-            raise PreconditionFailed(f"{new_name}: generation does not match")
+        blob = getattr(blob, "_blob", blob)
+        self._check(new_name, kwargs)
         if (
             "if_source_generation_match" in kwargs
             and self._generation(blob.name) != kwargs["if_source_generation_match"]
@@ -59,9 +73,24 @@ class EnforcePreconditions:
         return copied
 
     def delete_blob(self, name: str, **kwargs: Any) -> None:
-        if "if_generation_match" in kwargs and self._generation(name) != kwargs["if_generation_match"]:
-            raise PreconditionFailed(f"{name}: generation does not match")
+        self._check(name, kwargs)
         self._bucket.delete_blob(name)
+
+
+class _GuardedBlob:
+    """A real blob whose uploads are checked by its `EnforcePreconditions` bucket."""
+
+    def __init__(self, blob: Any, bucket: EnforcePreconditions) -> None:
+        self._blob, self._guard = blob, bucket
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._blob, name)
+
+    def upload_from_string(self, data: bytes, **kwargs: Any) -> None:
+        self._guard._check(self._blob.name, kwargs)
+        self._blob.upload_from_string(data)
+        if self._guard.lost_answers:
+            raise PreconditionFailed(f"{self._blob.name}: generation does not match (the retry of a lost answer)")
 
 
 @pytest.fixture
@@ -152,3 +181,57 @@ def test_copy_is_create_only(landing: GCSLanding) -> None:
     guarded.hidden.add(ARCHIVED)  # it appears after our existence check: the copy precondition catches it
     assert landing.move(file, ARCHIVED) == "acme/archive/2025_01_01_00_00_acme_things__2.jsonl"
     assert landing.read(ARCHIVED) == b"someone else's\n"
+
+
+# -- state objects (a lease, a rejection's reason): create, compare-and-swap, delete of a generation ---------------
+STATE = "acme/_state/lease.json"
+
+
+def test_state_objects_on_the_emulator(landing: GCSLanding) -> None:
+    """What the emulator does by itself: versions are generations, `create` never writes over a name it sees."""
+    first = landing.create(STATE, b"one")
+    assert first == str(landing.bucket.get_blob(STATE).generation)
+    assert landing.create(STATE, b"two") is None and landing.read(STATE) == b"one"
+    assert landing.read_versioned(STATE) == Versioned(b"one", first)
+    second = landing.replace(STATE, b"two", first)
+    assert second is not None and second != first
+    assert landing.read_versioned(STATE) == Versioned(b"two", second)
+    assert landing.delete(STATE, second) and landing.read_versioned(STATE) is None
+    assert landing.delete(STATE, second)  # already gone: a retried delete
+    assert landing.is_folder("acme/landing") and not landing.is_folder("acme/../landing")
+
+
+def test_state_objects_only_change_at_the_version_seen(landing: GCSLanding) -> None:
+    """The preconditions (enforced by the double): a stale version neither replaces nor deletes, and a create
+    racing another writer past its look is refused."""
+    landing.bucket = EnforcePreconditions(landing.bucket)
+    seen = landing.create(STATE, b"mine")
+    assert seen is not None
+    _put(landing, STATE, b"another run's")
+    assert landing.replace(STATE, b"mine again", seen) is None
+    assert not landing.delete(STATE, seen)
+    assert landing.read(STATE) == b"another run's"
+    reason = "acme/rejected/x.jsonl.reason.json"
+    _put(landing, reason, b"an earlier file's reason")
+    landing.bucket.hidden.add(reason)  # it appears after create's look: `if_generation_match=0` refuses it
+    assert landing.create(reason, b"ours") is None and landing.read(reason) == b"an earlier file's reason"
+
+
+def test_the_lease_on_gcs(landing: GCSLanding) -> None:
+    """As on a local landing zone (tests/faults/test_concurrency.py), with the preconditions enforced."""
+    landing.bucket = EnforcePreconditions(landing.bucket)
+    created_renewed_released(landing, STATE)
+    taken_over_after_expiry(landing, STATE)
+
+
+def test_a_retried_lease_write_is_recognised_as_ours(landing: GCSLanding) -> None:
+    """An answer lost after the server wrote: the client's retry meets the precondition (412); the lease reads
+    its own bytes back instead of reporting itself busy or lost."""
+    guarded = EnforcePreconditions(landing.bucket)
+    landing.bucket = guarded
+    guarded.lost_answers = True
+    held = acquire(landing, STATE, "run-a", ttl=60, wait=0)
+    renew(held)
+    assert not held.lost and held.version == str(landing.bucket.get_blob(STATE).generation)
+    release(held)
+    assert landing.read(STATE) is None

@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from ingestor.landing import Landing
 from ingestor.landing.local import LocalLanding
 from ingestor.lease import Lease, LeaseBusy, acquire, lease_name, release, renew
 
@@ -125,29 +126,39 @@ def test_another_hosts_lease_is_respected_until_it_expires(zone: Zone) -> None:
     zone.check()
 
 
-# -- the lease itself, in process ---------------------------------------------------------------------------------
-def test_create_only_renew_and_release(tmp_path: Path) -> None:
-    landing = LocalLanding(tmp_path)
-    lease = acquire(landing, LEASE, "run-a", ttl=60, wait=0)
+# -- the lease itself, in process (the same on GCS: tests/cloud/test_gcs_landing.py) ------------------------------
+def created_renewed_released(landing: Landing, name: str) -> None:
+    """A lease is created once (a second run is busy), renewed, and released."""
+    lease = acquire(landing, name, "run-a", ttl=60, wait=0)
     with pytest.raises(LeaseBusy, match="held by run run-a"):
-        acquire(landing, LEASE, "run-b", ttl=60, wait=0.3)
+        acquire(landing, name, "run-b", ttl=60, wait=0.3)
     renew(lease)
-    assert not lease.lost and orjson.loads(landing.read(LEASE) or b"")["run_id"] == "run-a"
+    assert not lease.lost and orjson.loads(landing.read(name) or b"")["run_id"] == "run-a"
     release(lease)
-    assert landing.read(LEASE) is None and not (tmp_path / SERVICE / "_state").exists()
+    assert landing.read(name) is None
+
+
+def taken_over_after_expiry(landing: Landing, name: str) -> None:
+    """An expired lease is taken over, and its old holder neither renews nor releases it then."""
+    old = acquire(landing, name, "run-old", ttl=0.05, wait=0)
+    time.sleep(0.1)
+    new = acquire(landing, name, "run-new", ttl=60, wait=0)
+    renew(old)
+    assert old.lost
+    release(old)  # must not remove the new holder's lease
+    assert orjson.loads(landing.read(name) or b"")["run_id"] == "run-new"
+    release(new)
+    assert landing.read(name) is None
+
+
+def test_create_only_renew_and_release(tmp_path: Path) -> None:
+    created_renewed_released(LocalLanding(tmp_path), LEASE)
+    assert not (tmp_path / SERVICE / "_state").exists()
     assert lease_name(SERVICE, 1, 3) == f"{SERVICE}/_state/lease.1-of-3.json"  # shards of one job never collide
 
 
 def test_a_lease_taken_over_after_expiry_is_not_released_by_its_old_holder(tmp_path: Path) -> None:
-    landing = LocalLanding(tmp_path)
-    old = acquire(landing, LEASE, "run-old", ttl=0.05, wait=0)
-    time.sleep(0.1)
-    new = acquire(landing, LEASE, "run-new", ttl=60, wait=0)
-    renew(old)
-    assert old.lost
-    release(old)  # must not remove the new holder's lease
-    assert orjson.loads(landing.read(LEASE) or b"")["run_id"] == "run-new"
-    release(new)
+    taken_over_after_expiry(LocalLanding(tmp_path), LEASE)
 
 
 def test_racing_take_overs_of_one_stale_lease_have_one_winner(tmp_path: Path) -> None:

@@ -37,11 +37,24 @@ class LandingFile:
     updated: datetime | None = field(default=None, compare=False)  # when it was last written (for ages)
 
 
+@dataclass(frozen=True)
+class Versioned:
+    """A small object's content and the version it was read at (what `replace` and `delete` compare)."""
+
+    data: bytes
+    version: str
+
+
 class Landing(Protocol):
-    """A bucket-like store of files with `{service}/landing|archive|rejected/` folders."""
+    """A bucket-like store of files with `{service}/landing|archive|rejected/` folders.
+
+    Small state objects (a lease, a rejection reason) are changed only through the conditional primitives
+    `create`, `replace` and `delete`, each atomic against the others (in every process using the zone):
+    a run never overwrites or removes a version it has not seen."""
 
     url: str
     concurrency: int  # requests worth making at once: many for a remote store, 1 for a local folder
+    local: bool  # a folder of this host (the processes using it are this host's), not a shared remote store
 
     def list(self, prefix: str) -> Iterator[LandingFile]:
         """Every file whose name starts with `prefix`, in name order."""
@@ -64,11 +77,34 @@ class Landing(Protocol):
 
     def write(self, name: str, data: bytes, *, create_only: bool = False) -> bool:
         """Write a whole object (a rejection reason, a fetched file, a bookmark). With
-        `create_only`, never replace an existing object and return False if one exists."""
+        `create_only`, as `create`: never replace an existing object and return False if one exists."""
+        ...
+
+    def create(self, name: str, data: bytes) -> str | None:
+        """Write an object only if none has that name, atomically; its version, or None if one exists."""
+        ...
+
+    def replace(self, name: str, data: bytes, version: str) -> str | None:
+        """Compare-and-swap: overwrite the object only if it is still at `version`; its new version, or
+        None if it changed or is gone (nothing written)."""
+        ...
+
+    def delete(self, name: str, version: str) -> bool:
+        """Remove the object if it is still at `version`; False if another version is there (it stays).
+        An absent object counts as removed (a retried delete)."""
         ...
 
     def read(self, name: str) -> bytes | None:
         """A small object's content (e.g. a bookmark), or None if absent."""
+        ...
+
+    def read_versioned(self, name: str) -> Versioned | None:
+        """A small object's content with its version, or None if absent."""
+        ...
+
+    def is_folder(self, name: str) -> bool:
+        """Whether `name` (`{service}/landing`) is a folder of this zone a run can scan: locally, an
+        existing folder inside the root; in a bucket, where folders are name prefixes, any safe name."""
         ...
 
     def close(self) -> None:

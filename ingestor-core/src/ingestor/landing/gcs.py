@@ -12,6 +12,9 @@ removes the generation that was copied, so a newer object written meanwhile unde
 survives. A file whose live generation is no longer the one read is not moved at all (FileChanged).
 A move interrupted between copy and delete completes on the next run: the identical copy found at
 the destination is reused and only the source is deleted.
+
+A small object's version is its generation: `create` uploads with `if_generation_match=0`, `replace`
+and `delete` with the generation read, so GCS itself refuses a change over a version not seen.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import IO, TYPE_CHECKING, Any
 from google.api_core.exceptions import NotFound, PreconditionFailed
 
 from ingestor.gcs_client import split_gs_url, storage_client
-from ingestor.landing import FileChanged, LandingFile, check_name, numbered
+from ingestor.landing import FileChanged, LandingFile, UnsafeName, Versioned, check_name, numbered
 
 if TYPE_CHECKING:
     from google.cloud.storage import Blob, Bucket
@@ -49,6 +52,7 @@ class GCSLanding:
     """Objects of a bucket (below an optional prefix); names are relative to that prefix."""
 
     concurrency = 8  # each move is 3 requests; below the HTTP session's pool of 10 connections
+    local = False
 
     def __init__(self, bucket: str, prefix: str, client: Any) -> None:
         self.client = client
@@ -147,18 +151,40 @@ class GCSLanding:
         return name
 
     def write(self, name: str, data: bytes, *, create_only: bool = False) -> bool:
-        """Upload a whole object; with `create_only`, only if no object has that name."""
-        blob = self.bucket.blob(self._key(name))
-        if not create_only:
-            blob.upload_from_string(data)
-            return True
+        """Upload a whole object; with `create_only`, as `create`."""
+        if create_only:
+            return self.create(name, data) is not None
+        self.bucket.blob(self._key(name)).upload_from_string(data)
+        return True
+
+    def create(self, name: str, data: bytes) -> str | None:
+        """Upload with `if_generation_match=0` (after a look that spares the upload when the name is taken)."""
         if self.bucket.get_blob(self._key(name)) is not None:
-            return False
+            return None
+        return self._upload(name, data, 0)
+
+    def replace(self, name: str, data: bytes, version: str) -> str | None:
+        """Upload with `if_generation_match=<version>`."""
+        return self._upload(name, data, int(version))
+
+    def delete(self, name: str, version: str) -> bool:
+        """Delete with `if_generation_match=<version>`."""
         try:
-            blob.upload_from_string(data, if_generation_match=0)
+            self.bucket.delete_blob(self._key(name), if_generation_match=int(version))
+        except NotFound:
+            return True
         except PreconditionFailed:
             return False
         return True
+
+    def _upload(self, name: str, data: bytes, generation: int) -> str | None:
+        """Upload only over `generation` (0: no object); the new generation, or None if the precondition failed."""
+        blob = self.bucket.blob(self._key(name))
+        try:
+            blob.upload_from_string(data, if_generation_match=generation)
+        except PreconditionFailed:
+            return None
+        return str(blob.generation)
 
     def read(self, name: str) -> bytes | None:
         """An object's bytes, or None when absent."""
@@ -167,6 +193,28 @@ class GCSLanding:
         except NotFound:
             return None
         return data
+
+    def read_versioned(self, name: str) -> Versioned | None:
+        """The live generation (metadata), then that generation's bytes; looked up again if it was replaced
+        between the two requests."""
+        key = self._key(name)
+        while True:
+            blob = self.bucket.get_blob(key)
+            if blob is None:
+                return None
+            try:
+                data: bytes = self.bucket.blob(key, generation=blob.generation).download_as_bytes()
+            except NotFound:
+                continue
+            return Versioned(data, str(blob.generation))
+
+    def is_folder(self, name: str) -> bool:
+        """Any safe name: a bucket's folders are name prefixes, none to create and none leading out of it."""
+        try:
+            check_name(name)
+        except UnsafeName:
+            return False
+        return True
 
     def close(self) -> None:
         """Close the client's HTTP session."""

@@ -1,10 +1,16 @@
-"""The embedded landing zone: a local folder laid out like the bucket."""
+"""The embedded landing zone: a local folder laid out like the bucket.
+
+Conditional changes of small objects (`create`, `replace`, `delete`) hold one `flock` on the root folder,
+so each compares and writes as one step for every process of this host (see `_locked` and `_version`)."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import io
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -13,7 +19,7 @@ from typing import IO, TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from ingestor import faults
-from ingestor.landing import FileChanged, LandingFile, UnsafeName, check_name, fitted, numbered
+from ingestor.landing import FileChanged, LandingFile, UnsafeName, Versioned, check_name, fitted, numbered
 
 if TYPE_CHECKING:
     from ingestor.settings import Settings
@@ -68,6 +74,7 @@ class LocalLanding:
     """Files under a root folder; names are POSIX paths relative to it."""
 
     concurrency = 1  # renames and small reads gain nothing from threads
+    local = True
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -167,30 +174,105 @@ class LocalLanding:
         return name
 
     def write(self, name: str, data: bytes, *, create_only: bool = False) -> bool:
-        """Write atomically (hidden temporary file, then rename or, for create-only, link)."""
-        target = self._path(name)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(fitted(f".{target.name}.{os.getpid()}.tmp"))
-        tmp.write_bytes(data)
-        try:
-            if not create_only:
-                os.replace(tmp, target)
+        """Write atomically (a hidden temporary file, then renamed into place)."""
+        if create_only:
+            return self.create(name, data) is not None
+        self._put(name, data, exclusive=False)
+        return True
+
+    def create(self, name: str, data: bytes) -> str | None:
+        """A hard link to a complete temporary file: `link` fails if the name exists."""
+        with self._locked():
+            return self._put(name, data, exclusive=True)
+
+    def replace(self, name: str, data: bytes, version: str) -> str | None:
+        """Read, compare and rename over it, all under the lock (see `_locked`)."""
+        with self._locked():
+            current = self.read_versioned(name)
+            if current is None or current.version != version:
+                return None
+            return self._put(name, data, exclusive=False)
+
+    def delete(self, name: str, version: str) -> bool:
+        """Read, compare and unlink under the lock; a folder left empty goes too (as in a bucket)."""
+        with self._locked():
+            current = self.read_versioned(name)
+            if current is None:
                 return True
-            try:
-                os.link(tmp, target)
-            except FileExistsError:
+            if current.version != version:
                 return False
+            path = self._path(name)
+            path.unlink()
+            _prune_empty(path.parent, stop=self.root)
             return True
-        finally:
-            tmp.unlink(missing_ok=True)
 
     def read(self, name: str) -> bytes | None:
         """The file's bytes, or None."""
+        current = self.read_versioned(name)
+        return None if current is None else current.data
+
+    def read_versioned(self, name: str) -> Versioned | None:
+        """The file's bytes and version (`_version`), read through one open file."""
         path = self._path(name)
-        return path.read_bytes() if path.is_file() else None
+        if not path.is_file():
+            return None
+        try:
+            with path.open("rb") as stream:
+                stat, data = os.fstat(stream.fileno()), stream.read()
+        except FileNotFoundError:  # removed since
+            return None
+        return Versioned(data, _version(stat, data))
+
+    def is_folder(self, name: str) -> bool:
+        """An existing folder inside the root (not a symbolic link out of it, which the scan reports)."""
+        try:
+            return self._path(name).is_dir()
+        except UnsafeName:
+            return False
+
+    def _put(self, name: str, data: bytes, *, exclusive: bool) -> str | None:
+        """Write a hidden temporary file beside the target, then rename it over the target or, `exclusive`,
+        link it to the target's name (None if that is taken); the version written."""
+        target = self._path(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(fitted(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp"))
+        tmp.write_bytes(data)
+        version = _version(tmp.stat(), data)  # the same file, once linked or renamed into place
+        try:
+            if exclusive:
+                os.link(tmp, target)
+            else:
+                os.replace(tmp, target)
+        except FileExistsError:
+            return None
+        finally:
+            tmp.unlink(missing_ok=True)
+        return version
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """An exclusive `flock` on the root folder (made if need be, by a first fetch), held by every conditional change
+        (create, replace, delete), by every process and thread of this host: each one's read, comparison
+        and write happen as one step, and a delete never prunes a folder a create is writing into. Plain
+        `write`s, `move`s and reads take no lock: renames and links are atomic by themselves."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _version(stat: os.stat_result, data: bytes) -> str:
+    """A small object's version. Every write makes a new file (renamed or linked into place, never changed in
+    place) while the one it replaces still holds its inode, so the inode changes with each write; with the
+    modification time and the content's digest, a version repeats only if an inode number freed earlier comes
+    back within one clock tick (a few milliseconds) with the very same bytes."""
+    return f"{stat.st_ino}.{stat.st_mtime_ns}.{hashlib.sha256(data).hexdigest()[:32]}"
 
 
 def _within(path: str, root: str) -> bool:
@@ -205,7 +287,8 @@ def _same_content(a: Path, b: Path) -> bool:
 
 
 def _prune_empty(folder: Path, stop: Path) -> None:
-    """Remove now-empty sub-folders of landing (never `{service}/landing` itself)."""
+    """Remove now-empty folders from `folder` up, below a service's folder (never `{service}/landing`
+    itself, nor the service's folder)."""
     while folder != stop and folder.parent != stop and folder.parent.name != "" and folder.name != "landing":
         try:
             folder.rmdir()
