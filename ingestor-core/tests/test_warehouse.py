@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from ingestor.lease import is_lock_conflict
 from ingestor.schema import Column, Kind, Struct
 from ingestor.warehouse import LoadError, WarehouseBusy
 from ingestor.warehouse.duckdb import DuckDBWarehouse
@@ -40,7 +39,7 @@ def test_a_duckdb_file_another_process_holds_is_busy(tmp_path: Path) -> None:
         with pytest.raises(WarehouseBusy) as busy:
             DuckDBWarehouse(path)
         assert isinstance(busy.value, LoadError) and not busy.value.data_error
-        assert is_lock_conflict(busy.value)  # DuckDB's own words are kept in the message
+        assert "lock" in str(busy.value)  # DuckDB's own words are kept in the message
     finally:
         assert holder.stdin is not None
         holder.stdin.close()
