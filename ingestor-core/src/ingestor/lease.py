@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 if TYPE_CHECKING:
-    from ingestor.engine import RunContext
+    from ingestor.context import RunContext
     from ingestor.landing import Landing
     from ingestor.settings import Settings
     from ingestor.warehouse import Warehouse
