@@ -39,17 +39,17 @@ from pathlib import Path
 from ingestor import faults, lease
 from ingestor.catalog import DataType, Match
 from ingestor.context import RunContext, ServiceResult
-from ingestor.fate import Happened, Load, decide
+from ingestor.fate import Happened, Load, decide, refused
 from ingestor.hookspecs import hookimpl
 from ingestor.landing import LandingFile
 from ingestor.ledger import LedgerEntry
 from ingestor.load import Loader, TypeLoad, load_all
 from ingestor.plan import plan
-from ingestor.result import FileOutcome, FileStatus, IngestResult, TableLoad
+from ingestor.result import IngestResult, TableLoad
 from ingestor.scan import scan
-from ingestor.schema import AddColumn, Kind, SchemaBuilder, WidenColumn, changes, inserted_at, reconcile
+from ingestor.schema import AddColumn, Kind, SchemaBuilder, Struct, WidenColumn, changes, inserted_at, reconcile
 from ingestor.settle import Settler
-from ingestor.staging import Batch, Staged, stage_all
+from ingestor.staging import Batch, Staged, StageTask, stage_all
 from ingestor.tables import LiveSchemas
 from ingestor.views import refresh_views
 from ingestor.warehouse import LoadError, StagedFile, Warehouse
@@ -122,15 +122,12 @@ class ServiceIngest:
         ctx = self.ctx
         found = scan(self.service, ctx.landing, ctx.catalog, ctx.data_types, ctx.task_index, ctx.task_count)
         if found.refused is not None:
-            folder = f"{self.service}/landing/"
-            self.settler.report(
-                FileOutcome(path=folder, service=self.service, status=FileStatus.FAILED, reason=found.refused)
-            )
-            self.result.files.append(self.settler.settled[folder])
+            self.settler.report(refused(self.service, found.refused))
+            self.result.files = list(self.settler.settled.values())
             return self.result
         self._settle([self._happened(file, None, rejected_by_scan=why) for file, why in found.rejected])
         types = [dt for dt in ctx.catalog.types(self.service) if dt.name in found.batches]
-        ready = [self._stage(dt, found.batches[dt.name]) for dt in types]
+        ready = [self._prepare(dt, found.batches[dt.name]) for dt in types]
         loads = [partial(self.loader.load, batch, self._loaded) for batch in ready if batch is not None]
         load_all(loads, getattr(ctx.warehouse, "max_parallel_loads", 1))
         if found.batches and not ctx.dry_run:
@@ -141,7 +138,7 @@ class ServiceIngest:
         return self.result
 
     # -- one data type: plan and stage -----------------------------------------------------------------
-    def _stage(self, dt: DataType, files: list[tuple[LandingFile, Match]]) -> TypeLoad | None:
+    def _prepare(self, dt: DataType, files: list[tuple[LandingFile, Match]]) -> TypeLoad | None:
         """Plan and stage one data type's files; the batch to load, if any. Files whose fate is
         known by then (already loaded, rejected, empty; all of them in a dry run) are settled here."""
         ctx = self.ctx
@@ -157,24 +154,12 @@ class ServiceIngest:
             return None
         planned = plan(ctx.landing, files, loaded_before, lambda: next(self._paths))
         self._settle([self._happened(p.file, dt, already_loaded=True) for p in planned if p.task is None])
-        hints = {**dict.fromkeys(dt.column_defaults, Kind.STRING), **dt.schema_hints}
-        hints |= {dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
-        builder = SchemaBuilder(stored, hints, dt.columns)
-        summary.created = stored is None
-        metadata = {dt.inserted_at_column: inserted_at(ctx.started_at, builder.root.get(dt.inserted_at_column))}
-        tasks = [p.task for p in planned if p.task is not None]
-        started = time.perf_counter()
-        staged = stage_all(Batch(ctx.landing, dt, builder, metadata, ctx.settings), tasks, ctx.warehouse.loads_arrow)
-        summary.stage_seconds = round(time.perf_counter() - started, 3)
-        summary.columnar_files = sum(result.columnar for result in staged.values())
-        rejected = [self._happened(t.file, dt, staged=staged[t.file.name]) for t in tasks if staged[t.file.name].reason]
-        self._settle(rejected)
-        earlier = {p.file.name: p.earlier for p in planned}
-        ok = [
-            self._happened(t.file, dt, earlier=earlier[t.file.name], staged=staged[t.file.name])
-            for t in tasks
-            if staged[t.file.name].reason is None
+        builder, staged = self._stage(dt, [p.task for p in planned if p.task is not None], stored, summary)
+        happened = [
+            self._happened(p.file, dt, earlier=p.earlier, staged=staged[p.file.name]) for p in planned if p.task
         ]
+        self._settle([h for h in happened if h.staged and h.staged.reason])  # rejected: settled at once
+        ok = [h for h in happened if h.staged and h.staged.reason is None]
         faults.checkpoint("after_stage")
         planned_changes = changes(reconcile(builder.root, self.schemas.get(dataset, table)))  # (as read, not grown)
         summary.columns_added = [str(c) for c in planned_changes if isinstance(c, AddColumn)]
@@ -184,13 +169,30 @@ class ServiceIngest:
             summary.files, summary.rows = len(ok), sum(staged[h.file.name].rows for h in ok)
             self._settle(ok)
             return None
-        self._settle([h for h in ok if not staged[h.file.name].rows])
-        checksums = {p.file.name: p.checksum for p in planned}
+        self._settle([h for h in ok if not staged[h.file.name].rows])  # empty: archived at once
         to_load = [h for h in ok if staged[h.file.name].rows]
         self._waiting.update({h.file.name: h for h in to_load})
+        checksums = {p.file.name: p.checksum for p in planned}
         table_name = f"{dataset}.{table}"
         files_to_load = [self._staged_file(h.file, staged[h.file.name], dt, table_name, checksums) for h in to_load]
         return TypeLoad(dt, dataset, table, builder, files_to_load, summary)
+
+    def _stage(
+        self, dt: DataType, tasks: list[StageTask], stored: Struct | None, summary: TableLoad
+    ) -> tuple[SchemaBuilder, dict[str, Staged]]:
+        """Stage the files against the table's schema (`stored`, None: no table yet), growing it; the schema
+        builder and each file's result, by name."""
+        hints = {**dict.fromkeys(dt.column_defaults, Kind.STRING), **dt.schema_hints}
+        hints |= {dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
+        builder = SchemaBuilder(stored, hints, dt.columns)
+        summary.created = stored is None
+        ctx = self.ctx
+        metadata = {dt.inserted_at_column: inserted_at(ctx.started_at, builder.root.get(dt.inserted_at_column))}
+        started = time.perf_counter()
+        staged = stage_all(Batch(ctx.landing, dt, builder, metadata, ctx.settings), tasks, ctx.warehouse.loads_arrow)
+        summary.stage_seconds = round(time.perf_counter() - started, 3)
+        summary.columnar_files = sum(result.columnar for result in staged.values())
+        return builder, staged
 
     def _staged_file(
         self, file: LandingFile, staged: Staged, dt: DataType, table: str, checksums: dict[str, str]

@@ -85,6 +85,11 @@ def decide(happened: Happened) -> FileOutcome:
     )
 
 
+def refused(service: str, why: str) -> FileOutcome:
+    """The outcome of a service whose landing folder the scan refused: its folder stays as it is."""
+    return FileOutcome(path=f"{service}/landing/", service=service, status=FileStatus.FAILED, reason=why)
+
+
 def destination(name: str, service: str, status: FileStatus) -> str | None:
     """Where a file of this status goes: archive/ or rejected/ beside landing/, at the same path
     below it (made safe); None: it stays in landing."""
