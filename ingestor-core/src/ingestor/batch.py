@@ -21,8 +21,9 @@ log = logging.getLogger("ingestor.staging")
 READ_AHEAD_MAX_BYTES = 4 * 1024 * 1024  # on a remote landing zone, smaller files are read ahead in threads
 
 
-def default_workers(settings: StagingSettings) -> int:
-    """How many staging processes (columnar threads) to use: `INGESTOR_WORKERS`, else the CPUs, at most 4."""
+def staging_workers(settings: StagingSettings) -> int:
+    """How many files are staged at once (`INGESTOR_WORKERS`, else the CPUs, at most 4): the processes of
+    the row path for a large batch, the threads of the columnar path. The one reading of the setting."""
     return settings.workers or min(os.cpu_count() or 1, 4)
 
 

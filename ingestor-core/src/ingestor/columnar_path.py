@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from ingestor import arrow_plan, columnar
-from ingestor.batch import Batch, default_workers, read_ahead
+from ingestor.batch import Batch, read_ahead, staging_workers
 from ingestor.catalog import SourceFile, leaves_unchanged
 from ingestor.row_path import Staged, StageTask
 from ingestor.schema import Struct
@@ -34,7 +34,7 @@ def stage_columnar(batch: Batch, tasks: list[StageTask], rows: Callable[[Batch, 
     metadata_names = {*batch.metadata, dt.source_file_column}
     plan = arrow_plan.plan_for(builder.root, metadata_names)
     snapshot: Struct | None = None  # the schema as it stands, copied once per change
-    workers = default_workers(batch.settings.staging)
+    workers = staging_workers(batch.settings.staging)
     unchanged = leaves_unchanged(dt.normalize)
     staged: list[tuple[StageTask, arrow_plan.Columnar, Struct]] = []  # with the schema at the file's turn
 

@@ -63,9 +63,10 @@ class Settler:
             if rejected:  # before the move (a crash leaves no reasonless file), never over an earlier file's
                 self.landing.write(reason_name(outcome.destination), self._reason(file, outcome), create_only=True)
             faults.checkpoint("before_move")
-            moved = outcome.model_copy(update={"destination": self.landing.move(file, outcome.destination)})
+            moved_to = self.landing.move(file, outcome.destination)
+            moved = outcome.model_copy(update={"destination": moved_to})
             if rejected:  # the reason beside where the file went (maybe a numbered name)
-                self.landing.write(reason_name(moved.destination), self._reason(file, moved))  # type: ignore[arg-type]
+                self.landing.write(reason_name(moved_to), self._reason(file, moved))
             return moved
         except (FileChanged, FileNotFoundError) as error:  # a writer or another process acted meanwhile
             done = f"{outcome.rows} records loaded, " if outcome.status is FileStatus.LOADED else ""

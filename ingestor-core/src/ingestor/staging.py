@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
-from ingestor.batch import Batch, default_workers, read_ahead
+from ingestor.batch import Batch, read_ahead, staging_workers
 from ingestor.catalog import DataType, leaves_unchanged
 from ingestor.landing import open_landing
 from ingestor.row_path import Staged, StageTask, stage_file
@@ -80,7 +80,7 @@ def stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
 
 def worker_count(tasks: list[StageTask], data_type: DataType, settings: StagingSettings) -> int:
     """How many processes to stage with: 1 unless the batch is large and the data type picklable."""
-    workers = default_workers(settings)
+    workers = staging_workers(settings)
     if workers <= 1 or len(tasks) < 2 or sum(t.file.size for t in tasks) < PARALLEL_MIN_BYTES:
         return 1
     try:
