@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ingestor import DataType, Service, SourceFile, View, ViewSource, engine, hookimpl
+from ingestor import DataType, Service, SourceFile, View, ViewSource, faults, hookimpl, staging
 from ingestor.testing import Harness
 
 
@@ -98,14 +98,30 @@ def at_checkpoint(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Callable[[]
     (a writer or another process acting at the worst moment)."""
 
     def arm(point: str, act: Callable[[], object]) -> None:
-        checkpoint, acted = engine.faults.checkpoint, []
+        acted: list[str] = []
 
         def hook(name: str) -> None:
             if name == point and not acted:
                 acted.append(name)
                 act()
-            checkpoint(name)
 
-        monkeypatch.setattr(engine.faults, "checkpoint", hook)
+        monkeypatch.setattr(faults, "_handler", hook)  # installed for this test only
 
     return arm
+
+
+@pytest.fixture
+def staging_in_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Stage every row-path batch of two files or more across worker processes (in-process runs: the
+    batch size from which they are used, `staging.PARALLEL_MIN_BYTES`, becomes 0). The list it gives
+    grows by the number of files of each batch staged in workers, so a test can check they were."""
+    staged: list[int] = []
+    in_workers = staging._stage_in_workers
+
+    def spy(batch: staging.Batch, tasks: list[staging.StageTask], workers: int) -> None:
+        staged.append(len(tasks))
+        in_workers(batch, tasks, workers)
+
+    monkeypatch.setattr(staging, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(staging, "_stage_in_workers", spy)
+    return staged

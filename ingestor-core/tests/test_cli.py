@@ -202,21 +202,30 @@ def test_python_dash_m_with_parallel_staging_workers(tmp_path: Path) -> None:
         (landing / f"2025_01_0{n + 1}_00_00_zeta_things.jsonl").write_text(
             "".join(json.dumps({"id": n * 100 + i, "n": {"k": i}}) + "\n" for i in range(100))
         )
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(site),
-        "INGESTOR_LOAD_PLUGINS": "ingestor-zeta",
-        "INGESTOR_WORKERS": "2",
-        "INGESTOR_PARALLEL_MIN_BYTES": "0",
-    }
+    # A test-only launcher: `python -m ingestor` (as runpy runs it), with every batch of two files or more staged
+    # in worker processes (the threshold is a module constant, not a setting), saying so on stderr.
+    launcher = tmp_path / "launch.py"
+    launcher.write_text(
+        "import runpy, sys\n"
+        "from ingestor import staging\n"
+        "in_workers = staging._stage_in_workers\n\n"
+        "def spy(batch, tasks, workers):\n"
+        "    print(f'staged {len(tasks)} files in {workers} worker processes', file=sys.stderr)\n"
+        "    in_workers(batch, tasks, workers)\n\n"
+        "staging.PARALLEL_MIN_BYTES, staging._stage_in_workers = 0, spy\n"
+        "sys.argv = ['ingestor', *sys.argv[1:]]\n"
+        "runpy.run_module('ingestor', run_name='__main__', alter_sys=True)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site), "INGESTOR_LOAD_PLUGINS": "ingestor-zeta", "INGESTOR_WORKERS": "2"}
     run = subprocess.run(
-        [sys.executable, "-m", "ingestor", "run", "--service", "zeta", "--data-dir", str(tmp_path / "data"), "--json"],
+        [sys.executable, str(launcher), "run", "--service", "zeta", "--data-dir", str(tmp_path / "data"), "--json"],
         capture_output=True,
         text=True,
         env=env,
         timeout=120,
     )
     assert run.returncode == 0, run.stderr
+    assert "staged 4 files in 2 worker processes" in run.stderr
     result = IngestResult.model_validate_json(run.stdout)
     assert result.totals["loaded"] == 4 and result.totals["rows"] == 400
     import duckdb

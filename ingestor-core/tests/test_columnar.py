@@ -22,7 +22,7 @@ from ingestor import DataType, SourceFile
 from ingestor.columnar import key_paths
 from ingestor.result import IngestResult
 from ingestor.schema import Declared, Kind
-from ingestor.staging import COLUMNAR_MIN_BYTES
+from ingestor.settings import StagingSettings
 from ingestor.testing import Declarations, Harness
 
 TYPE = DataType(
@@ -35,6 +35,7 @@ TYPE = DataType(
 
 
 THINGS = Declarations(TYPE)
+COLUMNAR_MIN_BYTES = StagingSettings.model_fields["columnar_min_bytes"].default  # the one home of the default
 
 
 def name(n: int) -> str:
@@ -423,7 +424,7 @@ def test_common_timestamps_are_parsed_by_arrow_as_the_row_path_parses_them() -> 
 
 
 def test_small_files_are_staged_row_by_row(twin: Twin) -> None:
-    # Arrow's fixed cost per file is higher than the row path's below COLUMNAR_MIN_BYTES.
+    # Arrow's fixed cost per file is higher than the row path's below the default columnar_min_bytes.
     twin.monkeypatch.delenv("INGESTOR_COLUMNAR_MIN_BYTES")
     big = lines(*({**GOOD, "id": n} for n in range(600)))
     assert len(big) > COLUMNAR_MIN_BYTES > len(lines(GOOD, GOOD))

@@ -276,16 +276,17 @@ def test_a_records_own_metadata_values_are_kept_like_any_clashing_key(
     [
         {"INGESTOR_COLUMNAR": "0"},
         {"INGESTOR_COLUMNAR_MIN_BYTES": "0"},
-        {"INGESTOR_PARALLEL_MIN_BYTES": "0", "INGESTOR_WORKERS": "2", "INGESTOR_COLUMNAR": "0"},
+        {"INGESTOR_WORKERS": "2", "INGESTOR_COLUMNAR": "0"},
     ],
     ids=["row-path", "columnar", "worker-processes"],
 )
 def test_a_json_column_holds_the_source_value_exactly(
-    h: Harness, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+    h: Harness, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], request: pytest.FixtureRequest
 ) -> None:
     """A column that became JSON held the earlier rows as conformed (`{"a":1,"A__2":2}`, nulls dropped)."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
+    in_workers = request.getfixturevalue("staging_in_workers") if "INGESTOR_WORKERS" in env else None
     first = [{"id": 1, "n": {"a": 1, "A": 2}}, {"id": 2, "n": {"a b": None, "c": {}, "d": [1]}}]
     h.land(EVENTS, first)
     h.land(SMALL, [{"id": 3, "n": {"x": 1}}, {"id": 4, "n": [{"a": 1}]}])
@@ -299,6 +300,7 @@ def test_a_json_column_holds_the_source_value_exactly(
         (3, {"x": 1}),
         (4, [{"a": 1}]),
     ]
+    assert in_workers in (None, [2])  # worker processes staged both files
 
 
 @pytest.mark.parametrize("bucket", ["../../x", "a/b", "..", "UPPER", "x"])

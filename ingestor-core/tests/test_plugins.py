@@ -207,7 +207,7 @@ def test_a_service_clash_spares_the_other_services_of_both(site: Path, monkeypat
 
 def test_a_plugin_may_take_over_ingestion_of_its_service(tmp_path: Path) -> None:
     from ingestor import DataType, Service
-    from ingestor.engine import ServiceResult
+    from ingestor.context import ServiceResult
     from ingestor.result import FileOutcome, FileStatus
     from ingestor.testing import Harness
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from ingestor import staging
 from ingestor.catalog import Catalog
 from ingestor.testing import Harness
 from ingestor_garmin import plugin
@@ -75,9 +76,13 @@ def test_demo_stages_the_same_in_worker_processes(tmp_path: Path, monkeypatch: p
     files = {n: c for n, c in plugin.services()[0].load_demo()(6, 3).items() if "training_status" in n}
     assert len(files) > 1
     rows = []
+    in_workers: list[int] = []
+    stage_in_workers = staging._stage_in_workers
+    monkeypatch.setattr(staging, "PARALLEL_MIN_BYTES", 0)  # these small files too
+    monkeypatch.setenv("INGESTOR_COLUMNAR", "0")  # the row path, which workers run (the columnar path would take them)
+    monkeypatch.setattr(staging, "_stage_in_workers", lambda b, t, w: in_workers.append(w) or stage_in_workers(b, t, w))
     for workers in ("1", "2"):
         monkeypatch.setenv("INGESTOR_WORKERS", workers)
-        monkeypatch.setenv("INGESTOR_PARALLEL_MIN_BYTES", "0")
         h = Harness(tmp_path / workers, plugin)
         for name, content in files.items():
             h.land(name, content)
@@ -90,3 +95,4 @@ def test_demo_stages_the_same_in_worker_processes(tmp_path: Path, monkeypatch: p
             )
         )
     assert rows[0] == rows[1] and len(rows[0]) == 6
+    assert in_workers == [2]  # the second run staged in worker processes

@@ -231,7 +231,7 @@ def seed_form(
 
 
 def _execute(settings: Settings, plugins: Plugins) -> IngestResult:
-    from ingestor.engine import RunContext
+    from ingestor.context import RunContext
     from ingestor.engine import run as run_engine
     from ingestor.landing import open_landing
     from ingestor.lease import open_warehouse  # waits up to INGESTOR_LEASE_WAIT for a busy DuckDB file
@@ -245,23 +245,23 @@ def _execute(settings: Settings, plugins: Plugins) -> IngestResult:
         fail(str(error))
     if settings.task_index >= settings.task_count:
         fail(f"task index {settings.task_index} is not below the task count {settings.task_count}")
-    context = RunContext(
-        env=settings.env,
-        landing=landing,
-        warehouse=warehouse,
-        catalog=plugins.catalog,
-        settings=settings,
-        data_types=set(settings.data_types) if settings.data_types else None,
-        dry_run=settings.dry_run,
-        views=plugins.views,
-        task_index=settings.task_index,
-        task_count=settings.task_count,
-        history_dataset=None if settings.dry_run else settings.history_dataset_name,
-    )
     show = sys.stderr.isatty() and settings.log_format == "text"
     try:
         with progress(show) as on_file:
-            context.on_file = on_file
+            context = RunContext(
+                env=settings.env,
+                landing=landing,
+                warehouse=warehouse,
+                catalog=plugins.catalog,
+                settings=settings,
+                data_types=set(settings.data_types) if settings.data_types else None,
+                dry_run=settings.dry_run,
+                views=plugins.views,
+                task_index=settings.task_index,
+                task_count=settings.task_count,
+                history_dataset=None if settings.dry_run else settings.history_dataset_name,
+                on_file=on_file,
+            )
             return run_engine(context, settings.service, plugins.pm.hook.ingest)
     finally:
         warehouse.close()

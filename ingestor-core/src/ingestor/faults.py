@@ -1,13 +1,17 @@
 """A test-only fault hook: stop the process at a named point of a run, to prove crash safety.
 
-`INGESTOR_FAULT=point[:n[:SIGNAL]]` makes the n-th call (default: the first) of `checkpoint(point)`
-send SIGNAL (default KILL; TERM, INT or STOP also work) to this very process. Unset (always, outside
-the fault-injection tests), a checkpoint costs one dictionary lookup. The points, in run order:
+`checkpoint(point)` does nothing unless a test installed a handler in this process
+(`install(handler)`); production code never installs one, and nothing here reads the
+environment. The fault tests start the real CLI through their own launcher
+(`tests/faults/launch.py point[:n[:SIGNAL]] -- <ingestor args>`), which installs
+`signal_at(spec)`: the n-th call (default: the first) of `checkpoint(point)` sends SIGNAL
+(default KILL; TERM, INT or STOP also work) to this very process. The points, in run order:
 
 - `after_stage`     every file of a data type was read and staged, nothing of it loaded yet (engine)
 - `before_ledger`   inside the DuckDB transaction: rows inserted, ledger rows not yet (warehouse/duckdb)
-- `after_commit`    the load (rows + ledger) is committed, no file of the batch moved yet (engine)
-- `before_move`     a file is about to be moved (a rejected one has its reason written already) (engine)
+- `after_load_job`  BigQuery: the rows are in the staging table, nothing committed (warehouse/bigquery)
+- `after_commit`    the load (rows + ledger) is committed, no file of the batch moved yet (load)
+- `before_move`     a file is about to be moved (a rejected one has its reason written already) (settle)
 - `mid_move`        the local move linked the destination but has not removed the source (landing/local)
 """
 
@@ -15,20 +19,39 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
+from collections.abc import Callable
 
-ENV = "INGESTOR_FAULT"
-_counts: dict[str, int] = {}
+Handler = Callable[[str], None]
+_handler: Handler | None = None
 
 
 def checkpoint(point: str) -> None:
-    """Signal this process if `INGESTOR_FAULT` names `point` and this is its n-th call."""
-    spec = os.environ.get(ENV)
-    if not spec:
-        return
+    """Call the installed handler with `point`; a no-op when none is installed (always, outside tests)."""
+    if _handler is not None:
+        _handler(point)
+
+
+def install(handler: Handler | None) -> None:
+    """Make `handler` see every checkpoint of this process (None: none again)."""
+    global _handler
+    _handler = handler
+
+
+def signal_at(spec: str) -> Handler:
+    """A handler for `point[:n[:SIGNAL]]`: the n-th call of `checkpoint(point)` signals this process."""
     name, _, rest = spec.partition(":")
-    if name != point:
-        return
     nth, _, sig = rest.partition(":")
-    _counts[point] = _counts.get(point, 0) + 1
-    if _counts[point] == int(nth or 1):
-        os.kill(os.getpid(), getattr(signal, "SIG" + (sig or "KILL").upper()))
+    wanted, signum = int(nth or 1), getattr(signal, "SIG" + (sig or "KILL").upper())
+    count, lock = [0], threading.Lock()
+
+    def handler(point: str) -> None:
+        if point != name:
+            return
+        with lock:
+            count[0] += 1
+            fire = count[0] == wanted
+        if fire:
+            os.kill(os.getpid(), signum)
+
+    return handler

@@ -1,6 +1,6 @@
 """Fault-injection harness: the real `ingestor run` in a subprocess, with a test plugin installed through a real
-entry point, stopped at precise points (`INGESTOR_FAULT`, see ingestor/faults.py) or by signals; and the checks
-of the promise: every landing file in exactly one place, every valid record in the warehouse exactly once."""
+entry point, stopped at precise points (a `fault`, armed by `launch.py`, see ingestor/faults.py) or by signals; and
+the checks of the promise: every landing file in exactly one place, every valid record in the warehouse exactly once."""
 
 from __future__ import annotations
 
@@ -33,6 +33,15 @@ def services():
                                 DataType(service="fz", name="metrics", dataset="fz_{env}", table="metrics")])]
 '''
 TIMEOUT = 60.0
+LAUNCH = Path(__file__).with_name("launch.py")
+
+
+def ingestor_command(fault: str | None = None) -> list[str]:
+    """How to start the `ingestor` command: `python -m ingestor`, or through `launch.py` with `fault`
+    (`point[:n[:SIGNAL]]`) armed."""
+    if fault is None:
+        return [sys.executable, "-m", "ingestor"]
+    return [sys.executable, str(LAUNCH), fault, "--"]
 
 
 def plugin_module() -> types.ModuleType:
@@ -120,11 +129,9 @@ class Zone:
         )
         return env
 
-    def command(self, *args: str) -> list[str]:
+    def command(self, *args: str, fault: str | None = None) -> list[str]:
         return [
-            sys.executable,
-            "-m",
-            "ingestor",
+            *ingestor_command(fault),
             "run",
             "--service",
             SERVICE,
@@ -136,9 +143,9 @@ class Zone:
             *args,
         ]
 
-    def start(self, *args: str, **env: str) -> subprocess.Popen[str]:
+    def start(self, *args: str, fault: str | None = None, **env: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            self.command(*args),
+            self.command(*args, fault=fault),
             cwd=self.root,
             env=self.env(**env),
             text=True,
@@ -146,9 +153,9 @@ class Zone:
             stderr=subprocess.PIPE,
         )
 
-    def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, fault: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            self.command(*args),
+            self.command(*args, fault=fault),
             cwd=self.root,
             env=self.env(**env),
             text=True,

@@ -18,7 +18,7 @@ def test_files_appended_to_while_the_run_is_frozen_are_left_for_the_next_run(zon
     names = [f"2025_01_{d:02d}_fz_events.jsonl" for d in range(1, 21)]
     for name in names:
         zone.land_valid(name, 200)
-    first = zone.start(INGESTOR_FAULT="after_stage:1:STOP")
+    first = zone.start(fault="after_stage:1:STOP")
     try:
         wait_stopped(first)
         for name in names:  # a fetcher still writing: two more records each

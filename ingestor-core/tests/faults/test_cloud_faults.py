@@ -7,7 +7,6 @@ from __future__ import annotations
 import posixpath
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ import pytest
 pytest.importorskip("google.cloud.bigquery")
 
 from ..cloud import conftest as _cloud
-from .conftest import Zone, wait_stopped
+from .conftest import Zone, ingestor_command, wait_stopped
 from .proxy import PASS, Fault, Proxy, Schedule, fault_proxy
 
 CloudHarness = _cloud.CloudHarness
@@ -268,16 +267,16 @@ class CloudZone:
         self.h.land("fz/landing/2025_01_03_fz_events.jsonl", b'{"uid": -1}\n{nope\n')
         self.h.land("fz/landing/notes.txt", b"not data\n")
         landing, warehouse = f"gs://{self.h.bucket.name}", "bigquery://test-project"
-        self.command = [sys.executable, "-m", "ingestor", "run", "--service", "fz", "--env", self.h.env, "--json",
-                        "--landing", landing, "--warehouse", warehouse]  # fmt: skip
+        self.args = ["run", "--service", "fz", "--env", self.h.env, "--json",
+                     "--landing", landing, "--warehouse", warehouse]  # fmt: skip
 
-    def run(self, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.command, cwd=self.cwd, env=self.zone.env(**env), text=True, capture_output=True,
-                              timeout=180, check=False)  # fmt: skip
+    def run(self, fault: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*ingestor_command(fault), *self.args], cwd=self.cwd, env=self.zone.env(**env),
+                              text=True, capture_output=True, timeout=180, check=False)  # fmt: skip
 
-    def start(self, **env: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.command, cwd=self.cwd, env=self.zone.env(**env), text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    def start(self, fault: str | None = None, **env: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([*ingestor_command(fault), *self.args], cwd=self.cwd, env=self.zone.env(**env),
+                                text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
 
     def check(self) -> None:
         """Every file in exactly one place, every record once, ledger = tables, lease released."""
@@ -312,7 +311,7 @@ def cloud_zone(emulators: Any, storage_client: Any, bq_client: Any, site: Path, 
     ],
 )
 def test_sigkill_on_gcs_and_bigquery_then_rerun(fault: str, cloud_zone: CloudZone) -> None:
-    crashed = cloud_zone.run(INGESTOR_FAULT=fault, INGESTOR_LEASE_TTL="4")  # its lease outlives it by 4 s at most
+    crashed = cloud_zone.run(fault=fault, INGESTOR_LEASE_TTL="4")  # its lease outlives it by 4 s at most
     assert crashed.returncode == -9, crashed.stderr[-3000:]
     assert "fz/_state/lease.json" in cloud_zone.h.files("fz/")
     done = cloud_zone.run(INGESTOR_LEASE_WAIT="30")  # waits for the dead run's lease to expire, then takes it over
@@ -323,7 +322,7 @@ def test_sigkill_on_gcs_and_bigquery_then_rerun(fault: str, cloud_zone: CloudZon
 
 def test_sigterm_on_gcs_and_bigquery(cloud_zone: CloudZone) -> None:
     """Loads run in threads there: SIGTERM lets the running loads finish (commit + moves), then exits 143."""
-    stopped = cloud_zone.run(INGESTOR_FAULT="after_commit:1:TERM")
+    stopped = cloud_zone.run(fault="after_commit:1:TERM")
     assert stopped.returncode == 143 and "stopped by SIGTERM" in stopped.stderr, stopped.stderr[-3000:]
     assert "Traceback" not in stopped.stderr
     assert "fz/_state/lease.json" not in cloud_zone.h.files("fz/")  # released on the way out
@@ -332,7 +331,7 @@ def test_sigterm_on_gcs_and_bigquery(cloud_zone: CloudZone) -> None:
 
 
 def test_a_second_run_on_the_same_bucket_is_busy(cloud_zone: CloudZone) -> None:
-    first = cloud_zone.start(INGESTOR_FAULT="after_stage:1:STOP")
+    first = cloud_zone.start(fault="after_stage:1:STOP")
     try:
         wait_stopped(first)
         held = orjson.loads(cloud_zone.h.bucket.blob("fz/_state/lease.json").download_as_bytes())
@@ -353,7 +352,7 @@ def test_history_survives_a_kill_on_bigquery(cloud_zone: CloudZone) -> None:
     adds its own rows, and each loaded file is `loaded` once, as in the ledger."""
     h = cloud_zone.h
     table = f"dp_ops_{h.env}._ingestor_history"
-    assert cloud_zone.run(INGESTOR_FAULT="after_commit:1", INGESTOR_LEASE_TTL="4").returncode == -9
+    assert cloud_zone.run(fault="after_commit:1", INGESTOR_LEASE_TTL="4").returncode == -9
     committed = h.query(f"SELECT object_name FROM {table} WHERE kind = 'file' AND status = 'loaded'")
     ledger = h.query(f"SELECT source_name FROM fz_{h.env}._ingestor_ledger")
     assert committed and sorted(r["object_name"] for r in committed) == sorted(r["source_name"] for r in ledger)

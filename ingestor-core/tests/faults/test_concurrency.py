@@ -31,7 +31,7 @@ def _tree(zone: Zone) -> dict[str, bytes]:
 
 def test_a_second_run_is_busy_while_the_first_works(zone: Zone) -> None:
     zone.standard_corpus()
-    first = zone.start(INGESTOR_FAULT="after_stage:1:STOP")  # holds the lease and the DuckDB file, frozen
+    first = zone.start(fault="after_stage:1:STOP")  # holds the lease and the DuckDB file, frozen
     try:
         wait_stopped(first)
         before = _tree(zone)
@@ -56,7 +56,7 @@ def test_a_second_run_is_busy_while_the_first_works(zone: Zone) -> None:
 
 def test_a_waiting_run_goes_on_when_the_first_ends(zone: Zone) -> None:
     zone.standard_corpus()
-    first = zone.start(INGESTOR_FAULT="after_stage:1:STOP")
+    first = zone.start(fault="after_stage:1:STOP")
     wait_stopped(first)
     same = zone.start(INGESTOR_LEASE_WAIT="30")  # waits for the DuckDB file
     other = zone.start("--warehouse", f"duckdb://{zone.root / 'other.duckdb'}", INGESTOR_LEASE_WAIT="30")  # lease
@@ -89,7 +89,7 @@ def test_runs_started_together_share_the_work_once(zone: Zone) -> None:
 
 def test_a_dead_holders_lease_is_taken_over(zone: Zone) -> None:
     zone.standard_corpus()
-    assert zone.run(INGESTOR_FAULT="after_commit:1").returncode == -signal.SIGKILL
+    assert zone.run(fault="after_commit:1").returncode == -signal.SIGKILL
     assert (zone.landing / LEASE).exists()
     done = zone.run_to_completion()
     assert "took over the stale lease" in done.stderr

@@ -35,7 +35,7 @@ KILLED = -signal.SIGKILL
 )
 def test_sigkill_at_a_step_boundary_then_rerun(zone: Zone, fault: str) -> None:
     zone.standard_corpus()
-    crashed = zone.run(INGESTOR_FAULT=fault)
+    crashed = zone.run(fault=fault)
     assert crashed.returncode == KILLED, crashed.stderr[-3000:]
     assert (zone.landing / SERVICE / "_state" / "lease.json").exists()  # the dead run's lease stays behind
     zone.run_to_completion()
@@ -46,7 +46,7 @@ def test_a_killed_transaction_leaves_nothing_behind(zone: Zone) -> None:
     """DuckDB: rows and ledger are one transaction; a kill between them leaves neither, and the next run
     loads every file once."""
     zone.standard_corpus()
-    assert zone.run(INGESTOR_FAULT="before_ledger:1").returncode == KILLED
+    assert zone.run(fault="before_ledger:1").returncode == KILLED
     assert zone.rows() == [] and zone.ledger() == []
     assert "2025_01_01_fz_events.jsonl" in zone.files("landing")
     zone.run_to_completion()
@@ -56,7 +56,7 @@ def test_a_killed_transaction_leaves_nothing_behind(zone: Zone) -> None:
 def test_a_kill_after_commit_is_settled_from_the_ledger(zone: Zone) -> None:
     """Committed but not moved: the next run archives from the ledger (`already_loaded`), loading nothing again."""
     zone.standard_corpus()
-    assert zone.run(INGESTOR_FAULT="after_commit:1").returncode == KILLED
+    assert zone.run(fault="after_commit:1").returncode == KILLED
     assert len(zone.rows()) == 5 and len(zone.ledger()) == 2
     done = zone.run_to_completion()
     statuses = {f["path"].removeprefix(f"{SERVICE}/landing/"): f["status"] for f in _result(done)["files"]}
@@ -72,7 +72,7 @@ def test_kills_at_random_moments_until_done(zone: Zone) -> None:
         zone.land_valid(f"2025_02_{day:02d}_fz_events.jsonl", 200)
         zone.land_valid(f"d{day % 3}/2025_02_{day:02d}_fz_metrics.jsonl.gz", 100)
     zone.land_rejected("2025_02_13_fz_events.jsonl", b'{"uid": -5}\n[1]\n')
-    codes = [zone.run(INGESTOR_FAULT="before_move:6").returncode]  # one sure kill, whatever the machine's speed
+    codes = [zone.run(fault="before_move:6").returncode]  # one sure kill, whatever the machine's speed
     for delay in [rng.uniform(0.3, 2.5) for _ in range(8)]:
         process = zone.start()
         try:
@@ -99,7 +99,7 @@ def _result(done: object) -> dict:  # type: ignore[type-arg]
 def test_staging_left_by_a_kill_does_not_matter(zone: Zone) -> None:
     """A killed run leaves its staging folder (SIGKILL runs no cleanup); the next run ignores it and cleans its own."""
     zone.standard_corpus()
-    assert zone.run(INGESTOR_FAULT="after_commit:1").returncode == KILLED
+    assert zone.run(fault="after_commit:1").returncode == KILLED
     leftovers = sorted(p.name for p in zone.tmp.iterdir())
     assert leftovers and all(name.startswith("ingestor-stage-") for name in leftovers)
     zone.run_to_completion()
@@ -113,9 +113,9 @@ def test_the_history_survives_a_kill_like_the_ledger(zone: Zone) -> None:
     files the killed run had rejected are in rejected/ with their reason, not in the history: see history.py.)"""
     history = "SELECT object_name, status, run_id FROM dp_ops_dev._ingestor_history WHERE kind = 'file'"
     zone.standard_corpus()
-    assert zone.run(INGESTOR_FAULT="before_ledger:1").returncode == KILLED
+    assert zone.run(fault="before_ledger:1").returncode == KILLED
     assert zone.query("SELECT count(*) FROM information_schema.tables WHERE table_name = '_ingestor_history'") == [(0,)]
-    assert zone.run(INGESTOR_FAULT="after_commit:1").returncode == KILLED
+    assert zone.run(fault="after_commit:1").returncode == KILLED
     crashed = zone.query(history)
     assert sorted((name, status) for name, status, _ in crashed) == [
         (f"{SERVICE}/landing/2025_01_01_fz_events.jsonl", "loaded"),

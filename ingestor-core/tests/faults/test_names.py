@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ingestor.engine import _safe_relative
+from ingestor.fate import safe_relative
 from ingestor.landing import LandingFile, UnsafeName, check_name
 from ingestor.landing.local import LocalLanding
 from ingestor.testing import Harness
@@ -147,7 +147,7 @@ ESCAPES = [
 @pytest.mark.parametrize("relative", ESCAPES)
 def test_a_destination_never_leaves_its_folder(relative: str) -> None:
     for folder in ("archive", "rejected"):
-        destination = f"{SERVICE}/{folder}/{_safe_relative(relative)}"
+        destination = f"{SERVICE}/{folder}/{safe_relative(relative)}"
         assert check_name(destination) == destination  # a name every backend accepts
         assert posixpath.normpath(destination).startswith(f"{SERVICE}/{folder}/")
         assert ".." not in destination.split("/")
@@ -158,7 +158,7 @@ def test_random_names_never_escape() -> None:
     alphabet = ["..", ".", "/", "\\", "a", "_", " ", "\x00", "\n", "é", "%2e"]
     for _ in range(3000):
         relative = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
-        destination = f"{SERVICE}/rejected/{_safe_relative(relative)}"
+        destination = f"{SERVICE}/rejected/{safe_relative(relative)}"
         assert check_name(destination) == destination
         assert posixpath.normpath(destination).startswith(f"{SERVICE}/rejected/"), relative
 

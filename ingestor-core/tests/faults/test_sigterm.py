@@ -31,7 +31,7 @@ def _terminated_cleanly(done_returncode: int, stderr: str) -> None:
 )
 def test_sigterm_at_a_precise_point(zone: Zone, fault: str, rows_after: int) -> None:
     zone.standard_corpus()
-    done = zone.run(INGESTOR_FAULT=f"{fault}:TERM")
+    done = zone.run(fault=f"{fault}:TERM")
     _terminated_cleanly(done.returncode, done.stderr)
     assert len(zone.rows()) == rows_after and sum(n for _, n in zone.ledger()) == rows_after
     assert not (zone.landing / SERVICE / "_state").exists()  # lease released
@@ -42,7 +42,7 @@ def test_sigterm_at_a_precise_point(zone: Zone, fault: str, rows_after: int) -> 
 def test_sigterm_from_outside(zone: Zone) -> None:
     """The signal as Cloud Run sends it, from another process, while the run is at work."""
     zone.standard_corpus()
-    process = zone.start(INGESTOR_FAULT="after_stage:1:STOP")
+    process = zone.start(fault="after_stage:1:STOP")
     wait_stopped(process)
     process.send_signal(signal.SIGTERM)
     process.send_signal(signal.SIGCONT)

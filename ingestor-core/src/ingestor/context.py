@@ -1,0 +1,49 @@
+"""What a run is given (`RunContext`) and what ingesting one service gives back (`ServiceResult`):
+the values the `ingest` hook exchanges, in a module of their own so the hook's contract and the
+engine import them without importing each other."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from ingestor.catalog import Catalog, View
+from ingestor.landing import Landing
+from ingestor.result import FileOutcome, TableLoad
+from ingestor.settings import Settings
+from ingestor.warehouse import Warehouse
+
+
+def new_run_id() -> str:
+    """A run's id: its start time (UTC) and a random suffix, e.g. `20250101T000000Z-1a2b3c4d`."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """Everything a run needs, built once at the edge and handed to the `ingest` hook unchanged."""
+
+    env: str
+    landing: Landing
+    warehouse: Warehouse
+    catalog: Catalog
+    settings: Settings
+    data_types: set[str] | None = None
+    dry_run: bool = False
+    views: list[View] = field(default_factory=list)
+    task_index: int = 0
+    task_count: int = 1
+    run_id: str = field(default_factory=new_run_id)
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    history_dataset: str | None = None  # where the run history goes (see ingestor.history); None: nowhere
+    on_file: Callable[[FileOutcome], None] = lambda outcome: None  # each outcome as its file settles
+
+
+@dataclass
+class ServiceResult:
+    """What ingesting one service produced."""
+
+    files: list[FileOutcome] = field(default_factory=list)
+    tables: list[TableLoad] = field(default_factory=list)

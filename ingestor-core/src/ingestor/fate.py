@@ -1,0 +1,114 @@
+"""A landing file's fate, decided once: `decide` takes the record of what happened to the file in
+this run (`Happened`: the scan's verdict, the ledger's, staging's, the load's, whether it is a dry
+run) and gives its outcome: status, reason, destination and counts. It is a pure function; settling
+(`ingestor.settle`) only carries the outcome out, and downgrades it to FAILED when the move itself
+fails or the file changed meanwhile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ingestor.landing import LandingFile, fitted
+from ingestor.result import FileOutcome, FileStatus
+from ingestor.row_path import Staged
+
+ALREADY_LOADED = "the ledger shows it loaded; archived without loading again"
+ARCHIVED = {FileStatus.LOADED, FileStatus.EMPTY, FileStatus.ALREADY_LOADED}
+
+
+@dataclass(frozen=True)
+class Load:
+    """How the load of a file's batch ended: committed (`error` None), refused (the rows themselves,
+    `refused`) or failed (an outage...)."""
+
+    error: str | None = None
+    refused: bool = False
+    notes: tuple[str, ...] = ()  # the data type's schema notes, given to each file it committed
+
+
+@dataclass(frozen=True)
+class Happened:
+    """What happened to one landing file in this run, step by step; a step that did not reach the file
+    leaves its field at the default."""
+
+    file: LandingFile
+    service: str
+    data_type: str | None = None
+    dry_run: bool = False
+    rejected_by_scan: str | None = None  # no data type matches, ambiguous, unsafe name
+    unreadable: str | None = None  # the warehouse error that kept its data type from being decided
+    already_loaded: bool = False  # the ledger holds this very version
+    earlier: str | None = None  # what an earlier version of it loaded (the first part of its reason)
+    staged: Staged | None = None  # rows, or why staging rejected the file
+    load: Load | None = None
+
+
+def decide(happened: Happened) -> FileOutcome:
+    """The outcome of a file from what happened to it."""
+    h, staged = happened, happened.staged or Staged()
+    status, reason, rows = FileStatus.FAILED, None, 0
+    notes: tuple[str, ...] = ()
+    if h.rejected_by_scan is not None:
+        status, reason = FileStatus.REJECTED, h.rejected_by_scan
+    elif h.unreadable is not None:
+        reason = f"the warehouse could not be read, left in landing: {h.unreadable}"
+    elif h.already_loaded:
+        status, reason = FileStatus.ALREADY_LOADED, ALREADY_LOADED
+    elif staged.reason is not None:
+        status, reason = FileStatus.REJECTED, staged.reason
+    elif not staged.rows:
+        status, reason = FileStatus.EMPTY, h.earlier or _empty_reason(staged)
+    elif h.dry_run:
+        status, reason, rows = FileStatus.PLANNED, h.earlier, staged.rows
+    elif h.load is None:
+        raise ValueError(f"{h.file.name}: staged but neither loaded nor failed")
+    elif h.load.error is None:
+        status, reason, rows, notes = FileStatus.LOADED, h.earlier, staged.rows, h.load.notes
+    elif h.load.refused:
+        status, reason = FileStatus.REJECTED, f"the warehouse refused the rows: {h.load.error}"
+    else:
+        reason = f"load failed, left in landing: {h.load.error}"
+    if status is FileStatus.REJECTED and h.dry_run:
+        status = FileStatus.WOULD_REJECT
+    return FileOutcome(
+        path=h.file.name,
+        service=h.service,
+        data_type=h.data_type,
+        status=status,
+        rows=rows,
+        bytes=h.file.size,
+        dropped=staged.dropped,
+        null_lines=staged.null_lines,
+        reason=reason,
+        destination=destination(h.file.name, h.service, status),
+        notes=list(notes),
+    )
+
+
+def refused(service: str, why: str) -> FileOutcome:
+    """The outcome of a service whose landing folder the scan refused: its folder stays as it is."""
+    return FileOutcome(path=f"{service}/landing/", service=service, status=FileStatus.FAILED, reason=why)
+
+
+def destination(name: str, service: str, status: FileStatus) -> str | None:
+    """Where a file of this status goes: archive/ or rejected/ beside landing/, at the same path
+    below it (made safe); None: it stays in landing."""
+    relative = safe_relative(name.removeprefix(f"{service}/landing/"))
+    if status in ARCHIVED:
+        return f"{service}/archive/{relative}"
+    if status is FileStatus.REJECTED:
+        return f"{service}/rejected/{relative}"
+    return None
+
+
+def _empty_reason(staged: Staged) -> str:
+    """Why a file gave no rows: it had no records, or the normalizer dropped them all."""
+    if staged.dropped:
+        return f"no rows: the normalizer dropped all {staged.dropped} records"
+    return "empty file: no records"
+
+
+def safe_relative(relative: str) -> str:
+    """A relative path with no segment that could climb out of a folder."""
+    segments = [s if s not in ("", ".", "..") else "_" for s in relative.replace("\\", "/").split("/")]
+    return "/".join(fitted("".join(c if ord(c) >= 32 else "_" for c in s)) for s in segments)

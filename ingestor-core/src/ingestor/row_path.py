@@ -1,0 +1,133 @@
+"""The row path: one landing file staged record by record. Each record is read (streaming NDJSON),
+normalized by the plugin, conformed to the schema (which it may grow) and written as one NDJSON row
+with the metadata columns; a file is atomic: one bad line rejects it, with the reason."""
+
+from __future__ import annotations
+
+import io
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ingestor.catalog import DataType, SourceFile
+from ingestor.landing import Landing, LandingFile
+from ingestor.names import sanitize_column
+from ingestor.reader import MalformedFile, read_records
+from ingestor.schema import SchemaBuilder
+from ingestor.staged import ARROW_SUFFIX
+
+
+@dataclass
+class StageTask:
+    """One landing file to stage."""
+
+    file: LandingFile
+    attributes: dict[str, str]
+    path: Path
+    skip: int = 0  # bytes at the start already loaded (an earlier version of a file appended to since)
+
+
+@dataclass
+class Staged:
+    """What staging one file gave: rows, or the reason it was rejected."""
+
+    rows: int = 0
+    reason: str | None = None
+    path: Path | None = None  # the staged file: NDJSON, or Arrow IPC from the columnar path
+    widest: int = 0  # bytes of the longest NDJSON row (what the warehouse's JSON reader must hold)
+    dropped: int = 0  # records the normalizer returned no row for
+    null_lines: int = 0  # lines that were JSON `null`: no record, skipped
+
+    @property
+    def columnar(self) -> bool:
+        """Whether the columnar path staged it."""
+        return self.path is not None and self.path.suffix == ARROW_SUFFIX
+
+
+def stage_file(
+    landing: Landing,
+    dt: DataType,
+    task: StageTask,
+    builder: SchemaBuilder,
+    metadata: dict[str, Any],
+    data: bytes | None = None,
+) -> Staged:
+    """Read, validate, normalize and conform one file (or its `data`, already read) into
+    `task.path`; atomic per file. `metadata` holds constant columns; the source file column is
+    added here."""
+    source = SourceFile(name=task.file.name, attributes=task.attributes)
+    metadata = {**metadata, dt.source_file_column: dt.source_file_for(task.file.name)}
+    normalize, conform, dumps, option = dt.normalize, builder.conform, orjson.dumps, orjson.OPT_APPEND_NEWLINE
+    defaults = dt.column_defaults.items()
+    builder.begin_file()
+    rows, line, widest, dropped = 0, 0, 0, 0
+    nulls: list[int] = []
+    try:
+        opened = nullcontext(io.BytesIO(data)) if data is not None else landing.open(task.file)
+        with opened as stream, task.path.open("wb") as out:
+            stream.seek(task.skip)
+            for line, record in read_records(stream, task.file.name.endswith(".gz"), nulls):  # noqa: B007
+                if normalize is None:
+                    produced: list[dict[str, Any]] = [record]
+                else:
+                    produced = _rows(dt, normalize(record, source))
+                    dropped += not produced
+                for item in produced:
+                    row = conform(item)
+                    if not metadata.keys().isdisjoint(row):  # the record has a key of a metadata column
+                        row = conform(_set_aside(item, metadata))
+                    for column, value in defaults:
+                        row.setdefault(column, value)
+                    row.update(metadata)
+                    staged = dumps(row, option=option)
+                    out.write(staged)
+                    widest = max(widest, len(staged))
+                    rows += 1
+        return Staged(rows=rows, path=task.path, widest=widest, dropped=dropped, null_lines=len(nulls))
+    except MalformedFile as error:
+        reason = f"malformed NDJSON at line {error.line}: {error.message}"
+    except RecursionError:
+        reason = f"record at line {line} is nested too deeply"
+    except NormalizerBroke as error:
+        reason = f"line {line}: {error}"
+    except Exception as error:  # a normalizer that cannot handle a record
+        if normalize is None:
+            raise
+        reason = f"line {line}: the {dt.service} plugin could not normalize the record: {type(error).__name__}: {error}"
+    builder.discard_file()
+    task.path.unlink(missing_ok=True)
+    return Staged(reason=reason)
+
+
+class NormalizerBroke(TypeError):
+    """A normalizer returned something else than a dict or a list of dicts."""
+
+
+def _rows(dt: DataType, normalized: object) -> list[dict[str, Any]]:
+    """A normalizer's return as rows, checked (the contract's edge: a plain error, not a crash later)."""
+    if isinstance(normalized, dict):
+        return [normalized]
+    if isinstance(normalized, list) and all(isinstance(item, dict) for item in normalized):
+        return normalized
+    shape = "None" if normalized is None else f"a {type(normalized).__name__}"
+    if isinstance(normalized, list):
+        shape = f"a list holding {', '.join(sorted({type(i).__name__ for i in normalized}))}"
+    raise NormalizerBroke(f"normalizer of {dt.key} returned {shape}; expected a dict or a list of dicts")
+
+
+def _set_aside(record: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    """The record with its keys that name a metadata column (in any case or spelling) renamed
+    `<name>__2` (`__3`, ...), as any key clashing with another in one object is: kept, not overwritten."""
+    taken = {sanitize_column(name).lower() for name in metadata}
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if sanitize_column(key).lower() in taken:
+            n = 2
+            while f"{key}__{n}" in record or f"{key}__{n}" in out:
+                n += 1
+            key = f"{key}__{n}"
+        out[key] = value
+    return out

@@ -1,0 +1,93 @@
+"""Settling: carry out the outcomes `fate.decide` gave. A file goes where its outcome says
+(archive/ or rejected/, a rejected one with `<name>.reason.json` beside it), or stays in landing;
+a dry run moves nothing. The one change settling may make to an outcome is here, in `_move`: a move
+that fails, or a file that changed since it was listed, leaves the file in landing as FAILED."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import orjson
+
+from ingestor import faults
+from ingestor.landing import FileChanged, Landing, LandingFile, reason_name
+from ingestor.result import FileOutcome, FileStatus
+
+log = logging.getLogger("ingestor.engine")
+
+
+class Settler:
+    """Moves files where their outcomes say and reports each outcome once, as it settles."""
+
+    def __init__(self, landing: Landing, run_id: str, dry_run: bool, on_file: Callable[[FileOutcome], None]) -> None:
+        self.landing = landing
+        self.run_id = run_id
+        self.dry_run = dry_run
+        self.on_file = on_file
+        self.settled: dict[str, FileOutcome] = {}  # by landing name (or a refused service's folder)
+        self._lock = threading.Lock()  # several data types may load, and settle, at once
+
+    def settle(self, outcomes: Iterable[tuple[LandingFile, FileOutcome]]) -> None:
+        """Carry out each outcome: moved several at once where the landing zone is remote, reported in order."""
+        pending = list(outcomes)
+        workers = min(self.landing.concurrency, len(pending))
+        if workers <= 1:
+            for file, outcome in pending:
+                self.report(self._move(file, outcome))
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingestor-move") as pool:
+            moved = list(pool.map(lambda item: self._move(*item), pending))
+        for outcome in moved:
+            self.report(outcome)
+
+    def report(self, outcome: FileOutcome) -> None:
+        """Log the outcome, keep it for the result and tell the live callback."""
+        log_at = logging.WARNING if outcome.status in {FileStatus.REJECTED, FileStatus.FAILED} else logging.INFO
+        why = f" ({outcome.reason})" if outcome.reason else ""
+        log.log(log_at, "%s: %s%s", outcome.path, outcome.status.value, why)
+        with self._lock:
+            self.settled[outcome.path] = outcome
+            self.on_file(outcome)
+
+    def _move(self, file: LandingFile, outcome: FileOutcome) -> FileOutcome:
+        """The file moved where `outcome` says (unless dry run): the outcome with the name it got there,
+        or FAILED when the move failed."""
+        if self.dry_run or outcome.destination is None:
+            return outcome
+        try:
+            rejected = outcome.status is FileStatus.REJECTED
+            if rejected:  # before the move (a crash leaves no reasonless file), never over an earlier file's
+                self.landing.write(reason_name(outcome.destination), self._reason(file, outcome), create_only=True)
+            faults.checkpoint("before_move")
+            moved_to = self.landing.move(file, outcome.destination)
+            moved = outcome.model_copy(update={"destination": moved_to})
+            if rejected:  # the reason beside where the file went (maybe a numbered name)
+                self.landing.write(reason_name(moved_to), self._reason(file, moved))
+            return moved
+        except (FileChanged, FileNotFoundError) as error:  # a writer or another process acted meanwhile
+            done = f"{outcome.rows} records loaded, " if outcome.status is FileStatus.LOADED else ""
+            fate = "left in landing for the next run" if isinstance(error, FileChanged) else "nothing to move"
+            log.error("%s: not moved to %s: %s", file.name, outcome.destination, error)
+            why = f"{done}but {error}: {fate}"
+        except Exception as error:
+            log.error("%s: could not move to %s: %s", file.name, outcome.destination, error)
+            why = f"move failed, left in landing: {error}"
+        reason = f"{outcome.reason}; {why}" if outcome.reason else why
+        return outcome.model_copy(update={"status": FileStatus.FAILED, "destination": None, "reason": reason})
+
+    def _reason(self, file: LandingFile, outcome: FileOutcome) -> bytes:
+        return orjson.dumps(
+            {
+                "file": file.name,
+                "destination": outcome.destination,
+                "data_type": outcome.data_type,
+                "reason": outcome.reason,
+                "run_id": self.run_id,
+                "rejected_at": datetime.now(UTC).isoformat(),
+            },
+            option=orjson.OPT_INDENT_2,
+        )

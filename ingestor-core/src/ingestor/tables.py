@@ -1,0 +1,43 @@
+"""The live schema of each table a run touches: read from the warehouse once, then kept current by
+the step that changes it (a committed load makes the schema it loaded the table's)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+
+from ingestor.schema import Struct, mark_stored
+from ingestor.warehouse import Warehouse
+
+_UNKNOWN = object()
+
+
+class LiveSchemas:
+    """Each table's schema as it stands now (None: no such table), read on first use."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+        self._known: dict[tuple[str, str], Struct | None] = {}
+        self._lock = threading.Lock()  # several data types may load at once
+
+    def get(self, dataset: str, table: str) -> Struct | None:
+        """A copy of the table's schema (a schema builder grows it in place); raises LoadError when the
+        warehouse cannot be read."""
+        with self._lock:
+            known = self._known.get((dataset, table), _UNKNOWN)
+        if known is _UNKNOWN:
+            known = self.warehouse.table_schema(dataset, table)
+            with self._lock:
+                self._known[(dataset, table)] = known  # type: ignore[assignment]
+        return copy.deepcopy(known)  # type: ignore[return-value]
+
+    def loaded(self, dataset: str, table: str, schema: Struct) -> None:
+        """A load into the table committed with `schema`: that is the table's schema now."""
+        with self._lock:
+            self._known[(dataset, table)] = mark_stored(copy.deepcopy(schema))
+
+    def unsure(self, dataset: str, table: str) -> None:
+        """A load failed: it may have changed the table in part (BigQuery's schema changes are not
+        transactional), so the next use reads it again."""
+        with self._lock:
+            self._known.pop((dataset, table), None)

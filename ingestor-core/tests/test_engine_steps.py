@@ -1,0 +1,136 @@
+"""The run's steps seen from outside: outcomes in scan order whatever the load threads do, and each
+table's live schema read once per run. The engine runs in-process (`engine.run`) with the real local
+landing zone and the real DuckDB warehouse, seen through a wrapper."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ingestor import engine
+from ingestor.context import RunContext
+from ingestor.landing import open_landing
+from ingestor.plugins import load_plugins
+from ingestor.result import FileOutcome, IngestResult
+from ingestor.settings import Settings
+from ingestor.warehouse import LoadReport, LoadRequest, Warehouse, open_warehouse
+
+from .conftest import AcmePlugin
+
+LANDED = [  # (name below acme/landing/, records), in name order within each data type
+    ("2025_01_01_00_00_acme_events.jsonl", [{"id": 1}]),
+    ("2025_01_02_00_00_acme_events.jsonl", [{"id": 2}]),
+    ("2025_01_01_00_00_acme_bob_profile.jsonl", [{"seen": "2025-01-01T00:00:00Z"}]),
+    ("2025_01_02_00_00_acme_eve_profile.jsonl", [{"seen": "2025-01-02T00:00:00Z"}]),
+    ("2025_01_01_00_00_acme_bob_player_profile.jsonl", [{"rating": 1200}]),
+    ("a_stray_file.jsonl", [{"x": 1}]),
+    ("z_stray_file.txt", [{"x": 2}]),
+]
+SCAN_ORDER = [  # the files no data type takes, then each data type's (catalog order), each in name order
+    "a_stray_file.jsonl",
+    "z_stray_file.txt",
+    "2025_01_01_00_00_acme_events.jsonl",
+    "2025_01_02_00_00_acme_events.jsonl",
+    "2025_01_01_00_00_acme_bob_profile.jsonl",
+    "2025_01_02_00_00_acme_eve_profile.jsonl",
+    "2025_01_01_00_00_acme_bob_player_profile.jsonl",
+]
+
+
+class Wrapped:
+    """The real warehouse, every attribute passed through unless a subclass says otherwise."""
+
+    def __init__(self, inner: Warehouse) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class ReverseLoads(Wrapped):
+    """A test double for parallel loads. DuckDB loads one data type at a time (`max_parallel_loads` 1), and
+    BigQuery's loads finish in whatever order the service likes, so neither can show deterministically that
+    the result's order does not follow the load threads'. This double claims 3 parallel loads and holds each
+    data type's load until the loads of the data types after it (in catalog order) have finished: they
+    finish in reverse order. The loads themselves are the real DuckDB ones (one at a time, by construction)."""
+
+    max_parallel_loads = 3
+
+    def __init__(self, inner: Warehouse, tables: list[str]) -> None:
+        super().__init__(inner)
+        self.tables = tables  # in catalog order
+        self.finished = {table: threading.Event() for table in tables}
+
+    def load(self, request: LoadRequest) -> LoadReport:
+        for later in self.tables[self.tables.index(request.table) + 1 :]:
+            assert self.finished[later].wait(timeout=30), f"{later} never finished"
+        try:
+            return self.inner.load(request)  # type: ignore[no-any-return]
+        finally:
+            self.finished[request.table].set()
+
+
+class CountingSchemas(Wrapped):
+    """A spy: how often the run asked the warehouse for each table's schema."""
+
+    def __init__(self, inner: Warehouse) -> None:
+        super().__init__(inner)
+        self.reads: Counter[str] = Counter()
+
+    def table_schema(self, dataset: str, table: str) -> Any:
+        self.reads[f"{dataset}.{table}"] += 1
+        return self.inner.table_schema(dataset, table)
+
+
+def _land(root: Path) -> None:
+    for name, records in LANDED:
+        path = root / "acme" / "landing" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+
+
+def _run(tmp_path: Path, wrap: Any) -> tuple[IngestResult, list[FileOutcome], Any]:
+    """One in-process run of service `acme` on a fresh landing folder and DuckDB file, through `wrap`."""
+    root = tmp_path / "landing"
+    _land(root)
+    settings = Settings()
+    plugins = load_plugins([AcmePlugin()], entry_points=False, strict=True)
+    landing = open_landing(root.as_uri(), settings)
+    warehouse = wrap(open_warehouse(f"duckdb://{tmp_path / 'w.duckdb'}", settings))
+    live: list[FileOutcome] = []
+    context = RunContext(
+        env="dev",
+        landing=landing,
+        warehouse=warehouse,
+        catalog=plugins.catalog,
+        settings=settings,
+        views=plugins.views,
+        on_file=live.append,
+    )
+    try:
+        return engine.run(context, ["acme"], plugins.pm.hook.ingest), live, warehouse
+    finally:
+        warehouse.close()
+        landing.close()
+
+
+def test_outcomes_come_in_scan_order_whatever_order_the_loads_finish_in(tmp_path: Path) -> None:
+    tables = ["acme__events", "acme__profile", "acme__player_profile"]
+    result, live, _ = _run(tmp_path, lambda inner: ReverseLoads(inner, tables))
+    assert [f.path for f in result.files] == [f"acme/landing/{name}" for name in SCAN_ORDER]
+    assert [f.status.value for f in result.files] == ["rejected"] * 2 + ["loaded"] * 5
+    # the live callback heard the loaded files as their loads finished: last data type first
+    loaded = [f.path.rsplit("_acme_", 1)[1] for f in live if f.status.value == "loaded"]
+    assert loaded == ["bob_player_profile.jsonl", "bob_profile.jsonl", "eve_profile.jsonl"] + ["events.jsonl"] * 2
+    assert sorted(f.path for f in live) == sorted(f.path for f in result.files)
+
+
+def test_each_tables_schema_is_read_once_per_run(tmp_path: Path) -> None:
+    result, _, spy = _run(tmp_path, CountingSchemas)
+    assert result.success is False and result.totals["loaded"] == 5  # (the two stray files are rejected)
+    # three tables loaded, the view refreshed over two of them: one read each
+    assert spy.reads == {"lake_dev.acme__events": 1, "lake_dev.acme__profile": 1, "lake_dev.acme__player_profile": 1}
