@@ -33,6 +33,7 @@ from ingestor.fetching import (
     write_landing_file,
 )
 from ingestor.landing.local import LocalLanding
+from ingestor.settings import HttpSettings
 from ingestor.testing import Harness
 
 NOW = datetime(2025, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
@@ -218,10 +219,10 @@ def test_connection_errors_are_retried_then_raised() -> None:
 def test_http_client_user_agent_and_base_url(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INGESTOR_FETCH_CONTACT", "me@example.org")
     httpserver.expect_request("/api/v1/thing").respond_with_json({})
-    with http_client("acme", httpserver.url_for("/api/v1")) as client:
+    with http_client("acme", httpserver.url_for("/api/v1"), settings=HttpSettings()) as client:
         client.get("thing").raise_for_status()
     agent = httpserver.log[0][0].headers["User-Agent"]
-    assert agent == user_agent("acme") and agent.startswith("ingestor/") and "acme fetcher" in agent
+    assert agent == user_agent("acme", "me@example.org") and agent.startswith("ingestor/") and "acme fetcher" in agent
     assert "me@example.org" in agent
 
 

@@ -85,6 +85,11 @@ class PluginSettings(_Group):
 
     _split_load = field_validator("load", mode="before")(_split)
 
+    @field_validator("strict", mode="before")
+    @classmethod
+    def _unset(cls, value: object) -> object:
+        return False if isinstance(value, str) and not value.strip() else value  # INGESTOR_STRICT_PLUGINS=""
+
 
 class HttpSettings(_Group):
     """The fetchers' HTTP: retries and the contact in the User-Agent."""

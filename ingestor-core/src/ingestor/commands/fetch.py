@@ -11,11 +11,24 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ingestor.commands.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    check_request,
+    fail,
+    load_plugins,
+    load_settings,
+    problems,
+)
 from ingestor.options import Bucket, DataDir, DataTypes, Env, JsonOutput, Landing, LogFormat, LogLevel, Service
 
 if TYPE_CHECKING:
+    from pydantic_settings import BaseSettings
+
     from ingestor.fetching import FetchRequest, FetchResult
     from ingestor.service import Fetcher
+    from ingestor.service import Service as Declared
 
 
 def fetch_command(
@@ -36,20 +49,8 @@ def fetch_command(
     json_output: JsonOutput = None,
 ) -> None:
     """Fetch new data of the given service(s) into the landing zone (incremental by default)."""
-    from ingestor.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _plugins, _settings, check_request, fail
-
-    settings = _settings(
-        service=service,
-        env=env,
-        data_types=data_types,
-        dry_run=dry_run,
-        landing=landing,
-        bucket=bucket,
-        data_dir=data_dir,
-        log_level=log_level,
-        log_format=log_format,
-        json_output=json_output,
-    )
+    options = {name: value for name, value in locals().items() if name not in ("days", "since", "limit")}
+    settings = load_settings(**options)
     if days is not None and since is not None:
         fail("give --days or --since, not both")
     start = _parse_day(since) if since is not None else None
@@ -64,7 +65,7 @@ def fetch_command(
     from ingestor.logs import setup_logging
 
     setup_logging(settings.log_level, settings.log_format)
-    plugins = _plugins()
+    plugins = load_plugins(settings)
     check_request(plugins, settings.service, settings.data_types)
     try:
         target = open_landing(settings.landing_url, settings)
@@ -74,14 +75,6 @@ def fetch_command(
     code = EXIT_OK
     try:
         for name in settings.service:
-            request = FetchRequest(
-                data_types=settings.data_types,
-                since=start,
-                days=days,
-                limit=limit,
-                dry_run=settings.dry_run,
-                landing=target,
-            )
             try:
                 fetcher = plugins.services[name].load_fetcher()
             except ImportError as error:
@@ -92,6 +85,21 @@ def fetch_command(
                 typer.echo(f"Error: the {name} plugin has no fetcher", err=True)
                 code = EXIT_USAGE
                 continue
+            own = _service_settings(plugins.services[name])
+            if isinstance(own, str):
+                typer.echo(f"Error: {name}: {own}", err=True)
+                code = EXIT_USAGE
+                continue
+            request = FetchRequest(
+                data_types=settings.data_types,
+                since=start,
+                days=days,
+                limit=limit,
+                dry_run=settings.dry_run,
+                landing=target,
+                http=settings.http,
+                settings=own,
+            )
             try:
                 produced = _call(name, fetcher, request)
             except ConfigError as error:
@@ -108,6 +116,22 @@ def fetch_command(
         target.close()
     _print(results, bool(settings.json_output))
     raise typer.Exit(code)
+
+
+def _service_settings(service: Declared) -> BaseSettings | str | None:
+    """The service's own settings, built here from the environment and `.env`, or why they cannot be (the
+    message names the variables, never their values)."""
+    from pydantic import ValidationError
+
+    from ingestor.plugins import describe
+
+    try:
+        kind = service.load_settings()
+        return kind() if kind is not None else None
+    except ValidationError as error:
+        return f"invalid configuration: {problems(error)}"
+    except (ImportError, TypeError) as error:
+        return f"the settings of {service.name} could not be loaded: {describe(error)}"
 
 
 def _call(name: str, fetcher: Fetcher, request: FetchRequest) -> FetchResult | str:
@@ -127,8 +151,6 @@ def _call(name: str, fetcher: Fetcher, request: FetchRequest) -> FetchResult | s
 
 
 def _parse_day(value: str) -> date:
-    from ingestor.cli import fail
-
     try:
         day = date.fromisoformat(value)
     except ValueError:
