@@ -6,7 +6,9 @@ in the result); 2 bad invocation or configuration.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -60,7 +62,7 @@ def fetch_command(
         import_optional("ingestor.fetching", "fetch", "ingestor fetch")  # httpx/tenacity come with the fetch plugins
     except MissingExtra as error:
         fail(str(error))
-    from ingestor.fetching import ConfigError, FetchRequest, failed_result
+    from ingestor.fetching import FetchRequest
     from ingestor.landing import open_landing
     from ingestor.logs import setup_logging
 
@@ -75,22 +77,8 @@ def fetch_command(
     code = EXIT_OK
     try:
         for name in settings.service:
-            try:
-                fetcher = plugins.services[name].load_fetcher()
-            except ImportError as error:
-                typer.echo(f"Error: the fetcher of {name} could not be imported: {error}", err=True)
-                code = EXIT_USAGE
-                continue
-            if fetcher is None:
-                typer.echo(f"Error: the {name} plugin has no fetcher", err=True)
-                code = EXIT_USAGE
-                continue
-            own = _service_settings(plugins.services[name])
-            if isinstance(own, str):
-                typer.echo(f"Error: {name}: {own}", err=True)
-                code = EXIT_USAGE
-                continue
-            request = FetchRequest(
+            asked = partial(
+                FetchRequest,
                 data_types=settings.data_types,
                 since=start,
                 days=days,
@@ -98,17 +86,12 @@ def fetch_command(
                 dry_run=settings.dry_run,
                 landing=target,
                 http=settings.http,
-                settings=own,
             )
-            try:
-                produced = _call(name, fetcher, request)
-            except ConfigError as error:
-                typer.echo(f"Error: {name}: {error}", err=True)
+            produced = _fetch_service(plugins.services[name], asked)
+            if isinstance(produced, str):  # not fetched: exit 2, the other services still fetch
+                typer.echo(f"Error: {produced}", err=True)
                 code = EXIT_USAGE
                 continue
-            if isinstance(produced, str):  # a fetcher's bug: this service fails, the others still fetch
-                typer.echo(f"Error: {produced}", err=True)
-                produced = failed_result(name, request, [dt.name for dt in plugins.services[name].data_types], produced)
             results.append(produced)
             if not produced.success and code == EXIT_OK:
                 code = EXIT_FAILED
@@ -116,6 +99,32 @@ def fetch_command(
         target.close()
     _print(results, bool(settings.json_output))
     raise typer.Exit(code)
+
+
+def _fetch_service(service: Declared, asked: Callable[..., FetchRequest]) -> FetchResult | str:
+    """Fetch one service: its fetcher and settings loaded, the request made with those settings (`asked`), the
+    fetcher called; or why it could not run (a configuration or installation problem)."""
+    from ingestor.fetching import ConfigError, failed_result
+
+    name = service.name
+    try:
+        fetcher = service.load_fetcher()
+    except ImportError as error:
+        return f"the fetcher of {name} could not be imported: {error}"
+    if fetcher is None:
+        return f"the {name} plugin has no fetcher"
+    own = _service_settings(service)
+    if isinstance(own, str):
+        return f"{name}: {own}"
+    request = asked(settings=own)
+    try:
+        produced = _call(name, fetcher, request)
+    except ConfigError as error:
+        return f"{name}: {error}"
+    if isinstance(produced, str):  # a fetcher's bug: this service fails, the others still fetch
+        typer.echo(f"Error: {produced}", err=True)
+        return failed_result(name, request, [dt.name for dt in service.data_types], produced)
+    return produced
 
 
 def _service_settings(service: Declared) -> BaseSettings | str | None:
