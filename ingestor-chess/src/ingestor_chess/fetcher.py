@@ -30,9 +30,7 @@ from ingestor import (
     FetchError,
     FetchRequest,
     FetchResult,
-    Field,
     Precision,
-    ServiceSettings,
     TypeFetch,
     describe_error,
     file_timestamp,
@@ -41,9 +39,9 @@ from ingestor import (
     run_fetch,
 )
 from ingestor_chess import types
+from ingestor_chess.settings import ChessSettings
 
 SERVICE = types.SERVICE
-DEFAULT_API_URL = "https://api.chess.com/pub"
 TOURNAMENT_LISTS = ("finished", "in_progress", "registered")
 _USERNAME = re.compile(r"[A-Za-z0-9_-]+")
 _ARCHIVE = re.compile(r"/games/(\d{4})/(\d{2})/?$")
@@ -53,13 +51,6 @@ def _precision() -> Precision:
     """Microsecond file timestamps when the ingest side's file pattern accepts them, else seconds."""
     sample = f"{file_timestamp(datetime(2000, 1, 2, tzinfo=UTC))}_{SERVICE}_user_games"
     return "microsecond" if re.fullmatch(types.file_pattern("games"), sample) else "second"
-
-
-class ChessSettings(ServiceSettings):
-    """The players whose published data is fetched, and the API's address."""
-
-    usernames: str = Field("", validation_alias="CHESS_USERNAMES")  # comma-separated
-    api_url: str = Field(DEFAULT_API_URL, validation_alias="INGESTOR_CHESS_API_URL")
 
 
 def usernames(settings: ChessSettings) -> list[str]:

@@ -40,17 +40,14 @@ from ingestor import (
     FetchError,
     FetchRequest,
     FetchResult,
-    Field,
     HttpSettings,
-    SecretStr,
-    ServiceSettings,
     TypeFetch,
     digest,
     run_fetch,
 )
+from ingestor_garmin.settings import GarminSettings
 
 SERVICE = "garmin"
-DEFAULT_API_URL = "https://connectapi.garmin.com"
 log = logging.getLogger("ingestor.fetch.garmin")
 Record = dict[str, Any]
 COPIED = ("activityId", "activityName", "activityType", "startTimeLocal")
@@ -93,22 +90,6 @@ RANGES = {"endurance_score": "get_endurance_score", "hill_score": "get_hill_scor
 TYPES = (
     "activities", *PER_ACTIVITY, *DAILY, "device_info", "race_predictions", *RANGES,
 )  # fmt: skip
-
-
-class GarminSettings(ServiceSettings):
-    """The account (a token store, or a username and password) and where and how far back to fetch."""
-
-    tokens: str | None = Field(None, validation_alias="GARMIN_TOKENS")
-    username: str | None = Field(None, validation_alias="GARMIN_USERNAME")
-    password: SecretStr | None = Field(None, validation_alias="GARMIN_PASSWORD")
-    api_url: str = Field(DEFAULT_API_URL, validation_alias="INGESTOR_GARMIN_API_URL")
-    days: int = Field(7, validation_alias="INGESTOR_GARMIN_DAYS")  # a first run's window
-
-    @property
-    def login(self) -> tuple[str | None, str | None, str | None]:
-        """(token store, username, password), each None when not set."""
-        password = self.password.get_secret_value() if self.password else ""
-        return (self.tokens or "").strip() or None, (self.username or "").strip() or None, password or None
 
 
 def _records(value: Any) -> list[Record]:

@@ -44,19 +44,15 @@ from ingestor import (
     FetchError,
     FetchRequest,
     FetchResult,
-    Field,
-    SecretStr,
-    ServiceSettings,
     TypeFetch,
     describe_error,
     get_json,
     http_client,
     run_fetch,
 )
+from ingestor_spotify.settings import SpotifySettings
 
 SERVICE = "spotify"
-DEFAULT_ACCOUNTS_URL = "https://accounts.spotify.com"
-DEFAULT_API_URL = "https://api.spotify.com/v1"
 TIME_RANGES = ("short_term", "medium_term", "long_term")
 MAX_PAGES = 500
 BATCH_SIZE = {"artists": 50, "albums": 20}
@@ -65,26 +61,19 @@ ENRICHMENT = {"artist_enrichment": "artists", "album_enrichment": "albums"}
 log = logging.getLogger("ingestor.fetch.spotify")
 
 
-class SpotifySettings(ServiceSettings):
-    """The app's credentials and refresh token, the API's addresses, and how artists and albums are enriched."""
-
-    client_id: SecretStr | None = Field(None, validation_alias="SPOTIFY_CLIENT_ID")
-    client_secret: SecretStr | None = Field(None, validation_alias="SPOTIFY_CLIENT_SECRET")
-    refresh_token: SecretStr | None = Field(None, validation_alias="SPOTIFY_REFRESH_TOKEN")
-    accounts_url: str = Field(DEFAULT_ACCOUNTS_URL, validation_alias="INGESTOR_SPOTIFY_ACCOUNTS_URL")
-    api_url: str = Field(DEFAULT_API_URL, validation_alias="INGESTOR_SPOTIFY_API_URL")
-    enrichment: str = Field("auto", validation_alias="INGESTOR_SPOTIFY_ENRICHMENT")  # auto, batch or single
-
-    def credentials(self) -> tuple[str, str, str]:
-        """(client id, client secret, refresh token); ConfigError naming the missing ones."""
-        given = {"SPOTIFY_CLIENT_ID": self.client_id, "SPOTIFY_CLIENT_SECRET": self.client_secret,
-                 "SPOTIFY_REFRESH_TOKEN": self.refresh_token}  # fmt: skip
-        values = {name: secret.get_secret_value().strip() if secret else "" for name, secret in given.items()}
-        missing = [name for name, value in values.items() if not value]
-        if missing:
-            raise ConfigError(f"Spotify credentials missing: set {', '.join(missing)}")
-        client_id, client_secret, refresh_token = values.values()
-        return client_id, client_secret, refresh_token
+def _credentials(settings: SpotifySettings) -> tuple[str, str, str]:
+    """(client id, client secret, refresh token); ConfigError naming the missing ones."""
+    given = {
+        "SPOTIFY_CLIENT_ID": settings.client_id,
+        "SPOTIFY_CLIENT_SECRET": settings.client_secret,
+        "SPOTIFY_REFRESH_TOKEN": settings.refresh_token,
+    }
+    values = {name: secret.get_secret_value().strip() if secret else "" for name, secret in given.items()}
+    missing = [name for name, value in values.items() if not value]
+    if missing:
+        raise ConfigError(f"Spotify credentials missing: set {', '.join(missing)}")
+    client_id, client_secret, refresh_token = values.values()
+    return client_id, client_secret, refresh_token
 
 
 class SpotifyAuth(httpx.Auth):
@@ -376,7 +365,7 @@ class SpotifyFetcher:
 def fetch_spotify(request: FetchRequest) -> FetchResult:
     """Fetch the Spotify data types of the account behind `SPOTIFY_REFRESH_TOKEN`."""
     settings = request.settings_as(SpotifySettings)
-    client_id, client_secret, refresh_token = settings.credentials()
+    client_id, client_secret, refresh_token = _credentials(settings)
     with (
         http_client(SERVICE, settings.accounts_url, settings=request.http) as accounts,
         http_client(SERVICE, settings.api_url, settings=request.http) as client,
