@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from ingestor import DataType, Service, hookimpl
+from ingestor import DataType, Field, SecretStr, Service, ServiceSettings, hookimpl
 from ingestor.fetching import (
     AuthError,
     BookmarkStore,
@@ -33,6 +33,7 @@ from ingestor.fetching import (
     write_landing_file,
 )
 from ingestor.landing.local import LocalLanding
+from ingestor.settings import HttpSettings
 from ingestor.testing import Harness
 
 NOW = datetime(2025, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
@@ -218,10 +219,10 @@ def test_connection_errors_are_retried_then_raised() -> None:
 def test_http_client_user_agent_and_base_url(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INGESTOR_FETCH_CONTACT", "me@example.org")
     httpserver.expect_request("/api/v1/thing").respond_with_json({})
-    with http_client("acme", httpserver.url_for("/api/v1")) as client:
+    with http_client("acme", httpserver.url_for("/api/v1"), settings=HttpSettings()) as client:
         client.get("thing").raise_for_status()
     agent = httpserver.log[0][0].headers["User-Agent"]
-    assert agent == user_agent("acme") and agent.startswith("ingestor/") and "acme fetcher" in agent
+    assert agent == user_agent("acme", "me@example.org") and agent.startswith("ingestor/") and "acme fetcher" in agent
     assert "me@example.org" in agent
 
 
@@ -284,8 +285,8 @@ class Quiet:
         ]
 
 
-def fetch_cli(h: Harness, *args: str) -> Any:
-    return h.cli("fetch", "--data-dir", str(h.root), *args)
+def fetch_cli(h: Harness, *args: str, env: dict[str, str] | None = None) -> Any:
+    return h.cli("fetch", "--data-dir", str(h.root), *args, env=env)
 
 
 def test_fetch_command_writes_into_the_embedded_default_then_run_loads(tmp_path: Path) -> None:
@@ -336,3 +337,56 @@ def test_fetch_exit_codes(tmp_path: Path) -> None:
     assert quiet.exit_code == 2 and "the quiet plugin has no fetcher" in quiet.stderr
     unconfigured = fetch_cli(Harness(tmp_path, AcmeFetch(config_error=True)), "--service", "acme")
     assert unconfigured.exit_code == 2 and "ACME_TOKEN" in unconfigured.stderr
+
+
+class AcmeSettings(ServiceSettings):
+    """What the `acme` fetcher of `Configured` reads: a token (a secret) and a page size."""
+
+    token: SecretStr | None = Field(None, validation_alias="ACME_TOKEN")
+    page: int = Field(10, validation_alias="ACME_PAGE")
+
+
+class Configured:
+    """Service `acme` whose fetcher declares its settings (`settings` given: a reference to that class)."""
+
+    def __init__(self, settings: object = AcmeSettings) -> None:
+        self.settings = settings
+        self.requests: list[FetchRequest] = []
+
+    @hookimpl
+    def services(self) -> list[Service]:
+        things = DataType(service="acme", name="events", dataset="lake_{env}", table="acme__events")
+        return [Service(name="acme", data_types=[things], fetcher=self.fetch, settings=self.settings)]
+
+    def fetch(self, request: FetchRequest) -> FetchResult:
+        self.requests.append(request)
+        settings = request.settings_as(AcmeSettings)
+        if settings.token is None:
+            raise ConfigError("ACME_TOKEN is not set")
+        return run_fetch("acme", request, {"events": lambda task: task.write([{"page": settings.page}])})
+
+
+def test_a_fetcher_gets_its_settings_and_the_http_settings_built_at_the_edge(tmp_path: Path) -> None:
+    plugin = Configured()
+    h = Harness(tmp_path, plugin)
+    env = {"ACME_TOKEN": "s3cr3t-token", "ACME_PAGE": "3", "INGESTOR_HTTP_ATTEMPTS": "2"}
+    result = fetch_cli(h, "--service", "acme", "--json", env=env)
+    assert result.exit_code == 0, result.output
+    sent = plugin.requests[-1]
+    assert isinstance(sent.settings, AcmeSettings) and sent.settings.page == 3 and sent.http.attempts == 2
+    assert sent.settings.token is not None and sent.settings.token.get_secret_value() == "s3cr3t-token"
+    assert "s3cr3t-token" not in result.output and "s3cr3t-token" not in repr(sent)
+    assert h.records(json.loads(result.stdout)["services"][0]["data_types"][0]["files"][0]) == [{"page": 3}]
+    missing = fetch_cli(h, "--service", "acme", env={"ACME_PAGE": "3"})
+    assert missing.exit_code == 2 and "ACME_TOKEN is not set" in missing.stderr
+
+
+def test_invalid_settings_of_a_service_are_a_configuration_error_that_names_no_value(tmp_path: Path) -> None:
+    h = Harness(tmp_path, Configured())
+    bad = fetch_cli(h, "--service", "acme", env={"ACME_TOKEN": "s3cr3t-token", "ACME_PAGE": "s3cr3t-page"})
+    assert bad.exit_code == 2 and "acme: invalid configuration: ACME_PAGE:" in bad.stderr
+    assert "s3cr3t" not in bad.output
+    not_settings = fetch_cli(Harness(tmp_path, Configured(settings="json:dumps")), "--service", "acme")
+    assert not_settings.exit_code == 2 and "is not a pydantic-settings class" in not_settings.stderr
+    none = fetch_cli(Harness(tmp_path, Configured(settings=None)), "--service", "acme")
+    assert none.exit_code == 2 and "expects AcmeSettings settings, got none" in none.stderr

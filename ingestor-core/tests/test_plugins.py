@@ -15,7 +15,8 @@ from typer.testing import CliRunner, Result
 
 from ingestor import hookimpl, hookspecs
 from ingestor.cli import app
-from ingestor.plugins import PluginError, load_plugins
+from ingestor.plugins import PluginError, Plugins, current_plugins
+from ingestor.settings import PluginSettings
 
 DISTRIBUTIONS: list[str] = []
 
@@ -62,6 +63,11 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 def only_these(monkeypatch: pytest.MonkeyPatch) -> None:
     """Load only the distributions this test created: whatever else is installed stays out."""
     monkeypatch.setenv("INGESTOR_LOAD_PLUGINS", ",".join(DISTRIBUTIONS))
+
+
+def load_plugins() -> Plugins:
+    """The installed plugins as the CLI loads them: the plugin settings from the environment."""
+    return current_plugins(PluginSettings())
 
 
 def cli(*args: str) -> Result:

@@ -1,8 +1,8 @@
 """Fetch chess.com published data (no authentication) into the landing zone.
 
-Environment: `CHESS_USERNAMES` (comma-separated, required), `INGESTOR_CHESS_API_URL`
-(default https://api.chess.com/pub). Requests are serial, with a descriptive User-Agent
-(set `INGESTOR_FETCH_CONTACT` to add a contact, as chess.com asks).
+Settings (`ChessSettings`, from the environment): `CHESS_USERNAMES` (comma-separated, required),
+`INGESTOR_CHESS_API_URL` (default https://api.chess.com/pub). Requests are serial, with a descriptive
+User-Agent (set `INGESTOR_FETCH_CONTACT` to add a contact, as chess.com asks).
 
 One landing file per user and data type and run, `{ts}_chess_{username}_{type}.jsonl`,
 one API object per line: the profile, the stats, each game of the monthly archives,
@@ -19,7 +19,6 @@ Bookmarks (per username):
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime, time
 from typing import Any
@@ -40,9 +39,9 @@ from ingestor import (
     run_fetch,
 )
 from ingestor_chess import types
+from ingestor_chess.settings import ChessSettings
 
 SERVICE = types.SERVICE
-DEFAULT_API_URL = "https://api.chess.com/pub"
 TOURNAMENT_LISTS = ("finished", "in_progress", "registered")
 _USERNAME = re.compile(r"[A-Za-z0-9_-]+")
 _ARCHIVE = re.compile(r"/games/(\d{4})/(\d{2})/?$")
@@ -54,10 +53,9 @@ def _precision() -> Precision:
     return "microsecond" if re.fullmatch(types.file_pattern("games"), sample) else "second"
 
 
-def usernames() -> list[str]:
+def usernames(settings: ChessSettings) -> list[str]:
     """The chess.com usernames of `CHESS_USERNAMES`, lower-cased."""
-    raw = os.environ.get("CHESS_USERNAMES", "")
-    names = [part.strip().lower() for part in raw.split(",") if part.strip()]
+    names = [part.strip().lower() for part in settings.usernames.split(",") if part.strip()]
     if not names:
         raise ConfigError("CHESS_USERNAMES is not set: give the chess.com usernames to fetch, comma-separated")
     bad = [name for name in names if not _USERNAME.fullmatch(name)]
@@ -200,7 +198,7 @@ def _later(candidate: dict[str, Any], state: dict[str, Any] | None) -> bool:
 
 def fetch_chess(request: FetchRequest) -> FetchResult:
     """Fetch chess.com data of the users in `CHESS_USERNAMES`."""
-    users = usernames()
-    base_url = os.environ.get("INGESTOR_CHESS_API_URL") or DEFAULT_API_URL
-    with http_client(SERVICE, base_url) as client:
+    settings = request.settings_as(ChessSettings)
+    users = usernames(settings)
+    with http_client(SERVICE, settings.api_url, settings=request.http) as client:
         return run_fetch(SERVICE, request, ChessFetcher(client, users).fetchers(), precision=_precision())

@@ -15,6 +15,7 @@ def services() -> list[Service]:
             data_types=types.DATA_TYPES,
             views=(types.STG_CHESS_RAW,),
             fetcher="ingestor_chess.fetcher:fetch_chess",
+            settings="ingestor_chess.settings:ChessSettings",
             demo="ingestor_chess.demo:landing_files",
         )
     ]

@@ -2,19 +2,23 @@
 
 This module is the plugin contract: everything a plugin needs is imported from here. It is
 versioned with ingestor-core: plugins depend on `ingestor-core>=0.2,<0.3`, and a change that
-breaks plugins bumps the minor version. The fetching names (`FetchRequest`, `TypeFetch`,
-`run_fetch`, ...) come with the `fetch` extra and are imported on first use, so loading a plugin
-never imports an HTTP stack. See docs/writing-a-plugin.md.
+breaks plugins bumps the minor version. A fetcher's settings are a `ServiceSettings` subclass
+(pydantic's `Field` and `SecretStr` are here for it) named on its `Service`. The fetching names
+(`FetchRequest`, `TypeFetch`, `run_fetch`, ...) come with the `fetch` extra and are imported on
+first use, so loading a plugin never imports an HTTP stack. See docs/writing-a-plugin.md.
 """
 
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from pydantic import Field, SecretStr
+
 from ingestor.catalog import DataType, Normalizer, SourceFile, View, ViewSource, VouchingNormalizer
 from ingestor.hookspecs import hookimpl
 from ingestor.schema import Declared, Kind, parse_date, parse_timestamp
 from ingestor.service import Service
+from ingestor.settings import HttpSettings, ServiceSettings
 
 try:
     __version__ = version("ingestor-core")
@@ -41,9 +45,13 @@ _FETCHING = (
 __all__ = [
     "DataType",
     "Declared",
+    "Field",
+    "HttpSettings",
     "Kind",
     "Normalizer",
+    "SecretStr",
     "Service",
+    "ServiceSettings",
     "SourceFile",
     "View",
     "ViewSource",

@@ -21,7 +21,7 @@ def check_extras(settings: Settings) -> None:
     if not settings.notify:
         return
     from ingestor import notify
-    from ingestor.cli import fail
+    from ingestor.commands.common import fail
 
     if not notify.available():
         fail("--notify needs apprise: pip install 'ingestor-core[ops]'")

@@ -6,22 +6,22 @@ lacks), raises in `services()` or returns anything but a list of `Service` is qu
 problem names its distribution and the cause, and every other plugin keeps working. A service
 that two distributions declare is disabled, naming both; their other services keep working.
 
-Environment:
-- INGESTOR_LOAD_PLUGINS=a,b  load only these distributions ("" loads none);
-- INGESTOR_STRICT_PLUGINS=1  any problem is an error (CI).
+`PluginSettings` (`INGESTOR_LOAD_PLUGINS`, `INGESTOR_STRICT_PLUGINS`) says which distributions load and
+whether any problem is an error (CI); the CLI passes it to `current_plugins`.
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
-import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from importlib.metadata import entry_points
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pluggy
 from pydantic import ValidationError
@@ -29,6 +29,9 @@ from pydantic import ValidationError
 from ingestor import hookspecs
 from ingestor.catalog import Catalog, View
 from ingestor.service import Service
+
+if TYPE_CHECKING:
+    from ingestor.settings import PluginSettings
 
 GROUP = "ingestor"
 CORE = "ingestor-core"
@@ -96,13 +99,8 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _strict() -> bool:
-    return os.environ.get("INGESTOR_STRICT_PLUGINS", "").lower() in {"1", "true", "yes"}
-
-
-def _entry_points() -> Iterator[tuple[Plugin, Callable[[], object]]]:
-    only = os.environ.get("INGESTOR_LOAD_PLUGINS")
-    allowed = None if only is None else {_normalize(n) for n in only.split(",") if n.strip()}
+def _entry_points(only: Collection[str] | None) -> Iterator[tuple[Plugin, Callable[[], object]]]:
+    allowed = None if only is None else {_normalize(n) for n in only if n.strip()}
     for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
         dist = ep.dist.name if ep.dist else ep.value
         if allowed is None or _normalize(dist) in allowed:
@@ -112,7 +110,7 @@ def _entry_points() -> Iterator[tuple[Plugin, Callable[[], object]]]:
 def _given(objects: Sequence[object]) -> Iterator[tuple[Plugin, Callable[[], object]]]:
     for index, obj in enumerate(objects):
         module = getattr(obj, "__name__", None) or type(obj).__module__  # a module, or an object
-        name = module if isinstance(obj, type(os)) else f"{module}.{type(obj).__name__}#{index}"
+        name = module if isinstance(obj, ModuleType) else f"{module}.{type(obj).__name__}#{index}"
         yield Plugin(name, f"(registered directly: {module})", ""), partial(_same, obj)
 
 
@@ -120,9 +118,14 @@ def _same(obj: object) -> object:
     return obj
 
 
-def load_plugins(objects: Sequence[object] = (), entry_points: bool = True, strict: bool | None = None) -> Plugins:
+def load_plugins(
+    objects: Sequence[object] = (),
+    entry_points: bool = True,
+    strict: bool = False,
+    only: Collection[str] | None = None,
+) -> Plugins:
     """The core's engine, the plugin `objects` given (tests) and, by default, the installed
-    plugins; each checked on its own. Strict (default: INGESTOR_STRICT_PLUGINS) raises
+    plugins (`only`: just these distributions); each checked on its own. Strict raises
     PluginError on any problem; otherwise each problem is logged as a warning."""
     from ingestor import __version__
     from ingestor.engine import DefaultIngest
@@ -131,7 +134,7 @@ def load_plugins(objects: Sequence[object] = (), entry_points: bool = True, stri
     pm.add_hookspecs(hookspecs)
     pm.register(DefaultIngest(), name="ingestor.engine")
     loaded = Plugins(pm, [Plugin("ingestor.engine", CORE, __version__, ["ingest"])])
-    for plugin, load in [*_given(objects), *(_entry_points() if entry_points else ())]:
+    for plugin, load in [*_given(objects), *(_entry_points(only) if entry_points else ())]:
         try:
             obj = load()
         except Exception as error:
@@ -144,7 +147,7 @@ def load_plugins(objects: Sequence[object] = (), entry_points: bool = True, stri
         loaded.plugins.append(plugin)
     _disable_clashes(loaded)
     problems = loaded.problems
-    if problems and (_strict() if strict is None else strict):
+    if problems and strict:
         raise PluginError("plugin problems (strict mode):\n  " + "\n  ".join(problems))
     for problem in problems:
         log.warning("plugin %s", problem)
@@ -211,9 +214,9 @@ def _disable_clashes(loaded: Plugins) -> None:
 _OVERRIDE: list[Plugins] = []
 
 
-def current_plugins() -> Plugins:
-    """The plugins the CLI uses: an override set by `use_plugins`, else the installed ones."""
-    return _OVERRIDE[-1] if _OVERRIDE else load_plugins()
+def current_plugins(settings: PluginSettings) -> Plugins:
+    """The plugins the CLI uses: an override set by `use_plugins`, else the installed ones `settings` asks for."""
+    return _OVERRIDE[-1] if _OVERRIDE else load_plugins(strict=settings.strict, only=settings.load)
 
 
 @contextmanager

@@ -1,8 +1,8 @@
-"""What a plugin declares: services, each with its data types, views, fetcher and demo.
+"""What a plugin declares: services, each with its data types, views, fetcher, settings and demo.
 
-The fetcher and the demo are named as `"package.module:function"` (or given as callables) and
-imported only when used, so loading the plugins never imports a fetcher's HTTP stack. The core
-dispatches to them by service name: a plugin has no dispatch code of its own.
+The fetcher, its settings class and the demo are named as `"package.module:name"` (or given as
+objects) and imported only when used, so loading the plugins never imports a fetcher's HTTP stack.
+The core dispatches to them by service name: a plugin has no dispatch code of its own.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pkgutil import resolve_name
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic_settings import BaseSettings
 
 from ingestor.catalog import DataType, View
 from ingestor.names import validate_identifier
@@ -29,8 +30,9 @@ _REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 
 class Service(BaseModel):
     """One service: its data types (at least one), the views kept over their tables, and
-    optionally a fetcher and a demo (`"module:function"`, imported when first used). The name
-    defaults to the data types' `service`."""
+    optionally a fetcher, the settings class of the fetcher (a pydantic-settings class: `ingestor
+    fetch` builds it from the environment and hands it over as `FetchRequest.settings`) and a demo
+    (`"module:name"`, imported when first used). The name defaults to the data types' `service`."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
@@ -38,6 +40,7 @@ class Service(BaseModel):
     data_types: tuple[DataType, ...]
     views: tuple[View, ...] = ()
     fetcher: str | Callable[..., Any] | None = None
+    settings: str | type[BaseSettings] | None = None
     demo: str | Callable[..., Any] | None = None
     description: str = ""
 
@@ -54,11 +57,11 @@ class Service(BaseModel):
     def _name(cls, value: str) -> str:
         return validate_identifier(value, "service")
 
-    @field_validator("fetcher", "demo")
+    @field_validator("fetcher", "settings", "demo")
     @classmethod
     def _reference(cls, value: object) -> object:
         if isinstance(value, str) and not _REFERENCE.fullmatch(value):
-            raise ValueError(f"{value!r} is not a 'package.module:function' reference")
+            raise ValueError(f"{value!r} is not a 'package.module:name' reference")
         return value
 
     @model_validator(mode="after")
@@ -81,6 +84,13 @@ class Service(BaseModel):
         """The fetcher, imported now (None: the service has none)."""
         fetcher: Fetcher | None = _resolve(self.fetcher)
         return fetcher
+
+    def load_settings(self) -> type[BaseSettings] | None:
+        """The fetcher's settings class, imported now (None: the service declares none)."""
+        kind = _resolve(self.settings)
+        if kind is not None and not (isinstance(kind, type) and issubclass(kind, BaseSettings)):
+            raise TypeError(f"the settings of {self.name}, {self.settings!r}, is not a pydantic-settings class")
+        return kind
 
     def load_demo(self) -> Demo | None:
         """The demo, imported now (None: the service has none)."""

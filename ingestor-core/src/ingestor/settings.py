@@ -36,6 +36,16 @@ class _Group(BaseSettings):
     model_config = SettingsConfigDict(env_file=ENV_FILE, extra="ignore", frozen=True, populate_by_name=True)
 
 
+class ServiceSettings(_Group):
+    """A plugin's own settings (credentials, an API URL, a window...): subclass it with one field per
+    setting, named in the environment by its `validation_alias` (secrets as `SecretStr`), and name the class
+    on the `Service` (`settings="package.module:Class"`). `ingestor fetch` builds it from the environment and
+    `.env` at the edge (an invalid value: a configuration error, exit 2) and hands it to the fetcher as
+    `FetchRequest.settings`. An empty variable counts as unset (the field's default)."""
+
+    model_config = SettingsConfigDict(env_ignore_empty=True)
+
+
 class StagingSettings(_Group):
     """How files are read and conformed before a load."""
 
@@ -84,6 +94,11 @@ class PluginSettings(_Group):
     load: Annotated[list[str] | None, NoDecode] = Field(None, validation_alias="INGESTOR_LOAD_PLUGINS")  # None: all
 
     _split_load = field_validator("load", mode="before")(_split)
+
+    @field_validator("strict", mode="before")
+    @classmethod
+    def _unset(cls, value: object) -> object:
+        return False if isinstance(value, str) and not value.strip() else value  # INGESTOR_STRICT_PLUGINS=""
 
 
 class HttpSettings(_Group):

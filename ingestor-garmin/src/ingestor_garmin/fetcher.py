@@ -1,9 +1,9 @@
 """Fetch Garmin Connect (through the `garminconnect` library) into the landing zone.
 
-Environment: `GARMIN_TOKENS` (the library's token store: a folder holding `garmin_tokens.json`,
-or that file), else `GARMIN_USERNAME` + `GARMIN_PASSWORD` (a fresh login; the tokens are then
-saved to `GARMIN_TOKENS` when set, so later runs need no password and no MFA);
-`INGESTOR_GARMIN_API_URL` (default https://connectapi.garmin.com), `INGESTOR_GARMIN_DAYS`
+Settings (`GarminSettings`, from the environment): `GARMIN_TOKENS` (the library's token store: a
+folder holding `garmin_tokens.json`, or that file), else `GARMIN_USERNAME` + `GARMIN_PASSWORD` (a
+fresh login; the tokens are then saved to `GARMIN_TOKENS` when set, so later runs need no password
+and no MFA); `INGESTOR_GARMIN_API_URL` (default https://connectapi.garmin.com), `INGESTOR_GARMIN_DAYS`
 (days fetched by a first run without `--days`/`--since`, default 7).
 
 Files: `{ts}_garmin_{type}.jsonl`, one record per line as the old fetchers wrote them: the API
@@ -20,7 +20,7 @@ again until it is over; an unchanged today is not written twice. device_info and
 race_predictions are snapshots (a digest of what was written).
 
 HTTP: the library uses `requests`; a urllib3 `Retry` (429 with Retry-After, 5xx, connection
-errors, with backoff) is mounted on its sessions, and its API host is pointed at
+errors, with backoff, as `request.http` says) is mounted on its sessions, and its API host is pointed at
 `INGESTOR_GARMIN_API_URL`. Both go through two private attributes of `garminconnect.Client`
 (`_connectapi`, `_fresh_api_session`), checked at start: the dependency is pinned below 0.4.
 """
@@ -28,7 +28,6 @@ errors, with backoff) is mounted on its sessions, and its API host is pointed at
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Callable
 from datetime import UTC, date, timedelta
@@ -41,13 +40,14 @@ from ingestor import (
     FetchError,
     FetchRequest,
     FetchResult,
+    HttpSettings,
     TypeFetch,
     digest,
     run_fetch,
 )
+from ingestor_garmin.settings import GarminSettings
 
 SERVICE = "garmin"
-DEFAULT_API_URL = "https://connectapi.garmin.com"
 log = logging.getLogger("ingestor.fetch.garmin")
 Record = dict[str, Any]
 COPIED = ("activityId", "activityName", "activityType", "startTimeLocal")
@@ -92,18 +92,6 @@ TYPES = (
 )  # fmt: skip
 
 
-def _days(request: FetchRequest, bookmark: Any) -> list[date]:
-    """The days to fetch: the backfill window, else the day after the bookmark (or the last
-    `INGESTOR_GARMIN_DAYS`) up to today (UTC)."""
-    today = request.now.astimezone(UTC).date()
-    start = request.start
-    if start is None and isinstance(bookmark, dict) and bookmark.get("through"):
-        start = date.fromisoformat(bookmark["through"]) + timedelta(days=1)
-    if start is None:
-        start = today - timedelta(days=max(int(os.environ.get("INGESTOR_GARMIN_DAYS") or 7), 1) - 1)
-    return [start + timedelta(days=n) for n in range((today - start).days + 1)]
-
-
 def _records(value: Any) -> list[Record]:
     """An API answer as records: an object (not empty) is one, a list gives its objects."""
     if isinstance(value, dict):
@@ -121,8 +109,10 @@ def _status(error: Exception) -> int | None:
 class GarminFetcher:
     """The 29 data types over a window of days, through one logged-in `garminconnect.Garmin`."""
 
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, settings: GarminSettings, http: HttpSettings) -> None:
+        self.settings = settings
+        self.http = http
+        self.base_url = settings.api_url.rstrip("/")
         self._api: Any = None
         self._activities: dict[tuple[date, date], list[Record]] = {}
 
@@ -140,9 +130,7 @@ class GarminFetcher:
             import garminconnect
         except ImportError as error:
             raise ConfigError("Garmin fetching needs the garminconnect package: pip install ingestor-garmin") from error
-        tokens = os.environ.get("GARMIN_TOKENS", "").strip() or None
-        username = os.environ.get("GARMIN_USERNAME", "").strip() or None
-        password = os.environ.get("GARMIN_PASSWORD", "") or None
+        tokens, username, password = self.settings.login
         if not tokens and not (username and password):
             raise ConfigError("Garmin credentials missing: set GARMIN_TOKENS, or GARMIN_USERNAME and GARMIN_PASSWORD")
         api = garminconnect.Garmin(username, password)
@@ -165,10 +153,10 @@ class GarminFetcher:
             raise FetchError("unsupported garminconnect version: expected Client._connectapi/_fresh_api_session")
         client._connectapi = self.base_url
         retry = Retry(
-            total=max(int(os.environ.get("INGESTOR_HTTP_ATTEMPTS") or 5) - 1, 0),
+            total=max(self.http.attempts - 1, 0),
             status_forcelist=(429, 500, 502, 503, 504),
-            backoff_factor=float(os.environ.get("INGESTOR_HTTP_BACKOFF") or 1.0),
-            backoff_max=float(os.environ.get("INGESTOR_HTTP_MAX_WAIT") or 120.0),
+            backoff_factor=self.http.backoff,
+            backoff_max=self.http.max_wait,
             respect_retry_after_header=True,
             allowed_methods=("GET",),
             raise_on_status=False,
@@ -197,6 +185,17 @@ class GarminFetcher:
 
     # --- data types ---
 
+    def _days(self, request: FetchRequest, bookmark: Any) -> list[date]:
+        """The days to fetch: the backfill window, else the day after the bookmark (or a first run's
+        `INGESTOR_GARMIN_DAYS`) up to today (UTC)."""
+        today = request.now.astimezone(UTC).date()
+        start = request.start
+        if start is None and isinstance(bookmark, dict) and bookmark.get("through"):
+            start = date.fromisoformat(bookmark["through"]) + timedelta(days=1)
+        if start is None:
+            start = today - timedelta(days=max(self.settings.days, 1) - 1)
+        return [start + timedelta(days=n) for n in range((today - start).days + 1)]
+
     def fetchers(self) -> dict[str, Callable[[TypeFetch], None]]:
         """Data type -> fetch function."""
         table: dict[str, Callable[[TypeFetch], None]] = {"activities": self.activities}
@@ -217,7 +216,7 @@ class GarminFetcher:
         through = bookmark.get("through")
         today_digest = bookmark.get("today") or {}
         written: list[Record] = []
-        for day in _days(task.request, bookmark):
+        for day in self._days(task.request, bookmark):
             records = fetch_day(day)
             if day >= today:
                 fingerprint = digest(records)
@@ -257,7 +256,7 @@ class GarminFetcher:
         return self._activities[(start, end)]
 
     def _activities_of(self, task: TypeFetch, day: date) -> list[Record]:
-        days = _days(task.request, task.bookmark)
+        days = self._days(task.request, task.bookmark)
         everything = self._activity_list(days[0], days[-1]) if days else []
         return [a for a in everything if str(a.get("startTimeLocal") or a.get("startTimeGMT") or "")[:10] == str(day)]
 
@@ -289,7 +288,7 @@ class GarminFetcher:
 
     def range(self, task: TypeFetch, method: str) -> None:
         """Endurance or hill score over the window: one record (the range answer)."""
-        days = _days(task.request, task.bookmark)
+        days = self._days(task.request, task.bookmark)
 
         def one(day: date) -> list[Record]:
             if day != days[-1]:
@@ -310,9 +309,8 @@ def _first_line(error: BaseException) -> str:
 
 def fetch_garmin(request: FetchRequest) -> FetchResult:
     """Fetch the Garmin Connect data types of the account behind GARMIN_TOKENS (or username/password)."""
-    if not (
-        os.environ.get("GARMIN_TOKENS") or (os.environ.get("GARMIN_USERNAME") and os.environ.get("GARMIN_PASSWORD"))
-    ):
+    settings = request.settings_as(GarminSettings)
+    if not (settings.tokens or (settings.username and settings.password)):
         raise ConfigError("Garmin credentials missing: set GARMIN_TOKENS, or GARMIN_USERNAME and GARMIN_PASSWORD")
-    fetcher = GarminFetcher(os.environ.get("INGESTOR_GARMIN_API_URL") or DEFAULT_API_URL)
+    fetcher = GarminFetcher(settings, request.http)
     return run_fetch(SERVICE, request, fetcher.fetchers())

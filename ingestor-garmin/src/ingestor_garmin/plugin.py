@@ -14,6 +14,7 @@ def services() -> list[Service]:
             name="garmin",
             data_types=DATA_TYPES,
             fetcher="ingestor_garmin.fetcher:fetch_garmin",
+            settings="ingestor_garmin.settings:GarminSettings",
             demo="ingestor_garmin.demo:demo_landing",
         )
     ]

@@ -1,6 +1,7 @@
 """Fetch the Spotify Web API (OAuth refresh-token flow) into the landing zone.
 
-Environment: `SPOTIFY_CLIENT_ID`, `SPOTIFY_CLIENT_SECRET`, `SPOTIFY_REFRESH_TOKEN` (required);
+Settings (`SpotifySettings`, from the environment): `SPOTIFY_CLIENT_ID`, `SPOTIFY_CLIENT_SECRET`,
+`SPOTIFY_REFRESH_TOKEN` (required);
 `INGESTOR_SPOTIFY_ACCOUNTS_URL` (default https://accounts.spotify.com, token at `/api/token`),
 `INGESTOR_SPOTIFY_API_URL` (default https://api.spotify.com/v1), `INGESTOR_SPOTIFY_ENRICHMENT`
 (`auto` default, `batch` or `single`: see below).
@@ -30,7 +31,6 @@ never tries it; `batch` never falls back.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Generator, Iterator
 from datetime import UTC, datetime, time
 from typing import Any
@@ -50,10 +50,9 @@ from ingestor import (
     http_client,
     run_fetch,
 )
+from ingestor_spotify.settings import SpotifySettings
 
 SERVICE = "spotify"
-DEFAULT_ACCOUNTS_URL = "https://accounts.spotify.com"
-DEFAULT_API_URL = "https://api.spotify.com/v1"
 TIME_RANGES = ("short_term", "medium_term", "long_term")
 MAX_PAGES = 500
 BATCH_SIZE = {"artists": 50, "albums": 20}
@@ -62,13 +61,19 @@ ENRICHMENT = {"artist_enrichment": "artists", "album_enrichment": "albums"}
 log = logging.getLogger("ingestor.fetch.spotify")
 
 
-def _credentials() -> tuple[str, str, str]:
-    names = ("SPOTIFY_CLIENT_ID", "SPOTIFY_CLIENT_SECRET", "SPOTIFY_REFRESH_TOKEN")
-    values = [os.environ.get(name, "").strip() for name in names]
-    missing = [name for name, value in zip(names, values, strict=True) if not value]
+def _credentials(settings: SpotifySettings) -> tuple[str, str, str]:
+    """(client id, client secret, refresh token); ConfigError naming the missing ones."""
+    given = {
+        "SPOTIFY_CLIENT_ID": settings.client_id,
+        "SPOTIFY_CLIENT_SECRET": settings.client_secret,
+        "SPOTIFY_REFRESH_TOKEN": settings.refresh_token,
+    }
+    values = {name: secret.get_secret_value().strip() if secret else "" for name, secret in given.items()}
+    missing = [name for name, value in values.items() if not value]
     if missing:
         raise ConfigError(f"Spotify credentials missing: set {', '.join(missing)}")
-    return values[0], values[1], values[2]
+    client_id, client_secret, refresh_token = values.values()
+    return client_id, client_secret, refresh_token
 
 
 class SpotifyAuth(httpx.Auth):
@@ -145,10 +150,10 @@ def _start_iso(request: FetchRequest) -> str | None:
 class SpotifyFetcher:
     """The ten data types; ids of artists and albums seen along the way feed the enrichments."""
 
-    def __init__(self, client: httpx.Client) -> None:
+    def __init__(self, client: httpx.Client, enrichment: str = "auto") -> None:
         self.client = client
         self.seen: dict[str, set[str]] = {"artists": set(), "albums": set()}
-        self.mode = (os.environ.get("INGESTOR_SPOTIFY_ENRICHMENT") or "auto").strip().lower()
+        self.mode = enrichment.strip().lower()
         if self.mode not in ("auto", "batch", "single"):
             raise ConfigError("INGESTOR_SPOTIFY_ENRICHMENT must be auto, batch or single")
 
@@ -359,12 +364,14 @@ class SpotifyFetcher:
 
 def fetch_spotify(request: FetchRequest) -> FetchResult:
     """Fetch the Spotify data types of the account behind `SPOTIFY_REFRESH_TOKEN`."""
-    client_id, client_secret, refresh_token = _credentials()
-    accounts_url = os.environ.get("INGESTOR_SPOTIFY_ACCOUNTS_URL") or DEFAULT_ACCOUNTS_URL
-    api_url = os.environ.get("INGESTOR_SPOTIFY_API_URL") or DEFAULT_API_URL
-    with http_client(SERVICE, accounts_url) as accounts, http_client(SERVICE, api_url) as client:
+    settings = request.settings_as(SpotifySettings)
+    client_id, client_secret, refresh_token = _credentials(settings)
+    with (
+        http_client(SERVICE, settings.accounts_url, settings=request.http) as accounts,
+        http_client(SERVICE, settings.api_url, settings=request.http) as client,
+    ):
         client.auth = SpotifyAuth(accounts, client_id, client_secret, refresh_token)
-        fetcher = SpotifyFetcher(client)
+        fetcher = SpotifyFetcher(client, settings.enrichment)
         result = run_fetch(SERVICE, request, fetcher.fetchers())
         fetcher.remember_seen(request)
         return result

@@ -14,6 +14,7 @@ def services() -> list[Service]:
             name="spotify",
             data_types=DATA_TYPES,
             fetcher="ingestor_spotify.fetcher:fetch_spotify",
+            settings="ingestor_spotify.settings:SpotifySettings",
             demo="ingestor_spotify.demo:landing_files",
         )
     ]

@@ -6,16 +6,31 @@ in the result); 2 bad invocation or configuration.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ingestor.commands.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    check_request,
+    fail,
+    load_plugins,
+    load_settings,
+    problems,
+)
 from ingestor.options import Bucket, DataDir, DataTypes, Env, JsonOutput, Landing, LogFormat, LogLevel, Service
 
 if TYPE_CHECKING:
+    from pydantic_settings import BaseSettings
+
     from ingestor.fetching import FetchRequest, FetchResult
     from ingestor.service import Fetcher
+    from ingestor.service import Service as Declared
 
 
 def fetch_command(
@@ -36,20 +51,8 @@ def fetch_command(
     json_output: JsonOutput = None,
 ) -> None:
     """Fetch new data of the given service(s) into the landing zone (incremental by default)."""
-    from ingestor.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, _plugins, _settings, check_request, fail
-
-    settings = _settings(
-        service=service,
-        env=env,
-        data_types=data_types,
-        dry_run=dry_run,
-        landing=landing,
-        bucket=bucket,
-        data_dir=data_dir,
-        log_level=log_level,
-        log_format=log_format,
-        json_output=json_output,
-    )
+    options = {name: value for name, value in locals().items() if name not in ("days", "since", "limit")}
+    settings = load_settings(**options)
     if days is not None and since is not None:
         fail("give --days or --since, not both")
     start = _parse_day(since) if since is not None else None
@@ -59,12 +62,12 @@ def fetch_command(
         import_optional("ingestor.fetching", "fetch", "ingestor fetch")  # httpx/tenacity come with the fetch plugins
     except MissingExtra as error:
         fail(str(error))
-    from ingestor.fetching import ConfigError, FetchRequest, failed_result
+    from ingestor.fetching import FetchRequest
     from ingestor.landing import open_landing
     from ingestor.logs import setup_logging
 
     setup_logging(settings.log_level, settings.log_format)
-    plugins = _plugins()
+    plugins = load_plugins(settings)
     check_request(plugins, settings.service, settings.data_types)
     try:
         target = open_landing(settings.landing_url, settings)
@@ -74,33 +77,21 @@ def fetch_command(
     code = EXIT_OK
     try:
         for name in settings.service:
-            request = FetchRequest(
+            asked = partial(
+                FetchRequest,
                 data_types=settings.data_types,
                 since=start,
                 days=days,
                 limit=limit,
                 dry_run=settings.dry_run,
                 landing=target,
+                http=settings.http,
             )
-            try:
-                fetcher = plugins.services[name].load_fetcher()
-            except ImportError as error:
-                typer.echo(f"Error: the fetcher of {name} could not be imported: {error}", err=True)
-                code = EXIT_USAGE
-                continue
-            if fetcher is None:
-                typer.echo(f"Error: the {name} plugin has no fetcher", err=True)
-                code = EXIT_USAGE
-                continue
-            try:
-                produced = _call(name, fetcher, request)
-            except ConfigError as error:
-                typer.echo(f"Error: {name}: {error}", err=True)
-                code = EXIT_USAGE
-                continue
-            if isinstance(produced, str):  # a fetcher's bug: this service fails, the others still fetch
+            produced = _fetch_service(plugins.services[name], asked)
+            if isinstance(produced, str):  # not fetched: exit 2, the other services still fetch
                 typer.echo(f"Error: {produced}", err=True)
-                produced = failed_result(name, request, [dt.name for dt in plugins.services[name].data_types], produced)
+                code = EXIT_USAGE
+                continue
             results.append(produced)
             if not produced.success and code == EXIT_OK:
                 code = EXIT_FAILED
@@ -108,6 +99,48 @@ def fetch_command(
         target.close()
     _print(results, bool(settings.json_output))
     raise typer.Exit(code)
+
+
+def _fetch_service(service: Declared, asked: Callable[..., FetchRequest]) -> FetchResult | str:
+    """Fetch one service: its fetcher and settings loaded, the request made with those settings (`asked`), the
+    fetcher called; or why it could not run (a configuration or installation problem)."""
+    from ingestor.fetching import ConfigError, failed_result
+
+    name = service.name
+    try:
+        fetcher = service.load_fetcher()
+    except ImportError as error:
+        return f"the fetcher of {name} could not be imported: {error}"
+    if fetcher is None:
+        return f"the {name} plugin has no fetcher"
+    own = _service_settings(service)
+    if isinstance(own, str):
+        return f"{name}: {own}"
+    request = asked(settings=own)
+    try:
+        produced = _call(name, fetcher, request)
+    except ConfigError as error:
+        return f"{name}: {error}"
+    if isinstance(produced, str):  # a fetcher's bug: this service fails, the others still fetch
+        typer.echo(f"Error: {produced}", err=True)
+        return failed_result(name, request, [dt.name for dt in service.data_types], produced)
+    return produced
+
+
+def _service_settings(service: Declared) -> BaseSettings | str | None:
+    """The service's own settings, built here from the environment and `.env`, or why they cannot be (the
+    message names the variables, never their values)."""
+    from pydantic import ValidationError
+
+    from ingestor.plugins import describe
+
+    try:
+        kind = service.load_settings()
+        return kind() if kind is not None else None
+    except ValidationError as error:
+        return f"invalid configuration: {problems(error)}"
+    except (ImportError, TypeError) as error:
+        return f"the settings of {service.name} could not be loaded: {describe(error)}"
 
 
 def _call(name: str, fetcher: Fetcher, request: FetchRequest) -> FetchResult | str:
@@ -127,8 +160,6 @@ def _call(name: str, fetcher: Fetcher, request: FetchRequest) -> FetchResult | s
 
 
 def _parse_day(value: str) -> date:
-    from ingestor.cli import fail
-
     try:
         day = date.fromisoformat(value)
     except ValueError:

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from ingestor import options as opt
+from ingestor.commands.common import EXIT_BUSY, EXIT_FAILED, EXIT_OK, check_request, fail, load_plugins, load_settings
 
 
 def status_command(
@@ -35,13 +36,11 @@ def status_command(
 ) -> None:
     """Per data type: the newest file loaded, rows per day, files waiting in landing or rejected, freshness."""
     options = {name: value for name, value in locals().items() if name not in ("days", "html")}  # the settings
-    from ingestor.cli import EXIT_BUSY, EXIT_FAILED, EXIT_OK, _plugins, _settings, check_request, fail
-
-    settings = _settings(**options)
+    settings = load_settings(**options)
     from ingestor.logs import setup_logging
 
     setup_logging(settings.log_level, settings.log_format)
-    plugins = _plugins()
+    plugins = load_plugins(settings)
     catalog = plugins.catalog
     services = settings.service or catalog.services()
     check_request(plugins, services, None)

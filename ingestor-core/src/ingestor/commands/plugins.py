@@ -1,0 +1,68 @@
+"""`ingestor list-types` and `ingestor plugins`: what the installed plugins provide, and what is wrong with them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from ingestor.commands.common import EXIT_FAILED, fail, load_plugins, load_settings, refuse_disabled
+
+
+def list_types(
+    service: Annotated[str | None, typer.Option("--service", "-s", help="Only this service.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Full declarations as JSON.")] = False,
+    env: Annotated[str, typer.Option(help="Environment used to render table names.")] = "dev",
+) -> None:
+    """List the data types the installed plugins provide, by service, with their tables."""
+    loaded = load_plugins(load_settings(env=env))
+    catalog = loaded.catalog
+    refuse_disabled(loaded, [service] if service else [])
+    if service and service not in catalog.services():
+        fail(f"unknown service {service!r}; installed services: {', '.join(catalog.services()) or 'none'}")
+    types = catalog.types(service)
+    if json_output:
+        import orjson
+
+        payload = [
+            {**dt.model_dump(mode="json"), "target": f"{dt.dataset_for(env)}.{dt.table_for(env)}"} for dt in types
+        ]
+        typer.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
+        return
+    from ingestor.report import print_types
+
+    print_types(catalog, types, env)
+
+
+def plugins(
+    json_output: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when a plugin has a problem.")] = False,
+) -> None:
+    """List installed plugins (distribution, version, hooks, services, data types) and every problem."""
+    loaded = load_plugins(load_settings())
+    by_distribution: dict[str, dict[str, Any]] = {}  # a distribution may register several entry points
+    for plugin in loaded.plugins:
+        row = by_distribution.setdefault(
+            plugin.distribution,
+            {"name": [], "distribution": plugin.distribution, "version": plugin.version, "hooks": [], "services": [],
+             "data_types": 0, "problems": []},
+        )  # fmt: skip
+        row["name"] = sorted([*row["name"], plugin.name])
+        row["hooks"] = sorted({*row["hooks"], *plugin.hooks})
+        row["services"] = sorted({*row["services"], *(s.name for s in plugin.services)})
+        row["data_types"] += sum(len(s.data_types) for s in plugin.services)
+        row["problems"] += plugin.problems
+    rows = list(by_distribution.values())
+    rows.sort(key=lambda r: (r["distribution"] != "ingestor-core", r["distribution"]))
+    if json_output:
+        import orjson
+
+        typer.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+    else:
+        from ingestor.report import print_plugins
+
+        print_plugins(rows)
+        for problem in loaded.problems:
+            typer.echo(f"problem: {problem}")
+    if check and loaded.problems:
+        raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,167 @@
+"""`ingestor run`: load every landing file of the given service(s), then archive or reject it.
+
+Results go to stdout (`--json` for machines), logs to stderr; exit codes in ingestor.commands.common. A SIGTERM
+(Cloud Run stopping the task) unwinds the run like Ctrl-C: the warehouse transaction in flight rolls back or
+commits, the lease is released, and the next run finishes the rest (exit 143).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from ingestor.commands.common import (
+    EXIT_BUSY,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    check_request,
+    fail,
+    load_plugins,
+    load_settings,
+)
+from ingestor.options import (
+    Bucket,
+    DataDir,
+    DataTypes,
+    Env,
+    JsonOutput,
+    Landing,
+    LogFormat,
+    LogLevel,
+    MetricsFile,
+    MetricsPush,
+    Notify,
+    NotifyOn,
+    Service,
+)
+
+if TYPE_CHECKING:
+    from ingestor.plugins import Plugins
+    from ingestor.result import IngestResult
+    from ingestor.settings import Settings
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (Cloud Run stopping the task): unwinds the run like Ctrl-C, past `except Exception`."""
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """While the block runs, the first SIGTERM raises Terminated (later ones are ignored, so cleanup ends)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run(
+    service: Service = None,
+    env: Env = None,
+    data_types: DataTypes = None,
+    dry_run: Annotated[
+        bool | None, typer.Option("--dry-run", help="Read and validate, print the plan, write nothing.")
+    ] = None,
+    landing: Landing = None,
+    warehouse: Annotated[
+        str | None, typer.Option(help="Warehouse: duckdb:///path.duckdb or bigquery://project.")
+    ] = None,
+    bucket: Bucket = None,
+    data_dir: DataDir = None,
+    log_level: LogLevel = None,
+    log_format: LogFormat = None,
+    json_output: JsonOutput = None,
+    notify: Notify = None,
+    notify_on: NotifyOn = None,
+    metrics_push: MetricsPush = None,
+    metrics_file: MetricsFile = None,
+) -> None:
+    """Load every landing file of the given service(s), then archive or reject it."""
+    settings = load_settings(**{**locals(), "notify": notify or None})  # every option is a setting
+    from ingestor.logs import setup_logging
+
+    setup_logging(settings.log_level, settings.log_format)
+    plugins = load_plugins(settings)
+    catalog = plugins.catalog
+    check_request(plugins, settings.service, settings.data_types)
+    from ingestor import ops
+    from ingestor.lease import LeaseBusy
+    from ingestor.metrics import retries
+
+    ops.check_extras(settings)
+    retries_before = retries()
+
+    try:
+        with _sigterm_unwinds():
+            result = _execute(settings, plugins)
+    except LeaseBusy as error:
+        fail(f"busy: {error}", EXIT_BUSY)
+    except Terminated:
+        fail("stopped by SIGTERM: the run ended early; the next run finishes what is left", EXIT_TERMINATED)
+    except typer.Exit:
+        raise
+    except Exception as error:  # an unexpected failure of the whole run: said, then raised as ever
+        ops.after_crash(settings, error)
+        raise
+    ops.after_run(settings, result, catalog, retries_before)
+    if settings.json_output:  # indented for a person, one line for a log collector or a pipe
+        typer.echo(result.model_dump_json(indent=2 if sys.stdout.isatty() else None))
+    else:
+        from ingestor.report import print_result
+
+        print_result(result)
+    raise typer.Exit(EXIT_OK if result.success else EXIT_FAILED)
+
+
+def _execute(settings: Settings, plugins: Plugins) -> IngestResult:
+    from ingestor.context import RunContext
+    from ingestor.engine import run as run_engine
+    from ingestor.landing import open_landing
+    from ingestor.lease import open_warehouse  # waits up to INGESTOR_LEASE_WAIT for a busy DuckDB file
+    from ingestor.report import progress
+    from ingestor.warehouse import LoadError
+
+    try:
+        landing = open_landing(settings.landing_url, settings)
+        warehouse = open_warehouse(settings.warehouse_url, settings, read_only=settings.dry_run)
+    except (ValueError, LoadError) as error:
+        fail(str(error))
+    if settings.task_index >= settings.task_count:
+        fail(f"task index {settings.task_index} is not below the task count {settings.task_count}")
+    show = sys.stderr.isatty() and settings.log_format == "text"
+    try:
+        with progress(show) as on_file:
+            context = RunContext(
+                env=settings.env,
+                landing=landing,
+                warehouse=warehouse,
+                catalog=plugins.catalog,
+                settings=settings,
+                data_types=set(settings.data_types) if settings.data_types else None,
+                dry_run=settings.dry_run,
+                views=plugins.views,
+                task_index=settings.task_index,
+                task_count=settings.task_count,
+                history_dataset=None if settings.dry_run else settings.history_dataset_name,
+                on_file=on_file,
+            )
+            return run_engine(context, settings.service, plugins.pm.hook.ingest)
+    finally:
+        warehouse.close()
+        landing.close()

@@ -1,0 +1,125 @@
+"""What `ingestor fetch` asks one service's fetcher, what the fetcher answers, and how it says it failed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, computed_field, model_validator
+from pydantic_settings import BaseSettings
+
+from ingestor.landing import Landing
+from ingestor.settings import HttpSettings
+
+ServiceSettingsT = TypeVar("ServiceSettingsT", bound=BaseSettings)
+
+
+class FetchStatus(StrEnum):
+    """How one data type's fetch ended."""
+
+    FETCHED = "fetched"  # new files written
+    UP_TO_DATE = "up_to_date"  # nothing new since the bookmark: nothing written
+    PLANNED = "planned"  # dry run: these files would be written
+    FAILED = "failed"  # see `error`; bookmarks of this data type unchanged
+
+
+class FetchError(RuntimeError):
+    """A data type could not be fetched (the message says why, without credentials)."""
+
+
+class AuthError(FetchError):
+    """The service refused the credentials: every remaining data type of the service fails."""
+
+
+class ConfigError(FetchError):
+    """The fetcher is not configured (missing username, credentials...): exit code 2."""
+
+
+class FetchRequest(BaseModel):
+    """What `ingestor fetch` asks one service's fetcher, with the settings built at the edge."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    data_types: list[str] | None = None  # None: every data type of the service
+    since: date | None = None  # backfill from this day (UTC), ignoring bookmarks
+    days: int | None = Field(None, ge=1)  # backfill the last N days, ignoring bookmarks
+    limit: int | None = Field(None, ge=1)  # at most N records per data type (bookmarks stop there)
+    dry_run: bool = False  # call the API, write nothing (no files, no bookmarks)
+    landing: SkipValidation[Landing] = Field(exclude=True)
+    now: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    http: HttpSettings = Field(default_factory=HttpSettings.model_construct)  # retries, the User-Agent's contact
+    settings: SkipValidation[BaseSettings | None] = Field(None, exclude=True, repr=False)  # the `Service.settings`
+
+    @model_validator(mode="after")
+    def _one_window(self) -> FetchRequest:
+        if self.since is not None and self.days is not None:
+            raise ValueError("give --since or --days, not both")
+        if self.now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        return self
+
+    def wants(self, data_type: str) -> bool:
+        """Whether this data type was asked for."""
+        return self.data_types is None or data_type in self.data_types
+
+    @property
+    def start(self) -> date | None:
+        """First day of a backfill (`--since`, or today minus `--days` + 1), None when incremental."""
+        if self.since is not None:
+            return self.since
+        if self.days is not None:
+            return self.now.astimezone(UTC).date() - timedelta(days=self.days - 1)
+        return None
+
+    def settings_as(self, kind: type[ServiceSettingsT]) -> ServiceSettingsT:
+        """The service's own settings (the class its `Service` names as `settings`), checked to be a `kind`."""
+        if not isinstance(self.settings, kind):
+            given = "none" if self.settings is None else type(self.settings).__name__
+            raise ConfigError(f"the fetcher expects {kind.__name__} settings, got {given}: name it on the Service")
+        return self.settings
+
+
+class DataTypeFetch(BaseModel):
+    """What fetching one data type did."""
+
+    data_type: str
+    status: FetchStatus
+    files: list[str] = Field(default_factory=list)
+    records: int = 0
+    bookmark_before: Any = None
+    bookmark_after: Any = None
+    error: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class FetchResult(BaseModel):
+    """What fetching one service did."""
+
+    service: str
+    landing: str
+    dry_run: bool = False
+    started_at: datetime
+    finished_at: datetime | None = None
+    data_types: list[DataTypeFetch] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def success(self) -> bool:
+        """No data type failed."""
+        return all(d.status != FetchStatus.FAILED for d in self.data_types)
+
+
+def failed_result(service: str, request: FetchRequest, types: Iterable[str], error: str) -> FetchResult:
+    """A result where every requested data type failed with `error` (e.g. not implemented)."""
+    now = datetime.now(UTC)
+    outcomes = [DataTypeFetch(data_type=t, status=FetchStatus.FAILED, error=error) for t in types if request.wants(t)]
+    return FetchResult(
+        service=service,
+        landing=request.landing.url,
+        dry_run=request.dry_run,
+        started_at=now,
+        finished_at=now,
+        data_types=outcomes,
+    )
