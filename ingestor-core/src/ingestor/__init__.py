@@ -9,7 +9,6 @@ first use, so loading a plugin never imports an HTTP stack. See docs/writing-a-p
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from pydantic import Field, SecretStr
@@ -19,11 +18,9 @@ from ingestor.hookspecs import hookimpl
 from ingestor.schema import Declared, Kind, parse_date, parse_timestamp
 from ingestor.service import Service
 from ingestor.settings import HttpSettings, ServiceSettings
+from ingestor.version import VERSION
 
-try:
-    __version__ = version("ingestor-core")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0"
+__version__ = VERSION
 
 _FETCHING = (
     "AuthError",

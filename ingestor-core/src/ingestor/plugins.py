@@ -127,13 +127,13 @@ def load_plugins(
     """The core's engine, the plugin `objects` given (tests) and, by default, the installed
     plugins (`only`: just these distributions); each checked on its own. Strict raises
     PluginError on any problem; otherwise each problem is logged as a warning."""
-    from ingestor import __version__
     from ingestor.engine import DefaultIngest
+    from ingestor.version import VERSION
 
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(hookspecs)
     pm.register(DefaultIngest(), name="ingestor.engine")
-    loaded = Plugins(pm, [Plugin("ingestor.engine", CORE, __version__, ["ingest"])])
+    loaded = Plugins(pm, [Plugin("ingestor.engine", CORE, VERSION, ["ingest"])])
     for plugin, load in [*_given(objects), *(_entry_points(only) if entry_points else ())]:
         try:
             obj = load()

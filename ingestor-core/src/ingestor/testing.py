@@ -19,7 +19,6 @@ gives fixtures, and `ingestor.conformance` a test suite for a whole plugin.
 from __future__ import annotations
 
 import gzip
-import os
 from collections.abc import Iterable, Mapping
 from contextlib import chdir
 from pathlib import Path
@@ -117,7 +116,7 @@ class Harness:
         read), with the run's environment variables hidden except those in `env`."""
         from ingestor.cli import app
 
-        hidden: dict[str, str | None] = {name: None for name in os.environ if name in RUN_VARIABLES}
+        hidden: dict[str, str | None] = dict.fromkeys(RUN_VARIABLES)  # unset while the command runs
         self.root.mkdir(parents=True, exist_ok=True)
         with use_plugins(self.plugins), chdir(self.root):
             return CliRunner().invoke(app, list(args), env={**hidden, **(env or {})})

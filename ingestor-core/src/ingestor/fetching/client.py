@@ -139,10 +139,10 @@ class RetryTransport(httpx.BaseTransport):
 
 def user_agent(service: str, contact: str = "") -> str:
     """`ingestor/<version> (<service> fetcher; personal data export[; contact])`."""
-    from ingestor import __version__
+    from ingestor.version import VERSION
 
     extra = f"; {contact.strip()}" if contact.strip() else ""
-    return f"ingestor/{__version__} ({service} fetcher; personal data export{extra}) httpx/{httpx.__version__}"
+    return f"ingestor/{VERSION} ({service} fetcher; personal data export{extra}) httpx/{httpx.__version__}"
 
 
 def http_client(
