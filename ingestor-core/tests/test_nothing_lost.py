@@ -98,6 +98,28 @@ def test_a_gzip_file_given_a_member_after_it_was_read_loads_only_the_new_member_
     assert h.files("acme") == [gz.replace("landing", "archive")]
 
 
+def test_a_rejected_file_that_changes_before_its_move_leaves_no_stray_reason(
+    h: Harness, at_checkpoint: Callable[..., None]
+) -> None:
+    path = h.land(EVENTS, b'{"id": 1}\n{not json\n')
+    at_checkpoint("before_move", lambda: path.write_bytes(path.read_bytes() + _lines(2)))  # its reason is written
+    outcome = _only(h.run("--service", "acme", "--json"), 1)
+    assert outcome["status"] == "failed" and "changed after it was read" in outcome["reason"]
+    assert h.files("acme") == [EVENTS]  # in landing, and no reason in rejected/ for a file that is not there
+
+
+def test_a_reason_written_beside_another_file_is_withdrawn_when_the_file_takes_a_numbered_name(h: Harness) -> None:
+    taken = EVENTS.replace("landing", "rejected")
+    (h.landing / taken).parent.mkdir(parents=True)
+    (h.landing / taken).write_bytes(b"an earlier file, left there without its reason\n")
+    h.land(EVENTS, b"{not json\n")
+    outcome = _only(h.run("--service", "acme", "--json"), 1)
+    numbered = taken.replace(".jsonl", "__2.jsonl")
+    assert outcome["status"] == "rejected" and outcome["destination"] == numbered
+    assert h.files("acme") == [taken, numbered, numbered + ".reason.json"]
+    assert orjson.loads((h.landing / (numbered + ".reason.json")).read_bytes())["destination"] == numbered
+
+
 def test_a_file_overwritten_after_it_was_read_is_loaded_next_run_saying_what_was_loaded(
     h: Harness, monkeypatch: pytest.MonkeyPatch, at_checkpoint: Callable[..., None]
 ) -> None:

@@ -58,15 +58,22 @@ class Settler:
         or FAILED when the move failed."""
         if self.dry_run or outcome.destination is None:
             return outcome
+        rejected = outcome.status is FileStatus.REJECTED
+        early: str | None = None  # the version of the reason written before the move, to withdraw if stray
         try:
-            rejected = outcome.status is FileStatus.REJECTED
             if rejected:  # before the move (a crash leaves no reasonless file), never over an earlier file's
-                self.landing.write(reason_name(outcome.destination), self._reason(file, outcome), create_only=True)
+                early = self.landing.create(reason_name(outcome.destination), self._reason(file, outcome))
             faults.checkpoint("before_move")
-            moved_to = self.landing.move(file, outcome.destination)
+            try:
+                moved_to = self.landing.move(file, outcome.destination)
+            except Exception:
+                self._withdraw(outcome.destination, early)  # the file stays: no reason of it in rejected/
+                raise
             moved = outcome.model_copy(update={"destination": moved_to})
             if rejected:  # the reason beside where the file went (maybe a numbered name)
                 self.landing.write(reason_name(moved_to), self._reason(file, moved))
+                if moved_to != outcome.destination:  # the early reason sits beside another file: withdrawn
+                    self._withdraw(outcome.destination, early)
             return moved
         except (FileChanged, FileNotFoundError) as error:  # a writer or another process acted meanwhile
             done = f"{outcome.rows} records loaded, " if outcome.status is FileStatus.LOADED else ""
@@ -78,6 +85,15 @@ class Settler:
             why = f"move failed, left in landing: {error}"
         reason = f"{outcome.reason}; {why}" if outcome.reason else why
         return outcome.model_copy(update={"status": FileStatus.FAILED, "destination": None, "reason": reason})
+
+    def _withdraw(self, destination: str, version: str | None) -> None:
+        """Remove the reason written for `destination` before a move, if it is still the one written."""
+        if version is None:
+            return
+        try:
+            self.landing.delete(reason_name(destination), version)
+        except Exception as error:  # a stray reason file is untidy, never a loss
+            log.warning("%s: could not remove a stray reason file: %s", reason_name(destination), error)
 
     def _reason(self, file: LandingFile, outcome: FileOutcome) -> bytes:
         return orjson.dumps(
