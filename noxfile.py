@@ -18,7 +18,6 @@ TEST_DEPS = [
     "pytest-xdist>=3.5",
     "pytest-timeout>=2.3",
     "pytest-httpserver>=1.1",
-    "pytz",
     # docker/tests: the Cloud Run YAML, signal forwarding under dumb-init, shellcheck and hadolint
     "pyyaml",
     "dumb-init",
@@ -85,12 +84,30 @@ def check_wheels(session: nox.Session) -> None:
     missing = subprocess.run(cloud, capture_output=True, text=True, cwd=tmp, check=False)
     if missing.returncode != 2 or not missing.stderr.strip().endswith("pip install 'ingestor-core[gcp]'"):
         session.error(f"core without [gcp] on gs://: expected exit 2 naming the extra, got {missing}")
+    # With only the declared dependencies: a run, a file delivered again (the ledger's timestamps read back,
+    # which DuckDB hands over through pytz), and `status` (the history's timestamps).
+    data, embedded = tmp / "data", ["--data-dir", str(tmp / "data")]
+    session.run(ingestor, "demo", "--service", "chess", "--days", "2", *embedded, silent=True, external=True)
+    session.run(ingestor, "run", "--service", "chess", *embedded, silent=True, external=True)
+    archived = next((data / "ela-dp-dev" / "chess" / "archive").rglob("*.jsonl"))
+    shutil.copy(archived, data / "ela-dp-dev" / "chess" / "landing" / archived.name)
+    again = subprocess.run(
+        [ingestor, "run", "--service", "chess", "--json", *embedded], capture_output=True, check=False
+    )
+    if again.returncode != 0 or [f["status"] for f in json.loads(again.stdout)["files"]] != ["already_loaded"]:
+        session.error(f"a file delivered again: expected it archived as already_loaded, got {again}")
+    status = subprocess.run(
+        [ingestor, "status", "--service", "chess", "--json", *embedded], capture_output=True, text=True, check=False
+    )
+    if status.returncode not in (0, 1) or not status.stdout.strip().startswith("{"):
+        session.error(f"status on the embedded default: expected a result, got {status}")
     install("ingestor-garmin")
     distributions, counts = services()
     if distributions != {"ingestor-core", "ingestor-chess", "ingestor-garmin"} or counts != {"chess": 5, "garmin": 29}:
         session.error(f"core + chess + garmin: expected both, got {distributions} {counts}")
     session.log(
-        f"wheels: core + chess -> chess (5 types), gs:// names the [gcp] extra; + garmin -> chess (5) and garmin (29);"
+        f"wheels: core + chess -> chess (5 types), gs:// names the [gcp] extra, a run, a file delivered again and"
+        f" status work; + garmin -> chess (5) and garmin (29);"
         f" in {tmp}"
     )
 
