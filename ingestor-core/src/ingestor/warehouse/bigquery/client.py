@@ -16,6 +16,7 @@ from google.api_core.retry import Retry
 from google.cloud import bigquery
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from ingestor.gcs_client import local_server
 from ingestor.metrics import RETRIES
 from ingestor.names import validate_identifier
 from ingestor.warehouse import LoadError
@@ -142,17 +143,7 @@ class Target:
 def make_client(project: str, location: str, emulator: str | None) -> bigquery.Client:
     """A client with Application Default Credentials, or anonymous ones against the emulator's endpoint."""
     if emulator:
-        from google.api_core.client_options import ClientOptions
-        from google.auth.credentials import AnonymousCredentials
-
-        endpoint = emulator if "://" in emulator else "http://" + emulator
-        anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call]
-        return bigquery.Client(
-            project=project,
-            location=location,
-            credentials=anonymous,
-            client_options=ClientOptions(api_endpoint=endpoint),
-        )
+        return bigquery.Client(project=project, location=location, **local_server(emulator))
     return bigquery.Client(project=project, location=location)
 
 
