@@ -49,13 +49,11 @@ class ServiceSettings(_Group):
 class StagingSettings(_Group):
     """How files are read and conformed before a load."""
 
-    workers: int | None = Field(
-        None, ge=1, validation_alias="INGESTOR_WORKERS"
-    )  # staging processes (None: cpus, at most 4)
+    # files staged at once: the columnar path's threads, the row path's processes (None: the CPUs, at most 4)
+    workers: int | None = Field(None, ge=1, validation_alias="INGESTOR_WORKERS")
     columnar: bool = Field(True, validation_alias="INGESTOR_COLUMNAR")  # the Arrow path where the warehouse takes Arrow
-    columnar_min_bytes: int = Field(
-        64 * 1024, ge=0, validation_alias="INGESTOR_COLUMNAR_MIN_BYTES"
-    )  # smaller: row by row
+    # files smaller than this are staged row by row (Arrow's fixed cost per file is higher)
+    columnar_min_bytes: int = Field(64 * 1024, ge=0, validation_alias="INGESTOR_COLUMNAR_MIN_BYTES")
 
 
 class DuckDBSettings(_Group):
