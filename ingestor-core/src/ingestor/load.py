@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ingestor import faults
+from ingestor import faults, stopping
 from ingestor.catalog import DataType
 from ingestor.fate import Load
 from ingestor.result import TableLoad
@@ -52,6 +52,7 @@ class Loader:
     def _load(self, batch: TypeLoad, files: list[StagedFile], done: Done, attempt: int) -> None:
         if not files:
             return
+        stopping.check()  # no load starts once a stop was asked
         dt, summary, started = batch.dt, batch.summary, time.perf_counter()
         try:
             schema = reconcile(batch.builder.root, self.schemas.get(batch.dataset, batch.table))

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from ingestor import faults
+from ingestor import faults, stopping
 from ingestor.landing import FileChanged, Landing, LandingFile, reason_name
 from ingestor.result import FileOutcome, FileStatus
 
@@ -32,7 +32,9 @@ class Settler:
         self._lock = threading.Lock()  # several data types may load, and settle, at once
 
     def settle(self, outcomes: Iterable[tuple[LandingFile, FileOutcome]]) -> None:
-        """Carry out each outcome: moved several at once where the landing zone is remote, reported in order."""
+        """Carry out each outcome: moved several at once where the landing zone is remote, reported in order.
+        Nothing moves once a stop was asked (the outcome may stem from it: a query it interrupted)."""
+        stopping.check()
         pending = list(outcomes)
         workers = min(self.landing.concurrency, len(pending))
         if workers <= 1:

@@ -3,10 +3,14 @@ next run cannot finish; the transaction in flight rolls back (or had committed).
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import threading
+from pathlib import Path
 
 import pytest
 
+from ingestor import faults, stopping
 from ingestor.testing import Harness
 
 from .conftest import SERVICE, Zone, plugin_module, wait_stopped
@@ -59,3 +63,59 @@ def test_the_handler_is_only_installed_during_a_run(tmp_path: object) -> None:
     h.land(f"{SERVICE}/landing/2025_01_01_fz_events.jsonl", [{"uid": 1}])
     assert h.run("--service", SERVICE).exit_code == 0
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+LONG_QUERY = "SELECT sum(a * b) FROM range(2000000000) t(a), range(5) u(b)"  # a minute, unless interrupted
+
+
+def _interrupted_query() -> None:
+    """A real DuckDB query in this thread, SIGTERM arriving while it runs: DuckDB's Python client turns the
+    exception the handler raised into RuntimeError("Query interrupted")."""
+    import os
+
+    import duckdb
+
+    con = duckdb.connect(config={"threads": 1})  # this thread runs every task and checks for signals between them
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        con.execute(LONG_QUERY).fetchall()
+    finally:
+        timer.cancel()
+        con.close()
+
+
+def test_a_stop_a_library_swallowed_still_ends_the_run() -> None:
+    with pytest.raises(stopping.Terminated), stopping.on_sigterm(), contextlib.suppress(RuntimeError):
+        _interrupted_query()  # (the RuntimeError taken as any `except Exception` would)
+    stopping.check()  # the stop belonged to that block: nothing left asked
+
+
+def test_a_stop_swallowed_mid_load_rolls_back_and_moves_nothing(tmp_path: Path) -> None:
+    """SIGTERM interrupts a real DuckDB query inside the load's transaction (the `before_ledger` point): the
+    load fails with "Query interrupted" and rolls back, yet the run ends as stopped (143) with both files still
+    in landing and no row stored; the next run loads them. (Before: the first file FAILED, the second loaded.)"""
+    h = Harness(tmp_path, plugin_module())
+    h.land(f"{SERVICE}/landing/2025_01_01_fz_events.jsonl", [{"uid": 1}, {"uid": 2}])
+    h.land(f"{SERVICE}/landing/2025_01_01_fz_metrics.jsonl", [{"uid": 3}])
+    faults.install(lambda point: _interrupted_query() if point == "before_ledger" else None)
+    try:
+        stopped = h.run("--service", SERVICE)
+    finally:
+        faults.install(None)
+    assert stopped.exit_code == TERMINATED, stopped.output
+    assert h.files() == [
+        f"{SERVICE}/landing/2025_01_01_fz_events.jsonl",
+        f"{SERVICE}/landing/2025_01_01_fz_metrics.jsonl",
+    ]
+    assert h.query("SELECT table_name FROM information_schema.tables") == []  # its one transaction rolled back
+    assert h.run("--service", SERVICE).exit_code == 0
+    assert h.files() == [
+        f"{SERVICE}/archive/2025_01_01_fz_events.jsonl",
+        f"{SERVICE}/archive/2025_01_01_fz_metrics.jsonl",
+    ]
+    assert h.query("SELECT uid FROM fz_dev.events UNION ALL SELECT uid FROM fz_dev.metrics ORDER BY uid") == [
+        (1,),
+        (2,),
+        (3,),
+    ]

@@ -1,19 +1,18 @@
 """`ingestor run`: load every landing file of the given service(s), then archive or reject it.
 
 Results go to stdout (`--json` for machines), logs to stderr; exit codes in ingestor.commands.common. A SIGTERM
-(Cloud Run stopping the task) unwinds the run like Ctrl-C: the warehouse transaction in flight rolls back or
-commits, the lease is released, and the next run finishes the rest (exit 143).
+(Cloud Run stopping the task) unwinds the run (see ingestor.stopping): the warehouse transaction in flight
+rolls back or commits, the lease is released, and the next run finishes the rest (exit 143).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ingestor import stopping
 from ingestor.commands.common import (
     EXIT_BUSY,
     EXIT_FAILED,
@@ -44,31 +43,6 @@ if TYPE_CHECKING:
     from ingestor.plugins import Plugins
     from ingestor.result import IngestResult
     from ingestor.settings import Settings
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived (Cloud Run stopping the task): unwinds the run like Ctrl-C, past `except Exception`."""
-
-
-@contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
-    """While the block runs, the first SIGTERM raises Terminated (later ones are ignored, so cleanup ends)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise Terminated()
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def run(
@@ -108,11 +82,11 @@ def run(
     retries_before = retries()
 
     try:
-        with _sigterm_unwinds():
+        with stopping.on_sigterm():
             result = _execute(settings, plugins)
     except LeaseBusy as error:
         fail(f"busy: {error}", EXIT_BUSY)
-    except Terminated:
+    except stopping.Terminated:
         fail("stopped by SIGTERM: the run ended early; the next run finishes what is left", EXIT_TERMINATED)
     except typer.Exit:
         raise
