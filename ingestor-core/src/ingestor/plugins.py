@@ -24,10 +24,10 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 import pluggy
-from pydantic import ValidationError
 
 from ingestor import hookspecs
 from ingestor.catalog import Catalog, View
+from ingestor.errors import describe
 from ingestor.service import Service
 
 if TYPE_CHECKING:
@@ -84,15 +84,6 @@ class Plugins:
     def problems(self) -> list[str]:
         """Every problem, once, as `distribution: cause`."""
         return list(dict.fromkeys(f"{p.distribution}: {m}" for p in self.plugins for m in p.problems))
-
-
-def describe(error: BaseException) -> str:
-    """An exception in one line; a validation error as `Model field: message` per problem."""
-    if isinstance(error, ValidationError):
-        return "; ".join(
-            f"{error.title} {'.'.join(map(str, e['loc'])) or ''}: {e['msg']}".replace(" :", ":") for e in error.errors()
-        )
-    return f"{type(error).__name__}: {error}"
 
 
 def _normalize(name: str) -> str:

@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 if TYPE_CHECKING:
-    from pydantic import ValidationError
-
     from ingestor.plugins import Plugins
     from ingestor.settings import Settings
 
@@ -27,16 +25,12 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     raise typer.Exit(code)
 
 
-def problems(error: ValidationError) -> str:
-    """A validation error as `where: what` per problem, never the values (a secret may be one)."""
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
-
-
 def load_settings(**overrides: Any) -> Settings:
     """The configuration tree: the flags given (None: not given), then the environment and `.env`; exit 2 when
     it is invalid."""
     from pydantic import ValidationError
 
+    from ingestor.errors import problems
     from ingestor.settings import Settings
 
     try:

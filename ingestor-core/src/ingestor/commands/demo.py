@@ -20,8 +20,8 @@ def demo(
     data_dir: Annotated[str | None, typer.Option(help="Folder of the embedded default.")] = None,
 ) -> None:
     """Write a realistic demo landing zone for the installed services."""
+    from ingestor.errors import describe
     from ingestor.landing import open_landing
-    from ingestor.plugins import describe
 
     settings = load_settings(env=env, landing=landing, data_dir=data_dir, service=service)
     loaded = load_plugins(settings)

@@ -21,7 +21,6 @@ from ingestor.commands.common import (
     fail,
     load_plugins,
     load_settings,
-    problems,
 )
 from ingestor.options import Bucket, DataDir, DataTypes, Env, JsonOutput, Landing, LogFormat, LogLevel, Service
 
@@ -132,7 +131,7 @@ def _service_settings(service: Declared) -> BaseSettings | str | None:
     message names the variables, never their values)."""
     from pydantic import ValidationError
 
-    from ingestor.plugins import describe
+    from ingestor.errors import describe, problems
 
     try:
         kind = service.load_settings()
@@ -145,8 +144,8 @@ def _service_settings(service: Declared) -> BaseSettings | str | None:
 
 def _call(name: str, fetcher: Fetcher, request: FetchRequest) -> FetchResult | str:
     """What the fetcher of `name` returned, or why it gave no result (a ConfigError goes up)."""
+    from ingestor.errors import describe
     from ingestor.fetching import ConfigError, FetchResult
-    from ingestor.plugins import describe
 
     try:
         returned: object = fetcher(request)

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import tenacity
 
+from ingestor.errors import describe
 from ingestor.fetching.request import FetchError
 from ingestor.settings import HttpSettings
 
@@ -44,7 +45,7 @@ def describe_error(error: BaseException) -> str:
         return f"{error.request.method} {safe_url(error.request.url)}: {type(error).__name__}: {error}"
     if isinstance(error, FetchError):
         return str(error)
-    return f"{type(error).__name__}: {error}"
+    return describe(error)
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
