@@ -11,9 +11,11 @@
 
 Hermetic: installed plugins are never autoloaded (only the plugin objects given are registered,
 and any problem with them is an error); the landing folder and the DuckDB file are the harness's
-own, whatever the environment says: the run's `INGESTOR_*` variables and `.env` are ignored while
-a command runs (pass `env=` to set some on purpose). The pytest plugin (`ingestor.pytest_plugin`)
-gives fixtures, and `ingestor.conformance` a test suite for a whole plugin.
+own, whatever the environment says: the variables that say what a run loads and where (`Settings`' own:
+service, landing, warehouse, env, log, task...) and `.env` are ignored while a command runs (pass `env=` to
+set some on purpose). The tuning groups' variables (`INGESTOR_COLUMNAR`, `INGESTOR_WORKERS`, `INGESTOR_HTTP_*`,
+the emulator hosts...) pass through, so a test may set them with `monkeypatch.setenv`. The pytest plugin
+(`ingestor.pytest_plugin`) gives fixtures, and `ingestor.conformance` a test suite for a whole plugin.
 """
 
 from __future__ import annotations
