@@ -17,7 +17,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-import ingestor_garmin.fetcher
+import ingestor_garmin.endpoints
 import ingestor_garmin.plugin
 from ingestor.conformance import FetcherConformance
 from ingestor.testing import Harness
@@ -226,7 +226,7 @@ def test_login_failure_and_missing_credentials(
 def test_every_garmin_type_has_a_fetcher() -> None:
     from ingestor_garmin import types
 
-    assert set(ingestor_garmin.fetcher.TYPES) == {dt.name for dt in types.DATA_TYPES}
+    assert set(ingestor_garmin.endpoints.TYPES) == {dt.name for dt in types.DATA_TYPES}
 
 
 def test_the_entry_point_module_stays_light() -> None:
