@@ -211,6 +211,62 @@ def test_a_service_clash_spares_the_other_services_of_both(site: Path, monkeypat
     assert loaded.disabled == {"zeta": "declared by both ingestor-one and ingestor-two"}
 
 
+def test_services_writing_one_table_are_disabled_and_the_rest_works(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two services whose data types write one table: each load would take the other's rows (and ledger) for
+    its own, so both are disabled with a problem naming the table; a third service loads as ever."""
+    own_table = (
+        "from ingestor import DataType, Service, hookimpl\n\n@hookimpl\ndef services():\n    return ["
+        "Service(data_types=[DataType(service='{name}', name='things', dataset='z_{{env}}', table='shared')])]\n"
+    )
+    install(site, "ingestor-alpha", own_table.format(name="alpha"))
+    install(site, "ingestor-beta", own_table.format(name="beta"))
+    install(site, "ingestor-other", OTHER)
+    only_these(monkeypatch)
+    loaded = load_plugins()
+    assert list(loaded.services) == ["other"]
+    why = "alpha.things and beta.things write one table, z_dev.shared"
+    assert loaded.disabled == {"alpha": why, "beta": why}
+    assert loaded.problems == [f"ingestor-alpha: {why}: alpha is disabled", f"ingestor-beta: {why}: beta is disabled"]
+    landing = tmp_path / "data" / "ela-dp-dev"
+    for name in ("alpha", "other"):
+        (landing / name / "landing").mkdir(parents=True)
+        (landing / name / "landing" / f"1_{name}_things.jsonl").write_text('{"id": 1}\n')
+    refused = cli("run", "--service", "alpha", "--data-dir", str(tmp_path / "data"))
+    assert refused.exit_code == 2 and f"service 'alpha' is disabled: {why}" in refused.stderr
+    assert (landing / "alpha" / "landing" / "1_alpha_things.jsonl").exists()  # untouched
+    assert cli("run", "--service", "other", "--data-dir", str(tmp_path / "data")).exit_code == 0
+
+
+def test_two_data_types_of_one_service_writing_one_table_disable_it(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    both = (
+        "from ingestor import DataType, Service, hookimpl\n\n@hookimpl\ndef services():\n    return ["
+        "Service(data_types=[DataType(service='zeta', name=n, dataset='z', table='t') for n in ('a', 'b')])]\n"
+    )
+    install(site, "ingestor-zeta", both)
+    install(site, "ingestor-other", OTHER)
+    only_these(monkeypatch)
+    loaded = load_plugins()
+    assert list(loaded.services) == ["other"]
+    assert loaded.problems == ["ingestor-zeta: zeta.a and zeta.b write one table, z.t: zeta is disabled"]
+
+
+def test_a_data_type_may_not_write_the_cores_own_tables() -> None:
+    from ingestor import DataType
+    from ingestor.catalog import CORE_TABLE_PREFIX
+    from ingestor.history import HISTORY_TABLE
+    from ingestor.ledger import LEDGER_TABLE
+
+    assert LEDGER_TABLE.startswith(CORE_TABLE_PREFIX) and HISTORY_TABLE.startswith(CORE_TABLE_PREFIX)
+    for table in (LEDGER_TABLE, HISTORY_TABLE, "_INGESTOR_Ledger", "_ingestor_{env}"):
+        with pytest.raises(ValueError, match="are the core's own"):
+            DataType(service="x", name="y", dataset="x_{env}", table=table)
+    assert DataType(service="x", name="y", dataset="x_{env}", table="ingestor_ledger").table == "ingestor_ledger"
+
+
 def test_a_plugin_may_take_over_ingestion_of_its_service(tmp_path: Path) -> None:
     from ingestor import DataType, Service
     from ingestor.context import ServiceResult

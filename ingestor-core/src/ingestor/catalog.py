@@ -14,6 +14,7 @@ from ingestor.names import validate_identifier
 from ingestor.schema import Declared, Kind
 
 EXTENSIONS = (".jsonl.gz", ".jsonl")
+CORE_TABLE_PREFIX = "_ingestor_"  # the core's own tables (the ledger, the run history): no data type's
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ class DataType(BaseModel):
                 re.compile(pattern)
             except re.error as error:
                 raise ValueError(f"invalid file pattern {pattern!r}: {error}") from None
-        self.dataset_for("dev"), self.table_for("dev")
+        self.dataset_for("dev")
+        if self.table_for("dev").lower().startswith(CORE_TABLE_PREFIX):  # (DuckDB ignores case)
+            raise ValueError(f"table {self.table!r}: names starting with {CORE_TABLE_PREFIX} are the core's own")
         for column in (*self.primary_key, *self.cluster_by, *([self.partition_by] if self.partition_by else [])):
             validate_identifier(column.split(".")[-1], "column")
         for column in self.column_defaults:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 from ingestor import hookspecs
-from ingestor.catalog import Catalog, View
+from ingestor.catalog import Catalog, DataType, View
 from ingestor.errors import describe
 from ingestor.service import Service
 
@@ -188,7 +188,8 @@ def _services(hook: Callable[[], object], plugin: Plugin) -> list[Service]:
 
 
 def _disable_clashes(loaded: Plugins) -> None:
-    """A service declared by two distributions is disabled, with a problem naming both."""
+    """A service declared by two distributions is disabled, with a problem naming both; so are the services
+    whose data types write one table (each load would take the other's rows for its own)."""
     owners: dict[str, list[Plugin]] = {}
     for plugin in loaded.plugins:
         if not plugin.quarantined:
@@ -200,6 +201,19 @@ def _disable_clashes(loaded: Plugins) -> None:
             loaded.disabled[name] = f"declared by both {names}"
             for plugin in plugins:
                 plugin.problems.append(f"service {name} is declared by both {names}: {name} is disabled")
+    writers: dict[str, list[tuple[Plugin, DataType]]] = {}
+    for name, plugins in owners.items():
+        if name not in loaded.disabled:
+            for dt in next(s for s in plugins[0].services if s.name == name).data_types:
+                writers.setdefault(f"{dt.dataset_for('dev')}.{dt.table_for('dev')}", []).append((plugins[0], dt))
+    for table, claims in writers.items():
+        if len(claims) > 1:
+            keys = " and ".join(dt.key for _, dt in claims)
+            for plugin, dt in claims:
+                loaded.disabled.setdefault(dt.service, f"{keys} write one table, {table}")
+                problem = f"{keys} write one table, {table}: {dt.service} is disabled"
+                if problem not in plugin.problems:  # two data types of one service: said once
+                    plugin.problems.append(problem)
 
 
 _OVERRIDE: list[Plugins] = []
