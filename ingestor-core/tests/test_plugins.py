@@ -214,8 +214,8 @@ def test_a_service_clash_spares_the_other_services_of_both(site: Path, monkeypat
 def test_services_writing_one_table_are_disabled_and_the_rest_works(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two services whose data types write one table: each load would take the other's rows (and ledger) for
-    its own, so both are disabled with a problem naming the table; a third service loads as ever."""
+    """Two services whose data types write one table: their rows would mix with nothing to tell them apart,
+    so both are disabled with a problem naming the table; a third service loads as ever."""
     own_table = (
         "from ingestor import DataType, Service, hookimpl\n\n@hookimpl\ndef services():\n    return ["
         "Service(data_types=[DataType(service='{name}', name='things', dataset='z_{{env}}', table='shared')])]\n"

@@ -189,7 +189,8 @@ def _services(hook: Callable[[], object], plugin: Plugin) -> list[Service]:
 
 def _disable_clashes(loaded: Plugins) -> None:
     """A service declared by two distributions is disabled, with a problem naming both; so are the services
-    whose data types write one table (each load would take the other's rows for its own)."""
+    whose data types write one table (their rows would mix, nothing telling them apart, and each type's schema
+    changes would alter the other's table)."""
     owners: dict[str, list[Plugin]] = {}
     for plugin in loaded.plugins:
         if not plugin.quarantined:
