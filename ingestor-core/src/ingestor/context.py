@@ -23,7 +23,8 @@ def new_run_id() -> str:
 
 @dataclass(frozen=True)
 class RunContext:
-    """Everything a run needs, built once at the edge and handed to the `ingest` hook unchanged."""
+    """Everything a run needs, built once at the edge and handed to the `ingest` hook unchanged (but for
+    `on_file`, which the engine wraps to keep what settled, for the history of a stopped run)."""
 
     env: str
     landing: Landing

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from ingestor import faults, lease
+from ingestor import faults, lease, stopping
 from ingestor.catalog import DataType, Match
 from ingestor.context import RunContext, ServiceResult
 from ingestor.fate import Happened, Load, decide, refused
@@ -45,7 +45,7 @@ from ingestor.landing import LandingFile
 from ingestor.ledger import LedgerEntry
 from ingestor.load import Loader, TypeLoad, load_all
 from ingestor.plan import plan
-from ingestor.result import IngestResult, TableLoad
+from ingestor.result import FileOutcome, IngestResult, TableLoad
 from ingestor.scan import scan
 from ingestor.schema import AddColumn, Kind, SchemaBuilder, Struct, WidenColumn, changes, inserted_at, reconcile
 from ingestor.settle import Settler
@@ -79,26 +79,43 @@ def run(context: RunContext, services: list[str], ingest: Callable[..., ServiceR
         settings=context.settings.lease,
         dry_run=context.dry_run,
     ):  # one run at a time per service: see lease.py
-        for service in services:
-            produced = ingest(service=service, context=context)
-            if produced is None:
-                raise RuntimeError(f"no plugin ingested service {service!r}")
-            result.files.extend(produced.files)
-            result.tables.extend(produced.tables)
-        result.finished_at = datetime.now(UTC)
-        if context.history_dataset and not context.dry_run:
-            _record_history(context.warehouse, context.history_dataset, result)
+        settled: list[FileOutcome] = []  # as files settle: what a stopped run did
+        tell = context.on_file
+
+        def on_file(outcome: FileOutcome) -> None:
+            settled.append(outcome)
+            tell(outcome)
+
+        context = dataclasses.replace(context, on_file=on_file)
+        try:
+            for service in services:
+                produced = ingest(service=service, context=context)
+                if produced is None:
+                    raise RuntimeError(f"no plugin ingested service {service!r}")
+                result.files.extend(produced.files)
+                result.tables.extend(produced.tables)
+        except stopping.Terminated:  # the history says what the stopped run settled, then the stop goes on
+            result.files = settled
+            _finish(context, result, stopped=True)
+            raise
+        _finish(context, result)
     return result
 
 
-def _record_history(warehouse: Warehouse, dataset: str, result: IngestResult) -> None:
+def _finish(context: RunContext, result: IngestResult, *, stopped: bool = False) -> None:
+    result.finished_at = datetime.now(UTC)
+    if context.history_dataset and not context.dry_run:
+        _record_history(context.warehouse, context.history_dataset, result, stopped)
+
+
+def _record_history(warehouse: Warehouse, dataset: str, result: IngestResult, stopped: bool) -> None:
     """Append the run's row and its outcomes not recorded by a load; a failure is logged, never fatal
     (the files are where the result says, and the loaded ones are in the history already)."""
     from ingestor.history import run_rows
 
     assert result.finished_at is not None
     try:
-        warehouse.append_history(dataset, run_rows(result, result.finished_at))
+        warehouse.append_history(dataset, run_rows(result, result.finished_at, stopped=stopped))
     except Exception as error:
         log.error("the run history could not be written to %s: %s", dataset, error)
 

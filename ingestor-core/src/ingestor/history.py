@@ -8,9 +8,10 @@ ever appended:
   row (`from_ledger`): it survives any crash exactly as the ledger does, and a rolled-back load
   leaves none;
 - every other outcome (rejected, empty, already loaded, failed) and the run's own row are appended
-  at the end of the run, in one transaction (DuckDB) or one load job (BigQuery). A run killed
-  before its end leaves its loaded files' rows and no run row; the files it rejected are in
-  `rejected/` with their reason.
+  at the end of the run, in one transaction (DuckDB) or one load job (BigQuery). A run stopped by
+  SIGTERM records them too, for the files that settled before the stop, with a run row `stopped`. A
+  run killed outright (SIGKILL) leaves its loaded files' rows and no run row; the files it rejected
+  are in `rejected/` with their reason.
 
 Dry runs write nothing. A plugin that takes over `ingest` records its loaded files the same way by
 passing `context.history_dataset` in its `LoadRequest`s.
@@ -32,7 +33,7 @@ DEFAULT_DATASET = "dp_ops_{env}"
 _COLUMNS = {
     "run_id": Kind.STRING,
     "kind": Kind.STRING,  # "run" or "file"
-    "status": Kind.STRING,  # a file's FileStatus; a run's "succeeded" or "failed"
+    "status": Kind.STRING,  # a file's FileStatus; a run's "succeeded", "failed" or "stopped" (SIGTERM)
     "service": Kind.STRING,  # a run's services, comma-separated
     "data_type": Kind.STRING,
     "object_name": Kind.STRING,
@@ -81,8 +82,9 @@ def from_ledger(quote: Callable[[str], str]) -> tuple[str, str]:
     return ", ".join(quote(name) for name in _FROM_LEDGER), select
 
 
-def run_rows(result: IngestResult, recorded_at: datetime) -> list[dict[str, Any]]:
-    """The rows appended at the end of a run: every outcome not recorded by a load, and the run itself."""
+def run_rows(result: IngestResult, recorded_at: datetime, *, stopped: bool = False) -> list[dict[str, Any]]:
+    """The rows appended at the end of a run: every outcome not recorded by a load, and the run itself
+    (`stopped`: ended by SIGTERM, the outcomes those that settled before)."""
     rows: list[dict[str, Any]] = [
         {
             "run_id": result.run_id,
@@ -106,7 +108,7 @@ def run_rows(result: IngestResult, recorded_at: datetime) -> list[dict[str, Any]
         {
             "run_id": result.run_id,
             "kind": "run",
-            "status": "succeeded" if result.success else "failed",
+            "status": "stopped" if stopped else "succeeded" if result.success else "failed",
             "service": ",".join(result.services),
             "files": totals["files"],
             "rows": totals["rows"],

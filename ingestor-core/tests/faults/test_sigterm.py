@@ -43,6 +43,26 @@ def test_sigterm_at_a_precise_point(zone: Zone, fault: str, rows_after: int) -> 
     zone.check()
 
 
+def test_a_stopped_run_records_what_it_settled_in_the_history(zone: Zone) -> None:
+    """Stopped once every data type is staged, before any load: the files that settled before the stop (two
+    rejected, one empty) have their history rows, and the run its own, `stopped`."""
+    zone.standard_corpus()
+    done = zone.run(fault="after_stage:2:TERM")
+    _terminated_cleanly(done.returncode, done.stderr)
+    history = "dp_ops_dev._ingestor_history"
+    files = zone.query(f"SELECT status, object_name FROM {history} WHERE kind = 'file' ORDER BY object_name")
+    assert files == [
+        ("rejected", f"{SERVICE}/landing/2025_01_03_fz_events.jsonl"),
+        ("empty", f"{SERVICE}/landing/2025_01_04_fz_events.jsonl"),
+        ("rejected", f"{SERVICE}/landing/notes.txt"),
+    ]
+    assert zone.query(f"SELECT status, files, rows FROM {history} WHERE kind = 'run'") == [("stopped", 3, 0)]
+    zone.run_to_completion()
+    zone.check()
+    runs = zone.query(f"SELECT status FROM {history} WHERE kind = 'run' ORDER BY recorded_at")
+    assert runs[0] == ("stopped",) and len(runs) >= 2
+
+
 def test_sigterm_from_outside(zone: Zone) -> None:
     """The signal as Cloud Run sends it, from another process, while the run is at work."""
     zone.standard_corpus()
@@ -108,7 +128,9 @@ def test_a_stop_swallowed_mid_load_rolls_back_and_moves_nothing(tmp_path: Path) 
         f"{SERVICE}/landing/2025_01_01_fz_events.jsonl",
         f"{SERVICE}/landing/2025_01_01_fz_metrics.jsonl",
     ]
-    assert h.query("SELECT table_name FROM information_schema.tables") == []  # its one transaction rolled back
+    tables = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'fz_dev'"
+    assert h.query(tables) == []  # its one transaction rolled back
+    assert h.query("SELECT kind, status FROM dp_ops_dev._ingestor_history") == [("run", "stopped")]
     assert h.run("--service", SERVICE).exit_code == 0
     assert h.files() == [
         f"{SERVICE}/archive/2025_01_01_fz_events.jsonl",
