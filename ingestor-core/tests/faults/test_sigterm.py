@@ -39,6 +39,8 @@ def test_sigterm_at_a_precise_point(zone: Zone, fault: str, rows_after: int) -> 
     _terminated_cleanly(done.returncode, done.stderr)
     assert len(zone.rows()) == rows_after and sum(n for _, n in zone.ledger()) == rows_after
     assert not (zone.landing / SERVICE / "_state").exists()  # lease released
+    runs = zone.query("SELECT status FROM dp_ops_dev._ingestor_history WHERE kind = 'run'")
+    assert runs == [("stopped",)], done.stderr  # even from inside a transaction: it was rolled back first
     zone.run_to_completion()
     zone.check()
 

@@ -139,6 +139,9 @@ class DuckDBWarehouse(SQLWarehouse):
         except Exception as error:
             con.execute("ROLLBACK")
             raise LoadError(str(error).splitlines()[0], data_error=isinstance(error, DATA_ERRORS)) from error
+        except BaseException:  # a stop (SIGTERM) or Ctrl-C: rolled back here, so the connection serves on
+            con.execute("ROLLBACK")
+            raise
         finally:
             self._names = None
             self.inserts.reset()  # after COMMIT or ROLLBACK: in an aborted transaction it would fail and hide the error
