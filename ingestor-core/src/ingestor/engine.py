@@ -94,7 +94,7 @@ def run(context: RunContext, services: list[str], ingest: Callable[..., ServiceR
                     raise RuntimeError(f"no plugin ingested service {service!r}")
                 result.files.extend(produced.files)
                 result.tables.extend(produced.tables)
-        except stopping.Terminated:  # the history says what the stopped run settled, then the stop goes on
+        except (stopping.Terminated, KeyboardInterrupt):  # the history says what the stopped run settled; it goes on
             result.files = settled
             _finish(context, result, stopped=True)
             raise

@@ -9,9 +9,9 @@ ever appended:
   leaves none;
 - every other outcome (rejected, empty, already loaded, failed) and the run's own row are appended
   at the end of the run, in one transaction (DuckDB) or one load job (BigQuery). A run stopped by
-  SIGTERM records them too, for the files that settled before the stop, with a run row `stopped`. A
-  run killed outright (SIGKILL) leaves its loaded files' rows and no run row; the files it rejected
-  are in `rejected/` with their reason.
+  SIGTERM or Ctrl-C records them too, for the files that settled before the stop, with a run row
+  `stopped`. A run killed outright (SIGKILL) leaves its loaded files' rows and no run row; the files
+  it rejected are in `rejected/` with their reason.
 
 Dry runs write nothing. A plugin that takes over `ingest` records its loaded files the same way by
 passing `context.history_dataset` in its `LoadRequest`s.
@@ -33,7 +33,7 @@ DEFAULT_DATASET = "dp_ops_{env}"
 _COLUMNS = {
     "run_id": Kind.STRING,
     "kind": Kind.STRING,  # "run" or "file"
-    "status": Kind.STRING,  # a file's FileStatus; a run's "succeeded", "failed" or "stopped" (SIGTERM)
+    "status": Kind.STRING,  # a file's FileStatus; a run's "succeeded", "failed" or "stopped" (SIGTERM, Ctrl-C)
     "service": Kind.STRING,  # a run's services, comma-separated
     "data_type": Kind.STRING,
     "object_name": Kind.STRING,
@@ -84,7 +84,7 @@ def from_ledger(quote: Callable[[str], str]) -> tuple[str, str]:
 
 def run_rows(result: IngestResult, recorded_at: datetime, *, stopped: bool = False) -> list[dict[str, Any]]:
     """The rows appended at the end of a run: every outcome not recorded by a load, and the run itself
-    (`stopped`: ended by SIGTERM, the outcomes those that settled before)."""
+    (`stopped`: ended by SIGTERM or Ctrl-C, the outcomes those that settled before)."""
     rows: list[dict[str, Any]] = [
         {
             "run_id": result.run_id,

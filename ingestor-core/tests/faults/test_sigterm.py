@@ -90,15 +90,15 @@ def test_the_handler_is_only_installed_during_a_run(tmp_path: object) -> None:
 LONG_QUERY = "SELECT sum(a * b) FROM range(2000000000) t(a), range(5) u(b)"  # a minute, unless interrupted
 
 
-def _interrupted_query() -> None:
-    """A real DuckDB query in this thread, SIGTERM arriving while it runs: DuckDB's Python client turns the
+def _interrupted_query(signum: int = signal.SIGTERM) -> None:
+    """A real DuckDB query in this thread, the signal arriving while it runs: DuckDB's Python client turns the
     exception the handler raised into RuntimeError("Query interrupted")."""
     import os
 
     import duckdb
 
     con = duckdb.connect(config={"threads": 1})  # this thread runs every task and checks for signals between them
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signum))
     timer.start()
     try:
         con.execute(LONG_QUERY).fetchall()
@@ -107,25 +107,30 @@ def _interrupted_query() -> None:
         con.close()
 
 
-def test_a_stop_a_library_swallowed_still_ends_the_run() -> None:
-    with pytest.raises(stopping.Terminated), stopping.on_sigterm(), contextlib.suppress(RuntimeError):
-        _interrupted_query()  # (the RuntimeError taken as any `except Exception` would)
+@pytest.mark.parametrize(
+    ("signum", "stop"), [(signal.SIGTERM, stopping.Terminated), (signal.SIGINT, KeyboardInterrupt)]
+)
+def test_a_stop_a_library_swallowed_still_ends_the_run(signum: int, stop: type[BaseException]) -> None:
+    with pytest.raises(stop), stopping.honoured(), contextlib.suppress(RuntimeError):
+        _interrupted_query(signum)  # (the RuntimeError taken as any `except Exception` would)
     stopping.check()  # the stop belonged to that block: nothing left asked
 
 
-def test_a_stop_swallowed_mid_load_rolls_back_and_moves_nothing(tmp_path: Path) -> None:
-    """SIGTERM interrupts a real DuckDB query inside the load's transaction (the `before_ledger` point): the
-    load fails with "Query interrupted" and rolls back, yet the run ends as stopped (143) with both files still
-    in landing and no row stored; the next run loads them. (Before: the first file FAILED, the second loaded.)"""
+@pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGTERM, TERMINATED), (signal.SIGINT, 130)])
+def test_a_stop_swallowed_mid_load_rolls_back_and_moves_nothing(tmp_path: Path, signum: int, exit_code: int) -> None:
+    """SIGTERM or Ctrl-C interrupts a real DuckDB query inside the load's transaction (the `before_ledger`
+    point): the load fails with "Query interrupted" and rolls back, yet the run ends as stopped (143, or 130)
+    with both files still in landing and no row stored; the next run loads them. (Before: the first file FAILED,
+    the second loaded.)"""
     h = Harness(tmp_path, plugin_module())
     h.land(f"{SERVICE}/landing/2025_01_01_fz_events.jsonl", [{"uid": 1}, {"uid": 2}])
     h.land(f"{SERVICE}/landing/2025_01_01_fz_metrics.jsonl", [{"uid": 3}])
-    faults.install(lambda point: _interrupted_query() if point == "before_ledger" else None)
+    faults.install(lambda point: _interrupted_query(signum) if point == "before_ledger" else None)
     try:
         stopped = h.run("--service", SERVICE)
     finally:
         faults.install(None)
-    assert stopped.exit_code == TERMINATED, stopped.output
+    assert stopped.exit_code == exit_code, stopped.output
     assert h.files() == [
         f"{SERVICE}/landing/2025_01_01_fz_events.jsonl",
         f"{SERVICE}/landing/2025_01_01_fz_metrics.jsonl",

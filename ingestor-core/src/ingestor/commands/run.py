@@ -1,8 +1,8 @@
 """`ingestor run`: load every landing file of the given service(s), then archive or reject it.
 
 Results go to stdout (`--json` for machines), logs to stderr; exit codes in ingestor.commands.common. A SIGTERM
-(Cloud Run stopping the task) unwinds the run (see ingestor.stopping): the warehouse transaction in flight
-rolls back or commits, the lease is released, and the next run finishes the rest (exit 143).
+(Cloud Run stopping the task) or Ctrl-C unwinds the run (see ingestor.stopping): the warehouse transaction in
+flight rolls back or commits, the lease is released, and the next run finishes the rest (exit 143, or 130).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def run(
     retries_before = retries()
 
     try:
-        with stopping.on_sigterm():
+        with stopping.honoured():
             result = _execute(settings, plugins)
     except LeaseBusy as error:
         fail(f"busy: {error}", EXIT_BUSY)
