@@ -79,12 +79,18 @@ def test_sigterm_from_outside(zone: Zone) -> None:
     zone.check()
 
 
-def test_the_handler_is_only_installed_during_a_run(tmp_path: object) -> None:
-    before = signal.getsignal(signal.SIGTERM)
+def test_the_handlers_are_only_installed_during_a_run(tmp_path: object) -> None:
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     h = Harness(tmp_path, plugin_module())  # type: ignore[arg-type]
     h.land(f"{SERVICE}/landing/2025_01_01_fz_events.jsonl", [{"uid": 1}])
-    assert h.run("--service", SERVICE).exit_code == 0
-    assert signal.getsignal(signal.SIGTERM) is before
+    seen = []
+    faults.install(lambda point: seen.append(signal.getsignal(signal.SIGINT)) if point == "after_stage" else None)
+    try:
+        assert h.run("--service", SERVICE).exit_code == 0
+    finally:
+        faults.install(None)
+    assert seen and seen[0] is not before[1]  # the run's own, while it ran
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
 
 
 LONG_QUERY = "SELECT sum(a * b) FROM range(2000000000) t(a), range(5) u(b)"  # a minute, unless interrupted
