@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -114,44 +116,37 @@ class DuckDBWarehouse(SQLWarehouse):
         """Create or evolve the table, insert the staged rows and the ledger rows, in one transaction."""
         target = DIALECT.table(request.dataset, request.table)
         con = self.con
-        con.execute("BEGIN TRANSACTION")
         try:
-            self._prepare(request)
-            rows = 0
-            if request.files:
-                ndjson = [f for f in request.files if f.path.suffix != ARROW_SUFFIX]
-                if ndjson:
-                    columns = storable(request.schema)
-                    self.inserts.ndjson(target, columns, [f.path for f in ndjson], max(f.widest for f in ndjson))
-                arrow = [f.path for f in request.files if f.path.suffix == ARROW_SUFFIX]
-                if arrow:
-                    self.inserts.arrow(target, request.schema, arrow)
-                rows = sum(f.entry.rows for f in request.files)
-                faults.checkpoint("before_ledger")  # test-only: rows in, ledger not yet, same transaction
-                with scannable(self.con, [f.entry.model_dump() for f in request.files]) as entries:
-                    ledger = DIALECT.table(request.dataset, LEDGER_TABLE)
-                    con.execute(f"INSERT INTO {ledger} BY NAME SELECT * FROM {entries}")  # noqa: S608
-                    if request.history_dataset:  # the loaded files' history rows, committed with them
-                        history = DIALECT.table(request.history_dataset, HISTORY_TABLE)
-                        names, select = from_ledger(quote)
-                        con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {entries}")  # noqa: S608
-            con.execute("COMMIT")
+            with self._transaction():
+                self._prepare(request)
+                rows = 0
+                if request.files:
+                    ndjson = [f for f in request.files if f.path.suffix != ARROW_SUFFIX]
+                    if ndjson:
+                        columns = storable(request.schema)
+                        self.inserts.ndjson(target, columns, [f.path for f in ndjson], max(f.widest for f in ndjson))
+                    arrow = [f.path for f in request.files if f.path.suffix == ARROW_SUFFIX]
+                    if arrow:
+                        self.inserts.arrow(target, request.schema, arrow)
+                    rows = sum(f.entry.rows for f in request.files)
+                    faults.checkpoint("before_ledger")  # test-only: rows in, ledger not yet, same transaction
+                    with scannable(self.con, [f.entry.model_dump() for f in request.files]) as entries:
+                        ledger = DIALECT.table(request.dataset, LEDGER_TABLE)
+                        con.execute(f"INSERT INTO {ledger} BY NAME SELECT * FROM {entries}")  # noqa: S608
+                        if request.history_dataset:  # the loaded files' history rows, committed with them
+                            history = DIALECT.table(request.history_dataset, HISTORY_TABLE)
+                            names, select = from_ledger(quote)
+                            con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {entries}")  # noqa: S608
         except Exception as error:
-            con.execute("ROLLBACK")
             raise LoadError(str(error).splitlines()[0], data_error=isinstance(error, DATA_ERRORS)) from error
-        except BaseException:  # a stop (SIGTERM) or Ctrl-C: rolled back here, so the connection serves on
-            con.execute("ROLLBACK")
-            raise
         finally:
-            self._names = None
             self.inserts.reset()  # after COMMIT or ROLLBACK: in an aborted transaction it would fail and hide the error
         return LoadReport(rows=rows)
 
     def append_history(self, dataset: str, rows: list[dict[str, Any]]) -> None:
         """Append history rows (see ingestor.history) in one transaction."""
         columns = list(history_schema().columns.values())
-        self.con.execute("BEGIN TRANSACTION")
-        try:
+        with self._transaction():
             self._ensure_history(dataset)
             history = DIALECT.table(dataset, HISTORY_TABLE)
             names = ", ".join(quote(c.name) for c in columns)
@@ -159,6 +154,14 @@ class DuckDBWarehouse(SQLWarehouse):
             complete = [{c.name: row.get(c.name) for c in columns} for row in rows]  # a missing key is NULL
             with scannable(self.con, complete) as scan:
                 self.con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {scan}")  # noqa: S608
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT; ROLLBACK on any exception, a stop (SIGTERM, Ctrl-C) included, so the connection
+        serves on (e.g. for the stopped run's history)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
