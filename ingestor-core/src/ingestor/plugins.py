@@ -137,6 +137,7 @@ def load_plugins(
         plugin.quarantined = bool(plugin.problems)
         loaded.plugins.append(plugin)
     _disable_clashes(loaded)
+    _disable_shared_tables(loaded)  # of the services still working
     problems = loaded.problems
     if problems and strict:
         raise PluginError("plugin problems (strict mode):\n  " + "\n  ".join(problems))
@@ -188,9 +189,7 @@ def _services(hook: Callable[[], object], plugin: Plugin) -> list[Service]:
 
 
 def _disable_clashes(loaded: Plugins) -> None:
-    """A service declared by two distributions is disabled, with a problem naming both; so are the services
-    whose data types write one table (their rows would mix, nothing telling them apart, and each type's schema
-    changes would alter the other's table)."""
+    """A service declared by two distributions is disabled, with a problem naming both."""
     owners: dict[str, list[Plugin]] = {}
     for plugin in loaded.plugins:
         if not plugin.quarantined:
@@ -202,11 +201,22 @@ def _disable_clashes(loaded: Plugins) -> None:
             loaded.disabled[name] = f"declared by both {names}"
             for plugin in plugins:
                 plugin.problems.append(f"service {name} is declared by both {names}: {name} is disabled")
+
+
+def _disable_shared_tables(loaded: Plugins) -> None:
+    """The services whose data types write one table are disabled, with a problem naming it (their rows would
+    mix, nothing telling them apart, and each type's schema changes would alter the other's table)."""
     writers: dict[str, list[tuple[Plugin, DataType]]] = {}
-    for name, plugins in owners.items():
-        if name not in loaded.disabled:
-            for dt in next(s for s in plugins[0].services if s.name == name).data_types:
-                writers.setdefault(f"{dt.dataset_for('dev')}.{dt.table_for('dev')}", []).append((plugins[0], dt))
+    working = (
+        (plugin, dt)
+        for plugin in loaded.plugins
+        if not plugin.quarantined
+        for service in plugin.services
+        if service.name not in loaded.disabled
+        for dt in service.data_types
+    )
+    for plugin, dt in working:
+        writers.setdefault(f"{dt.dataset_for('dev')}.{dt.table_for('dev')}", []).append((plugin, dt))
     for table, claims in writers.items():
         if len(claims) > 1:
             keys = " and ".join(dt.key for _, dt in claims)
