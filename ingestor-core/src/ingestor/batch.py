@@ -15,16 +15,16 @@ from ingestor.row_path import Staged, StageTask, stage_file
 from ingestor.schema import SchemaBuilder, Struct
 
 if TYPE_CHECKING:
-    from ingestor.settings import Settings, StagingSettings
+    from ingestor.settings import Settings
 
 log = logging.getLogger("ingestor.staging")
 READ_AHEAD_MAX_BYTES = 4 * 1024 * 1024  # on a remote landing zone, smaller files are read ahead in threads
 
 
-def staging_workers(settings: StagingSettings) -> int:
-    """How many files are staged at once (`INGESTOR_WORKERS`, else the CPUs, at most 4): the processes of
-    the row path for a large batch, the threads of the columnar path. The one reading of the setting."""
-    return settings.workers or min(os.cpu_count() or 1, 4)
+def staging_workers(settings: Settings) -> int:
+    """How many files are staged at once (`INGESTOR_WORKERS`, else the CPUs, at most 4, within the memory
+    budget): the processes of the row path for a large batch, the threads of the columnar path."""
+    return settings.budget.workers(os.cpu_count() or 1)
 
 
 @dataclass

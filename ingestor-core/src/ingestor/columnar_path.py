@@ -34,7 +34,7 @@ def stage_columnar(batch: Batch, tasks: list[StageTask], rows: Callable[[Batch, 
     metadata_names = {*batch.metadata, dt.source_file_column}
     plan = arrow_plan.plan_for(builder.root, metadata_names)
     snapshot: Struct | None = None  # the schema as it stands, copied once per change
-    workers = staging_workers(batch.settings.staging)
+    workers = staging_workers(batch.settings)
     unchanged = leaves_unchanged(dt.normalize)
     staged: list[tuple[StageTask, arrow_plan.Columnar, Struct]] = []  # with the schema at the file's turn
 

@@ -7,12 +7,14 @@ already know (`INGESTOR_WORKERS`, `INGESTOR_BQ_LOCATION`, `GCP_PROJECT_ID`...)."
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ingestor.budget import Budget, find_budget
 from ingestor.names import validate_identifier
 
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]")  # GCS's rules (dotted names of up to 222: not here)
@@ -54,12 +56,17 @@ class StagingSettings(_Group):
     columnar: bool = Field(True, validation_alias="INGESTOR_COLUMNAR")  # the Arrow path where the warehouse takes Arrow
     # files smaller than this are staged row by row (Arrow's fixed cost per file is higher)
     columnar_min_bytes: int = Field(64 * 1024, ge=0, validation_alias="INGESTOR_COLUMNAR_MIN_BYTES")
+    # the longest line (record) a landing file may hold; None: from the memory budget (see ingestor.budget)
+    max_record_bytes: int | None = Field(None, ge=1024, validation_alias="INGESTOR_MAX_RECORD_BYTES")
+    # a data type's files load in parts of at most these landing bytes and files; None: from the memory budget
+    part_bytes: int | None = Field(None, ge=1, validation_alias="INGESTOR_PART_BYTES")
+    part_files: int | None = Field(None, ge=1, validation_alias="INGESTOR_PART_FILES")
 
 
 class DuckDBSettings(_Group):
     """The embedded warehouse."""
 
-    memory_mb: int = Field(256, ge=16, validation_alias="INGESTOR_DUCKDB_MEMORY_MB")
+    memory_mb: int | None = Field(None, ge=16, validation_alias="INGESTOR_DUCKDB_MEMORY_MB")  # None: the budget's
 
 
 class BigQuerySettings(_Group):
@@ -124,6 +131,7 @@ class Settings(BaseSettings):
     log_level: LogLevel = Field("INFO", validation_alias=AliasChoices("log_level", "INGESTOR_LOG_LEVEL", "LOG_LEVEL"))
     log_format: Literal["text", "json"] = "text"
     json_output: bool = Field(False, validation_alias=AliasChoices("json_output", "INGESTOR_JSON"))
+    memory_mb: int | None = Field(None, ge=64)  # the run's memory budget; None: the cgroup's limit (ingestor.budget)
 
     history_dataset: str = "dp_ops_{env}"  # the run history's dataset (see ingestor.history)
     notify: Annotated[list[str], NoDecode] = Field(default_factory=list)  # apprise URLs (see ingestor.notify)
@@ -187,6 +195,18 @@ class Settings(BaseSettings):
     def _history(self) -> Settings:
         self.history_dataset_name  # noqa: B018 (validates it)
         return self
+
+    @cached_property
+    def budget(self) -> Budget:
+        """The run's memory budget and its shares (read once: the cgroup's limit is looked up here)."""
+        return find_budget(
+            self.memory_mb,
+            duckdb_mb=self.duckdb.memory_mb,
+            record_bytes=self.staging.max_record_bytes,
+            part_bytes=self.staging.part_bytes,
+            part_files=self.staging.part_files,
+            workers=self.staging.workers,
+        )
 
     @property
     def history_dataset_name(self) -> str:

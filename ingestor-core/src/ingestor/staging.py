@@ -27,7 +27,7 @@ from ingestor.row_path import Staged, StageTask, stage_file
 from ingestor.schema import SchemaBuilder, Struct, merge
 
 if TYPE_CHECKING:
-    from ingestor.settings import Settings, StagingSettings
+    from ingestor.settings import Settings
 
 __all__ = ["Batch", "StageTask", "Staged", "stage_all"]
 log = logging.getLogger("ingestor.staging")
@@ -57,7 +57,7 @@ def stage_all(batch: Batch, tasks: list[StageTask], columnar: bool = False) -> d
 def stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
     """Stage the tasks row by row: across worker processes when the batch is large, else in this
     process (reading small files ahead on a remote landing zone)."""
-    workers = worker_count(tasks, batch.dt, batch.settings.staging)
+    workers = worker_count(tasks, batch.dt, batch.settings)
     if workers > 1:
         _stage_in_workers(batch, tasks, workers)
         return
@@ -78,7 +78,7 @@ def stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
             batch.stage(done, data=data.result())
 
 
-def worker_count(tasks: list[StageTask], data_type: DataType, settings: StagingSettings) -> int:
+def worker_count(tasks: list[StageTask], data_type: DataType, settings: Settings) -> int:
     """How many processes to stage with: 1 unless the batch is large and the data type picklable."""
     workers = staging_workers(settings)
     if workers <= 1 or len(tasks) < 2 or sum(t.file.size for t in tasks) < PARALLEL_MIN_BYTES:

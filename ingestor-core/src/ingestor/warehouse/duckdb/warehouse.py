@@ -61,7 +61,7 @@ class DuckDBWarehouse(SQLWarehouse):
     def from_url(cls, url: str, settings: Settings, read_only: bool = False) -> DuckDBWarehouse:
         """`duckdb:///abs/path.duckdb` or `duckdb://relative/path.duckdb`."""
         path = Path(unquote(url.removeprefix("duckdb://")))
-        return cls(path, read_only=read_only, memory_mb=settings.duckdb.memory_mb)
+        return cls(path, read_only=read_only, memory_mb=settings.budget.duckdb_mb)
 
     def _exists(self, dataset: str, table: str) -> bool:
         """Whether the table (or view) exists. The names are read once and again after each change:
