@@ -7,6 +7,7 @@ flight rolls back or commits, the lease is released, and the next run finishes t
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -71,6 +72,7 @@ def run(
     from ingestor.logs import setup_logging
 
     setup_logging(settings.log_level, settings.log_format)
+    logging.getLogger("ingestor.run").info("%s", settings.budget.describe())
     plugins = load_plugins(settings)
     catalog = plugins.catalog
     check_request(plugins, settings.service, settings.data_types)
