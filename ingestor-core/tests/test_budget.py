@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestor.budget import DEFAULT_MB, MiB, Budget, cgroup_limit, find_budget
+from ingestor.budget import DEFAULT_MB, Budget, MiB, cgroup_limit, find_budget
 from ingestor.settings import Settings
 from ingestor.warehouse import open_warehouse
 
