@@ -72,7 +72,6 @@ def run(
     from ingestor.logs import setup_logging
 
     setup_logging(settings.log_level, settings.log_format)
-    logging.getLogger("ingestor.run").info("%s", settings.budget.describe())
     plugins = load_plugins(settings)
     catalog = plugins.catalog
     check_request(plugins, settings.service, settings.data_types)
@@ -120,6 +119,7 @@ def _execute(settings: Settings, plugins: Plugins) -> IngestResult:
         fail(str(error))
     if settings.task_index >= settings.task_count:
         fail(f"task index {settings.task_index} is not below the task count {settings.task_count}")
+    logging.getLogger("ingestor.run").info("%s", settings.budget.describe())
     show = sys.stderr.isatty() and settings.log_format == "text"
     try:
         with progress(show) as on_file:
