@@ -100,7 +100,7 @@ def run(
     else:
         from ingestor.report import print_result
 
-        print_result(result)
+        print_result(result, catalog)
     raise typer.Exit(EXIT_OK if result.success else EXIT_FAILED)
 
 
