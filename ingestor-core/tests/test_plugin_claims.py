@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from ingestor.claims import owner
+from ingestor.claims import named_after
 from ingestor.cli import app
 
 from .conftest import Site
@@ -93,17 +93,33 @@ def test_demo_of_an_unknown_service_is_a_usage_error_and_of_a_disabled_one_a_fai
 
 
 @pytest.mark.parametrize(
-    ("table", "services", "owned_by"),
+    ("table", "services", "named"),
     [
-        ("lake_chess__games", ["strava", "chess"], "chess"),  # a part of the name
-        ("lake_two_words__x", ["two_words", "words_x"], "two_words"),  # a service of several parts
-        ("LAKE_CHESS__GAMES", ["chess"], "chess"),  # (DuckDB and BigQuery ignore case)
-        ("shared", ["alpha", "beta"], None),  # named after none
-        ("chess_games", ["chess", "games"], None),  # after several: none owns it
-        ("lake_chessboard__x", ["chess"], None),  # not a whole part
+        ("lake_chess__games", ["strava", "chess"], ["chess"]),  # a part of the name
+        ("lake_two_words__x", ["two_words", "words_x"], ["two_words"]),  # a service of several parts
+        ("LAKE_CHESS__GAMES", ["chess"], ["chess"]),  # (DuckDB and BigQuery ignore case)
+        ("shared", ["alpha", "beta"], []),  # named after none: none owns it
+        ("chess_games", ["chess", "games"], ["chess", "games"]),  # after several: none owns it
+        ("lake_chessboard__x", ["chess"], []),  # not a whole part
     ],
 )
-def test_a_table_belongs_to_the_one_claimant_it_is_named_after(
-    table: str, services: list[str], owned_by: str | None
+def test_a_table_is_named_after_the_services_that_are_a_whole_part_of_its_name(
+    table: str, services: list[str], named: list[str]
 ) -> None:
-    assert owner(table, services) == owned_by
+    assert named_after(table, services) == named
+
+
+def test_a_table_named_after_several_claimants_disables_them_all(site: Site) -> None:
+    for name, other in (("chess", "games"), ("games", "chess")):
+        site.install(
+            f"ingestor-{name}-fork",
+            "from ingestor import DataType, Service, hookimpl\n\n\n@hookimpl\ndef services():\n"
+            f"    return [Service(data_types=[DataType(service='{name}', name='{other}', dataset='d',"
+            " table='chess_games')])]\n",
+        )
+    site.only()
+    check = cli("plugins", "--check")
+    why = "chess.games and games.chess write one table, d.chess_games, which is named after chess and games alike"
+    assert check.exit_code == 1
+    assert f"problem: ingestor-chess-fork: {why}: chess is disabled" in check.stdout
+    assert f"problem: ingestor-games-fork: {why}: games is disabled" in check.stdout

@@ -40,11 +40,11 @@ def settle(claimants: Sequence[Claimant]) -> dict[str, str]:
     return disabled
 
 
-def owner(table: str, services: Sequence[str]) -> str | None:
-    """The one service of `services` that `table` (a table name) is named after, if exactly one is."""
+def named_after(table: str, services: Sequence[str]) -> list[str]:
+    """The services of `services` whose name is a whole `_`-separated part of `table` (a table name); the owner
+    of the table when there is exactly one."""
     parts = f"_{table.lower()}_"
-    named = [s for s in services if f"_{s.lower()}_" in parts]
-    return named[0] if len(named) == 1 else None
+    return [s for s in services if f"_{s.lower()}_" in parts]
 
 
 def _service_clashes(claimants: Sequence[Claimant], disabled: dict[str, str]) -> None:
@@ -70,13 +70,15 @@ def _shared_tables(claimants: Sequence[Claimant], disabled: dict[str, str]) -> N
         every = sorted({dt.key for claims in by_service.values() for _, dt in claims})
         if len(every) < 2:
             continue
-        owned_by = owner(table.rsplit(".", 1)[-1], list(by_service))
+        named = named_after(table.rsplit(".", 1)[-1], list(by_service))
+        owned_by = named[0] if len(named) == 1 else None
         for name, claims in by_service.items():
             own = sorted({dt.key for _, dt in claims})
             if len(own) > 1:
                 why = f"{' and '.join(own)} write one table, {table}"
             elif owned_by is None:
-                why = f"{' and '.join(every)} write one table, {table}, which is named after none of them"
+                after = f"after {' and '.join(named)} alike" if named else "after none of them"
+                why = f"{' and '.join(every)} write one table, {table}, which is named {after}"
             elif name != owned_by:
                 theirs = " and ".join(sorted({dt.key for _, dt in by_service[owned_by]}))
                 why = f"{own[0]} writes {table}, the table of {theirs} (it is named after {owned_by})"

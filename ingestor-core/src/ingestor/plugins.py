@@ -126,8 +126,8 @@ class Plugins:
                     plugin.problems.append(problem)
 
     @property
-    def unknown(self) -> list[str]:
-        """The distributions whose services are unknown: they failed before saying."""
+    def failed_to_declare(self) -> list[str]:
+        """The distributions whose services are unknown: they failed before declaring them."""
         return sorted({p.distribution for p in self.plugins if p.quarantined and not p.services})
 
 

@@ -63,7 +63,8 @@ def check_services(plugins: Plugins, services: list[str]) -> None:
     installed = plugins.catalog.services()
     for service in services:
         if service not in installed and plugins.unavailable(service) is None:
-            broken = f"; these plugins failed to load: {', '.join(plugins.unknown)}" if plugins.unknown else ""
+            failed = plugins.failed_to_declare
+            broken = f"; these plugins failed to load: {', '.join(failed)}" if failed else ""
             listed = ", ".join(installed) or "none (install a plugin)"
             fail(f"unknown service {service!r}; installed services: {listed}{broken}")
 
