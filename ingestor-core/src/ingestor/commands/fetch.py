@@ -107,11 +107,14 @@ def _fetch_service(service: Declared, asked: Callable[..., FetchRequest]) -> Fet
     fetcher called; or why it could not run (a configuration or installation problem)."""
     from ingestor.errors import plugin_error
     from ingestor.fetching import ConfigError, failed_result
+    from ingestor.service import WrongKind
 
     name = service.name
     try:
         fetcher = service.load_fetcher()
-    except Exception as error:  # its module does not import, lacks the name, or it is not callable
+    except WrongKind as error:
+        return str(error)
+    except Exception as error:  # its module does not import, or lacks the name
         return f"the fetcher of {name} could not be loaded: {plugin_error(error, service.fetcher)}"
     if fetcher is None:
         return f"the {name} plugin has no fetcher"
@@ -135,13 +138,16 @@ def _service_settings(service: Declared) -> BaseSettings | str | None:
     from pydantic import ValidationError
 
     from ingestor.errors import plugin_error, problems
+    from ingestor.service import WrongKind
 
     try:
         kind = service.load_settings()
         return kind() if kind is not None else None
     except ValidationError as error:
         return f"invalid configuration: {problems(error)}"
-    except Exception as error:  # its module does not import, lacks the name, or it is no settings class
+    except WrongKind as error:
+        return str(error)
+    except Exception as error:  # its module does not import, lacks the name, or building it failed
         return f"the settings of {service.name} could not be loaded: {plugin_error(error, service.settings)}"
 
 
