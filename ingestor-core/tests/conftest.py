@@ -1,9 +1,11 @@
 """A test plugin and fixtures. Installed plugins are never autoloaded here: the harness
-registers exactly the plugin objects a test gives it."""
+registers exactly the plugin objects a test gives it; `site` installs real distributions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,3 +127,48 @@ def staging_in_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(staging, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(staging, "_stage_in_workers", spy)
     return staged
+
+
+class Site:
+    """A folder on sys.path where a test installs real distributions: a plugin module and its dist-info with
+    an `ingestor` entry point, found by `importlib.metadata` as pip's would be."""
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.root = root
+        self.monkeypatch = monkeypatch
+        self.distributions: list[str] = []
+        self.modules: set[str] = set()  # top-level modules and packages installed
+
+    def install(self, dist: str, source: str | dict[str, str], entry_point: str | None = None) -> None:
+        """Install `dist`: its module (named after it, `-` as `_`) holding `source`, or the files `source` maps
+        (paths from the site); its `ingestor` entry point is `entry_point` (`name = module`), by default the
+        module's name and the module."""
+        module = dist.replace("-", "_")
+        files = {f"{module}.py": source} if isinstance(source, str) else source
+        for name, text in files.items():
+            (self.root / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.root / name).write_text(text)
+            self.modules.add(Path(name).parts[0].removesuffix(".py"))
+        info = self.root / f"{module}-1.2.3.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
+        (info / "entry_points.txt").write_text(f"[ingestor]\n{entry_point or f'{module} = {module}'}\n")
+        self.distributions.append(dist)
+
+    def only(self, *also: str) -> None:
+        """Load only the distributions installed here (and `also`): whatever else is installed stays out."""
+        self.monkeypatch.setenv("INGESTOR_LOAD_PLUGINS", ",".join([*self.distributions, *also]))
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+    """Real distributions, installed for this test only; the working directory has no `.env`."""
+    root = tmp_path / "site"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.delenv("INGESTOR_STRICT_PLUGINS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    installed = Site(root, monkeypatch)
+    yield installed
+    for name in [name for name in sys.modules if name.partition(".")[0] in installed.modules]:
+        del sys.modules[name]

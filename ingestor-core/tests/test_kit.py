@@ -42,7 +42,7 @@ def test_a_generated_plugin_passes_its_tests_and_the_conformance_suite(tmp_path:
     assert len(plugin.read_text().splitlines()) <= 40  # a simple service: two types, one normalizer
     run = pytest_in(package)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "6 passed" in run.stdout
+    assert "7 passed" in run.stdout
 
 
 @pytest.mark.parametrize(
@@ -56,6 +56,14 @@ def test_a_generated_plugin_passes_its_tests_and_the_conformance_suite(tmp_path:
         (
             ("plugin.py", 'name="profile"', 'name="profile", file_patterns=(r".+_events",)'),
             "taken by another data type",
+        ),
+        (
+            ("plugin.py", 'demo="ingestor_strava.demo:landing_files"', 'demo="ingestor_strava.demo:landing"'),
+            "the demo of strava, 'ingestor_strava.demo:landing', does not resolve: AttributeError",
+        ),
+        (
+            ("plugin.py", 'primary_key=("id",)', 'primary_key=("id", "kind")'),
+            "primary key column(s) kind of strava.events not in dp_lake_dev.lake_strava__events",
         ),
     ],
 )

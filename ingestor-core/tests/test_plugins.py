@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import ast
 import json
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,18 +16,7 @@ from ingestor.cli import app
 from ingestor.plugins import PluginError, Plugins, current_plugins
 from ingestor.settings import PluginSettings
 
-DISTRIBUTIONS: list[str] = []
-
-
-def install(root: Path, dist: str, source: str) -> None:
-    """A real, importable distribution `dist`: a module plus its dist-info with an `ingestor` entry point."""
-    module = dist.replace("-", "_")
-    (root / f"{module}.py").write_text(source)
-    info = root / f"{module}-1.2.3.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
-    (info / "entry_points.txt").write_text(f"[ingestor]\n{module} = {module}\n")
-    DISTRIBUTIONS.append(dist)
+from .conftest import Site
 
 
 def service(name: str, *types: str, extra: str = "") -> str:
@@ -47,24 +34,6 @@ GOOD = service("zeta", "things")
 OTHER = service("other", "things")
 
 
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    root = tmp_path / "site"
-    root.mkdir()
-    monkeypatch.syspath_prepend(str(root))
-    monkeypatch.delenv("INGESTOR_STRICT_PLUGINS", raising=False)
-    monkeypatch.chdir(tmp_path)  # no .env of the repository
-    DISTRIBUTIONS.clear()
-    yield root
-    for dist in DISTRIBUTIONS:
-        sys.modules.pop(dist.replace("-", "_"), None)
-
-
-def only_these(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Load only the distributions this test created: whatever else is installed stays out."""
-    monkeypatch.setenv("INGESTOR_LOAD_PLUGINS", ",".join(DISTRIBUTIONS))
-
-
 def load_plugins() -> Plugins:
     """The installed plugins as the CLI loads them: the plugin settings from the environment."""
     return current_plugins(PluginSettings())
@@ -74,17 +43,17 @@ def cli(*args: str) -> Result:
     return CliRunner().invoke(app, list(args))
 
 
-def test_entry_point_is_discovered_with_its_distribution(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    install(site, "ingestor-zeta", GOOD)
-    only_these(monkeypatch)
+def test_entry_point_is_discovered_with_its_distribution(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    site.install("ingestor-zeta", GOOD)
+    site.only()
     loaded = load_plugins()
     [zeta] = [p for p in loaded.plugins if p.distribution == "ingestor-zeta"]
     assert (zeta.name, zeta.version, zeta.hooks, zeta.problems) == ("ingestor_zeta", "1.2.3", ["services"], [])
     assert [dt.key for dt in loaded.catalog.types()] == ["zeta.things"]
 
 
-def test_load_plugins_limits_loading(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    install(site, "ingestor-zeta", GOOD)
+def test_load_plugins_limits_loading(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    site.install("ingestor-zeta", GOOD)
     monkeypatch.setenv("INGESTOR_LOAD_PLUGINS", "")
     assert [p.distribution for p in load_plugins().plugins] == ["ingestor-core"]
     monkeypatch.setenv("INGESTOR_LOAD_PLUGINS", "ingestor_zeta")
@@ -139,12 +108,12 @@ BROKEN = {
 
 @pytest.mark.parametrize("case", BROKEN)
 def test_a_broken_plugin_is_quarantined_and_the_others_work(
-    case: str, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    case: str, site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source, cause = BROKEN[case]
-    install(site, "ingestor-zeta", GOOD)
-    install(site, "ingestor-bad", source)
-    only_these(monkeypatch)
+    site.install("ingestor-zeta", GOOD)
+    site.install("ingestor-bad", source)
+    site.only()
     landing = tmp_path / "data" / "ela-dp-dev" / "zeta" / "landing"
     landing.mkdir(parents=True)
     (landing / "2025_01_01_00_00_zeta_things.jsonl").write_text('{"id": 1}\n')
@@ -162,8 +131,10 @@ def test_a_broken_plugin_is_quarantined_and_the_others_work(
     assert len(bad["problems"]) == 1 and bad["problems"][0].startswith(cause)
     check = cli("plugins", "--check")
     assert check.exit_code == 1 and "problem: ingestor-bad: " + cause in check.stdout
-    if "bad" in source:
-        assert cli("run", "--service", "bad", "--data-dir", str(tmp_path / "data")).exit_code == 2
+    both = cli("run", "--service", "zeta,bad", "--data-dir", str(tmp_path / "data"))  # bad fails alone
+    assert both.exit_code == 1, both.output
+    broken = "failed: bad/landing/ — service bad is not available: its plugin ingestor-bad is broken: "
+    assert broken + cause in both.stdout
 
     monkeypatch.setenv("INGESTOR_STRICT_PLUGINS", "1")  # strict: any problem is fatal
     strict = cli("list-types")
@@ -173,12 +144,12 @@ def test_a_broken_plugin_is_quarantined_and_the_others_work(
 
 
 def test_a_service_two_distributions_declare_is_disabled_and_the_rest_works(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    install(site, "ingestor-zeta", GOOD)
-    install(site, "ingestor-zeta-fork", service("zeta", "things", "more"))
-    install(site, "ingestor-other", OTHER)
-    only_these(monkeypatch)
+    site.install("ingestor-zeta", GOOD)
+    site.install("ingestor-zeta-fork", service("zeta", "things", "more"))
+    site.install("ingestor-other", OTHER)
+    site.only()
     (tmp_path / "data" / "ela-dp-dev" / "other" / "landing").mkdir(parents=True)
     (tmp_path / "data" / "ela-dp-dev" / "other" / "landing" / "1_other_things.jsonl").write_text('{"id": 1}\n')
 
@@ -187,68 +158,70 @@ def test_a_service_two_distributions_declare_is_disabled_and_the_rest_works(
     clash = "service zeta is declared by both ingestor-zeta and ingestor-zeta-fork: zeta is disabled"
     assert clash in run.stderr
     disabled = cli("run", "--service", "zeta", "--data-dir", str(tmp_path / "data"))
-    assert disabled.exit_code == 2
-    assert "service 'zeta' is disabled: declared by both ingestor-zeta and ingestor-zeta-fork" in disabled.stderr
+    assert disabled.exit_code == 1
+    assert "service zeta is disabled: declared by both ingestor-zeta and ingestor-zeta-fork" in disabled.stdout
     assert [d["service"] for d in json.loads(cli("list-types", "--json").stdout)] == ["other"]
     assert "is disabled: declared by both" in cli("list-types", "--service", "zeta").stderr
     rows = {row["distribution"]: row for row in json.loads(cli("plugins", "--json").stdout)}
     assert rows["ingestor-zeta"]["problems"] == rows["ingestor-zeta-fork"]["problems"] == [clash]
     assert rows["ingestor-other"]["problems"] == []
-    assert cli("plugins", "--check").exit_code == 1
+    check = cli("plugins", "--check")  # the problem of both, said once; not logged besides
+    assert check.exit_code == 1 and check.stdout.count(clash) == 1 and clash not in check.stderr
 
 
-def test_a_service_clash_spares_the_other_services_of_both(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_service_clash_spares_the_other_services_of_both(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     two = (
         "from ingestor import DataType, Service, hookimpl\n\n@hookimpl\ndef services():\n    return ["
         "Service(data_types=[DataType(service='zeta', name='a', dataset='d', table='a')]), "
         "Service(data_types=[DataType(service='{own}', name='a', dataset='d', table='{own}_a')])]\n"
     )
-    install(site, "ingestor-one", two.format(own="one"))
-    install(site, "ingestor-two", two.format(own="two"))
-    only_these(monkeypatch)
+    site.install("ingestor-one", two.format(own="one"))
+    site.install("ingestor-two", two.format(own="two"))
+    site.only()
     loaded = load_plugins()
     assert list(loaded.services) == ["one", "two"]
     assert loaded.disabled == {"zeta": "declared by both ingestor-one and ingestor-two"}
 
 
 def test_services_writing_one_table_are_disabled_and_the_rest_works(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two services whose data types write one table: their rows would mix with nothing to tell them apart,
-    so both are disabled with a problem naming the table; a third service loads as ever."""
+    """Two services whose data types write one table named after neither: their rows would mix with nothing
+    to tell them apart, so both are disabled with a problem naming the table; a third service loads as ever."""
     own_table = (
         "from ingestor import DataType, Service, hookimpl\n\n@hookimpl\ndef services():\n    return ["
         "Service(data_types=[DataType(service='{name}', name='things', dataset='z_{{env}}', table='shared')])]\n"
     )
-    install(site, "ingestor-alpha", own_table.format(name="alpha"))
-    install(site, "ingestor-beta", own_table.format(name="beta"))
-    install(site, "ingestor-other", OTHER)
-    only_these(monkeypatch)
+    site.install("ingestor-alpha", own_table.format(name="alpha"))
+    site.install("ingestor-beta", own_table.format(name="beta"))
+    site.install("ingestor-other", OTHER)
+    site.only()
     loaded = load_plugins()
     assert list(loaded.services) == ["other"]
-    why = "alpha.things and beta.things write one table, z_dev.shared"
+    why = "alpha.things and beta.things write one table, z_dev.shared, which is named after none of them"
     assert loaded.disabled == {"alpha": why, "beta": why}
     assert loaded.problems == [f"ingestor-alpha: {why}: alpha is disabled", f"ingestor-beta: {why}: beta is disabled"]
     landing = tmp_path / "data" / "ela-dp-dev"
     for name in ("alpha", "other"):
         (landing / name / "landing").mkdir(parents=True)
         (landing / name / "landing" / f"1_{name}_things.jsonl").write_text('{"id": 1}\n')
-    refused = cli("run", "--service", "alpha", "--data-dir", str(tmp_path / "data"))
-    assert refused.exit_code == 2 and f"service 'alpha' is disabled: {why}" in refused.stderr
+    run = cli("run", "--service", "alpha,other", "--data-dir", str(tmp_path / "data"), "--json")
+    assert run.exit_code == 1  # alpha fails alone: other loads
+    outcomes = {(f["service"], f["status"], f["reason"]) for f in json.loads(run.stdout)["files"]}
+    assert outcomes == {("alpha", "failed", f"service alpha is disabled: {why}"), ("other", "loaded", None)}
     assert (landing / "alpha" / "landing" / "1_alpha_things.jsonl").exists()  # untouched
-    assert cli("run", "--service", "other", "--data-dir", str(tmp_path / "data")).exit_code == 0
 
 
 def test_two_data_types_of_one_service_writing_one_table_disable_it(
-    site: Path, monkeypatch: pytest.MonkeyPatch
+    site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     both = (
         "from ingestor import DataType, Service, hookimpl\n\n@hookimpl\ndef services():\n    return ["
         "Service(data_types=[DataType(service='zeta', name=n, dataset='z', table='t') for n in ('a', 'b')])]\n"
     )
-    install(site, "ingestor-zeta", both)
-    install(site, "ingestor-other", OTHER)
-    only_these(monkeypatch)
+    site.install("ingestor-zeta", both)
+    site.install("ingestor-other", OTHER)
+    site.only()
     loaded = load_plugins()
     assert list(loaded.services) == ["other"]
     assert loaded.problems == ["ingestor-zeta: zeta.a and zeta.b write one table, z.t: zeta is disabled"]

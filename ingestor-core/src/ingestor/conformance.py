@@ -8,10 +8,11 @@
         plugin = plugin
 
 pytest then checks, against the real engine (a folder and DuckDB): the plugin loads with no
-problem and declares at least one service; every data type's conventional file name
-(`..._{service}_{type}`) is its own, and no demo or sample file name is claimed by two types
-alike; every data type has a demo or sample file; the demo (and the samples) load cleanly,
-each type's rows in its table, and a second run loads nothing again.
+problem and declares at least one service; its fetcher, settings and demo references resolve
+(imported, never called); every data type's conventional file name (`..._{service}_{type}`) is
+its own, and no demo or sample file name is claimed by two types alike; every data type has a
+demo or sample file; the demo (and the samples) load cleanly, each type's rows in its table
+with its primary key columns among the table's, and a second run loads nothing again.
 
 `samples` may name a folder laid out like a landing zone (`{service}/landing/...`) with files
 for types the demo does not cover.
@@ -61,10 +62,18 @@ class PluginConformance:
         return files
 
     def test_the_plugin_loads_and_declares_services(self, loaded: Plugins) -> None:
+        """The plugin loads with no problem (strictly: any problem fails) and declares a service."""
         assert loaded.services, "the plugin declares no service"
         assert not loaded.problems
 
+    def test_every_reference_resolves(self, loaded: Plugins) -> None:
+        """Each service's fetcher, settings and demo (`"module:name"`) import and name what they should (a
+        callable, a pydantic-settings class); none is called."""
+        problems = [problem for service in loaded.services.values() for problem in service.unresolved()]
+        assert not problems, "\n".join(problems)
+
     def test_each_data_type_owns_its_conventional_file_name(self, loaded: Plugins) -> None:
+        """A file named `..._{service}_{type}.jsonl` is of that type, where the type's patterns take it."""
         for dt in loaded.catalog.types():
             name = f"2025_01_01_00_00_00_{dt.service}_{dt.name}.jsonl"
             if dt.match(name.removesuffix(".jsonl")) is not None:  # the default pattern (or one like it)
@@ -72,6 +81,7 @@ class PluginConformance:
                 assert found is not None and found.data_type == dt, f"{name} is taken by another data type"
 
     def test_no_file_is_claimed_by_two_types_alike(self, loaded: Plugins, landing_files: dict[str, bytes]) -> None:
+        """Every demo and sample file has a `.jsonl`/`.jsonl.gz` name that exactly one data type takes."""
         for name in landing_files:
             service, base = name.split("/", 1)[0], name.rsplit("/", 1)[-1]
             assert split_extension(base) is not None, f"{name}: not a .jsonl or .jsonl.gz name"
@@ -82,11 +92,14 @@ class PluginConformance:
             assert found is not None, f"{name}: no data type matches it"
 
     def test_every_data_type_has_a_demo_or_sample_file(self, loaded: Plugins, landing_files: dict[str, bytes]) -> None:
+        """Each data type is exercised by at least one demo or sample file."""
         covered = {m.data_type.key for m in _matches(loaded, landing_files)}
         missing = [dt.key for dt in loaded.catalog.types() if dt.key not in covered]
         assert not missing, f"no demo or sample file for {', '.join(missing)}"
 
     def test_the_demo_and_samples_load_cleanly(self, tmp_path: Path, landing_files: dict[str, bytes]) -> None:
+        """Every demo and sample file loads (none rejected or failed), each type's rows in its table, whose
+        columns include the type's primary key; a second run finds nothing to do."""
         h = Harness(tmp_path, self.plugin)
         for name, content in landing_files.items():
             h.land(name, content)
@@ -99,6 +112,11 @@ class PluginConformance:
             if (table.service, table.data_type) in loaded_types:
                 count = f"SELECT count(*) FROM {table.table}"  # noqa: S608 (validated identifiers)
                 assert h.query(count)[0][0] > 0, f"{table.table} is empty"
+                keys = h.plugins.catalog.get(table.service, table.data_type)
+                columns = h.columns(*table.table.split("."))
+                missing = [key for key in keys.primary_key if key.split(".")[0] not in columns] if keys else []
+                where = f"{table.service}.{table.data_type}"
+                assert not missing, f"primary key column(s) {', '.join(missing)} of {where} not in {table.table}"
         again = h.ingest("--service", services)
         assert again.success and not again.files, "a second run found files again"
 
@@ -113,6 +131,7 @@ class FetcherConformance:
         raise NotImplementedError("override the recorded_api fixture: serve recorded responses, return the env")
 
     def test_the_fetcher_honours_its_bookmark(self, tmp_path: Path, recorded_api: dict[str, str]) -> None:
+        """A first fetch writes files of declared types that load; a second, from the bookmarks, writes none."""
         h = Harness(tmp_path, self.plugin)
         fetchable = [name for name, s in h.plugins.services.items() if s.fetcher is not None]
         assert fetchable, "no service of the plugin has a fetcher"

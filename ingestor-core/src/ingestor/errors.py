@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import traceback
+from pathlib import Path
+from types import ModuleType
+
 from pydantic import ValidationError
+
+log = logging.getLogger("ingestor.plugins")
 
 
 def problems(error: ValidationError, subject: str = "") -> str:
@@ -19,3 +27,52 @@ def describe(error: BaseException) -> str:
     if isinstance(error, ValidationError):
         return problems(error, error.title)
     return f"{type(error).__name__}: {error}"
+
+
+def plugin_error(error: BaseException, code: object) -> str:
+    """An exception raised by a plugin's `code` (its function, object, module, or `module[:name]`) in one line,
+    pointing at the plugin's own code: `Type: message (file, line N, in module.function)`, the last frame of
+    the traceback in the plugin's top-level package. The whole traceback is logged at DEBUG, once."""
+    said = describe(error)
+    log.debug("%s", said, exc_info=error)
+    where = _last_frame_in(error, _package(code))
+    return f"{said} ({where})" if where else said
+
+
+def json_error(error: ValueError) -> str:
+    """A JSON decoding error of one NDJSON line: what, and at which column (the line is the caller's to say)."""
+    if isinstance(error, json.JSONDecodeError):  # orjson's too
+        return f"{error.msg} at column {error.colno}"
+    return str(error)
+
+
+def _package(code: object) -> str:
+    if isinstance(code, str):
+        name = code
+    elif isinstance(code, ModuleType):
+        name = code.__name__
+    else:
+        name = getattr(code, "__module__", None) or type(code).__module__
+    return name.partition(":")[0].partition(".")[0]
+
+
+def _last_frame_in(error: BaseException, package: str) -> str | None:
+    """`file, line N, in module[.function]` of the innermost frame of `error` in `package`, or None."""
+    found = None
+    for frame, line in traceback.walk_tb(error.__traceback__):
+        module = str(frame.f_globals.get("__name__", ""))
+        if module == package or module.startswith(f"{package}."):
+            found = (module, frame.f_code.co_name, frame.f_code.co_filename, line)
+    if found is None:
+        return None
+    module, function, filename, line = found
+    where = module if function == "<module>" else f"{module}.{function}"
+    return f"{_from_package_root(filename, module)}, line {line}, in {where}"
+
+
+def _from_package_root(filename: str, module: str) -> str:
+    """The file's path from the folder its top-level package is in (`ingestor_strava/normalize.py`): the same on
+    every machine, and what a reader of the plugin's source looks for."""
+    path = Path(filename)
+    keep = module.count(".") + 1 + (path.name == "__init__.py")
+    return "/".join(path.parts[-keep:]) if len(path.parts) >= keep else filename

@@ -3,8 +3,9 @@ checked on its own.
 
 A plugin that fails to import, implements a hook the contract lacks (or with an argument it
 lacks), raises in `services()` or returns anything but a list of `Service` is quarantined: its
-problem names its distribution and the cause, and every other plugin keeps working. A service
-that two distributions declare is disabled, naming both; their other services keep working.
+problem names its distribution and the cause (an exception: the file and line of the plugin's code
+that raised it), and every other plugin keeps working. Names two plugins claim (a service, a table)
+are settled by `ingestor.claims`: installing a plugin never disables a service that works.
 
 `PluginSettings` (`INGESTOR_LOAD_PLUGINS`, `INGESTOR_STRICT_PLUGINS`) says which distributions load and
 whether any problem is an error (CI); the CLI passes it to `current_plugins`.
@@ -25,9 +26,9 @@ from typing import TYPE_CHECKING
 
 import pluggy
 
-from ingestor import hookspecs
-from ingestor.catalog import Catalog, DataType, View
-from ingestor.errors import describe
+from ingestor import claims, hookspecs
+from ingestor.catalog import Catalog, View
+from ingestor.errors import plugin_error
 from ingestor.service import Service
 
 if TYPE_CHECKING:
@@ -47,13 +48,22 @@ class PluginError(RuntimeError):
 class Plugin:
     """One plugin: where it comes from, what it declares, and what is wrong with it."""
 
-    name: str
+    name: str  # the entry point's (or, registered directly, the object's)
     distribution: str
     version: str
+    module: str  # what is imported
     hooks: list[str] = field(default_factory=list)
     services: list[Service] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     quarantined: bool = False  # a problem of its own: none of its services is used
+
+    def may_declare(self, service: str) -> bool:
+        """Whether this plugin declares `service`, or, its services unknown (it failed before saying), is named
+        after it: its entry point `service`, its distribution `service` or `ingestor-service`."""
+        if self.services:
+            return any(s.name == service for s in self.services)
+        names = {_normalize(self.name), _normalize(self.distribution)}
+        return _normalize(service) in names or _normalize(f"{GROUP}-{service}") in names
 
 
 @dataclass
@@ -82,8 +92,43 @@ class Plugins:
 
     @property
     def problems(self) -> list[str]:
-        """Every problem, once, as `distribution: cause`."""
-        return list(dict.fromkeys(f"{p.distribution}: {m}" for p in self.plugins for m in p.problems))
+        """Every problem once, as `distribution: cause` (a cause several distributions share is said once, after
+        those it does not name already)."""
+        carriers: dict[str, list[str]] = {}
+        for plugin in self.plugins:
+            for problem in plugin.problems:
+                carriers.setdefault(problem, [])
+                if plugin.distribution not in carriers[problem]:
+                    carriers[problem].append(plugin.distribution)
+        said = []
+        for problem, distributions in carriers.items():
+            unnamed = [d for d in distributions if d not in problem] or distributions[:1]
+            said.append(f"{' and '.join(unnamed)}: {problem}")
+        return said
+
+    def unavailable(self, service: str) -> str | None:
+        """Why `service` is installed but cannot be used (disabled, or its plugin is broken); None when it works
+        or no plugin is known to declare it."""
+        if service in self.disabled:
+            return f"service {service} is disabled: {self.disabled[service]}"
+        for plugin in self.plugins:
+            if plugin.quarantined and plugin.may_declare(service):
+                problems = "; ".join(plugin.problems)
+                return f"service {service} is not available: its plugin {plugin.distribution} is broken: {problems}"
+        return None
+
+    def check_references(self) -> None:
+        """Add to each plugin's problems those of its services' references (fetcher, settings, demo), imported
+        now but never called: not a part of loading, which never imports a fetcher's HTTP stack."""
+        for plugin in self.plugins:
+            for problem in (found for service in plugin.services for found in service.unresolved()):
+                if problem not in plugin.problems:
+                    plugin.problems.append(problem)
+
+    @property
+    def failed_to_declare(self) -> list[str]:
+        """The distributions whose services are unknown: they failed before declaring them."""
+        return sorted({p.distribution for p in self.plugins if p.quarantined and not p.services})
 
 
 def _normalize(name: str) -> str:
@@ -95,14 +140,14 @@ def _entry_points(only: Collection[str] | None) -> Iterator[tuple[Plugin, Callab
     for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
         dist = ep.dist.name if ep.dist else ep.value
         if allowed is None or _normalize(dist) in allowed:
-            yield Plugin(ep.name, dist, ep.dist.version if ep.dist else "?"), ep.load
+            yield Plugin(ep.name, dist, ep.dist.version if ep.dist else "?", ep.module), ep.load
 
 
 def _given(objects: Sequence[object]) -> Iterator[tuple[Plugin, Callable[[], object]]]:
     for index, obj in enumerate(objects):
         module = getattr(obj, "__name__", None) or type(obj).__module__  # a module, or an object
         name = module if isinstance(obj, ModuleType) else f"{module}.{type(obj).__name__}#{index}"
-        yield Plugin(name, f"(registered directly: {module})", ""), partial(_same, obj)
+        yield Plugin(name, f"(registered directly: {module})", "", module), partial(_same, obj)
 
 
 def _same(obj: object) -> object:
@@ -114,34 +159,35 @@ def load_plugins(
     entry_points: bool = True,
     strict: bool = False,
     only: Collection[str] | None = None,
+    warn: bool = True,
 ) -> Plugins:
     """The core's engine, the plugin `objects` given (tests) and, by default, the installed
     plugins (`only`: just these distributions); each checked on its own. Strict raises
-    PluginError on any problem; otherwise each problem is logged as a warning."""
+    PluginError on any problem; otherwise each problem is logged as a warning (`warn`: a
+    command that prints them says no)."""
     from ingestor.engine import DefaultIngest
     from ingestor.version import VERSION
 
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(hookspecs)
     pm.register(DefaultIngest(), name="ingestor.engine")
-    loaded = Plugins(pm, [Plugin("ingestor.engine", CORE, VERSION, ["ingest"])])
+    loaded = Plugins(pm, [Plugin("ingestor.engine", CORE, VERSION, "ingestor.engine", ["ingest"])])
     for plugin, load in [*_given(objects), *(_entry_points(only) if entry_points else ())]:
         try:
             obj = load()
         except Exception as error:
-            plugin.problems.append(f"failed to import {plugin.name}: {describe(error)}")
+            plugin.problems.append(f"failed to import {plugin.module}: {plugin_error(error, plugin.module)}")
         else:
             if pm.is_registered(obj):
                 continue
             _check(pm, obj, plugin)
         plugin.quarantined = bool(plugin.problems)
         loaded.plugins.append(plugin)
-    _disable_clashes(loaded)
-    _disable_shared_tables(loaded)  # of the services still working
+    loaded.disabled.update(claims.settle([p for p in loaded.plugins if not p.quarantined]))
     problems = loaded.problems
     if problems and strict:
         raise PluginError("plugin problems (strict mode):\n  " + "\n  ".join(problems))
-    for problem in problems:
+    for problem in problems if warn else ():
         log.warning("plugin %s", problem)
     return loaded
 
@@ -174,7 +220,7 @@ def _services(hook: Callable[[], object], plugin: Plugin) -> list[Service]:
     try:
         returned = hook()
     except Exception as error:
-        plugin.problems.append(f"services() raised {describe(error)}")
+        plugin.problems.append(f"services() raised {plugin_error(error, hook)}")
         return []
     if not isinstance(returned, list | tuple) or not all(isinstance(s, Service) for s in returned):
         shape = type(returned).__name__
@@ -188,51 +234,12 @@ def _services(hook: Callable[[], object], plugin: Plugin) -> list[Service]:
     return list(returned)
 
 
-def _disable_clashes(loaded: Plugins) -> None:
-    """A service declared by two distributions is disabled, with a problem naming both."""
-    owners: dict[str, list[Plugin]] = {}
-    for plugin in loaded.plugins:
-        if not plugin.quarantined:
-            for service in plugin.services:
-                owners.setdefault(service.name, []).append(plugin)
-    for name, plugins in owners.items():
-        if len(plugins) > 1:
-            names = " and ".join(sorted({p.distribution for p in plugins}))
-            loaded.disabled[name] = f"declared by both {names}"
-            for plugin in plugins:
-                plugin.problems.append(f"service {name} is declared by both {names}: {name} is disabled")
-
-
-def _disable_shared_tables(loaded: Plugins) -> None:
-    """The services whose data types write one table are disabled, with a problem naming it (their rows would
-    mix, nothing telling them apart, and each type's schema changes would alter the other's table)."""
-    writers: dict[str, list[tuple[Plugin, DataType]]] = {}
-    working = (
-        (plugin, dt)
-        for plugin in loaded.plugins
-        if not plugin.quarantined
-        for service in plugin.services
-        if service.name not in loaded.disabled
-        for dt in service.data_types
-    )
-    for plugin, dt in working:
-        writers.setdefault(f"{dt.dataset_for('dev')}.{dt.table_for('dev')}", []).append((plugin, dt))
-    for table, claims in writers.items():
-        if len(claims) > 1:
-            keys = " and ".join(dt.key for _, dt in claims)
-            for plugin, dt in claims:
-                loaded.disabled.setdefault(dt.service, f"{keys} write one table, {table}")
-                problem = f"{keys} write one table, {table}: {dt.service} is disabled"
-                if problem not in plugin.problems:  # two data types of one service: said once
-                    plugin.problems.append(problem)
-
-
 _OVERRIDE: list[Plugins] = []
 
 
-def current_plugins(settings: PluginSettings) -> Plugins:
+def current_plugins(settings: PluginSettings, warn: bool = True) -> Plugins:
     """The plugins the CLI uses: an override set by `use_plugins`, else the installed ones `settings` asks for."""
-    return _OVERRIDE[-1] if _OVERRIDE else load_plugins(strict=settings.strict, only=settings.load)
+    return _OVERRIDE[-1] if _OVERRIDE else load_plugins(strict=settings.strict, only=settings.load, warn=warn)
 
 
 @contextmanager

@@ -10,6 +10,8 @@ from typing import IO, Any, cast
 
 import orjson
 
+from ingestor.errors import json_error
+
 BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark, accepted at the start of a file
 # Maps digits to "0" and everything else to ".", so a run of 20 digits is found with `in` (fast).
 _DIGITS = bytes(48 if 48 <= b <= 57 else 46 for b in range(256))
@@ -70,7 +72,7 @@ def read_records(
             except orjson.JSONDecodeError as error:
                 if not raw.strip():
                     continue
-                raise MalformedFile(line_number, str(error)) from None
+                raise MalformedFile(line_number, json_error(error)) from None
             if record is None:
                 if null_lines is not None:
                     null_lines.append(line_number)
@@ -83,7 +85,7 @@ def read_records(
                 try:
                     record = json.loads(raw, parse_int=_checked_int)  # exact integers
                 except ValueError as error:
-                    raise MalformedFile(line_number, str(error)) from None
+                    raise MalformedFile(line_number, json_error(error)) from None
             yield line_number, record
     except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
         raise MalformedFile(line_number + 1, f"unreadable compressed data: {error}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -10,7 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ingestor.catalog import Catalog, DataType
-from ingestor.result import FAILURES, FileOutcome, FileStatus, IngestResult, TableLoad
+from ingestor.result import FAILURES, ROWS_COUNTED, FileOutcome, FileStatus, IngestResult, TableLoad
+from ingestor.scan import NO_MATCH
 
 UNFOLDED = 10_000  # columns of a console that is not a terminal: wide enough that nothing folds
 
@@ -49,30 +51,77 @@ def stdout_console() -> Console:
     return out if out.is_terminal else Console(highlight=False, markup=False, width=UNFOLDED)
 
 
-def print_result(result: IngestResult) -> None:
-    """A table per data type, then the files that need attention, then totals."""
+def print_result(result: IngestResult, catalog: Catalog) -> None:
+    """A table per data type (files, by status unless all loaded, as the footer counts them; rows; null lines
+    and dropped records where there are any; schema changes), then the files that need attention and the
+    patterns tried on the names no data type matches, then totals."""
     out = stdout_console()
-    title = f"run {result.run_id}{' (dry run)' if result.dry_run else ''}: {', '.join(result.services)} [{result.env}]"
-    table = Table()
-    for column in ("data type", "table", "files", "rows", "schema"):
-        table.add_column(column, justify="right" if column in ("files", "rows") else "left", overflow="fold")
-    for load in result.tables:
-        table.add_row(f"{load.service}.{load.data_type}", load.table, str(load.files), f"{load.rows:,}", _schema(load))
-    out.print(title)
-    if result.tables:
-        out.print(table)
+    mode = " (dry run)" if result.dry_run else ""
+    out.print(f"run {result.run_id}{mode}: {', '.join(result.services)} [{result.env}]")
+    groups = _by_type(result)
+    if groups:
+        out.print(_table(groups, {(load.service, load.data_type): load for load in result.tables}))
     for outcome in result.files:
         if outcome.status in FAILURES or outcome.status is FileStatus.ALREADY_LOADED:
             out.print(f"{outcome.status.value}: {outcome.path} — {outcome.reason}")
+    for service in dict.fromkeys(o.service for o in result.files if o.reason == NO_MATCH):
+        out.print(f"the patterns tried on the names of {service} (without .jsonl/.jsonl.gz):")
+        for dt in catalog.types(service):
+            out.print(f"  {dt.name}: {' or '.join(dt.file_patterns)}")
     for load in result.tables:
         for note in load.notes:
             out.print(f"note {load.service}.{load.data_type}: {note}")
     totals = result.totals
-    summary = ", ".join(f"{totals[s.value]} {s.value}" for s in FileStatus if totals[s.value])
+    counts = {said: _total(result.files, what) for what, said in SKIPPED.items()}
+    skipped = "".join(f", {n:,} {said}" for said, n in counts.items() if n)
     out.print(
-        f"{totals['files']} files ({summary or 'nothing to do'}), {totals['rows']:,} rows"
-        f"{' planned' if result.dry_run else ' loaded'}; {'success' if result.success else 'FAILED'}"
+        f"{totals['files']} files ({_statuses(result.files) or 'nothing to do'}), {totals['rows']:,} rows"
+        f"{' planned' if result.dry_run else ' loaded'}{skipped}; {'success' if result.success else 'FAILED'}"
     )
+
+
+Group = tuple[str, str | None]  # (service, data type); None: the service's files of no data type
+# What was read but gave no row, per file: the table's column, and how the footer says it.
+SKIPPED = {"null_lines": "null lines skipped", "dropped": "records dropped by the normalizer"}
+
+
+def _by_type(result: IngestResult) -> dict[Group, list[FileOutcome]]:
+    """The run's outcomes by data type: the types the run took up, in order, then the files of no data type."""
+    groups: dict[Group, list[FileOutcome]] = {(load.service, load.data_type): [] for load in result.tables}
+    for outcome in result.files:
+        groups.setdefault((outcome.service, outcome.data_type), []).append(outcome)
+    return groups
+
+
+def _table(groups: dict[Group, list[FileOutcome]], loads: dict[Group, TableLoad]) -> Table:
+    everything = [o for outcomes in groups.values() for o in outcomes]
+    skips = [what for what in SKIPPED if _total(everything, what)]
+    table = Table()
+    for column in ("data type", "table", "files", "rows", *(s.replace("_", " ") for s in skips), "schema"):
+        table.add_column(column, justify="left" if column in ("data type", "table", "schema") else "right")
+    for (service, name), outcomes in groups.items():
+        load = loads.get((service, name))
+        all_counted = {o.status for o in outcomes} <= ROWS_COUNTED
+        table.add_row(
+            f"{service}.{name}" if name else f"{service} (no data type)",
+            load.table if load else "",
+            str(len(outcomes)) if all_counted else f"{len(outcomes)} ({_statuses(outcomes)})",
+            f"{sum(o.rows for o in outcomes if o.status in ROWS_COUNTED):,}",
+            *(f"{_total(outcomes, what):,}" for what in skips),
+            _schema(load) if load else "",
+        )
+    return table
+
+
+def _statuses(outcomes: list[FileOutcome]) -> str:
+    """`2 loaded, 1 already_loaded`: files per status, in the statuses' order."""
+    counts = Counter(o.status for o in outcomes)
+    return ", ".join(f"{counts[status]} {status.value}" for status in FileStatus if counts[status])
+
+
+def _total(outcomes: list[FileOutcome], what: str) -> int:
+    """The sum of a count of the outcomes (`null_lines`, `dropped`)."""
+    return sum(getattr(o, what) for o in outcomes)
 
 
 def _schema(load: TableLoad) -> str:

@@ -21,6 +21,7 @@ class FileStatus(StrEnum):
 
 
 FAILURES = {FileStatus.REJECTED, FileStatus.FAILED, FileStatus.WOULD_REJECT}
+ROWS_COUNTED = {FileStatus.LOADED, FileStatus.PLANNED}  # the files whose rows a run's totals count
 
 
 class FileOutcome(BaseModel):
@@ -81,7 +82,7 @@ class IngestResult(BaseModel):
         for outcome in self.files:
             counts[outcome.status.value] += 1
         counts["files"] = len(self.files)
-        counts["rows"] = sum(o.rows for o in self.files if o.status in {FileStatus.LOADED, FileStatus.PLANNED})
+        counts["rows"] = sum(o.rows for o in self.files if o.status in ROWS_COUNTED)
         return counts
 
     @computed_field  # type: ignore[prop-decorator]

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 from ingestor.catalog import DataType, SourceFile
+from ingestor.errors import plugin_error
 from ingestor.landing import Landing, LandingFile
 from ingestor.names import sanitize_column
 from ingestor.reader import MalformedFile, read_records
@@ -96,7 +97,9 @@ def stage_file(
     except Exception as error:  # a normalizer that cannot handle a record
         if normalize is None:
             raise
-        reason = f"line {line}: the {dt.service} plugin could not normalize the record: {type(error).__name__}: {error}"
+        reason = (
+            f"line {line}: the {dt.service} plugin could not normalize the record: {plugin_error(error, normalize)}"
+        )
     builder.discard_file()
     task.path.unlink(missing_ok=True)
     return Staged(reason=reason)

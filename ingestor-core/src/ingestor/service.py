@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from pydantic_settings import BaseSettings
 
 from ingestor.catalog import DataType, View
+from ingestor.errors import plugin_error
 from ingestor.names import validate_identifier
 
 if TYPE_CHECKING:
@@ -26,6 +27,11 @@ Fetcher = Callable[["FetchRequest"], "FetchResult"]
 # `demo(days, seed) -> {object name: NDJSON bytes}`: a deterministic landing zone under `{service}/landing/`.
 Demo = Callable[[int, int], dict[str, bytes]]
 _REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
+REFERENCES = ("fetcher", "settings", "demo")  # what a service names as "module:name", imported when used
+
+
+class WrongKind(TypeError):
+    """A reference names something of the wrong kind (a fetcher that is not callable...)."""
 
 
 class Service(BaseModel):
@@ -57,7 +63,7 @@ class Service(BaseModel):
     def _name(cls, value: str) -> str:
         return validate_identifier(value, "service")
 
-    @field_validator("fetcher", "settings", "demo")
+    @field_validator(*REFERENCES)
     @classmethod
     def _reference(cls, value: object) -> object:
         if isinstance(value, str) and not _REFERENCE.fullmatch(value):
@@ -82,21 +88,43 @@ class Service(BaseModel):
 
     def load_fetcher(self) -> Fetcher | None:
         """The fetcher, imported now (None: the service has none)."""
-        fetcher: Fetcher | None = _resolve(self.fetcher)
+        fetcher: Fetcher | None = self._load("fetcher")
         return fetcher
 
     def load_settings(self) -> type[BaseSettings] | None:
         """The fetcher's settings class, imported now (None: the service declares none)."""
-        kind = _resolve(self.settings)
-        if kind is not None and not (isinstance(kind, type) and issubclass(kind, BaseSettings)):
-            raise TypeError(f"the settings of {self.name}, {self.settings!r}, is not a pydantic-settings class")
+        kind: type[BaseSettings] | None = self._load("settings")
         return kind
 
     def load_demo(self) -> Demo | None:
         """The demo, imported now (None: the service has none)."""
-        demo: Demo | None = _resolve(self.demo)
+        demo: Demo | None = self._load("demo")
         return demo
 
+    def unresolved(self) -> list[str]:
+        """What is wrong with the fetcher, settings and demo references, each imported now but never called: one
+        that does not import, names nothing, or names something of the wrong kind."""
+        found = []
+        for what in REFERENCES:
+            try:
+                self._load(what)
+            except WrongKind as error:
+                found.append(str(error))
+            except Exception as error:  # the plugin's module does not import, or lacks the name
+                reference = getattr(self, what)
+                found.append(
+                    f"the {what} of {self.name}, {reference!r}, does not resolve: {plugin_error(error, reference)}"
+                )
+        return found
 
-def _resolve(reference: str | Callable[..., Any] | None) -> Any:
-    return resolve_name(reference) if isinstance(reference, str) else reference
+    def _load(self, what: str) -> Any:
+        """The fetcher, settings or demo (`what`), imported if named, and checked to be of its kind."""
+        reference = getattr(self, what)
+        loaded = resolve_name(reference) if isinstance(reference, str) else reference
+        if what == "settings":
+            fits, kind = isinstance(loaded, type) and issubclass(loaded, BaseSettings), "a pydantic-settings class"
+        else:
+            fits, kind = callable(loaded), "callable"
+        if loaded is not None and not fits:
+            raise WrongKind(f"the {what} of {self.name}, {reference!r}, is not {kind}")
+        return loaded

@@ -39,40 +39,51 @@ def load_settings(**overrides: Any) -> Settings:
         fail(f"invalid configuration: {problems(error)}")
 
 
-def load_plugins(settings: Settings) -> Plugins:
-    """The plugins `settings.plugins` asks for; exit 2 on a problem in strict mode."""
+def load_plugins(settings: Settings, warn: bool = True) -> Plugins:
+    """The plugins `settings.plugins` asks for; exit 2 on a problem in strict mode. `warn`: log each problem."""
     from ingestor.plugins import PluginError, current_plugins
 
     try:
-        return current_plugins(settings.plugins)
+        return current_plugins(settings.plugins, warn)
     except PluginError as error:
         fail(str(error))
 
 
-def refuse_disabled(plugins: Plugins, services: list[str]) -> None:
-    """Exit 2 if a service asked for is disabled (two distributions declare it)."""
+def refuse_unavailable(plugins: Plugins, services: list[str]) -> None:
+    """Exit 2 if a service asked for is installed but cannot be used (disabled, or its plugin is broken)."""
     for service in services:
-        if service in plugins.disabled:
-            fail(f"service {service!r} is disabled: {plugins.disabled[service]} (see `ingestor plugins`)")
+        why = plugins.unavailable(service)
+        if why is not None:
+            fail(f"{why} (see `ingestor plugins`)")
+
+
+def check_services(plugins: Plugins, services: list[str]) -> None:
+    """Exit 2 if a service asked for is one no installed plugin declares (a disabled one, or one whose plugin is
+    broken, is the caller's to refuse: in a run of several, it fails alone)."""
+    installed = plugins.catalog.services()
+    for service in services:
+        if service not in installed and plugins.unavailable(service) is None:
+            failed = plugins.failed_to_declare
+            broken = f"; these plugins failed to load: {', '.join(failed)}" if failed else ""
+            listed = ", ".join(installed) or "none (install a plugin)"
+            fail(f"unknown service {service!r}; installed services: {listed}{broken}")
 
 
 def check_request(plugins: Plugins, services: list[str], data_types: list[str] | None) -> None:
-    """Exit 2 with a helpful message for unknown or disabled services, or data types of another service."""
+    """Exit 2 with a helpful message for no service or an unknown one, or data types of another service."""
     catalog = plugins.catalog
     installed = catalog.services()
     if not services:
         fail(f"no --service given; installed services: {', '.join(installed) or 'none (install a plugin)'}")
-    refuse_disabled(plugins, services)
-    for service in services:
-        if service not in installed:
-            fail(
-                f"unknown service {service!r}; installed services: {', '.join(installed) or 'none (install a plugin)'}"
-            )
+    check_services(plugins, services)
+    working = [s for s in services if s in installed]
     for name in data_types or []:
-        if any(catalog.get(s, name) for s in services):
+        if any(catalog.get(s, name) for s in working):
             continue
         owners = [s for s in installed if catalog.get(s, name)]
         if owners:
             fail(f"data type {name!r} belongs to {', '.join(owners)}, not to {', '.join(services)}")
+        if len(working) < len(services):
+            continue  # maybe a type of the service that cannot be used: it fails alone
         known = ", ".join(dt.name for s in services for dt in catalog.types(s))
         fail(f"unknown data type {name!r} for {', '.join(services)}; known: {known}")

@@ -1,7 +1,8 @@
 """`ingestor fetch`: pull what is new from the services' APIs into the landing zone.
 
 Exit codes: 0 every data type fetched or up to date; 1 a data type failed (the reason is
-in the result); 2 bad invocation or configuration.
+in the result); 2 bad invocation or configuration. A service that cannot be fetched (not
+configured, disabled, its plugin broken) is said on stderr with exit 2; the others still fetch.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ def fetch_command(
                 landing=target,
                 http=settings.http,
             )
-            produced = _fetch_service(plugins.services[name], asked)
+            why = plugins.unavailable(name)
+            produced = why or _fetch_service(plugins.services[name], asked)
             if isinstance(produced, str):  # not fetched: exit 2, the other services still fetch
                 typer.echo(f"Error: {produced}", err=True)
                 code = EXIT_USAGE
@@ -103,13 +105,17 @@ def fetch_command(
 def _fetch_service(service: Declared, asked: Callable[..., FetchRequest]) -> FetchResult | str:
     """Fetch one service: its fetcher and settings loaded, the request made with those settings (`asked`), the
     fetcher called; or why it could not run (a configuration or installation problem)."""
+    from ingestor.errors import plugin_error
     from ingestor.fetching import ConfigError, failed_result
+    from ingestor.service import WrongKind
 
     name = service.name
     try:
         fetcher = service.load_fetcher()
-    except ImportError as error:
-        return f"the fetcher of {name} could not be imported: {error}"
+    except WrongKind as error:
+        return str(error)
+    except Exception as error:  # its module does not import, or lacks the name
+        return f"the fetcher of {name} could not be loaded: {plugin_error(error, service.fetcher)}"
     if fetcher is None:
         return f"the {name} plugin has no fetcher"
     own = _service_settings(service)
@@ -131,20 +137,23 @@ def _service_settings(service: Declared) -> BaseSettings | str | None:
     message names the variables, never their values)."""
     from pydantic import ValidationError
 
-    from ingestor.errors import describe, problems
+    from ingestor.errors import plugin_error, problems
+    from ingestor.service import WrongKind
 
     try:
         kind = service.load_settings()
         return kind() if kind is not None else None
     except ValidationError as error:
         return f"invalid configuration: {problems(error)}"
-    except (ImportError, TypeError) as error:
-        return f"the settings of {service.name} could not be loaded: {describe(error)}"
+    except WrongKind as error:
+        return str(error)
+    except Exception as error:  # its module does not import, lacks the name, or building it failed
+        return f"the settings of {service.name} could not be loaded: {plugin_error(error, service.settings)}"
 
 
 def _call(name: str, fetcher: Fetcher, request: FetchRequest) -> FetchResult | str:
     """What the fetcher of `name` returned, or why it gave no result (a ConfigError goes up)."""
-    from ingestor.errors import describe
+    from ingestor.errors import plugin_error
     from ingestor.fetching import ConfigError, FetchResult
 
     try:
@@ -152,7 +161,7 @@ def _call(name: str, fetcher: Fetcher, request: FetchRequest) -> FetchResult | s
     except ConfigError:
         raise
     except Exception as error:
-        return f"the fetcher of {name} raised {describe(error)}"
+        return f"the fetcher of {name} raised {plugin_error(error, fetcher)}"
     if isinstance(returned, FetchResult):
         return returned
     return f"the fetcher of {name} returned {type(returned).__name__}; expected a FetchResult"

@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from ingestor.commands.common import EXIT_FAILED, fail, load_plugins, load_settings, refuse_disabled
+from ingestor.commands.common import EXIT_FAILED, check_services, load_plugins, load_settings, refuse_unavailable
+from ingestor.options import LogLevel
 
 
 def list_types(
@@ -17,9 +18,8 @@ def list_types(
     """List the data types the installed plugins provide, by service, with their tables."""
     loaded = load_plugins(load_settings(env=env))
     catalog = loaded.catalog
-    refuse_disabled(loaded, [service] if service else [])
-    if service and service not in catalog.services():
-        fail(f"unknown service {service!r}; installed services: {', '.join(catalog.services()) or 'none'}")
+    check_services(loaded, [service] if service else [])
+    refuse_unavailable(loaded, [service] if service else [])
     types = catalog.types(service)
     if json_output:
         import orjson
@@ -37,9 +37,16 @@ def list_types(
 def plugins(
     json_output: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when a plugin has a problem.")] = False,
+    log_level: LogLevel = None,
 ) -> None:
-    """List installed plugins (distribution, version, hooks, services, data types) and every problem."""
-    loaded = load_plugins(load_settings())
+    """List installed plugins (distribution, version, hooks, services, data types) and every problem, once: what
+    loading them found, and each fetcher, settings or demo reference that does not resolve (imported, not called)."""
+    settings = load_settings(log_level=log_level)
+    from ingestor.logs import setup_logging
+
+    setup_logging(settings.log_level, settings.log_format)  # DEBUG: a plugin's exception with its traceback
+    loaded = load_plugins(settings, warn=False)  # printed below, not logged as well
+    loaded.check_references()
     by_distribution: dict[str, dict[str, Any]] = {}  # a distribution may register several entry points
     for plugin in loaded.plugins:
         row = by_distribution.setdefault(

@@ -3,12 +3,15 @@
 Results go to stdout (`--json` for machines), logs to stderr; exit codes in ingestor.commands.common. A SIGTERM
 (Cloud Run stopping the task) or Ctrl-C unwinds the run (see ingestor.stopping): the warehouse transaction in
 flight rolls back or commits, the lease is released, and the next run finishes the rest (exit 143, or 130).
+A service named that is installed but cannot be used (disabled, or its plugin is broken) fails alone: its
+outcome says why, the other services run, and the run exits 1.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -41,6 +44,7 @@ from ingestor.options import (
 )
 
 if TYPE_CHECKING:
+    from ingestor.context import RunContext, ServiceResult
     from ingestor.plugins import Plugins
     from ingestor.result import IngestResult
     from ingestor.settings import Settings
@@ -100,7 +104,7 @@ def run(
     else:
         from ingestor.report import print_result
 
-        print_result(result)
+        print_result(result, catalog)
     raise typer.Exit(EXIT_OK if result.success else EXIT_FAILED)
 
 
@@ -137,7 +141,22 @@ def _execute(settings: Settings, plugins: Plugins) -> IngestResult:
                 history_dataset=None if settings.dry_run else settings.history_dataset_name,
                 on_file=on_file,
             )
-            return run_engine(context, settings.service, plugins.pm.hook.ingest)
+            return run_engine(context, settings.service, partial(_ingest, plugins))
     finally:
         warehouse.close()
         landing.close()
+
+
+def _ingest(plugins: Plugins, service: str, context: RunContext) -> ServiceResult | None:
+    """The `ingest` hook for a service that works; for one that cannot be used, an outcome saying why."""
+    why = plugins.unavailable(service)
+    if why is None:
+        produced: ServiceResult | None = plugins.pm.hook.ingest(service=service, context=context)
+        return produced
+    from ingestor.context import ServiceResult
+    from ingestor.fate import refused
+
+    logging.getLogger("ingestor.run").error("%s", why)
+    outcome = refused(service, why)
+    context.on_file(outcome)
+    return ServiceResult(files=[outcome])

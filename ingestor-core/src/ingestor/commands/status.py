@@ -14,7 +14,16 @@ from typing import Annotated
 import typer
 
 from ingestor import options as opt
-from ingestor.commands.common import EXIT_BUSY, EXIT_FAILED, EXIT_OK, check_request, fail, load_plugins, load_settings
+from ingestor.commands.common import (
+    EXIT_BUSY,
+    EXIT_FAILED,
+    EXIT_OK,
+    check_request,
+    fail,
+    load_plugins,
+    load_settings,
+    refuse_unavailable,
+)
 
 
 def status_command(
@@ -44,6 +53,7 @@ def status_command(
     catalog = plugins.catalog
     services = settings.service or catalog.services()
     check_request(plugins, services, None)
+    refuse_unavailable(plugins, services)
     from ingestor import ops
     from ingestor.landing import open_landing
     from ingestor.lease import LeaseBusy, open_warehouse
