@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingestor.landing import LandingFile, fitted
+from ingestor.landing import LandingFile, fitted, printable, utf8_name
 from ingestor.result import FileOutcome, FileStatus
 from ingestor.row_path import Staged
 
@@ -71,7 +71,7 @@ def decide(happened: Happened) -> FileOutcome:
     if status is FileStatus.REJECTED and h.dry_run:
         status = FileStatus.WOULD_REJECT
     return FileOutcome(
-        path=h.file.name,
+        path=printable(h.file.name),
         service=h.service,
         data_type=h.data_type,
         status=status,
@@ -109,6 +109,6 @@ def _empty_reason(staged: Staged) -> str:
 
 
 def safe_relative(relative: str) -> str:
-    """A relative path with no segment that could climb out of a folder."""
-    segments = [s if s not in ("", ".", "..") else "_" for s in relative.replace("\\", "/").split("/")]
+    """A relative path with no segment that could climb out of a folder, in UTF-8 (`utf8_name`)."""
+    segments = [s if s not in ("", ".", "..") else "_" for s in utf8_name(relative).replace("\\", "/").split("/")]
     return "/".join(fitted("".join(c if ord(c) >= 32 else "_" for c in s)) for s in segments)

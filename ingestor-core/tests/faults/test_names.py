@@ -4,16 +4,18 @@ service's folders."""
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import random
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import pytest
 
 from ingestor.fate import safe_relative
-from ingestor.landing import LandingFile, UnsafeName, check_name
+from ingestor.landing import LandingFile, UnsafeName, check_name, is_utf8
 from ingestor.landing.local import LocalLanding
 from ingestor.testing import Harness
 from ingestor.warehouse.duckdb import DuckDBWarehouse
@@ -161,6 +163,21 @@ def test_random_names_never_escape() -> None:
         destination = f"{SERVICE}/rejected/{safe_relative(relative)}"
         assert check_name(destination) == destination
         assert posixpath.normpath(destination).startswith(f"{SERVICE}/rejected/"), relative
+
+
+def test_names_of_any_bytes_become_utf8_names_in_their_folder() -> None:
+    """A local file name may be any bytes: its destination is valid UTF-8, safe, and gives back the bytes."""
+    rng = random.Random(12)
+    alphabet = [b"\xe9", b"\xff", b"\xc3", b"\xc3\xa9", b"%", b"%E9", b"a", b"/", b"..", b".", b"\n", b"\\"]
+    for _ in range(3000):
+        raw = b"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        name = os.fsdecode(raw)
+        relative = safe_relative(name)
+        destination = f"{SERVICE}/rejected/{relative}"
+        assert check_name(destination) == destination and destination.encode(), raw
+        assert posixpath.normpath(destination).startswith(f"{SERVICE}/rejected/"), raw
+        if all(s not in (b"", b".", b"..") for s in raw.split(b"/")) and not set(raw) & set(b"\n\\"):
+            assert (relative.encode() if is_utf8(name) else unquote_to_bytes(relative)) == raw  # (%-escaped)
 
 
 @pytest.mark.parametrize(

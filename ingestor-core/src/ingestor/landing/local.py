@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from ingestor import faults
-from ingestor.landing import FileChanged, LandingFile, UnsafeName, Versioned, check_name, fitted, numbered
+from ingestor.landing import FileChanged, LandingFile, UnsafeName, Versioned, check_name, fitted, numbered, printable
 
 if TYPE_CHECKING:
     from ingestor.settings import Settings
@@ -65,9 +65,9 @@ def _check_version(path: Path, file: LandingFile) -> None:
     try:
         stat = path.stat(follow_symlinks=False)
     except FileNotFoundError:
-        raise FileNotFoundError(f"{file.name} is no longer in landing") from None
+        raise FileNotFoundError(f"{printable(file.name)} is no longer in landing") from None
     if stat.st_size != file.size or str(stat.st_mtime_ns) != file.version:
-        raise FileChanged(f"{file.name} changed after it was read ({file.size} -> {stat.st_size} bytes)")
+        raise FileChanged(f"{printable(file.name)} changed after it was read ({file.size} -> {stat.st_size} bytes)")
 
 
 class LocalLanding:
