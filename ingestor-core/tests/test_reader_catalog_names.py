@@ -11,7 +11,17 @@ from urllib.parse import unquote_to_bytes
 import pytest
 
 from ingestor.catalog import AmbiguousFile, Catalog, DataType, split_extension
-from ingestor.landing import UnsafeName, check_name, fitted, is_utf8, numbered, printable, reason_name, utf8_name
+from ingestor.landing import (
+    UnsafeName,
+    check_name,
+    fitted,
+    hidden,
+    is_utf8,
+    numbered,
+    printable,
+    reason_name,
+    utf8_name,
+)
 from ingestor.names import InvalidIdentifier, quote, sanitize_column, validate_identifier
 from ingestor.reader import MalformedFile, read_records
 
@@ -117,3 +127,9 @@ def test_names_that_are_not_utf8() -> None:
     for made in (fitted(long.rsplit("/", 1)[1]), numbered(long, 2), reason_name(long), reason_name(name)):
         assert len(os.fsencode(made.rsplit("/", 1)[-1])) <= 255
     assert numbered(name, 2) == os.fsdecode(b"g/landing/caf\xe9 100%_g_x__2.jsonl")
+
+
+def test_hidden_names() -> None:
+    assert hidden(".x.jsonl.tmp") and hidden(".incoming/x.jsonl") and hidden("a/.b/c.jsonl")
+    assert not hidden("a..b/c.jsonl") and not hidden("x/")
+    assert not hidden("./x.jsonl") and not hidden("a/../x.jsonl")  # unsafe names (in a bucket): rejected, not hidden

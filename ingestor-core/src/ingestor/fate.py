@@ -36,6 +36,7 @@ class Happened:
     data_type: str | None = None
     dry_run: bool = False
     rejected_by_scan: str | None = None  # no data type matches, ambiguous, unsafe name
+    failed_by_scan: str | None = None  # not a file it can read (a FIFO, a path too long...): never opened
     unreadable: str | None = None  # the warehouse error that kept its data type from being decided
     already_loaded: bool = False  # the ledger holds this very version
     earlier: str | None = None  # what an earlier version of it loaded (the first part of its reason)
@@ -50,6 +51,8 @@ def decide(happened: Happened) -> FileOutcome:
     notes: tuple[str, ...] = ()
     if h.rejected_by_scan is not None:
         status, reason = FileStatus.REJECTED, h.rejected_by_scan
+    elif h.failed_by_scan is not None:
+        reason = f"{h.failed_by_scan}; left in landing"
     elif h.unreadable is not None:
         reason = f"the warehouse could not be read, left in landing: {h.unreadable}"
     elif h.already_loaded:

@@ -211,7 +211,10 @@ def test_the_local_landing_refuses_symbolic_links_out_of_the_root(tmp_path: Path
     (root / "fz" / "landing" / "link.jsonl").symlink_to(outside / "secret.jsonl")
     (root / "fz" / "landing" / "a.jsonl").write_bytes(b"x")
     landing = LocalLanding(root)
-    assert [f.name for f in landing.list("fz/landing/")] == ["fz/landing/a.jsonl"]
+    assert [(f.name, f.fault) for f in landing.list("fz/landing/")] == [  # a link is listed, never followed
+        ("fz/landing/a.jsonl", None),
+        ("fz/landing/link.jsonl", "not a regular file (a symbolic link, not followed)"),
+    ]
     file = LandingFile("fz/landing/a.jsonl", 1, "1")
     for action in (
         lambda: landing.write("fz/archive/b.jsonl", b"x"),

@@ -35,6 +35,10 @@ class LandingFile:
     size: int
     version: str  # what changes when the object is rewritten (mtime/generation)
     updated: datetime | None = field(default=None, compare=False)  # when it was last written (for ages)
+    # why this entry is not read as a file (not a regular file, a file this process may not read, a path past the
+    # system's limits, a folder that cannot be listed: then `name` is the folder's, ending in `/`); the scan reports
+    # it as failed and nothing opens it
+    fault: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,13 @@ def utf8_name(name: str) -> str:
     if is_utf8(name):
         return name
     return "".join(f"%{ord(c) - 0xDC00:02X}" if "\udc80" <= c <= "\udcff" else "%25" if c == "%" else c for c in name)
+
+
+def hidden(relative: str) -> bool:
+    """Whether a name below a folder is hidden: one of its segments (a folder's or the file's) starts with `.`
+    (a fetcher's in-progress `.name.tmp` or `.incoming/` folder, editor files). Runs leave them alone. A `.` or
+    `..` segment (possible in a bucket) hides nothing: such a name is unsafe, and rejected."""
+    return any(segment.startswith(".") and segment not in (".", "..") for segment in relative.split("/"))
 
 
 def fitted(filename: str) -> str:
