@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
+import re
+from urllib.parse import unquote_to_bytes
 
 import pytest
 
 from ingestor.catalog import AmbiguousFile, Catalog, DataType, split_extension
-from ingestor.landing import UnsafeName, check_name, numbered
+from ingestor.landing import (
+    UnsafeName,
+    check_name,
+    fitted,
+    hidden,
+    is_utf8,
+    numbered,
+    printable,
+    reason_name,
+    utf8_name,
+)
 from ingestor.names import InvalidIdentifier, quote, sanitize_column, validate_identifier
 from ingestor.reader import MalformedFile, read_records
 
@@ -98,3 +111,25 @@ def test_object_names_cannot_escape() -> None:
         with pytest.raises(UnsafeName):
             check_name(bad)
     assert numbered("g/archive/a/b.jsonl.gz", 2) == "g/archive/a/b__2.jsonl.gz"
+
+
+def test_names_that_are_not_utf8() -> None:
+    name = os.fsdecode(b"g/landing/caf\xe9 100%_g_x.jsonl")  # as Python lists a Latin-1 file name
+    assert not is_utf8(name) and is_utf8("g/landing/café.jsonl")
+    assert printable(name) == "g/landing/caf\\xe9 100%_g_x.jsonl"
+    assert utf8_name(name) == "g/landing/caf%E9 100%25_g_x.jsonl"  # reversible:
+    assert unquote_to_bytes(utf8_name(name)) == os.fsencode(name)
+    assert utf8_name("g/café 100%") == printable("g/café 100%") == "g/café 100%"  # valid names as they are
+    with pytest.raises(UnsafeName, match=re.escape("caf\\xe9 100%_g_x.jsonl' is not valid UTF-8")):
+        check_name(name)
+    # names made from such a name (one already in rejected/ or archive/) never fail, and fit
+    long = os.fsdecode(b"g/rejected/" + b"\xe9" * 250 + b".jsonl")
+    for made in (fitted(long.rsplit("/", 1)[1]), numbered(long, 2), reason_name(long), reason_name(name)):
+        assert len(os.fsencode(made.rsplit("/", 1)[-1])) <= 255
+    assert numbered(name, 2) == os.fsdecode(b"g/landing/caf\xe9 100%_g_x__2.jsonl")
+
+
+def test_hidden_names() -> None:
+    assert hidden(".x.jsonl.tmp") and hidden(".incoming/x.jsonl") and hidden("a/.b/c.jsonl")
+    assert not hidden("a..b/c.jsonl") and not hidden("x/")
+    assert not hidden("./x.jsonl") and not hidden("a/../x.jsonl")  # unsafe names (in a bucket): rejected, not hidden

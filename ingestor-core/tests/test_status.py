@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -125,3 +126,11 @@ def test_html_page_is_self_contained_with_a_calendar(tick: Harness) -> None:
 def test_an_unwritable_html_path_exits_2(tick: Harness) -> None:
     run = tick.cli("status", "--env", "dev", "--data-dir", str(tick.root), "--html", str(tick.root / "no/dir/x.html"))
     assert run.exit_code == 2 and "cannot write" in run.stderr and "Traceback" not in run.output
+
+
+def test_hidden_folders_and_what_is_not_a_file_are_not_counted(tick: Harness) -> None:
+    tick.land("tick/landing/.incoming/2025_01_01_tick_beats.jsonl", [{"n": 1}])
+    tick.land("tick/rejected/.old/2025_01_01_tick_notes.jsonl", [{"n": 1}])
+    os.mkfifo(tick.landing / "tick/landing/2025_01_02_tick_beats.jsonl")
+    _, report = _status(tick)
+    assert _type(report, "beats")["waiting"] == 0 and report["rejected"] == 0

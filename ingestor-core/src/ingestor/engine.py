@@ -2,8 +2,9 @@
 
 1. **Scan** (`ingestor.scan`): the service's landing folder is listed once, in name order. Each
    file gets its data type by name, or a reason it has none (no data type matches, ambiguous, an
-   unsafe name). Hidden files, data types not asked for and files another task of a sharded job
-   takes are left alone.
+   unsafe name, not UTF-8); an entry that is no file it can read (a FIFO, a path past the system's
+   limits) fails, unopened. Hidden files and folders, data types not asked for and files another task
+   of a sharded job takes are left alone.
 2. **Plan** (`ingestor.plan`), per data type in catalog order: the ledger says whether this very
    version of the file was loaded already (it is archived without loading again), whether another
    version was (this one begins with it, and only the records appended since are loaded; or it
@@ -22,7 +23,8 @@
 
 Files settle as soon as their fate is known (a rejected file right after staging, a loaded one
 right after its load commits); the run's result lists them in scan order whatever the load threads
-did: first the files no data type takes, then each data type's files, in name order."""
+did: first the entries it cannot read, then the files no data type takes, then each data type's files,
+in name order."""
 
 from __future__ import annotations
 
@@ -151,6 +153,7 @@ class ServiceIngest:
             self.settler.report(refused(self.service, found.refused))
             self.result.files = list(self.settler.settled.values())
             return self.result
+        self._settle([self._happened(file, None, failed_by_scan=why) for file, why in found.failed])
         self._settle([self._happened(file, None, rejected_by_scan=why) for file, why in found.rejected])
         types = [dt for dt in ctx.catalog.types(self.service) if dt.name in found.batches]
         ready = [self._prepare(dt, found.batches[dt.name]) for dt in types]
@@ -158,7 +161,7 @@ class ServiceIngest:
         load_all(loads, getattr(ctx.warehouse, "max_parallel_loads", 1))
         if found.batches and not ctx.dry_run:
             refresh_views(self.service, ctx.env, ctx.views, ctx.warehouse, self.schemas, self.result.tables)
-        order = [file.name for file, _ in found.rejected]
+        order = [file.name for file, _ in found.failed + found.rejected]
         order += [file.name for dt in types for file, _ in found.batches[dt.name]]
         self.result.files = [self.settler.settled[name] for name in order]
         return self.result
@@ -248,6 +251,7 @@ class ServiceIngest:
         file: LandingFile,
         dt: DataType | None,
         rejected_by_scan: str | None = None,
+        failed_by_scan: str | None = None,
         unreadable: str | None = None,
         already_loaded: bool = False,
         earlier: str | None = None,
@@ -260,6 +264,7 @@ class ServiceIngest:
             dt.name if dt is not None else None,
             self.ctx.dry_run,
             rejected_by_scan=rejected_by_scan,
+            failed_by_scan=failed_by_scan,
             unreadable=unreadable,
             already_loaded=already_loaded,
             earlier=earlier,

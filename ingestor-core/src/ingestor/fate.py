@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ingestor.landing import LandingFile, fitted
+from ingestor.landing import LandingFile, fitted, printable, utf8_name
 from ingestor.result import FileOutcome, FileStatus
 from ingestor.row_path import Staged
 
@@ -36,6 +36,7 @@ class Happened:
     data_type: str | None = None
     dry_run: bool = False
     rejected_by_scan: str | None = None  # no data type matches, ambiguous, unsafe name
+    failed_by_scan: str | None = None  # not a file it can read (a FIFO, a path too long...): never opened
     unreadable: str | None = None  # the warehouse error that kept its data type from being decided
     already_loaded: bool = False  # the ledger holds this very version
     earlier: str | None = None  # what an earlier version of it loaded (the first part of its reason)
@@ -50,6 +51,8 @@ def decide(happened: Happened) -> FileOutcome:
     notes: tuple[str, ...] = ()
     if h.rejected_by_scan is not None:
         status, reason = FileStatus.REJECTED, h.rejected_by_scan
+    elif h.failed_by_scan is not None:
+        reason = f"{h.failed_by_scan}; left in landing"
     elif h.unreadable is not None:
         reason = f"the warehouse could not be read, left in landing: {h.unreadable}"
     elif h.already_loaded:
@@ -71,7 +74,7 @@ def decide(happened: Happened) -> FileOutcome:
     if status is FileStatus.REJECTED and h.dry_run:
         status = FileStatus.WOULD_REJECT
     return FileOutcome(
-        path=h.file.name,
+        path=printable(h.file.name),
         service=h.service,
         data_type=h.data_type,
         status=status,
@@ -109,6 +112,6 @@ def _empty_reason(staged: Staged) -> str:
 
 
 def safe_relative(relative: str) -> str:
-    """A relative path with no segment that could climb out of a folder."""
-    segments = [s if s not in ("", ".", "..") else "_" for s in relative.replace("\\", "/").split("/")]
+    """A relative path with no segment that could climb out of a folder, in UTF-8 (`utf8_name`)."""
+    segments = [s if s not in ("", ".", "..") else "_" for s in utf8_name(relative).replace("\\", "/").split("/")]
     return "/".join(fitted("".join(c if ord(c) >= 32 else "_" for c in s)) for s in segments)

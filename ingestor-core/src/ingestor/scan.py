@@ -1,6 +1,9 @@
 """Scanning: list a service's landing folder once and give each file its data type, or the reason
-it matches none. Hidden files (in-progress writes, editor files) are left alone; so are the files
-of data types not asked for, and those another task of a sharded job takes (`owns`)."""
+it matches none (a name that is not UTF-8 is rejected so: it can be neither a row's `_source_file` nor a
+ledger entry). An entry that cannot be read as a file (`LandingFile.fault`: not a regular file, unreadable,
+past the system's limits, a folder it cannot list) fails, left in landing and never opened. Hidden files and folders
+(in-progress writes, editor files) are left alone; so are the files of data types not asked for, and
+those another task of a sharded job takes (`owns`)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from ingestor.catalog import AmbiguousFile, Catalog, Match
-from ingestor.landing import Landing, LandingFile, UnsafeName, check_name
+from ingestor.landing import Landing, LandingFile, UnsafeName, check_name, hidden
 
 NO_MATCH = "no data type matches"
 
@@ -20,10 +23,11 @@ def owns(key: str, task_index: int, task_count: int) -> bool:
 
 @dataclass
 class Scan:
-    """A service's landing folder, sorted out: per data type its files (in name order), and the files
-    rejected for their name; or why the whole service was refused."""
+    """A service's landing folder, sorted out: per data type its files (in name order), the entries that
+    cannot be read as files, and the files rejected for their name; or why the whole service was refused."""
 
     batches: dict[str, list[tuple[LandingFile, Match]]] = field(default_factory=dict)
+    failed: list[tuple[LandingFile, str]] = field(default_factory=list)  # (entry, its fault), in name order
     rejected: list[tuple[LandingFile, str]] = field(default_factory=list)  # (file, why), in name order
     refused: str | None = None  # the folder cannot be read safely: nothing of the service is touched
 
@@ -46,9 +50,14 @@ def scan(
         return found
     rejects = owns(f"{service}.", task_index, task_count)  # one task of a job rejects the unknown files
     for file in sorted(listed, key=lambda f: f.name):
-        base = file.name[len(prefix) :].rsplit("/", 1)[-1]
-        if base.startswith("."):
-            continue  # hidden files: in-progress writes, editor files
+        relative = file.name[len(prefix) :]
+        if hidden(relative):
+            continue  # in-progress writes, editor files
+        if file.fault is not None:
+            if rejects:
+                found.failed.append((file, file.fault))
+            continue
+        base = relative.rsplit("/", 1)[-1]
         try:
             check_name(file.name)
             match = catalog.match(service, base)

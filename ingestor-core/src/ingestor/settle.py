@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import orjson
 
 from ingestor import faults, stopping
-from ingestor.landing import FileChanged, Landing, LandingFile, reason_name
+from ingestor.landing import FileChanged, Landing, LandingFile, printable, reason_name
 from ingestor.result import FileOutcome, FileStatus
 
 log = logging.getLogger("ingestor.engine")
@@ -39,20 +39,21 @@ class Settler:
         workers = min(self.landing.concurrency, len(pending))
         if workers <= 1:
             for file, outcome in pending:
-                self.report(self._move(file, outcome))
+                self.report(self._move(file, outcome), file.name)
             return
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingestor-move") as pool:
             moved = list(pool.map(lambda item: self._move(*item), pending))
-        for outcome in moved:
-            self.report(outcome)
+        for (file, _), outcome in zip(pending, moved, strict=True):
+            self.report(outcome, file.name)
 
-    def report(self, outcome: FileOutcome) -> None:
-        """Log the outcome, keep it for the result and tell the live callback."""
+    def report(self, outcome: FileOutcome, name: str | None = None) -> None:
+        """Log the outcome, keep it for the result (by the landing `name`, which its printable `path` may not be:
+        by default that path) and tell the live callback."""
         log_at = logging.WARNING if outcome.status in {FileStatus.REJECTED, FileStatus.FAILED} else logging.INFO
         why = f" ({outcome.reason})" if outcome.reason else ""
         log.log(log_at, "%s: %s%s", outcome.path, outcome.status.value, why)
         with self._lock:
-            self.settled[outcome.path] = outcome
+            self.settled[outcome.path if name is None else name] = outcome
             self.on_file(outcome)
 
     def _move(self, file: LandingFile, outcome: FileOutcome) -> FileOutcome:
@@ -80,10 +81,10 @@ class Settler:
         except (FileChanged, FileNotFoundError) as error:  # a writer or another process acted meanwhile
             done = f"{outcome.rows} records loaded, " if outcome.status is FileStatus.LOADED else ""
             fate = "left in landing for the next run" if isinstance(error, FileChanged) else "nothing to move"
-            log.error("%s: not moved to %s: %s", file.name, outcome.destination, error)
+            log.error("%s: not moved to %s: %s", outcome.path, outcome.destination, error)
             why = f"{done}but {error}: {fate}"
         except Exception as error:
-            log.error("%s: could not move to %s: %s", file.name, outcome.destination, error)
+            log.error("%s: could not move to %s: %s", outcome.path, outcome.destination, error)
             why = f"move failed, left in landing: {error}"
         reason = f"{outcome.reason}; {why}" if outcome.reason else why
         return outcome.model_copy(update={"status": FileStatus.FAILED, "destination": None, "reason": reason})
@@ -100,7 +101,7 @@ class Settler:
     def _reason(self, file: LandingFile, outcome: FileOutcome) -> bytes:
         return orjson.dumps(
             {
-                "file": file.name,
+                "file": printable(file.name),  # its bytes that are not UTF-8 as \xNN
                 "destination": outcome.destination,
                 "data_type": outcome.data_type,
                 "reason": outcome.reason,

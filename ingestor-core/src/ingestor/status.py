@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field, computed_field
 
 from ingestor.catalog import AmbiguousFile, Catalog, expectation
-from ingestor.landing import Landing, LandingFile
+from ingestor.landing import Landing, LandingFile, hidden
 from ingestor.warehouse import Warehouse
 
 UNMATCHED = "(unmatched)"  # files of a service that no data type matches
@@ -163,12 +163,14 @@ def collect(
 
 
 def _listed(landing: Landing, service: str) -> list[tuple[LandingFile, str]]:
-    """The files of a service's landing/ (hidden ones aside) and rejected/ (reasons aside) folders."""
+    """The files of a service's landing/ and rejected/ (reasons aside) folders: hidden ones and what is no
+    file a run reads (`LandingFile.fault`) aside."""
     found = []
     for folder in ("landing", "rejected"):
-        for file in landing.list(f"{service}/{folder}/"):
-            leaf = file.name.rsplit("/", 1)[-1]
-            if leaf.startswith(".") or (folder == "rejected" and leaf.endswith(REASON_SUFFIX)):
+        prefix = f"{service}/{folder}/"
+        for file in landing.list(prefix):
+            relative = file.name[len(prefix) :]
+            if hidden(relative) or file.fault or (folder == "rejected" and relative.endswith(REASON_SUFFIX)):
                 continue
             found.append((file, folder))
     return found

@@ -229,6 +229,28 @@ def test_gcs_landing_into_duckdb_stages_column_wise(
     assert cloud.files("acme/landing/") == []
 
 
+def test_odd_object_names_on_gcs(cloud: Any, tmp_path: Path) -> None:
+    """A folder placeholder is no file; an object with content named like a folder is rejected; a hidden folder is
+    left alone; a name whose destination would pass GCS's 1024 bytes fails with that cause, left in landing."""
+    cloud.land("acme/landing/2025_01_01_00_00_acme_events.jsonl", [{"id": 1}])
+    cloud.land("acme/landing/folder/", b"")
+    cloud.land("acme/landing/x/", [{"id": 2}])
+    cloud.land("acme/landing/.incoming/2025_01_02_00_00_acme_events.jsonl", [{"id": 3}])
+    longest = cloud.land("acme/landing/" + ("a" * 250 + "/") * 4 + "x.jsonl", [{"id": 4}])  # 1,024 bytes
+    result = cloud.result(cloud.run("--warehouse", f"duckdb:///{tmp_path / 'w.duckdb'}"))
+    outcomes = {f["path"]: f for f in result["files"]}
+    assert {path: f["status"] for path, f in outcomes.items()} == {
+        "acme/landing/2025_01_01_00_00_acme_events.jsonl": "loaded",
+        "acme/landing/x/": "rejected",
+        longest: "failed",
+    }
+    assert outcomes["acme/landing/x/"]["destination"] == "acme/rejected/x/_"
+    assert "object name of 1037 bytes, over GCS's limit of 1024" in outcomes[longest]["reason"]
+    assert cloud.files("acme/landing/") == sorted(
+        ["acme/landing/folder/", "acme/landing/.incoming/2025_01_02_00_00_acme_events.jsonl", longest]
+    )
+
+
 def test_gcs_files_are_moved_several_at_once_and_reported_in_order(
     cloud: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

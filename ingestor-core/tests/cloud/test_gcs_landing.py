@@ -235,3 +235,12 @@ def test_a_retried_lease_write_is_recognised_as_ours(landing: GCSLanding) -> Non
     assert not held.lost and held.version == str(landing.bucket.get_blob(STATE).generation)
     release(held)
     assert landing.read(STATE) is None
+
+
+def test_folder_placeholders_are_skipped_and_names_past_the_limit_refused(landing: GCSLanding) -> None:
+    _put(landing, "acme/landing/folder/", b"")  # the console's folder: no file
+    _put(landing, "acme/landing/x/", b'{"a": 1}\n')  # content under a folder's name: a file (the scan rejects it)
+    assert [f.name for f in landing.list("acme/landing/")] == ["acme/landing/x/"]
+    too_long = "acme/rejected/" + "a/" * 510 + "x.jsonl"
+    with pytest.raises(ValueError, match="object name of 1041 bytes, over GCS's limit of 1024"):
+        landing.write(too_long, b"{}")

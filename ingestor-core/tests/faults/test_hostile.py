@@ -243,8 +243,13 @@ def test_hostile_corpus_in_one_run(tmp_path: Path) -> None:
         if case.check is not None:
             case.check(h, source)
     assert not problems, "\n".join(map(repr, problems))
-    # nothing else happened: no stray outcome, nothing left in landing but the links, nothing outside fz/
-    assert set(outcomes) == {f"{SERVICE}/landing/{c.name}" for c in cases}
+    # nothing else happened: no stray outcome, nothing left in landing but the links (reported, never followed),
+    # nothing outside fz/
+    links = {f"{SERVICE}/landing/{name}" for name in ("link_fz_events.jsonl", "linked_dir")}
+    assert set(outcomes) == {f"{SERVICE}/landing/{c.name}" for c in cases} | links
+    for name in links:
+        assert outcomes[name]["status"] == "failed", outcomes[name]
+        assert outcomes[name]["reason"] == "not a regular file (a symbolic link, not followed); left in landing"
     assert sorted(p.name for p in (h.landing / SERVICE / "landing").iterdir()) == ["link_fz_events.jsonl", "linked_dir"]
     assert outside.read_bytes() == b'{"uid": 987654321}\n' and sorted(p.name for p in h.landing.iterdir()) == [SERVICE]
     assert h.query("SELECT _source_file FROM fz_dev.events WHERE uid = 987654321") == []
@@ -266,9 +271,9 @@ def test_hostile_corpus_in_one_run(tmp_path: Path) -> None:
     assert sorted(map(orjson.dumps, kept)) == sorted(map(orjson.dumps, [1, "one", {"o": 1}, [1, 2]])), kept
     notes = next(t for t in result["tables"] if t["data_type"] == "events")["notes"]
     assert any(n.startswith("flip: conflicting types") for n in notes), notes
-    # the next run has nothing to do, and changes nothing
+    # the next run has nothing to do but report the links again, and changes nothing
     again = h.run("--service", SERVICE, "--json")
-    assert again.exit_code == 0 and json.loads(again.stdout)["files"] == []
+    assert again.exit_code == 1 and {f["path"] for f in json.loads(again.stdout)["files"]} == links
 
 
 def test_a_rejected_name_twice_keeps_each_reason(tmp_path: Path) -> None:

@@ -4,16 +4,18 @@ service's folders."""
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import random
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import pytest
 
 from ingestor.fate import safe_relative
-from ingestor.landing import LandingFile, UnsafeName, check_name
+from ingestor.landing import LandingFile, UnsafeName, check_name, is_utf8
 from ingestor.landing.local import LocalLanding
 from ingestor.testing import Harness
 from ingestor.warehouse.duckdb import DuckDBWarehouse
@@ -163,6 +165,21 @@ def test_random_names_never_escape() -> None:
         assert posixpath.normpath(destination).startswith(f"{SERVICE}/rejected/"), relative
 
 
+def test_names_of_any_bytes_become_utf8_names_in_their_folder() -> None:
+    """A local file name may be any bytes: its destination is valid UTF-8, safe, and gives back the bytes."""
+    rng = random.Random(12)
+    alphabet = [b"\xe9", b"\xff", b"\xc3", b"\xc3\xa9", b"%", b"%E9", b"a", b"/", b"..", b".", b"\n", b"\\"]
+    for _ in range(3000):
+        raw = b"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        name = os.fsdecode(raw)
+        relative = safe_relative(name)
+        destination = f"{SERVICE}/rejected/{relative}"
+        assert check_name(destination) == destination and destination.encode(), raw
+        assert posixpath.normpath(destination).startswith(f"{SERVICE}/rejected/"), raw
+        if all(s not in (b"", b".", b"..") for s in raw.split(b"/")) and not set(raw) & set(b"\n\\"):
+            assert (relative.encode() if is_utf8(name) else unquote_to_bytes(relative)) == raw  # (%-escaped)
+
+
 @pytest.mark.parametrize(
     "name", ["../x", "fz/../../x", "/etc/passwd", "fz/landing/../../../x", "fz//x", "fz/./x", "fz\\..\\x", "fz/\x01"]
 )
@@ -194,7 +211,10 @@ def test_the_local_landing_refuses_symbolic_links_out_of_the_root(tmp_path: Path
     (root / "fz" / "landing" / "link.jsonl").symlink_to(outside / "secret.jsonl")
     (root / "fz" / "landing" / "a.jsonl").write_bytes(b"x")
     landing = LocalLanding(root)
-    assert [f.name for f in landing.list("fz/landing/")] == ["fz/landing/a.jsonl"]
+    assert [(f.name, f.fault) for f in landing.list("fz/landing/")] == [  # a link is listed, never followed
+        ("fz/landing/a.jsonl", None),
+        ("fz/landing/link.jsonl", "not a regular file (a symbolic link, not followed)"),
+    ]
     file = LandingFile("fz/landing/a.jsonl", 1, "1")
     for action in (
         lambda: landing.write("fz/archive/b.jsonl", b"x"),

@@ -35,6 +35,10 @@ class LandingFile:
     size: int
     version: str  # what changes when the object is rewritten (mtime/generation)
     updated: datetime | None = field(default=None, compare=False)  # when it was last written (for ages)
+    # why this entry is not read as a file (not a regular file, a file this process may not read, a path past the
+    # system's limits, a folder that cannot be listed: then `name` is the folder's, ending in `/`); the scan reports
+    # it as failed and nothing opens it
+    fault: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,25 +117,63 @@ class Landing(Protocol):
 
 
 def check_name(name: str) -> str:
-    """Refuse object names with empty, `.` or `..` segments, backslashes or control characters."""
+    """Refuse object names with empty, `.` or `..` segments, backslashes or control characters, or that are not
+    valid UTF-8 (a local file name may be any bytes)."""
+    if not is_utf8(name):
+        raise UnsafeName(f"object name '{printable(name)}' is not valid UTF-8 (bytes shown as \\xNN)")
     segments = name.split("/")
     if not name or any(s in ("", ".", "..") for s in segments) or "\\" in name or any(ord(c) < 32 for c in name):
         raise UnsafeName(f"unsafe object name {name!r}")
     return name
 
 
+def is_utf8(name: str) -> bool:
+    """Whether a name is valid UTF-8 text: Python gives a local file name's other bytes as surrogate escapes."""
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(name: str) -> str:
+    """A name as valid text, to show (a result, a reason, a log line): each byte that is not UTF-8 as `\\xNN`."""
+    return name if is_utf8(name) else _bytes(name).decode(errors="backslashreplace")
+
+
+def utf8_name(name: str) -> str:
+    """A name that is not UTF-8 as one that is, reversibly (what such a file is moved to rejected/ under): each byte
+    that is not UTF-8 as `%XX`, and `%` itself as `%25`, so `urllib.parse.unquote_to_bytes` gives back the bytes.
+    A valid name is returned as it is."""
+    if is_utf8(name):
+        return name
+    return "".join(f"%{ord(c) - 0xDC00:02X}" if "\udc80" <= c <= "\udcff" else "%25" if c == "%" else c for c in name)
+
+
+def hidden(relative: str) -> bool:
+    """Whether a name below a folder is hidden: one of its segments (a folder's or the file's) starts with `.`
+    (a fetcher's in-progress `.name.tmp` or `.incoming/` folder, editor files). Runs leave them alone. A `.` or
+    `..` segment (possible in a bucket) hides nothing: such a name is unsafe, and rejected."""
+    return any(segment.startswith(".") and segment not in (".", "..") for segment in relative.split("/"))
+
+
 def fitted(filename: str) -> str:
     """A file name (one path segment) of at most MAX_NAME_BYTES: a longer one keeps its extension and as
     much of its start as fits, followed by `~` and a hash of the whole name (so distinct names stay distinct)."""
-    encoded = filename.encode()
+    encoded = _bytes(filename)
     if len(encoded) <= MAX_NAME_BYTES:
         return filename
     stem, dot, ext = filename.partition(".")
-    if len((dot + ext).encode()) > 32:  # not an extension: shorten the whole name
+    if len(_bytes(dot + ext)) > 32:  # not an extension: shorten the whole name
         stem, dot, ext = filename, "", ""
     tail = f"~{hashlib.sha256(encoded).hexdigest()[:12]}{dot}{ext}"
-    head = stem.encode()[: MAX_NAME_BYTES - len(tail.encode())].decode(errors="ignore")
+    head = _bytes(stem)[: MAX_NAME_BYTES - len(_bytes(tail))].decode(errors="ignore")
     return head + tail
+
+
+def _bytes(name: str) -> bytes:
+    """A name's bytes, those that are not UTF-8 (surrogate escapes) included."""
+    return name.encode(errors="surrogateescape")
 
 
 def _with_filename(name: str, change: Callable[[str], str]) -> str:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from ingestor.settings import Settings
 
 log = logging.getLogger("ingestor.landing.gcs")
+MAX_OBJECT_NAME_BYTES = 1024  # GCS's limit on a whole object name
 
 
 def _checksum(blob: Blob) -> str:
@@ -67,8 +68,11 @@ class GCSLanding:
         return cls(*split_gs_url(url), client=storage_client(settings.gcs.project, settings.gcs.emulator_host))
 
     def _key(self, name: str) -> str:
-        """The object key for a name we build (checked: it can never climb out of a folder)."""
-        return self.prefix + check_name(name)
+        """The object key for a name we build (checked: it can never climb out of a folder, and GCS takes it)."""
+        key = self.prefix + check_name(name)
+        if len(key.encode()) > MAX_OBJECT_NAME_BYTES:
+            raise ValueError(f"object name of {len(key.encode())} bytes, over GCS's limit of {MAX_OBJECT_NAME_BYTES}")
+        return key
 
     def _listed_key(self, file: LandingFile) -> str:
         """The key of an object as listed: used as it is, whatever its name, so that even an
@@ -76,10 +80,11 @@ class GCSLanding:
         return self.prefix + file.name
 
     def list(self, prefix: str) -> Iterator[LandingFile]:
-        """Objects whose name starts with `prefix`, in name order (folder placeholders skipped)."""
+        """Objects whose name starts with `prefix`, in name order. Folder placeholders (empty objects named
+        `folder/`, as the console makes) are skipped; an object with content is listed whatever its name."""
         found = []
         for blob in self.client.list_blobs(self.bucket.name, prefix=self.prefix + prefix):
-            if blob.name.endswith("/"):
+            if blob.name.endswith("/") and not blob.size:
                 continue
             name = blob.name[len(self.prefix) :]
             self._listed[name] = (str(blob.generation), _checksum(blob))

@@ -13,13 +13,13 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from ingestor import faults
-from ingestor.landing import FileChanged, LandingFile, UnsafeName, Versioned, check_name, fitted, numbered
+from ingestor.landing import FileChanged, LandingFile, UnsafeName, Versioned, check_name, fitted, numbered, printable
+from ingestor.landing.walk import walk
 
 if TYPE_CHECKING:
     from ingestor.settings import Settings
@@ -65,9 +65,9 @@ def _check_version(path: Path, file: LandingFile) -> None:
     try:
         stat = path.stat(follow_symlinks=False)
     except FileNotFoundError:
-        raise FileNotFoundError(f"{file.name} is no longer in landing") from None
+        raise FileNotFoundError(f"{printable(file.name)} is no longer in landing") from None
     if stat.st_size != file.size or str(stat.st_mtime_ns) != file.version:
-        raise FileChanged(f"{file.name} changed after it was read ({file.size} -> {stat.st_size} bytes)")
+        raise FileChanged(f"{printable(file.name)} changed after it was read ({file.size} -> {stat.st_size} bytes)")
 
 
 class LocalLanding:
@@ -114,24 +114,11 @@ class LocalLanding:
         return Path(path)
 
     def list(self, prefix: str) -> Iterator[LandingFile]:
-        """Regular files below `prefix` (a folder), sorted; symbolic links are not followed."""
+        """Every entry below `prefix` (a folder), sorted; what is not a regular file carries its `fault` (`walk`)."""
         base = self._path(prefix.rstrip("/"))
         if not base.is_dir():
             return
-        found: list[LandingFile] = []
-        start = len(str(self.root).rstrip(os.sep)) + 1
-        folders = [str(base)]
-        while folders:
-            with os.scandir(folders.pop()) as entries:
-                for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append(entry.path)
-                    elif entry.is_file(follow_symlinks=False):  # not a link, a fifo, ...
-                        stat = entry.stat(follow_symlinks=False)
-                        name = entry.path[start:].replace(os.sep, "/")
-                        modified = datetime.fromtimestamp(stat.st_mtime, UTC)
-                        found.append(LandingFile(name, stat.st_size, str(stat.st_mtime_ns), modified))
-        yield from sorted(found, key=lambda f: f.name)
+        yield from sorted(walk(str(self.root), str(base)), key=lambda f: f.name)
 
     def open(self, file: LandingFile) -> AbstractContextManager[IO[bytes]]:
         """Open for reading the listed size: what a writer appends meanwhile is not read (the ledger's size and
