@@ -83,6 +83,8 @@ class GCSSettings(_Group):
 
     project: str | None = Field(None, validation_alias="GCP_PROJECT_ID")
     emulator_host: str | None = Field(None, validation_alias="STORAGE_EMULATOR_HOST")  # a local GCS API server
+    # seconds one call may take: each request's HTTP timeout, and no retry of it starts later
+    timeout: float = Field(60.0, gt=0, validation_alias="INGESTOR_GCS_TIMEOUT")
 
 
 class LeaseSettings(_Group):
