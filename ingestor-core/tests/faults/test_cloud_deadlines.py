@@ -105,6 +105,8 @@ def test_a_sigterm_ends_a_run_whose_commits_are_never_confirmed(
         assert f"submitted commit job {job}" in stderr
         assert f"job {job}: poll failed (503" in stderr, stderr[-3000:]
     assert "fz/_state/lease.json" not in cloud_zone.h.files("fz/")
+    runs = cloud_zone.h.query(f"SELECT status FROM dp_ops_{cloud_zone.h.env}._ingestor_history WHERE kind = 'run'")
+    assert runs == [{"status": "stopped"}]  # written within the stop's grace
     done = cloud_zone.run()
     assert done.returncode in (0, 1), done.stderr[-3000:]
     cloud_zone.check()
