@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import typer
 
+from ingestor import stopping
 from ingestor.commands import demo, fetch, new_plugin, plugins, run, seed, status
+from ingestor.commands.common import EXIT_TERMINATED
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -28,5 +30,13 @@ app.command("status")(status.status_command)
 
 
 def main() -> None:
-    """Entry point of the `ingestor` script."""
-    app()
+    """Entry point of the `ingestor` script. A SIGTERM is honoured from here on, start-up included (exit 143),
+    and a stopped command's process ends within `stopping.GRACE` whatever its threads are stuck in."""
+    stopping.at_start()
+    try:
+        app()
+    except stopping.Terminated:  # outside a run's own handling: during start-up (plugins, settings) or after
+        typer.echo("Error: stopped by SIGTERM", err=True)
+        stopping.leave(EXIT_TERMINATED)
+    except SystemExit as done:
+        stopping.leave(done.code)

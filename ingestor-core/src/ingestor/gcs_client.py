@@ -7,9 +7,11 @@ from typing import Any
 
 from google.cloud import storage
 
+from ingestor import stopping
 from ingestor.landing import check_name
 
 EMULATOR_PROJECT = "test-project"
+MIN_TIMEOUT = 1.0  # seconds, a request's shortest timeout
 
 
 def local_server(host: str) -> dict[str, Any]:
@@ -30,6 +32,21 @@ def storage_client(project: str | None, emulator_host: str | None = None) -> sto
     if emulator_host:
         return storage.Client(project=project or EMULATOR_PROJECT, **local_server(emulator_host))  # type: ignore[no-untyped-call]
     return storage.Client(project=project)
+
+
+def bounds(timeout: float, *, if_generation: bool = False) -> dict[str, Any]:
+    """A storage call's `timeout=` and `retry=`: each request gets `timeout` seconds (after a stop, no more than
+    what is left of its grace), and the library retries its choice of errors (with `if_generation`, as for a
+    copy, only under a generation precondition) but starts no retry after that time, nor after a stop."""
+    from google.cloud.storage.retry import DEFAULT_RETRY, ConditionalRetryPolicy, is_generation_specified
+
+    if stopping.asked():  # what a stopped run still does (its lease's release) ends within the grace
+        timeout = min(timeout, max(stopping.grace_left(), MIN_TIMEOUT))
+
+    retriable = DEFAULT_RETRY._predicate
+    retry = DEFAULT_RETRY.with_timeout(timeout).with_predicate(lambda e: retriable(e) and not stopping.asked())
+    policy = ConditionalRetryPolicy(retry, is_generation_specified, ["query_params"]) if if_generation else retry
+    return {"timeout": timeout, "retry": policy}
 
 
 def split_gs_url(url: str) -> tuple[str, str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ingestor import faults, stopping
@@ -91,12 +90,14 @@ class Loader:
 
 
 def load_all(loads: Sequence[Callable[[], None]], parallel: int) -> None:
-    """Run the loads, up to `parallel` at once (the warehouse's `max_parallel_loads`)."""
+    """Run the loads, up to `parallel` at once (the warehouse's `max_parallel_loads`). A stop ends the wait at
+    once: loads not begun never start, and those running end at their next wait on the warehouse (see
+    `stopping.threads`), never waited for, as a library's retry may hold them."""
     workers = max(1, min(parallel, len(loads)))
     if workers == 1:
         for load in loads:
             load()
         return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingestor-load") as pool:
+    with stopping.threads(workers, "ingestor-load") as pool:
         for future in [pool.submit(load) for load in loads]:
             future.result()

@@ -76,6 +76,11 @@ class BigQuerySettings(_Group):
     location: str = Field("US", validation_alias="INGESTOR_BQ_LOCATION")
     staging_bucket: str | None = Field(None, validation_alias="INGESTOR_STAGING_BUCKET")  # gs://bucket for load files
     emulator_host: str | None = Field(None, validation_alias="BIGQUERY_EMULATOR_HOST")  # a local BigQuery API server
+    # seconds one request may take (its HTTP timeout, the client's own retries of it included)
+    call_timeout: float = Field(60.0, gt=0, validation_alias="INGESTOR_BQ_CALL_TIMEOUT")
+    # seconds one operation may take as a whole: a job from its submission to its end (polls, retries and
+    # resubmissions included), or a call with the ingestor's own retries
+    job_timeout: float = Field(600.0, gt=0, validation_alias="INGESTOR_BQ_JOB_TIMEOUT")
 
 
 class GCSSettings(_Group):
@@ -83,6 +88,8 @@ class GCSSettings(_Group):
 
     project: str | None = Field(None, validation_alias="GCP_PROJECT_ID")
     emulator_host: str | None = Field(None, validation_alias="STORAGE_EMULATOR_HOST")  # a local GCS API server
+    # seconds one call may take: each request's HTTP timeout, and no retry of it starts later
+    timeout: float = Field(60.0, gt=0, validation_alias="INGESTOR_GCS_TIMEOUT")
 
 
 class LeaseSettings(_Group):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import orjson
@@ -41,7 +40,7 @@ class Settler:
             for file, outcome in pending:
                 self.report(self._move(file, outcome), file.name)
             return
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingestor-move") as pool:
+        with stopping.threads(workers, "ingestor-move") as pool:
             moved = list(pool.map(lambda item: self._move(*item), pending))
         for (file, _), outcome in zip(pending, moved, strict=True):
             self.report(outcome, file.name)

@@ -4,6 +4,11 @@ It forwards every request to one upstream server and, per a schedule, answers so
 (429, 500, 503), drops the connection before or after forwarding (a lost answer), or answers late. The
 schedule is a function of the request (method, path) and how many requests came before; every decision is
 recorded.
+
+One fault stands in for what the BigQuery emulator cannot do: it runs a job before it answers its submission,
+so a job is always DONE at once, where real BigQuery answers at once with the job PENDING or RUNNING and a
+client polls it. `running` forwards, then answers the submission with the job still RUNNING (the outcome
+left for a poll to read).
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "proxy-connectio
 @dataclass(frozen=True)
 class Fault:
     """What to do with one request: `status` (answer that code instead), `drop` (close without forwarding),
-    `lost` (forward, then close without answering), `delay` (forward after `delay` seconds)."""
+    `lost` (forward, then close without answering), `delay` (forward after `delay` seconds), `running`
+    (forward a job's submission, and answer it as still running)."""
 
     kind: str
     status: int = 0
@@ -48,6 +54,18 @@ class Proxy:
     def injected(self) -> list[tuple[str, str, str]]:
         """The requests that got a fault."""
         return [entry for entry in self.log if entry[2] != "pass"]
+
+
+def _still_running(data: bytes) -> bytes:
+    """A job resource as BigQuery answers a submission: RUNNING, its outcome not known yet."""
+    try:
+        job = json.loads(data)
+    except ValueError:
+        return data
+    if not isinstance(job, dict) or job.get("status", {}).get("state") != "DONE":
+        return data
+    job["status"] = {"state": "RUNNING"}
+    return json.dumps(job).encode()
 
 
 def _handler(proxy: Proxy, upstream: str) -> type[BaseHTTPRequestHandler]:
@@ -93,6 +111,8 @@ def _handler(proxy: Proxy, upstream: str) -> type[BaseHTTPRequestHandler]:
                 connection.request(self.command, self.path, body=body, headers=headers)
                 answer = connection.getresponse()
                 data = answer.read()
+                if fault.kind == "running":
+                    data = _still_running(data)
                 if fault.kind == "lost":  # the server acted, its answer never arrives
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)

@@ -31,7 +31,7 @@ TRANSIENT = [
     Fault("status", 429),
     Fault("drop"),
     Fault("status", 500),
-    Fault("delay", 1.5),
+    Fault("delay", delay=1.5),
     Fault("lost"),
 ]
 
@@ -148,12 +148,8 @@ def test_an_outage_the_client_retries_by_itself_is_a_reported_failure(
 ) -> None:
     """A 500 `backendError` is retried by the BigQuery client itself until its deadline, then raised as a
     RetryError (no API error): the run still reports the files as failed, left in landing, with the cause."""
-    from google.cloud import bigquery as bq_client_lib
-
-    from ingestor.warehouse.bigquery import client as bq
-
     _, bigquery, h = proxied
-    monkeypatch.setattr(bq, "CALL_RETRY", bq_client_lib.DEFAULT_RETRY.with_timeout(1).with_delay(0.05, 0.1))
+    monkeypatch.setenv("INGESTOR_BQ_CALL_TIMEOUT", "1")  # the client's own retries of a request end after 1 s
     files = _land(h)
     outage = Fault("status", 500, reason="backendError")
     bigquery.schedule = lambda method, path, n: outage if method == "POST" else PASS
@@ -171,12 +167,8 @@ def test_a_warehouse_that_cannot_even_be_read_fails_the_files_not_the_run(
 ) -> None:
     """An outage of every BigQuery call, reads too (the ledger lookup, the table's schema): each file is
     reported failed and left in landing, the result is printed; the next run loads them."""
-    from google.cloud import bigquery as bq_client_lib
-
-    from ingestor.warehouse.bigquery import client as bq
-
     _, bigquery, h = proxied
-    monkeypatch.setattr(bq, "CALL_RETRY", bq_client_lib.DEFAULT_RETRY.with_timeout(1).with_delay(0.05, 0.1))
+    monkeypatch.setenv("INGESTOR_BQ_CALL_TIMEOUT", "1")  # the client's own retries of a request end after 1 s
     files = _land(h)
     h.result(h.run())  # the table and the ledger exist: the next run reads them first
     later = "acme/landing/2025_02_01_00_00_acme_events.jsonl"
@@ -321,7 +313,8 @@ def test_sigkill_on_gcs_and_bigquery_then_rerun(fault: str, cloud_zone: CloudZon
 
 
 def test_sigterm_on_gcs_and_bigquery(cloud_zone: CloudZone) -> None:
-    """Loads run in threads there: SIGTERM lets the running loads finish (commit + moves), then exits 143."""
+    """Loads run in threads there: SIGTERM ends the run at once (exit 143); a load in flight ends at its next wait,
+    and the files of a batch it committed stay in landing for the next run, which finds them in the ledger."""
     stopped = cloud_zone.run(fault="after_commit:1:TERM")
     assert stopped.returncode == 143 and "stopped by SIGTERM" in stopped.stderr, stopped.stderr[-3000:]
     assert "Traceback" not in stopped.stderr

@@ -15,6 +15,15 @@ from ingestor.testing import Harness
 
 from .conftest import SERVICE, Zone, plugin_module, wait_stopped
 
+SLOW_PLUGIN = '''
+"""A plugin whose loading takes long enough for the SIGTERM of a task stopped during start-up to come meanwhile
+(it sends it itself, to be sure of the moment)."""
+import os, signal, time
+
+os.kill(os.getpid(), signal.SIGTERM)
+time.sleep(30)
+'''
+
 pytestmark = pytest.mark.timeout(120)
 TERMINATED = 143
 
@@ -77,6 +86,20 @@ def test_sigterm_from_outside(zone: Zone) -> None:
     assert zone.rows() == [] and "2025_01_01_fz_events.jsonl" in zone.files("landing")
     zone.run_to_completion()
     zone.check()
+
+
+def test_sigterm_during_start_up(tmp_path: Path) -> None:
+    """SIGTERM while the plugins load, before the run handles signals: exit 143 with a message, not death by the
+    signal (before: -15)."""
+    site = tmp_path / "site"  # the distribution the zone loads (ingestor-fz), here this slow one
+    info = site / "ingestor_fz-0.0.1.dist-info"
+    info.mkdir(parents=True)
+    (site / "slow_plugin.py").write_text(SLOW_PLUGIN)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ingestor-fz\nVersion: 0.0.1\n")
+    (info / "entry_points.txt").write_text("[ingestor]\nfz = slow_plugin\n")
+    done = Zone(tmp_path, site).run()
+    assert done.returncode == TERMINATED, done.stderr[-3000:]
+    assert "stopped by SIGTERM" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_the_handlers_are_only_installed_during_a_run(tmp_path: object) -> None:

@@ -13,6 +13,9 @@ survives. A file whose live generation is no longer the one read is not moved at
 A move interrupted between copy and delete completes on the next run: the identical copy found at
 the destination is reused and only the source is deleted.
 
+Every call is bounded in time (`timeout`, `INGESTOR_GCS_TIMEOUT`): each request gets that long, and the
+client starts no retry after it (see `gcs_client.bounds`).
+
 A small object's version is its generation: `create` uploads with `if_generation_match=0`, `replace`
 and `delete` with the generation read, so GCS itself refuses a change over a version not seen.
 """
@@ -28,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from google.api_core.exceptions import NotFound, PreconditionFailed
 
-from ingestor.gcs_client import split_gs_url, storage_client
+from ingestor.gcs_client import bounds, split_gs_url, storage_client
 from ingestor.landing import FileChanged, LandingFile, UnsafeName, Versioned, check_name, numbered
 
 if TYPE_CHECKING:
@@ -55,8 +58,9 @@ class GCSLanding:
     concurrency = 8  # each move is 3 requests; below the HTTP session's pool of 10 connections
     local = False
 
-    def __init__(self, bucket: str, prefix: str, client: Any) -> None:
+    def __init__(self, bucket: str, prefix: str, client: Any, timeout: float = 60.0) -> None:
         self.client = client
+        self.timeout = timeout
         self.bucket: Bucket = self.client.bucket(bucket)
         self.prefix = prefix
         self.url = f"gs://{bucket}/{prefix}".rstrip("/")
@@ -65,7 +69,18 @@ class GCSLanding:
     @classmethod
     def from_url(cls, url: str, settings: Settings) -> GCSLanding:
         """`gs://BUCKET` or `gs://BUCKET/prefix`."""
-        return cls(*split_gs_url(url), client=storage_client(settings.gcs.project, settings.gcs.emulator_host))
+        client = storage_client(settings.gcs.project, settings.gcs.emulator_host)
+        return cls(*split_gs_url(url), client=client, timeout=settings.gcs.timeout)
+
+    @property
+    def _call(self) -> dict[str, Any]:
+        """A call's timeout and retry."""
+        return bounds(self.timeout)
+
+    @property
+    def _copy(self) -> dict[str, Any]:
+        """A copy's timeout and retry (only under a generation precondition)."""
+        return bounds(self.timeout, if_generation=True)
 
     def _key(self, name: str) -> str:
         """The object key for a name we build (checked: it can never climb out of a folder, and GCS takes it)."""
@@ -83,7 +98,7 @@ class GCSLanding:
         """Objects whose name starts with `prefix`, in name order. Folder placeholders (empty objects named
         `folder/`, as the console makes) are skipped; an object with content is listed whatever its name."""
         found = []
-        for blob in self.client.list_blobs(self.bucket.name, prefix=self.prefix + prefix):
+        for blob in self.client.list_blobs(self.bucket.name, prefix=self.prefix + prefix, **self._call):
             if blob.name.endswith("/") and not blob.size:
                 continue
             name = blob.name[len(self.prefix) :]
@@ -95,7 +110,7 @@ class GCSLanding:
         """The listed generation's bytes, downloaded to a temporary file (fails if it was replaced)."""
         spool = tempfile.TemporaryFile()  # noqa: SIM115 (returned open, closed by the caller)
         try:
-            self.bucket.blob(self._listed_key(file), generation=int(file.version)).download_to_file(spool)
+            self.bucket.blob(self._listed_key(file), generation=int(file.version)).download_to_file(spool, **self._call)
         except BaseException:
             spool.close()
             raise
@@ -107,7 +122,7 @@ class GCSLanding:
         known = self._listed.get(file.name)
         if known is not None and known[0] == file.version:
             return known[1]
-        blob = self.bucket.get_blob(self._listed_key(file), generation=int(file.version))
+        blob = self.bucket.get_blob(self._listed_key(file), generation=int(file.version), **self._call)
         if blob is None:
             raise FileNotFoundError(file.name)
         return _checksum(blob)
@@ -117,14 +132,14 @@ class GCSLanding:
         generation = int(file.version)
         source = self.bucket.blob(self._listed_key(file), generation=generation)
         checksum = self.checksum(file)
-        live = self.bucket.get_blob(self._listed_key(file))
+        live = self.bucket.get_blob(self._listed_key(file), **self._call)
         if live is None:
             raise FileNotFoundError(f"{file.name} is no longer in landing")
         if int(live.generation) != generation:  # rewritten since it was read: it stays for the next run
             raise FileChanged(f"{file.name} changed after it was read (a new generation, {live.size} bytes)")
         n, name = 1, destination
         while True:
-            existing = self.bucket.get_blob(self._key(name))
+            existing = self.bucket.get_blob(self._key(name), **self._call)
             if existing is None:
                 try:
                     self.bucket.copy_blob(
@@ -134,10 +149,11 @@ class GCSLanding:
                         source_generation=generation,
                         if_generation_match=0,
                         if_source_generation_match=generation,
+                        **self._copy,
                     )
                     break
                 except PreconditionFailed:  # destination taken meanwhile (or our own retried copy)?
-                    existing = self.bucket.get_blob(self._key(name))
+                    existing = self.bucket.get_blob(self._key(name), **self._call)
                     if existing is None:  # no: the source generation is gone (rewritten)
                         raise FileChanged(f"{file.name} changed while being moved") from None
                 except NotFound as error:
@@ -148,7 +164,7 @@ class GCSLanding:
                 n += 1
                 name = numbered(destination, n)
         try:
-            self.bucket.delete_blob(self._listed_key(file), if_generation_match=generation)
+            self.bucket.delete_blob(self._listed_key(file), if_generation_match=generation, **self._call)
         except NotFound:
             pass  # already gone: another run finished this move
         except PreconditionFailed:
@@ -159,12 +175,12 @@ class GCSLanding:
         """Upload a whole object; with `create_only`, as `create`."""
         if create_only:
             return self.create(name, data) is not None
-        self.bucket.blob(self._key(name)).upload_from_string(data)
+        self.bucket.blob(self._key(name)).upload_from_string(data, **self._call)
         return True
 
     def create(self, name: str, data: bytes) -> str | None:
         """Upload with `if_generation_match=0` (after a look that spares the upload when the name is taken)."""
-        if self.bucket.get_blob(self._key(name)) is not None:
+        if self.bucket.get_blob(self._key(name), **self._call) is not None:
             return None
         return self._upload(name, data, 0)
 
@@ -175,7 +191,7 @@ class GCSLanding:
     def delete(self, name: str, version: str) -> bool:
         """Delete with `if_generation_match=<version>`."""
         try:
-            self.bucket.delete_blob(self._key(name), if_generation_match=int(version))
+            self.bucket.delete_blob(self._key(name), if_generation_match=int(version), **self._call)
         except NotFound:
             return True
         except PreconditionFailed:
@@ -186,7 +202,7 @@ class GCSLanding:
         """Upload only over `generation` (0: no object); the new generation, or None if the precondition failed."""
         blob = self.bucket.blob(self._key(name))
         try:
-            blob.upload_from_string(data, if_generation_match=generation)
+            blob.upload_from_string(data, if_generation_match=generation, **self._call)
         except PreconditionFailed:
             return None
         return str(blob.generation)
@@ -194,7 +210,7 @@ class GCSLanding:
     def read(self, name: str) -> bytes | None:
         """An object's bytes, or None when absent."""
         try:
-            data: bytes = self.bucket.blob(self._key(name)).download_as_bytes()
+            data: bytes = self.bucket.blob(self._key(name)).download_as_bytes(**self._call)
         except NotFound:
             return None
         return data
@@ -204,11 +220,11 @@ class GCSLanding:
         between the two requests."""
         key = self._key(name)
         while True:
-            blob = self.bucket.get_blob(key)
+            blob = self.bucket.get_blob(key, **self._call)
             if blob is None:
                 return None
             try:
-                data: bytes = self.bucket.blob(key, generation=blob.generation).download_as_bytes()
+                data: bytes = self.bucket.blob(key, generation=blob.generation).download_as_bytes(**self._call)
             except NotFound:
                 continue
             return Versioned(data, str(blob.generation))

@@ -34,10 +34,16 @@ Endpoint: `BIGQUERY_EMULATOR_HOST` (e.g. `http://127.0.0.1:9050`) with anonymous
 emulator (which ignores schema patches for stored data and does not update metadata after DDL), the
 nested additions are applied with `ALTER COLUMN SET DATA TYPE STRUCT<...>` and the metadata re-synced.
 
-Modules, one concern each: `client` (the URL, the client and its endpoint, calls with retries, which errors
-are transient), `schema` (the dialect, type map and DDL), `jobs` (load jobs: ids, re-attaching, resubmits,
-limits), `upload` (concatenating staged files, the staging bucket), `warehouse` (`BigQueryWarehouse`:
-the load and its commit transaction with the ledger and history rows).
+Bounded in time: every request has a timeout (`INGESTOR_BQ_CALL_TIMEOUT`) and every operation a deadline
+(`INGESTOR_BQ_JOB_TIMEOUT`): a job is polled in short slices, each poll and retry logged at DEBUG with its id.
+Past the deadline the load fails as an outage (the files stay in landing); a stop ends every wait at once, and
+the job runs on: the next run re-attaches to it (load jobs) or repeats it (a commit skips what the ledger holds).
+
+Modules, one concern each: `client` (the URL, the client and its endpoint, calls with retries), `errors`
+(which errors are transient, which refuse the rows), `waits` (deadlines, polling a job), `schema` (the
+dialect, type map and DDL), `jobs` (load jobs: ids, re-attaching, resubmits, limits), `upload`
+(concatenating staged files, the staging bucket), `warehouse` (`BigQueryWarehouse`: the load and its commit
+transaction with the ledger and history rows).
 """
 
 from ingestor.warehouse.bigquery.warehouse import BigQueryWarehouse

@@ -16,9 +16,11 @@ from google.cloud import bigquery
 from ingestor.schema import Struct
 from ingestor.staged import StagedFile
 from ingestor.warehouse import LoadError, LoadRequest
-from ingestor.warehouse.bigquery.client import Api, job_error
+from ingestor.warehouse.bigquery.client import Api
+from ingestor.warehouse.bigquery.errors import job_error
 from ingestor.warehouse.bigquery.schema import fields_of
 from ingestor.warehouse.bigquery.upload import StagingBucket, batches, concatenate
+from ingestor.warehouse.bigquery.waits import Deadline
 
 log = logging.getLogger("ingestor.warehouse.bigquery")
 
@@ -53,16 +55,32 @@ def load_config(schema: list[bigquery.SchemaField], disposition: str) -> bigquer
 
 
 def load_rows(api: Api, data: bytes, destination: str, schema: Struct, disposition: str, job_id: str) -> Any:
-    """Submit NDJSON rows held in memory as a load job of this id (not waited for)."""
+    """NDJSON rows held in memory loaded by a job of this id, submitted (or, if it exists, attached to) and
+    waited for under one deadline: the finished job, its failure (if any) for the caller to read."""
     config = load_config(fields_of(list(schema.columns.values())), disposition)
+    deadline = api.deadline()
 
     def submit() -> Any:
         with tempfile.TemporaryFile() as buffer:
             buffer.write(data)
             buffer.seek(0)
-            return api.client.load_table_from_file(buffer, destination, job_config=config, rewind=True, job_id=job_id)
+            return api.client.load_table_from_file(
+                buffer,
+                destination,
+                job_config=config,
+                rewind=True,
+                job_id=job_id,
+                num_retries=0,  # retried by api.retry, up to the deadline
+                timeout=deadline.timeout(api.limits.call),
+            )
 
-    return api.retry(submit)
+    try:
+        job = api.retry(submit, f"load job {job_id}", deadline)
+        log.debug("submitted load job %s", job_id)
+    except gexc.Conflict:  # our own submission, whose answer was lost: attach
+        job = api.get_job(job_id)
+        log.debug("load job %s exists: re-attached", job_id)
+    return api.wait(job, deadline)
 
 
 class LoadJobs:
@@ -85,16 +103,18 @@ class LoadJobs:
         reuse: bool,
     ) -> tuple[Any, bool]:
         """Run (or, if `reuse`, re-attach to) the load job `job_id`; a pre-existing job that failed (or
-        cannot be reused) gets a new id. Returns the job and whether it was re-attached."""
+        cannot be reused) gets a new id. All of it, uploads and resubmissions included, within one deadline.
+        Returns the job and whether it was re-attached."""
         api = self.api
         destination = api.ref(dataset, stage)
         config = load_config(schema, disposition)
         uris: list[str] | None = None
+        deadline = api.deadline()
         for n in range(MAX_JOB_RESUBMITS):
             jid = job_id if n == 0 else f"{job_id}_r{n}"
             job = api.existing_job(jid)
             if job is not None:
-                job = api.wait(job)
+                job = api.wait(job, deadline)
                 if reuse and job_error(job) is None and api.get_table(dataset, stage) is not None:
                     log.info("re-attached to load job %s", jid)
                     return job, True
@@ -103,17 +123,15 @@ class LoadJobs:
                 uris = self.bucket.upload(files, digest, job_id.rsplit("_", 1)[-1])
             attached = False
             try:
-                if uris is not None:
-                    submit = partial(api.client.load_table_from_uri, uris, destination, job_id=jid, job_config=config)
-                else:
-                    submit = partial(self._load_from_files, files, destination, jid, config)
-                job = api.retry(submit)
+                submit = partial(self._submit, files, uris, destination, jid, config, deadline)
+                job = api.retry(submit, f"load job {jid}", deadline)
+                log.debug("submitted load job %s", jid)
             except gexc.Conflict:  # submitted meanwhile (or by the run that crashed): attach
                 if not reuse:
                     continue
                 job, attached = api.get_job(jid), True
                 log.info("load job %s exists: re-attached", jid)
-            job = api.wait(job)
+            job = api.wait(job, deadline)
             failure = job_error(job)
             if failure is None:
                 if attached and api.get_table(dataset, stage) is None:
@@ -127,12 +145,28 @@ class LoadJobs:
             log.warning("load job %s failed transiently (%s): resubmitting", job.job_id, message)
         raise LoadError(f"load job {job_id}: gave up after {MAX_JOB_RESUBMITS} attempts", data_error=False)
 
-    def _load_from_files(
-        self, files: list[StagedFile], destination: str, job_id: str, config: bigquery.LoadJobConfig
+    def _submit(
+        self,
+        files: list[StagedFile],
+        uris: list[str] | None,
+        destination: str,
+        job_id: str,
+        config: bigquery.LoadJobConfig,
+        deadline: Deadline,
     ) -> Any:
-        """One upload of the files concatenated (no staging bucket)."""
+        """Submit the load job: by URI from the staging bucket, or with the files' bytes concatenated."""
+        api = self.api
+        if uris is not None:
+            bounds = api.bounds(deadline, f"load job {job_id}")
+            return api.client.load_table_from_uri(uris, destination, job_id=job_id, job_config=config, **bounds)
         with tempfile.TemporaryFile() as joined:
             concatenate(files, joined)
-            return self.api.client.load_table_from_file(
-                joined, destination, job_id=job_id, job_config=config, rewind=True
+            return api.client.load_table_from_file(
+                joined,
+                destination,
+                job_id=job_id,
+                job_config=config,
+                rewind=True,
+                num_retries=0,  # retried by api.retry, up to the deadline
+                timeout=deadline.timeout(api.limits.call),
             )

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from ingestor.gcs_client import split_gs_url, storage_client
+from ingestor import stopping
+from ingestor.gcs_client import bounds, split_gs_url, storage_client
 from ingestor.staged import StagedFile
 from ingestor.warehouse.bigquery.client import Api
+from ingestor.warehouse.bigquery.waits import Deadline
 
+T = TypeVar("T")
 MAX_STAGING_OBJECT = 1024**3  # staged files are concatenated into objects of up to this size
 UPLOAD_THREADS = 4
 
@@ -43,11 +45,14 @@ def concatenate(files: list[StagedFile], out: Any) -> None:
 class StagingBucket:
     """`gs://BUCKET[/prefix]`: a batch's objects go under `{prefix}_staging/{digest}/`."""
 
-    def __init__(self, api: Api, url: str, storage: Any = None, emulator: str | None = None) -> None:
+    def __init__(
+        self, api: Api, url: str, storage: Any = None, emulator: str | None = None, timeout: float = 60.0
+    ) -> None:
         self.api = api
         self.name, self.prefix = split_gs_url(url)
         self.emulator = emulator  # a local GCS API server
         self._storage = storage
+        self.timeout = timeout  # seconds a call may take (see gcs_client.bounds)
 
     @property
     def storage(self) -> Any:
@@ -65,21 +70,28 @@ class StagingBucket:
         def put(name: str, group: list[StagedFile]) -> None:
             with tempfile.TemporaryFile() as joined:
                 concatenate(group, joined)
-                self.api.retry(
-                    lambda: bucket.blob(name).upload_from_file(joined, rewind=True, content_type="application/x-ndjson")
-                )
+                upload = bucket.blob(name).upload_from_file
+                self._call(f"uploading {name}", upload, joined, rewind=True, content_type="application/x-ndjson")
 
-        with ThreadPoolExecutor(UPLOAD_THREADS) as pool:
+        with stopping.threads(UPLOAD_THREADS, "ingestor-upload") as pool:
             list(pool.map(put, names, groups))
         return [f"gs://{self.name}/{name}" for name in names]
 
     def remove(self, digest: str) -> None:
         """Delete a batch's objects."""
         bucket = self.storage.bucket(self.name)
-        for blob in self.api.retry(
-            lambda: list(self.storage.list_blobs(bucket, prefix=f"{self.prefix}_staging/{digest}/"))
-        ):
-            self.api.retry(partial(bucket.delete_blob, blob.name))
+        folder = f"{self.prefix}_staging/{digest}/"
+
+        def listed(**bounded: Any) -> list[Any]:
+            return list(self.storage.list_blobs(bucket, prefix=folder, **bounded))
+
+        for blob in self._call(f"listing {folder}", listed):
+            self._call(f"deleting {blob.name}", bucket.delete_blob, blob.name)
+
+    def _call(self, what: str, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`method(*args, **kwargs)` with a storage call's bounds, retried on transient errors up to a deadline."""
+        deadline = Deadline(self.api.limits.job, "GCS")  # (a staging upload is part of a load job's time)
+        return self.api.retry(lambda: method(*args, **kwargs, **bounds(self.timeout)), what, deadline)
 
     def close(self) -> None:
         """Close the storage client's HTTP session, if one was opened."""

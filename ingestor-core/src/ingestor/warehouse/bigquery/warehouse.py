@@ -20,20 +20,12 @@ from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
 from ingestor.ledger import LEDGER_TABLE, ledger_schema
 from ingestor.schema import Column, Struct
 from ingestor.warehouse import LoadError, LoadReport, LoadRequest, ViewSources
-from ingestor.warehouse.bigquery.client import (
-    DEFAULT_LOCATION,
-    Api,
-    Target,
-    as_load_error,
-    is_transient,
-    job_error,
-    make_client,
-    parameter,
-    refuses_rows,
-)
+from ingestor.warehouse.bigquery.client import DEFAULT_LOCATION, Api, Target, make_client, parameter
+from ingestor.warehouse.bigquery.errors import as_load_error, job_error
 from ingestor.warehouse.bigquery.jobs import LoadJobs, batch_digest, job_parts, load_rows
 from ingestor.warehouse.bigquery.schema import DIALECT, column_of, create_table, evolve, fields_of
 from ingestor.warehouse.bigquery.upload import StagingBucket
+from ingestor.warehouse.bigquery.waits import Limits
 from ingestor.warehouse.sql import SQLWarehouse, storable
 
 if TYPE_CHECKING:
@@ -68,6 +60,8 @@ class BigQueryWarehouse(SQLWarehouse):
         retry_wait: float = 1.0,
         emulator: str | None = None,
         storage_emulator: str | None = None,
+        limits: Limits | None = None,
+        storage_timeout: float = 60.0,
     ) -> None:
         self.project = project
         self.location = location
@@ -75,8 +69,8 @@ class BigQueryWarehouse(SQLWarehouse):
         self.url = f"bigquery://{project}"
         self.emulator = emulator
         client = client if client is not None else make_client(project, location, emulator)
-        self.api = Api(client, project, location, retry_wait)
-        self.bucket = StagingBucket(self.api, staging, storage, storage_emulator) if staging else None
+        self.api = Api(client, project, location, retry_wait, limits)
+        self.bucket = StagingBucket(self.api, staging, storage, storage_emulator, storage_timeout) if staging else None
         self.staging = (self.bucket.name, self.bucket.prefix) if self.bucket else None
         self.jobs = LoadJobs(self.api, self.bucket)
 
@@ -91,6 +85,8 @@ class BigQueryWarehouse(SQLWarehouse):
             staging=target.staging,
             emulator=target.emulator,
             storage_emulator=target.storage_emulator,
+            limits=target.limits,
+            storage_timeout=target.storage_timeout,
         )
 
     @property
@@ -193,7 +189,7 @@ class BigQueryWarehouse(SQLWarehouse):
         )
         destination = self.api.ref(request.dataset, stage_ledger)
         job_id = f"ingestor_ledger_{uuid.uuid4().hex}"
-        job = self.api.wait(load_rows(self.api, data, destination, ledger_schema(), "WRITE_TRUNCATE", job_id))
+        job = load_rows(self.api, data, destination, ledger_schema(), "WRITE_TRUNCATE", job_id)
         failure = job_error(job)
         if failure is not None:
             raise LoadError(f"ledger staging job {job.job_id}: {failure[0]}", data_error=False)
@@ -232,17 +228,21 @@ class BigQueryWarehouse(SQLWarehouse):
             "COMMIT TRANSACTION;"
         )
 
-        def run() -> str:
-            job = self.api.client.query(sql, job_id_prefix="ingestor_commit_", job_retry=None)
-            try:
-                job.result()
-            except gexc.GoogleAPICallError as error:
-                if is_transient(error):
-                    raise
-                raise LoadError(f"commit {job.job_id}: {error.message}", data_error=refuses_rows(error)) from error
-            return str(job.job_id)
+        what, deadline = f"commit to {ds}.{request.table}", self.api.deadline()
 
-        return self.api.retry(run)
+        def run() -> str:  # another try is safe: the statement skips what the ledger holds
+            prefix = f"ingestor_commit_{ds}_{request.table}_"[:900]  # (job ids: at most 1,024 characters)
+            job = self.api.client.query(sql, job_id_prefix=prefix, job_retry=None, **self.api.bounds(deadline, what))
+            log.debug("submitted commit job %s", job.job_id)
+            failure = job_error(self.api.wait(job, deadline))
+            if failure is None:
+                return str(job.job_id)
+            message, transient, data_error = failure
+            if transient:
+                raise job.exception()  # type: ignore[no-untyped-call]  # the job's error, tried again
+            raise LoadError(f"commit {job.job_id}: {message}", data_error=data_error)
+
+        return self.api.retry(run, what, deadline)
 
     def _expire(self, dataset: str, name: str) -> None:
         """Let a staging table vanish by itself if a crash leaves it behind."""
@@ -272,11 +272,7 @@ class BigQueryWarehouse(SQLWarehouse):
         data = b"".join(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE) for row in rows)
         job_id = f"ingestor_history_{hashlib.sha256(data).hexdigest()[:40]}"
         destination = self.api.ref(dataset, HISTORY_TABLE)
-        try:
-            job = load_rows(self.api, data, destination, history_schema(), "WRITE_APPEND", job_id)
-        except gexc.Conflict:
-            job = self.api.get_job(job_id)
-        failure = job_error(self.api.wait(job))
+        failure = job_error(load_rows(self.api, data, destination, history_schema(), "WRITE_APPEND", job_id))
         if failure is not None:
             raise LoadError(f"history job {job_id}: {failure[0]}", data_error=False)
 
