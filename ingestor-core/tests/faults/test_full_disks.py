@@ -1,5 +1,6 @@
 """The environment's faults are `failed`, never `rejected` (issue 21, item 5): real full disks (small tmpfs
-mounts) under the real `ingestor run`. A full staging disk (TMPDIR) ends the run with its result on stdout, exit
+mounts) under the real `ingestor run`. A full staging disk (TMPDIR) and a full disk under the DuckDB file (during
+a load, during a checkpoint) each end the run with its result on stdout, exit
 1 and no traceback; the good files stay in landing, never in rejected/, and the next run, with room, loads each of
 them exactly once. Only the plugin's own exception rejects a file: a MemoryError, even from the normalizer, is the
 environment's."""
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +107,16 @@ def outcome(result: dict[str, Any], name: str) -> dict[str, Any]:
     return found
 
 
+def remount(path: Path, size_mb: int) -> None:
+    """More room on the tmpfs at `path` (its files kept)."""
+    subprocess.run(["mount", "-o", f"remount,size={size_mb}m", str(path)], check=True, capture_output=True)
+
+
+def history_told(ez: EnvZone, done: subprocess.CompletedProcess[str], run_id: str) -> None:
+    """The run's row is in the history, or the history could not be written and the log says so."""
+    assert ez.history_runs(run_id) == [("failed",)] or "the run history could not be written" in done.stderr
+
+
 # -- the staging disk (TMPDIR) ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("data_type", "columnar"),
@@ -173,3 +185,57 @@ def test_a_staging_process_killed_fails_its_data_type_and_the_others_go_on(ez: E
     assert outcome(result, "2025_01_01_fz_metrics.jsonl")["status"] == "loaded"
     assert ez.files("landing") == names and ez.files("rejected") == []
     assert ez.history_runs(result["run_id"]) == [("failed",)]
+
+
+# -- the DuckDB file's disk ------------------------------------------------------------------------------------------
+@pytest.fixture
+def small_database(ez: EnvZone) -> Iterator[Path]:
+    """The zone's DuckDB file on a small tmpfs: each test sizes it (`remount`)."""
+    with tmpfs(ez.root / "database", 64) as folder:
+        ez.database = folder / "warehouse_dev.duckdb"
+        yield folder
+
+
+def test_a_full_disk_under_the_duckdb_file_during_a_load(ez: EnvZone, small_database: Path) -> None:
+    remount(small_database, 3)
+    ez.land_random("2025_01_01_fz_events.jsonl", 30_000, seed=1)  # 2.5 MB each, more in the WAL
+    ez.land_random("2025_01_01_fz_metrics.jsonl", 30_000, seed=2)
+    ez.land_valid("2025_01_01_fz_normalized.jsonl", 3)
+    where = ("--warehouse", f"duckdb://{ez.database}")
+    done = ez.run(*where)
+    result = ended_with_result(done)
+    failed = [f for f in result["files"] if f["status"] == "failed"]
+    assert failed and ez.files("rejected") == []
+    for f in failed:  # the disk's own words, not a ROLLBACK's failure that hid them
+        assert f["reason"].startswith("load failed, left in landing: ") and "No space left on device" in f["reason"], f
+    history_told(ez, done, result["run_id"])
+    remount(small_database, 64)
+    assert ez.run_to_completion(*where).returncode == 0
+    ez.check()
+
+
+def test_a_full_disk_under_the_duckdb_file_during_a_checkpoint(ez: EnvZone, small_database: Path) -> None:
+    """DuckDB checkpoints once its WAL passes 16 MB: the second type's COMMIT is durable in the WAL, its
+    checkpoint fails for the disk and invalidates the database. The third type's load fails cleanly, so does the
+    history (logged); the next run, with room, replays the WAL and loads the rest."""
+    remount(small_database, 26)  # the WAL (~24 MB) fits, a checkpoint beside it does not
+    ez.land_random("2025_01_01_fz_events.jsonl", 100_000, seed=1)
+    ez.land_random("2025_01_01_fz_metrics.jsonl", 100_000, seed=2)
+    ez.land_valid("2025_01_01_fz_normalized.jsonl", 3)
+    ez.land_valid("2025_01_01_fz_later.jsonl", 3)
+    where = ("--warehouse", f"duckdb://{ez.database}")
+    done = ez.run(*where)
+    result = ended_with_result(done)
+    assert "autocheckpoint failed" in done.stderr, done.stderr[-3000:]  # the case this test is about
+    last = outcome(result, "2025_01_01_fz_later.jsonl")
+    assert last["status"] == "failed" and "No space left on device" in last["reason"], last
+    assert "the run history could not be written" in done.stderr
+    assert ez.files("rejected") == []
+    remount(small_database, 64)
+    assert ez.run_to_completion(*where).returncode == 0
+    ez.check()
+    # What the first run reported loaded is what it committed (a durable COMMIT is a load, whatever fails after it)
+    committed = ez.query(f"SELECT source_name FROM fz_dev._ingestor_ledger WHERE run_id = '{result['run_id']}'")
+    assert sorted(name for (name,) in committed) == sorted(
+        f["path"] for f in result["files"] if f["status"] == "loaded"
+    )
