@@ -1,5 +1,6 @@
-"""What the environment's faults say (issue 21, items 5 and 9): a landing file that cannot be read is the
-environment's fault, not the file's."""
+"""What the environment's faults say (issue 21, items 5 and 9), with real DuckDB and a real file system: a landing
+file that cannot be read is the environment's fault, not the file's; a warehouse error names the landing file,
+never an internal staging path."""
 
 from __future__ import annotations
 
@@ -9,13 +10,19 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO
 
+import pytest
+
 from ingestor.catalog import DataType
 from ingestor.fate import Happened, decide
 from ingestor.landing import LandingFile
 from ingestor.landing.local import LocalLanding
+from ingestor.ledger import LedgerEntry
 from ingestor.result import FileStatus
 from ingestor.row_path import StageTask, stage_file
-from ingestor.schema import SchemaBuilder
+from ingestor.schema import Column, Kind, SchemaBuilder, Struct, changes
+from ingestor.staged import StagedFile
+from ingestor.warehouse import LoadError, LoadRequest
+from ingestor.warehouse.duckdb import DuckDBWarehouse
 
 NAME = "fz/landing/2025_01_01_fz_events.jsonl"
 EVENTS = DataType(service="fz", name="events", dataset="fz_{env}", table="events")
@@ -61,3 +68,26 @@ def test_a_landing_file_that_cannot_be_read_stays_in_landing(tmp_path: Path) -> 
     assert (fate.status, fate.reason, fate.destination) == (
         FileStatus.FAILED, "staging failed, left in landing: [Errno 5] Input/output error", None
     )  # fmt: skip
+
+
+def test_a_warehouse_error_names_the_landing_file_not_the_staged_one(tmp_path: Path) -> None:
+    staged = tmp_path / "ingestor-stage-x" / "0000001.jsonl"
+    staged.parent.mkdir()
+    staged.write_bytes(b'{"uid": "not a number"}\n')
+    schema = Struct()
+    schema.add(Column("uid", Kind.INT64))
+    entry = LedgerEntry(
+        source_name=NAME, checksum="x", size=1, service="fz", data_type="events", table_name="fz_dev.events",
+        rows=1, run_id="r", loaded_at="2025-01-01T00:00:00Z",
+    )  # fmt: skip
+    request = LoadRequest(
+        data_type=EVENTS, dataset="fz_dev", table="events", schema=schema, changes=changes(schema),
+        files=[StagedFile(entry, staged, LandingFile(NAME, 1, "1"), widest=30)], run_id="r",
+    )  # fmt: skip
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    with pytest.raises(LoadError) as refused:
+        warehouse.load(request)
+    warehouse.close()
+    assert refused.value.data_error
+    assert str(refused.value).startswith(f"Invalid Input Error: JSON transform error in the staged rows of {NAME}, ")
+    assert str(tmp_path) not in str(refused.value)

@@ -16,7 +16,7 @@ from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
 from ingestor.ledger import LEDGER_TABLE
 from ingestor.names import quote
 from ingestor.schema import Column, Struct
-from ingestor.staged import ARROW_SUFFIX
+from ingestor.staged import ARROW_SUFFIX, unstaged
 from ingestor.warehouse import LoadError, LoadReport, LoadRequest, WarehouseBusy
 from ingestor.warehouse.duckdb.inserts import Inserts, scannable
 from ingestor.warehouse.duckdb.types import DATA_ERRORS, DIALECT, column_of
@@ -150,7 +150,8 @@ class DuckDBWarehouse(SQLWarehouse):
                             names, select = from_ledger(quote)
                             con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {entries}")  # noqa: S608
         except Exception as error:
-            raise LoadError(said(error), data_error=isinstance(error, DATA_ERRORS)) from error
+            message = unstaged(said(error), request.files)  # its staged paths told as the landing files
+            raise LoadError(message, data_error=isinstance(error, DATA_ERRORS)) from error
         finally:
             # After COMMIT or ROLLBACK (in an aborted transaction it would fail and hide the error); it fails on a
             # database an error invalidated, and that error is the one to tell.
