@@ -1,25 +1,30 @@
 """What the environment's faults say (issue 21, items 5 and 9), with real DuckDB and a real file system: a landing
 file that cannot be read is the environment's fault, not the file's; a warehouse error names the landing file,
-never an internal staging path."""
+never an internal staging path; the busy message keeps DuckDB's words whole."""
 
 from __future__ import annotations
 
 import errno
 import io
+import subprocess
+import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import IO
 
+import duckdb
 import pytest
 
 from ingestor.catalog import DataType
 from ingestor.fate import Happened, decide
 from ingestor.landing import LandingFile
 from ingestor.landing.local import LocalLanding
+from ingestor.lease import LeaseBusy, open_warehouse
 from ingestor.ledger import LedgerEntry
 from ingestor.result import FileStatus
 from ingestor.row_path import StageTask, stage_file
 from ingestor.schema import Column, Kind, SchemaBuilder, Struct, changes
+from ingestor.settings import Settings
 from ingestor.staged import StagedFile
 from ingestor.warehouse import LoadError, LoadRequest
 from ingestor.warehouse.duckdb import DuckDBWarehouse
@@ -91,3 +96,25 @@ def test_a_warehouse_error_names_the_landing_file_not_the_staged_one(tmp_path: P
     assert refused.value.data_error
     assert str(refused.value).startswith(f"Invalid Input Error: JSON transform error in the staged rows of {NAME}, ")
     assert str(tmp_path) not in str(refused.value)
+
+
+def test_the_busy_message_keeps_duckdbs_words_whole(tmp_path: Path) -> None:
+    """Before: the last 160 characters of the message, cut mid-word."""
+    path = tmp_path / "a-folder-name-long-enough-to-push-the-start-of-duckdbs-words-out-of-any-cut" / "w.duckdb"
+    path.parent.mkdir()
+    hold = "import duckdb, sys\ncon = duckdb.connect(sys.argv[1])\nprint('ready', flush=True)\nsys.stdin.read()\n"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        with pytest.raises(duckdb.IOException) as held:
+            duckdb.connect(str(path))
+        with pytest.raises(LeaseBusy) as busy:
+            open_warehouse(f"duckdb://{path}", Settings())
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert " ".join(str(held.value).split()) in str(busy.value)  # DuckDB's words, whole
+    assert str(busy.value).startswith(f"the warehouse duckdb://{path} is in use by another process; ")

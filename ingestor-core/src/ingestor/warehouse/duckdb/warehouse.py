@@ -51,7 +51,7 @@ class DuckDBWarehouse(SQLWarehouse):
                 self.con = duckdb.connect(str(path), read_only=read_only)
             except duckdb.IOException as error:
                 if any(words in str(error) for words in _LOCKED):
-                    raise WarehouseBusy(f"cannot open {path}: {error}") from error
+                    raise WarehouseBusy(str(error)) from error  # DuckDB's words name the file and the holder
                 raise LoadError(f"cannot open {path}: {error}", data_error=False) from error
         self.con.execute("SET TimeZone = 'UTC'")
         # Bounded memory whatever the batch size: DuckDB spills to `<file>.tmp` beyond this.
