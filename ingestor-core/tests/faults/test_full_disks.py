@@ -1,6 +1,6 @@
 """The environment's faults are `failed`, never `rejected` (issue 21, item 5): real full disks (small tmpfs
-mounts) under the real `ingestor run`. A full staging disk (TMPDIR) and a full disk under the DuckDB file (during
-a load, during a checkpoint) each end the run with its result on stdout, exit
+mounts) under the real `ingestor run`. A full staging disk (TMPDIR), a full disk under the DuckDB file (during a
+load, during a checkpoint) and a full landing disk (during a move) each end the run with its result on stdout, exit
 1 and no traceback; the good files stay in landing, never in rejected/, and the next run, with room, loads each of
 them exactly once. Only the plugin's own exception rejects a file: a MemoryError, even from the normalizer, is the
 environment's."""
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import SERVICE, Zone, install_plugin, ndjson
+from .conftest import SERVICE, Zone, install_plugin, ndjson, wait_stopped
 from .limits import tmpfs
 
 pytestmark = pytest.mark.timeout(180)
@@ -105,6 +106,19 @@ def ended_with_result(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 def outcome(result: dict[str, Any], name: str) -> dict[str, Any]:
     found: dict[str, Any] = next(f for f in result["files"] if f["path"] == f"{SERVICE}/landing/{name}")
     return found
+
+
+def fill(folder: Path) -> Path:
+    """A file that takes every free byte of `folder`'s disk."""
+    filler = folder / "filler"
+    with filler.open("wb") as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+        except OSError:
+            pass
+    return filler
 
 
 def remount(path: Path, size_mb: int) -> None:
@@ -239,3 +253,36 @@ def test_a_full_disk_under_the_duckdb_file_during_a_checkpoint(ez: EnvZone, smal
     assert sorted(name for (name,) in committed) == sorted(
         f["path"] for f in result["files"] if f["status"] == "loaded"
     )
+
+
+# -- the landing disk ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("fault", "status"),
+    [("after_stage:1:STOP", "failed"), ("before_move:1:STOP", "rejected")],
+    ids=["before-the-reason", "after-the-reason"],
+)
+def test_a_full_landing_disk_during_a_move(ez: EnvZone, fault: str, status: str) -> None:
+    """The landing zone's disk fills while the run is frozen: before a rejected file's reason is written (it cannot
+    be: the file stays in landing, FAILED, nothing half-written left), or once it is (the move itself needs no room:
+    the file is rejected). Either way the result says where each file is."""
+    with tmpfs(ez.landing, 1) as landing:
+        ez.land_valid("2025_01_01_fz_events.jsonl", 3)
+        ez.land_rejected("2025_01_01_fz_metrics.jsonl", b'{"uid": -1}\n{"uid": \n')
+        first = ez.start(fault=fault)
+        try:
+            wait_stopped(first)
+            filler = fill(landing)
+        finally:
+            first.send_signal(signal.SIGCONT)
+            out, err = first.communicate(timeout=60)
+        result = ended_with_result(subprocess.CompletedProcess(first.args, first.returncode, out, err))
+        rejected = outcome(result, "2025_01_01_fz_metrics.jsonl")
+        assert rejected["status"] == status, rejected
+        if status == "failed":
+            assert rejected["reason"].endswith(f"move failed, left in landing: {NO_SPACE}")
+            assert ez.files("rejected") == []  # no reason file, not even a hidden temporary one
+        for f in result["files"]:  # the result says where each file is
+            assert (landing / (f["destination"] or f["path"])).is_file(), f
+        filler.unlink()
+        ez.run_to_completion()
+        ez.check()
