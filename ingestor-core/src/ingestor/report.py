@@ -67,6 +67,8 @@ def print_result(result: IngestResult) -> None:
     for load in result.tables:
         for note in load.notes:
             out.print(f"note {load.service}.{load.data_type}: {note}")
+    if result.history_error:
+        out.print(f"the run history could not be written: {result.history_error}")
     totals = result.totals
     summary = ", ".join(f"{totals[s.value]} {s.value}" for s in FileStatus if totals[s.value])
     out.print(

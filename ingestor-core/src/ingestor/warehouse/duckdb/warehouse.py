@@ -160,16 +160,19 @@ class DuckDBWarehouse(SQLWarehouse):
         return LoadReport(rows=rows)
 
     def append_history(self, dataset: str, rows: list[dict[str, Any]]) -> None:
-        """Append history rows (see ingestor.history) in one transaction."""
+        """Append history rows (see ingestor.history) in one transaction; LoadError, in one line, if it cannot."""
         columns = list(history_schema().columns.values())
-        with self._transaction():
-            self._ensure_history(dataset)
-            history = DIALECT.table(dataset, HISTORY_TABLE)
-            names = ", ".join(quote(c.name) for c in columns)
-            select = ", ".join(f"CAST({quote(c.name)} AS {DIALECT.type_of(c)})" for c in columns)
-            complete = [{c.name: row.get(c.name) for c in columns} for row in rows]  # a missing key is NULL
-            with scannable(self.con, complete) as scan:
-                self.con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {scan}")  # noqa: S608
+        try:
+            with self._transaction():
+                self._ensure_history(dataset)
+                history = DIALECT.table(dataset, HISTORY_TABLE)
+                names = ", ".join(quote(c.name) for c in columns)
+                select = ", ".join(f"CAST({quote(c.name)} AS {DIALECT.type_of(c)})" for c in columns)
+                complete = [{c.name: row.get(c.name) for c in columns} for row in rows]  # a missing key is NULL
+                with scannable(self.con, complete) as scan:
+                    self.con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {scan}")  # noqa: S608
+        except duckdb.Error as error:
+            raise LoadError(said(error), data_error=False) from error
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
