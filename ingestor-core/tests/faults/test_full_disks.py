@@ -111,11 +111,10 @@ def outcome(result: dict[str, Any], name: str) -> dict[str, Any]:
 def fill(folder: Path) -> Path:
     """A file that takes every free byte of `folder`'s disk."""
     filler = folder / "filler"
-    with filler.open("wb") as out:
+    with filler.open("wb", buffering=0) as out:  # unbuffered: nothing left to write at close
         try:
             while True:
                 out.write(b"\0" * 65536)
-                out.flush()
         except OSError:
             pass
     return filler
@@ -291,6 +290,22 @@ def test_a_full_landing_disk_during_a_move(ez: EnvZone, fault: str, status: str)
             assert ez.files("rejected") == []  # no reason file, not even a hidden temporary one
         for f in result["files"]:  # the result says where each file is
             assert (landing / (f["destination"] or f["path"])).is_file(), f
+        filler.unlink()
+        ez.run_to_completion()
+        ez.check()
+
+
+def test_a_landing_disk_too_full_for_the_lease_ends_the_run_with_one_line(ez: EnvZone) -> None:
+    """The run cannot take its lease (a file in the landing zone): nothing is done, and it says so in one line."""
+    with tmpfs(ez.landing, 1) as landing:
+        ez.land_valid("2025_01_01_fz_events.jsonl", 3)
+        filler = fill(landing)
+        done = ez.run()
+        assert (done.returncode, done.stdout) == (1, "") and "Traceback" not in done.stderr, done.stderr[-3000:]
+        assert done.stderr.endswith(
+            f"Error: the run stopped: {NO_SPACE}; what it did not settle stays in landing for the next run\n"
+        )
+        assert ez.files("landing") == ["2025_01_01_fz_events.jsonl"]
         filler.unlink()
         ez.run_to_completion()
         ez.check()
