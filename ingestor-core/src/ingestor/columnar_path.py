@@ -14,6 +14,7 @@ from typing import Any
 from ingestor import arrow_plan, columnar
 from ingestor.batch import Batch, read_ahead, staging_workers
 from ingestor.catalog import SourceFile, leaves_unchanged
+from ingestor.errors import ENVIRONMENT, cause
 from ingestor.row_path import Staged, StageTask
 from ingestor.schema import Struct
 from ingestor.staged import ARROW_SUFFIX
@@ -38,7 +39,8 @@ def stage_columnar(batch: Batch, tasks: list[StageTask], rows: Callable[[Batch, 
     unchanged = leaves_unchanged(dt.normalize)
     staged: list[tuple[StageTask, arrow_plan.Columnar, Struct]] = []  # with the schema at the file's turn
 
-    def attempt(task: StageTask, plan: arrow_plan.Plan | None) -> arrow_plan.Columnar | str:
+    def attempt(task: StageTask, plan: arrow_plan.Plan | None) -> arrow_plan.Columnar | str | Staged:
+        """The file staged column-wise, or why the row path must take it, or (Staged) why it stays in landing."""
         if plan is None:
             return "schema nested too deeply"
         if task.skip:
@@ -47,7 +49,11 @@ def stage_columnar(batch: Batch, tasks: list[StageTask], rows: Callable[[Batch, 
         source = SourceFile(name=task.file.name, attributes=task.attributes)
         vouch = None if unchanged is None else lambda keys: unchanged(keys, source)
         path = task.path.with_suffix(ARROW_SUFFIX)
-        return columnar.stage(batch.landing, task.file, plan, values, path, vouch, dt.column_defaults)
+        try:
+            return columnar.stage(batch.landing, task.file, plan, values, path, vouch, dt.column_defaults)
+        except ENVIRONMENT as error:  # reading the file, writing Arrow IPC (a full disk), memory: not the file's fault
+            path.unlink(missing_ok=True)
+            return Staged(reason=cause(error), failed=True)
 
     pending = deque(tasks)
     queue: deque[tuple[StageTask, Future[Any], bool]] = deque()  # True: a small file (its future reads it ahead)
@@ -79,7 +85,10 @@ def stage_columnar(batch: Batch, tasks: list[StageTask], rows: Callable[[Batch, 
             if small_file:
                 row_by_row(task, "a small file", future.result())
                 continue
-            result: arrow_plan.Columnar | str = future.result()
+            result: arrow_plan.Columnar | str | Staged = future.result()
+            if isinstance(result, Staged):  # failed: it stays in landing
+                batch.keep(task, result)
+                continue
             if not isinstance(result, str) and not arrow_plan.fits(result, builder.root):
                 result.path.unlink()
                 result = "staged against an older schema"

@@ -111,8 +111,8 @@ def _finish(context: RunContext, result: IngestResult, *, stopped: bool = False)
 
 
 def _record_history(warehouse: Warehouse, dataset: str, result: IngestResult, stopped: bool) -> None:
-    """Append the run's row and its outcomes not recorded by a load; a failure is logged, never fatal
-    (the files are where the result says, and the loaded ones are in the history already)."""
+    """Append the run's row and its outcomes not recorded by a load; a failure is logged and fails the run
+    (`history_error`), never stops it (the files are where the result says, the loaded ones in the history already)."""
     from ingestor.history import run_rows
 
     assert result.finished_at is not None
@@ -120,6 +120,7 @@ def _record_history(warehouse: Warehouse, dataset: str, result: IngestResult, st
         warehouse.append_history(dataset, run_rows(result, result.finished_at, stopped=stopped))
     except Exception as error:
         log.error("the run history could not be written to %s: %s", dataset, error)
+        result.history_error = str(error)  # the run fails: its record is missing (a full disk, say)
 
 
 class DefaultIngest:

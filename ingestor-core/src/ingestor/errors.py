@@ -1,9 +1,11 @@
-"""Errors told in one line, for messages and logs: what went wrong and where, never a value (a secret may be one)."""
+"""Errors told in one line, for messages and logs: what went wrong and where, never a value (a secret may be one);
+and which errors are the environment's (`ENVIRONMENT`), never a file's."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import traceback
 from pathlib import Path
 from types import ModuleType
@@ -11,6 +13,9 @@ from types import ModuleType
 from pydantic import ValidationError
 
 log = logging.getLogger("ingestor.plugins")
+# The machine's faults, wherever raised (a plugin's code included): a full disk, an I/O error, no memory. A file
+# meeting one is not to blame: it stays in landing as FAILED for the next run, never goes to rejected/.
+ENVIRONMENT = (OSError, MemoryError)
 
 
 def problems(error: ValidationError, subject: str = "") -> str:
@@ -76,3 +81,12 @@ def _from_package_root(filename: str, module: str) -> str:
     path = Path(filename)
     keep = module.count(".") + 1 + (path.name == "__init__.py")
     return "/".join(path.parts[-keep:]) if len(path.parts) >= keep else filename
+
+
+def cause(error: BaseException) -> str:
+    """An error in one line for a file's reason, without the path an OSError names (a staging path means nothing
+    to a user, and the outcome names its file): `[Errno 28] No space left on device`, `MemoryError`, `Type: message`."""
+    if isinstance(error, OSError) and error.errno:  # the system's words (Arrow's OSError adds its own around them)
+        return f"[Errno {error.errno}] {os.strerror(error.errno)}"
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__

@@ -40,7 +40,7 @@ class Happened:
     unreadable: str | None = None  # the warehouse error that kept its data type from being decided
     already_loaded: bool = False  # the ledger holds this very version
     earlier: str | None = None  # what an earlier version of it loaded (the first part of its reason)
-    staged: Staged | None = None  # rows, or why staging rejected the file
+    staged: Staged | None = None  # rows, or why staging rejected the file (or, `failed`, left it in landing)
     load: Load | None = None
 
 
@@ -57,6 +57,8 @@ def decide(happened: Happened) -> FileOutcome:
         reason = f"the warehouse could not be read, left in landing: {h.unreadable}"
     elif h.already_loaded:
         status, reason = FileStatus.ALREADY_LOADED, ALREADY_LOADED
+    elif staged.failed:
+        reason = f"staging failed, left in landing: {staged.reason}"
     elif staged.reason is not None:
         status, reason = FileStatus.REJECTED, staged.reason
     elif not staged.rows:

@@ -219,7 +219,7 @@ def open_warehouse(url: str, settings: Settings, read_only: bool = False) -> War
         except WarehouseBusy as error:
             if time.monotonic() >= deadline:
                 raise LeaseBusy(
-                    f"the warehouse {url} is in use by another process ({str(error)[-160:]}); "
-                    f"another run is probably working (set {ENV_WAIT} to wait for it)"
+                    f"the warehouse {url} is in use by another process; another run is probably working "
+                    f"(set {ENV_WAIT} to wait for it). {' '.join(str(error).split())}"  # DuckDB's words, whole
                 ) from None
         time.sleep(POLL)

@@ -87,5 +87,5 @@ def read_records(
                 except ValueError as error:
                     raise MalformedFile(line_number, json_error(error)) from None
             yield line_number, record
-    except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:  # not any OSError: reading can fail for the disk's sake
         raise MalformedFile(line_number + 1, f"unreadable compressed data: {error}") from None

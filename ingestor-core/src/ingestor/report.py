@@ -71,6 +71,8 @@ def print_result(result: IngestResult, catalog: Catalog) -> None:
     for load in result.tables:
         for note in load.notes:
             out.print(f"note {load.service}.{load.data_type}: {note}")
+    if result.history_error:
+        out.print(f"the run history could not be written: {result.history_error}")
     totals = result.totals
     counts = {said: _total(result.files, what) for what, said in SKIPPED.items()}
     skipped = "".join(f", {n:,} {said}" for said, n in counts.items() if n)

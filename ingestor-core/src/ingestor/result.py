@@ -73,6 +73,7 @@ class IngestResult(BaseModel):
     finished_at: datetime | None = None
     files: list[FileOutcome] = Field(default_factory=list)
     tables: list[TableLoad] = Field(default_factory=list)
+    history_error: str | None = None  # why the run's history could not be written (e.g. a full disk), if so
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -88,5 +89,5 @@ class IngestResult(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def success(self) -> bool:
-        """True when no file was rejected or failed."""
-        return not any(o.status in FAILURES for o in self.files)
+        """True when no file was rejected or failed, and the run's history was written."""
+        return self.history_error is None and not any(o.status in FAILURES for o in self.files)

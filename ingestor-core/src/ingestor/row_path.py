@@ -1,10 +1,18 @@
 """The row path: one landing file staged record by record. Each record is read (streaming NDJSON),
 normalized by the plugin, conformed to the schema (which it may grow) and written as one NDJSON row
-with the metadata columns; a file is atomic: one bad line rejects it, with the reason."""
+with the metadata columns; a file is atomic: one bad line rejects it, with the reason.
+
+Whose fault a failure is decides where the file goes. The file's own (a malformed line, a record
+nested too deeply) and the plugin's (an exception its normalizer raises, a ValueError, KeyError,
+TypeError...; a return that is not rows) reject it. The environment's (`errors.ENVIRONMENT`: an
+OSError or MemoryError, wherever raised, inside the normalizer's call too: a full disk, an I/O error
+reading the landing file or writing the staged one, no memory) and any other error of the core's own
+code leave it in landing, FAILED, for the next run: a good file is never rejected for them."""
 
 from __future__ import annotations
 
 import io
+import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,12 +21,14 @@ from typing import Any
 import orjson
 
 from ingestor.catalog import DataType, SourceFile
-from ingestor.errors import plugin_error
+from ingestor.errors import ENVIRONMENT, cause, plugin_error
 from ingestor.landing import Landing, LandingFile
 from ingestor.names import sanitize_column
 from ingestor.reader import MalformedFile, read_records
 from ingestor.schema import SchemaBuilder
 from ingestor.staged import ARROW_SUFFIX
+
+log = logging.getLogger("ingestor.staging")
 
 
 @dataclass
@@ -33,10 +43,12 @@ class StageTask:
 
 @dataclass
 class Staged:
-    """What staging one file gave: rows, or the reason it was rejected."""
+    """What staging one file gave: rows, or the `reason` it has none to load: the file is rejected
+    for it, unless `failed` (the environment's fault or the core's): then it stays in landing."""
 
     rows: int = 0
     reason: str | None = None
+    failed: bool = False  # the reason lies outside the file (a full disk, no memory...): FAILED, not rejected
     path: Path | None = None  # the staged file: NDJSON, or Arrow IPC from the columnar path
     widest: int = 0  # bytes of the longest NDJSON row (what the warehouse's JSON reader must hold)
     dropped: int = 0  # records the normalizer returned no row for
@@ -74,7 +86,13 @@ def stage_file(
                 if normalize is None:
                     produced: list[dict[str, Any]] = [record]
                 else:
-                    produced = _rows(dt, normalize(record, source))
+                    try:
+                        normalized = normalize(record, source)
+                    except ENVIRONMENT:
+                        raise
+                    except Exception as error:  # the plugin's own exception: the file is rejected for it
+                        raise NormalizerFailed(error) from error
+                    produced = _rows(dt, normalized)
                     dropped += not produced
                 for item in produced:
                     row = conform(item)
@@ -94,19 +112,35 @@ def stage_file(
         reason = f"record at line {line} is nested too deeply"
     except NormalizerBroke as error:
         reason = f"line {line}: {error}"
-    except Exception as error:  # a normalizer that cannot handle a record
-        if normalize is None:
-            raise
-        reason = (
-            f"line {line}: the {dt.service} plugin could not normalize the record: {plugin_error(error, normalize)}"
-        )
+    except NormalizerFailed as failure:
+        said = plugin_error(failure.error, normalize)
+        reason = f"line {line}: the {dt.service} plugin could not normalize the record: {said}"
+    except ENVIRONMENT as error:
+        return _unstaged(builder, task, Staged(reason=cause(error), failed=True))
+    except Exception as error:  # the core's own error, not the file's: it stays in landing, the traceback logged
+        log.error("%s: staging failed at line %d", task.file.name, line, exc_info=True)
+        where = f"line {line}: " if line else ""
+        return _unstaged(builder, task, Staged(reason=f"{where}{cause(error)}", failed=True))
+    return _unstaged(builder, task, Staged(reason=reason))
+
+
+def _unstaged(builder: SchemaBuilder, task: StageTask, staged: Staged) -> Staged:
+    """A file that gave no rows to load: what it added to the schema and its staged file are undone."""
     builder.discard_file()
     task.path.unlink(missing_ok=True)
-    return Staged(reason=reason)
+    return staged
 
 
 class NormalizerBroke(TypeError):
     """A normalizer returned something else than a dict or a list of dicts."""
+
+
+class NormalizerFailed(Exception):
+    """The plugin's normalizer raised `error` (not one of the environment's): the plugin's fault."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _rows(dt: DataType, normalized: object) -> list[dict[str, Any]]:

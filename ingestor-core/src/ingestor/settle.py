@@ -72,10 +72,8 @@ class Settler:
                 self._withdraw(outcome.destination, early)  # the file stays: no reason of it in rejected/
                 raise
             moved = outcome.model_copy(update={"destination": moved_to})
-            if rejected:  # the reason beside where the file went (maybe a numbered name)
-                self.landing.write(reason_name(moved_to), self._reason(file, moved))
-                if moved_to != outcome.destination:  # the early reason sits beside another file: withdrawn
-                    self._withdraw(outcome.destination, early)
+            if rejected and (moved_to != outcome.destination or early is None):  # the early reason is not beside it
+                self._explain(file, moved, outcome.destination, early)
             return moved
         except (FileChanged, FileNotFoundError) as error:  # a writer or another process acted meanwhile
             done = f"{outcome.rows} records loaded, " if outcome.status is FileStatus.LOADED else ""
@@ -87,6 +85,24 @@ class Settler:
             why = f"move failed, left in landing: {error}"
         reason = f"{outcome.reason}; {why}" if outcome.reason else why
         return outcome.model_copy(update={"status": FileStatus.FAILED, "destination": None, "reason": reason})
+
+    def _explain(self, file: LandingFile, moved: FileOutcome, planned: str, early: str | None) -> None:
+        """The reason beside a rejected file where it went (maybe a numbered name), the early one withdrawn if it
+        sits beside another name. The file is moved already: a reason that cannot be written (a full disk) is
+        logged, and the outcome stands (the result and the history hold the reason)."""
+        assert moved.destination is not None
+        try:
+            self.landing.write(reason_name(moved.destination), self._reason(file, moved))
+        except Exception as error:  # the move is done: the file is in rejected/ whatever becomes of its reason file
+            log.error(
+                "%s: moved to %s, but its reason could not be written beside it: %s",
+                file.name,
+                moved.destination,
+                error,
+            )
+            return
+        if moved.destination != planned:
+            self._withdraw(planned, early)
 
     def _withdraw(self, destination: str, version: str | None) -> None:
         """Remove the reason written for `destination` before a move, if it is still the one written."""

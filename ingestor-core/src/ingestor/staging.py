@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ingestor.batch import Batch, read_ahead, staging_workers
 from ingestor.catalog import DataType, leaves_unchanged
+from ingestor.errors import cause
 from ingestor.landing import open_landing
 from ingestor.row_path import Staged, StageTask, stage_file
 from ingestor.schema import SchemaBuilder, Struct, merge
@@ -37,7 +38,21 @@ PARALLEL_MIN_BYTES = 32 * 1024 * 1024  # below this a batch is staged in-process
 def stage_all(batch: Batch, tasks: list[StageTask], columnar: bool = False) -> dict[str, Staged]:
     """Stage every task, growing the batch's schema: column-wise where `columnar` allows (the
     warehouse loads Arrow) and the data type has no normalizer or one that can vouch for files,
-    else row by row, in-process or across worker processes. Each file's result, by landing name."""
+    else row by row, in-process or across worker processes. Each file's result, by landing name.
+    A fault no one file explains (a staging process killed, e.g. for memory) fails the batch: its
+    files stay in landing, but those rejected for their own content."""
+    try:
+        _stage_batch(batch, tasks, columnar)
+    except Exception as error:  # which staged files it spoiled is unknown: none is loaded, the next run stages again
+        log.error("%s: staging failed, its files stay in landing: %s", batch.dt.key, cause(error))
+        log.debug("%s: the staging failure", batch.dt.key, exc_info=True)
+        failed = Staged(reason=cause(error), failed=True)
+        kept = {name: staged for name, staged in batch.results.items() if staged.reason and not staged.failed}
+        batch.results = {task.file.name: kept.get(task.file.name, failed) for task in tasks}
+    return batch.results
+
+
+def _stage_batch(batch: Batch, tasks: list[StageTask], columnar: bool) -> None:
     normalize = batch.dt.normalize
     possible = normalize is None or leaves_unchanged(normalize) is not None
     if columnar and possible and batch.settings.staging.columnar:
@@ -51,7 +66,6 @@ def stage_all(batch: Batch, tasks: list[StageTask], columnar: bool = False) -> d
     for task in tasks:
         if batch.turns.get(task.file.name, batch.builder.json_turns) < batch.builder.json_turns:
             batch.restage(task, "a column became JSON")
-    return batch.results
 
 
 def stage_rows(batch: Batch, tasks: list[StageTask]) -> None:

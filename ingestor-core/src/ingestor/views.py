@@ -20,16 +20,15 @@ def refresh_views(
     for view in views:
         if view.service != service:
             continue
-        sources = [
-            (s.dataset.format(env=env), s.table.format(env=env), s.columns, s.constants)
-            for s in view.sources
-            if schemas.get(s.dataset.format(env=env), s.table.format(env=env)) is not None
-        ]
-        if not sources:
-            continue
         dataset, name = view.dataset.format(env=env), view.name.format(env=env)
-        try:
-            warehouse.ensure_view(dataset, name, list(view.columns), sources)
+        try:  # the tables read (a load that failed has them read again) and the view written
+            sources = [
+                (s.dataset.format(env=env), s.table.format(env=env), s.columns, s.constants)
+                for s in view.sources
+                if schemas.get(s.dataset.format(env=env), s.table.format(env=env)) is not None
+            ]
+            if sources:
+                warehouse.ensure_view(dataset, name, list(view.columns), sources)
         except Exception as error:
             message = f"view {dataset}.{name} could not be refreshed: {error}"
             log.error(message)

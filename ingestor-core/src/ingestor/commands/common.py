@@ -1,8 +1,8 @@
 """What every command shares: exit codes, `fail`, and the edge where settings and plugins are built.
 
-Exit codes: 0 every file loaded or nothing to do; 1 a file was rejected or failed; 2 bad invocation or
-configuration; 75 busy: another run holds the service's lease or the DuckDB file (see ingestor.lease; nothing
-was changed, try again later); 130 interrupted; 143 stopped by SIGTERM.
+Exit codes: 0 every file loaded or nothing to do; 1 a file was rejected or failed, or the run's history could not
+be written; 2 bad invocation or configuration; 75 busy: another run holds the service's lease or the DuckDB file
+(see ingestor.lease; nothing was changed, try again later); 130 interrupted; 143 stopped by SIGTERM.
 """
 
 from __future__ import annotations

@@ -80,6 +80,7 @@ def run(
     catalog = plugins.catalog
     check_request(plugins, settings.service, settings.data_types)
     from ingestor import ops
+    from ingestor.errors import ENVIRONMENT, cause
     from ingestor.lease import LeaseBusy
     from ingestor.metrics import retries
 
@@ -95,6 +96,9 @@ def run(
         fail("stopped by SIGTERM: the run ended early; the next run finishes what is left", EXIT_TERMINATED)
     except typer.Exit:
         raise
+    except ENVIRONMENT as error:  # the machine's, outside any one file (a landing disk too full for the lease): said
+        ops.after_crash(settings, error)
+        fail(f"the run stopped: {cause(error)}; what it did not settle stays in landing for the next run", EXIT_FAILED)
     except Exception as error:  # an unexpected failure of the whole run: said, then raised as ever
         ops.after_crash(settings, error)
         raise

@@ -223,9 +223,9 @@ class LocalLanding:
         target = self._path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(fitted(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp"))
-        tmp.write_bytes(data)
-        version = _version(tmp.stat(), data)  # the same file, once linked or renamed into place
-        try:
+        try:  # a write that fails (a full disk) leaves no partial temporary file behind either
+            tmp.write_bytes(data)
+            version = _version(tmp.stat(), data)  # the same file, once linked or renamed into place
             if exclusive:
                 os.link(tmp, target)
             else:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -15,7 +16,7 @@ from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
 from ingestor.ledger import LEDGER_TABLE
 from ingestor.names import quote
 from ingestor.schema import Column, Struct
-from ingestor.staged import ARROW_SUFFIX
+from ingestor.staged import ARROW_SUFFIX, unstaged
 from ingestor.warehouse import LoadError, LoadReport, LoadRequest, WarehouseBusy
 from ingestor.warehouse.duckdb.inserts import Inserts, scannable
 from ingestor.warehouse.duckdb.types import DATA_ERRORS, DIALECT, column_of
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from ingestor.settings import Settings
 
 _LOCKED = ("Could not set lock", "Conflicting lock")  # DuckDB's words for a file another process holds
+_DURABLE = "COMMIT succeeded and is durable"  # DuckDB's words for a commit whose checkpoint then failed
+log = logging.getLogger("ingestor.warehouse")
 MEMORY_MB = 256  # DuckDB's memory limit, raised during an insert for what it holds (see `Inserts`)
 
 
@@ -48,7 +51,7 @@ class DuckDBWarehouse(SQLWarehouse):
                 self.con = duckdb.connect(str(path), read_only=read_only)
             except duckdb.IOException as error:
                 if any(words in str(error) for words in _LOCKED):
-                    raise WarehouseBusy(f"cannot open {path}: {error}") from error
+                    raise WarehouseBusy(str(error)) from error  # DuckDB's words name the file and the holder
                 raise LoadError(f"cannot open {path}: {error}", data_error=False) from error
         self.con.execute("SET TimeZone = 'UTC'")
         # Bounded memory whatever the batch size: DuckDB spills to `<file>.tmp` beyond this.
@@ -62,6 +65,15 @@ class DuckDBWarehouse(SQLWarehouse):
         """`duckdb:///abs/path.duckdb` or `duckdb://relative/path.duckdb`."""
         path = Path(unquote(url.removeprefix("duckdb://")))
         return cls(path, read_only=read_only, memory_mb=settings.budget.duckdb_mb)
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """DuckDB's errors reading schemas and the ledger as LoadError (e.g. a database an earlier full disk
+        invalidated): the engine leaves that data type's files in landing and goes on."""
+        try:
+            yield
+        except duckdb.Error as error:
+            raise LoadError(said(error), data_error=False) from error
 
     def _exists(self, dataset: str, table: str) -> bool:
         """Whether the table (or view) exists. The names are read once and again after each change:
@@ -138,22 +150,29 @@ class DuckDBWarehouse(SQLWarehouse):
                             names, select = from_ledger(quote)
                             con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {entries}")  # noqa: S608
         except Exception as error:
-            raise LoadError(str(error).splitlines()[0], data_error=isinstance(error, DATA_ERRORS)) from error
+            message = unstaged(said(error), request.files)  # its staged paths told as the landing files
+            raise LoadError(message, data_error=isinstance(error, DATA_ERRORS)) from error
         finally:
-            self.inserts.reset()  # after COMMIT or ROLLBACK: in an aborted transaction it would fail and hide the error
+            # After COMMIT or ROLLBACK (in an aborted transaction it would fail and hide the error); it fails on a
+            # database an error invalidated, and that error is the one to tell.
+            with suppress(duckdb.Error):
+                self.inserts.reset()
         return LoadReport(rows=rows)
 
     def append_history(self, dataset: str, rows: list[dict[str, Any]]) -> None:
-        """Append history rows (see ingestor.history) in one transaction."""
+        """Append history rows (see ingestor.history) in one transaction; LoadError, in one line, if it cannot."""
         columns = list(history_schema().columns.values())
-        with self._transaction():
-            self._ensure_history(dataset)
-            history = DIALECT.table(dataset, HISTORY_TABLE)
-            names = ", ".join(quote(c.name) for c in columns)
-            select = ", ".join(f"CAST({quote(c.name)} AS {DIALECT.type_of(c)})" for c in columns)
-            complete = [{c.name: row.get(c.name) for c in columns} for row in rows]  # a missing key is NULL
-            with scannable(self.con, complete) as scan:
-                self.con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {scan}")  # noqa: S608
+        try:
+            with self._transaction():
+                self._ensure_history(dataset)
+                history = DIALECT.table(dataset, HISTORY_TABLE)
+                names = ", ".join(quote(c.name) for c in columns)
+                select = ", ".join(f"CAST({quote(c.name)} AS {DIALECT.type_of(c)})" for c in columns)
+                complete = [{c.name: row.get(c.name) for c in columns} for row in rows]  # a missing key is NULL
+                with scannable(self.con, complete) as scan:
+                    self.con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {scan}")  # noqa: S608
+        except duckdb.Error as error:
+            raise LoadError(said(error), data_error=False) from error
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -162,13 +181,35 @@ class DuckDBWarehouse(SQLWarehouse):
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield
-            self.con.execute("COMMIT")
+            self._commit()
         except BaseException:
-            self.con.execute("ROLLBACK")
+            # A failed COMMIT (a full disk) leaves no transaction to roll back, and an invalidated database
+            # rolls back nothing: the first error is the one to tell.
+            with suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
             raise
         finally:
             self._names = None
 
+    def _commit(self) -> None:
+        """COMMIT. DuckDB may fail once the commit is durable (the checkpoint after it, on a full disk): then the
+        transaction did commit, so no error goes up; the database is invalidated, and the next statement fails
+        quoting this error."""
+        try:
+            self.con.execute("COMMIT")
+        except duckdb.FatalException as error:
+            if _DURABLE not in str(error):
+                raise
+            log.error("%s: the commit is durable, then DuckDB failed: %s", self.path, said(error))
+
     def close(self) -> None:
         """Close the connection (and the file lock)."""
         self.con.close()
+
+
+def said(error: Exception) -> str:
+    """DuckDB's message in one line: its first, and the original error of a database an earlier fatal error
+    (e.g. a full disk during a checkpoint) invalidated, which its later messages only quote below."""
+    lines = str(error).splitlines() or [type(error).__name__]
+    original = next((line for line in lines[1:] if line.startswith("Original error:")), None)
+    return f"{lines[0]} {original}" if original else lines[0]
