@@ -10,7 +10,10 @@ from typing import IO, Any, cast
 
 import orjson
 
+from ingestor.budget import MAX_RECORD_BYTES, MiB
+
 BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark, accepted at the start of a file
+NUL = b"\x00"
 # Maps digits to "0" and everything else to ".", so a run of 20 digits is found with `in` (fast).
 _DIGITS = bytes(48 if 48 <= b <= 57 else 46 for b in range(256))
 _LONG_RUN = b"0" * 19  # below -2**63 orjson returns a (rounded) float: 19 digits suffice
@@ -18,15 +21,43 @@ _U64_MAX = 2**64 - 1
 # Records nested deeper than this (objects and arrays) cannot become a table schema (BigQuery allows 15 levels
 # of RECORD; from ~60 levels the engine's schema code would exhaust Python's recursion): they reject their file.
 MAX_DEPTH = 32
+UNREADABLE = (OSError, EOFError, zlib.error)  # what reading corrupt compressed data raises (BadGzipFile: an OSError)
 
 
 class MalformedFile(ValueError):
     """A file that cannot be loaded as a whole, with the line that made it so."""
 
+    problem = "malformed NDJSON"
+
     def __init__(self, line: int, message: str) -> None:
         super().__init__(f"line {line}: {message}")
         self.line = line
         self.message = message
+
+    @property
+    def reason(self) -> str:
+        """The file's rejection reason."""
+        return f"{self.problem} at line {self.line}: {self.message}"
+
+
+class RecordTooLong(MalformedFile):
+    """A line longer than the bound on a record's size (read no further)."""
+
+    problem = "record too long"
+
+
+def _too_long(line: int, max_bytes: int) -> RecordTooLong:
+    if max_bytes >= MAX_RECORD_BYTES:
+        why = f"the most a record may take (DuckDB's JSON reader takes {MAX_RECORD_BYTES // MiB} MiB a row)"
+    else:
+        why = f"the longest a record may be (INGESTOR_MAX_RECORD_BYTES raises it, up to {MAX_RECORD_BYTES // MiB} MiB)"
+    return RecordTooLong(line, f"the line is longer than {max_bytes:,} bytes, {why}")
+
+
+def _nul_bytes(line: int, raw: bytes) -> MalformedFile:
+    """NUL bytes, never in JSON text: what a crash can leave in a file being written."""
+    where = raw.index(NUL) + 1
+    return MalformedFile(line, f"NUL bytes (\\x00) from byte {where} of the line: not text, what a crash can leave")
 
 
 def _checked_int(text: str) -> int:
@@ -49,20 +80,24 @@ def _too_deep(record: dict[str, Any]) -> bool:
 
 
 def read_records(
-    stream: IO[bytes], gzipped: bool = False, null_lines: list[int] | None = None
+    stream: IO[bytes], gzipped: bool = False, null_lines: list[int] | None = None, *, max_bytes: int
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, record) for an NDJSON stream; raise MalformedFile at the first bad line.
 
-    Blank lines are skipped, CRLF line ends and a leading UTF-8 byte-order mark are
-    accepted. A line that is JSON `null` is no record: it is skipped, and its number appended
-    to `null_lines` (fetchers write out the `null` items of API pages). Integers beyond 64 bits
-    are refused rather than rounded.
+    Lines are read streaming, at most `max_bytes` each (newline excluded): a longer line raises
+    RecordTooLong at once, so a file that is not NDJSON (NUL bytes, an array on one line) is never read
+    whole. Blank lines are skipped, CRLF line ends and a leading UTF-8 byte-order mark are accepted. A
+    line that is JSON `null` is no record: it is skipped, and its number appended to `null_lines`
+    (fetchers write out the `null` items of API pages). Integers beyond 64 bits are refused rather than
+    rounded.
     """
-    source: IO[bytes] = cast(IO[bytes], gzip.GzipFile(fileobj=stream)) if gzipped else stream
+    readline, limit = _decompressed(stream, gzipped).readline, max_bytes + 1  # the longest line and its newline
     line_number = 0
     try:
-        for raw in source:
+        while raw := readline(limit):
             line_number += 1
+            if len(raw) == limit and not raw.endswith(b"\n"):
+                raise _nul_bytes(line_number, raw) if NUL in raw else _too_long(line_number, max_bytes)
             if line_number == 1 and raw.startswith(BOM):
                 raw = raw[3:]
             try:
@@ -70,7 +105,7 @@ def read_records(
             except orjson.JSONDecodeError as error:
                 if not raw.strip():
                     continue
-                raise MalformedFile(line_number, str(error)) from None
+                raise _nul_bytes(line_number, raw) if NUL in raw else MalformedFile(line_number, str(error)) from None
             if record is None:
                 if null_lines is not None:
                     null_lines.append(line_number)
@@ -85,5 +120,10 @@ def read_records(
                 except ValueError as error:
                     raise MalformedFile(line_number, str(error)) from None
             yield line_number, record
-    except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+    except UNREADABLE as error:
         raise MalformedFile(line_number + 1, f"unreadable compressed data: {error}") from None
+
+
+def _decompressed(stream: IO[bytes], gzipped: bool) -> IO[bytes]:
+    """The stream, or its content decompressed as it is read (gzip, any number of members)."""
+    return cast(IO[bytes], gzip.GzipFile(fileobj=stream)) if gzipped else stream
