@@ -47,7 +47,8 @@ def stage_columnar(batch: Batch, tasks: list[StageTask], rows: Callable[[Batch, 
         source = SourceFile(name=task.file.name, attributes=task.attributes)
         vouch = None if unchanged is None else lambda keys: unchanged(keys, source)
         path = task.path.with_suffix(ARROW_SUFFIX)
-        return columnar.stage(batch.landing, task.file, plan, values, path, vouch, dt.column_defaults)
+        budget = batch.settings.budget
+        return columnar.stage(batch.landing, task.file, plan, values, path, budget, vouch, dt.column_defaults)
 
     pending = deque(tasks)
     queue: deque[tuple[StageTask, Future[Any], bool]] = deque()  # True: a small file (its future reads it ahead)

@@ -124,6 +124,23 @@ def read_records(
         raise MalformedFile(line_number + 1, f"unreadable compressed data: {error}") from None
 
 
+def read_whole(stream: IO[bytes], gzipped: bool, max_bytes: int) -> bytes | None:
+    """A stream's whole content, decompressed streaming; None once it passes `max_bytes` (no more is held,
+    however far a gzip bomb expands). Corrupt compressed data raises one of UNREADABLE."""
+    data = _decompressed(stream, gzipped).read(max_bytes + 1)
+    return None if len(data) > max_bytes else data
+
+
+def lines_within(data: bytes, max_bytes: int) -> bool:
+    """Whether every line of `data` holds at most `max_bytes` (its newline excluded)."""
+    start = 0
+    while (end := data.find(b"\n", start)) != -1:
+        if end - start > max_bytes:
+            return False
+        start = end + 1
+    return len(data) - start <= max_bytes
+
+
 def _decompressed(stream: IO[bytes], gzipped: bool) -> IO[bytes]:
     """The stream, or its content decompressed as it is read (gzip, any number of members)."""
     return cast(IO[bytes], gzip.GzipFile(fileobj=stream)) if gzipped else stream
