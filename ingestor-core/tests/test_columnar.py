@@ -9,8 +9,10 @@ stopped working (or took a file it must hand back) fails the test.
 
 from __future__ import annotations
 
+import gzip
 import os
 import random
+import tracemalloc
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,9 +21,13 @@ import orjson
 import pytest
 
 from ingestor import DataType, SourceFile
-from ingestor.columnar import key_paths
+from ingestor.arrow_plan import plan_for
+from ingestor.budget import Budget, MiB
+from ingestor.columnar import key_paths, stage
+from ingestor.landing import LandingFile
+from ingestor.landing.local import LocalLanding
 from ingestor.result import IngestResult
-from ingestor.schema import Declared, Kind
+from ingestor.schema import Declared, Kind, Struct
 from ingestor.settings import StagingSettings
 from ingestor.testing import Declarations, Harness
 
@@ -200,9 +206,48 @@ def test_each_case_is_stored_as_the_row_path_stores_it(twin: Twin, case: str, se
 
 
 def test_gzip_files(twin: Twin) -> None:
-    twin.land({name(0): lines(GOOD), name(1).replace(".jsonl", ".jsonl.gz"): lines(GOOD, {**GOOD, "id": 2})})
+    members = gzip.compress(lines(GOOD)) + gzip.compress(lines({**GOOD, "id": 3}))  # a gzip of two members
+    twin.land(
+        {
+            name(0): lines(GOOD),
+            name(1).replace(".jsonl", ".jsonl.gz"): lines(GOOD, {**GOOD, "id": 2}),
+            name(2).replace(".jsonl", ".jsonl.gz"): members,
+        }
+    )
     _, col = twin.run()
-    assert columnar_files(col) == 1
+    assert columnar_files(col) == 2
+
+
+def test_a_gzip_bomb_is_handed_back_having_held_no_more_than_the_budget_allows(tmp_path: Path) -> None:
+    """80 MB of valid records in an 80 KB gzip: decompressed streaming, handed back past the budget's share."""
+    budget = Budget(total=128 * MiB, source="test")  # the columnar path holds files up to 4 MiB
+    bomb = tmp_path / "acme/landing/bomb_acme_things.jsonl.gz"
+    bomb.parent.mkdir(parents=True)
+    bomb.write_bytes(gzip.compress(lines(GOOD) * (80 * 10**6 // len(lines(GOOD)))))
+    file = LandingFile("acme/landing/bomb_acme_things.jsonl.gz", bomb.stat().st_size, "1")
+    plan = plan_for(Struct(), set())
+    assert plan is not None
+    tracemalloc.start()
+    try:
+        why = stage(LocalLanding(tmp_path), file, plan, {}, tmp_path / "staged.arrow", budget)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert why == "large file"
+    assert peak < 3 * budget.columnar_bytes, peak
+
+
+def test_a_line_longer_than_a_record_may_be_is_rejected_both_ways(twin: Twin) -> None:
+    """INGESTOR_MAX_RECORD_BYTES below the columnar path's share: a file it could read whole is handed back, and
+    the row path rejects it."""
+    twin.monkeypatch.setenv("INGESTOR_MAX_RECORD_BYTES", "1024")
+    twin.land({name(0): lines(GOOD), name(1): lines({**GOOD, "name": "x" * 2000}), name(2): lines(GOOD)})
+    row, col = twin.run()
+    assert columnar_files(col) == 1  # file 2 only
+    assert [f.reason for f in row.files if f.path == name(1)] == [
+        "record too long at line 1: the line is longer than 1,024 bytes, the longest a record may be "
+        "(INGESTOR_MAX_RECORD_BYTES raises it, up to 64 MiB)"
+    ]
 
 
 def test_a_second_run_into_the_existing_table(twin: Twin) -> None:

@@ -66,7 +66,7 @@ def test_a_landing_file_that_cannot_be_read_stays_in_landing(tmp_path: Path) -> 
     """Before: any OSError while reading was taken for corrupt gzip data, and the good file rejected."""
     file = LandingFile(NAME, 100, "1")
     task = StageTask(file, {}, tmp_path / "0000001.jsonl")
-    staged = stage_file(_FailingLanding(tmp_path), EVENTS, task, SchemaBuilder(), {})
+    staged = stage_file(_FailingLanding(tmp_path), EVENTS, task, SchemaBuilder(), {}, max_record_bytes=1 << 20)
     assert (staged.failed, staged.reason, staged.rows) == (True, "[Errno 5] Input/output error", 0)
     assert not task.path.exists()
     fate = decide(Happened(file, "fz", "events", staged=staged))

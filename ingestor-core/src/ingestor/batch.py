@@ -43,7 +43,15 @@ class Batch:
     def stage(self, task: StageTask, data: bytes | None = None) -> None:
         """Stage one file row by row, in this process, against the batch's schema (`data`: its content, read)."""
         self.turns[task.file.name] = self.builder.json_turns
-        self.results[task.file.name] = stage_file(self.landing, self.dt, task, self.builder, self.metadata, data)
+        self.results[task.file.name] = stage_file(
+            self.landing,
+            self.dt,
+            task,
+            self.builder,
+            self.metadata,
+            data,
+            max_record_bytes=self.settings.budget.record_bytes,
+        )
 
     def keep(self, task: StageTask, staged: Staged) -> None:
         """The result of a file staged elsewhere (a worker process, the columnar path)."""
@@ -59,7 +67,9 @@ class Batch:
             return
         self.turns[task.file.name] = -1
         builder = SchemaBuilder(copy.deepcopy(schema))
-        self.results[task.file.name] = stage_file(self.landing, self.dt, task, builder, self.metadata)
+        self.results[task.file.name] = stage_file(
+            self.landing, self.dt, task, builder, self.metadata, max_record_bytes=self.settings.budget.record_bytes
+        )
 
 
 def read_ahead(landing: Landing, task: StageTask) -> bytes | None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MiB = 1024 * 1024
+# The longest record: DuckDB's JSON reader takes at most 64 MiB a row (warehouse/duckdb/inserts.py MAX_OBJECT_SIZE).
+MAX_RECORD_BYTES = 64 * MiB
 DEFAULT_MB = 2048  # no limit set or found: as if the process had 2 GiB
 _UNLIMITED = 1 << 50  # cgroup v1 writes a huge number (page-rounded 2^63) for "no limit"
 
@@ -43,7 +45,7 @@ class Budget:
     def record_bytes(self) -> int:
         """The longest line (one record) a file may hold: a longer one rejects its file at once. Parsed, a
         record takes several times its bytes; DuckDB's JSON reader takes at most 64 MB a row."""
-        return self.record_bytes_set or _clamp(self.total // 64, MiB, 64 * MiB)
+        return self.record_bytes_set or _clamp(self.total // 64, MiB, MAX_RECORD_BYTES)
 
     @property
     def columnar_bytes(self) -> int:

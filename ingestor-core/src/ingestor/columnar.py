@@ -8,8 +8,9 @@ the schema has no plain column for (unless it only holds null, {} or []), a valu
 does not fit its column's type, null inside an array, a FLOAT64 value from 2^63 up (maybe an
 integer beyond INT64), NaN or Infinity, invalid UTF-8, a record on a line not starting with
 "{", a line that is `null`, anything Arrow cannot parse or reads differently (several objects on one line), an empty
-file, files over 64 MB; and, for a data type with a normalizer, any file whose keys the
-normalizer's `leaves_unchanged` does not vouch for (it would reshape the records).
+file, a file larger (decompressed, found streaming) than the memory budget's share (`Budget.columnar_bytes`), a line
+longer than a record may be (`Budget.record_bytes`: the row path rejects the file); and, for a data type with a
+normalizer, any file whose keys the normalizer's `leaves_unchanged` does not vouch for (it would reshape the records).
 
 A file staged here never changes the schema. It is checked against the schema as it stands at
 its turn (`arrow_plan.fits`), and at load time against the final one (`arrow_plan.loads`): a column that later became
@@ -18,10 +19,8 @@ JSON, say, has the file staged again, row by row, against the schema of its turn
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,12 +30,12 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from ingestor.arrow_plan import Columnar, Field, Level, Plan
+from ingestor.budget import Budget
 from ingestor.landing import Landing, LandingFile
 from ingestor.names import sanitize_column
-from ingestor.reader import BOM
+from ingestor.reader import BOM, UNREADABLE, lines_within, read_whole
 from ingestor.schema import PARSERS, Kind
 
-MAX_BYTES = 64 * 1024 * 1024  # larger files take the streaming row path
 BLOCK_SIZE = 1024 * 1024  # Arrow's parse block
 _INT64_LIMIT = 2.0**63
 # A line starting with n: `null` (or malformed). Two patterns, each with a literal start that the regex engine
@@ -63,14 +62,16 @@ def stage(
     plan: Plan,
     metadata: dict[str, str],
     path: Path,
+    budget: Budget,
     vouch: Vouch | None = None,
     defaults: dict[str, str] | None = None,
 ) -> Columnar | str:
-    """Stage one file into `path` (Arrow IPC); or why the row path must take it. A data type
-    with a normalizer gives `vouch`, asked with the keys of the file's records; `defaults` fill
-    the STRING columns a record lacks (`DataType.column_defaults`)."""
+    """Stage one file into `path` (Arrow IPC); or why the row path must take it (among others, a file
+    or a line larger than the `budget` allows). A data type with a normalizer gives `vouch`, asked with
+    the keys of the file's records; `defaults` fill the STRING columns a record lacks
+    (`DataType.column_defaults`)."""
     try:
-        return _stage(landing, file, plan, metadata, path, vouch, defaults or {})
+        return _stage(landing, file, plan, metadata, path, budget, vouch, defaults or {})
     except _HandBack as why:
         return str(why)
     except pa.ArrowException as error:  # a case this module does not foresee: the row path decides
@@ -84,21 +85,22 @@ def _stage(
     plan: Plan,
     metadata: dict[str, str],
     path: Path,
+    budget: Budget,
     vouch: Vouch | None,
     defaults: dict[str, str],
 ) -> Columnar:
-    if file.size > MAX_BYTES:
+    if file.size > budget.columnar_bytes:
         raise _HandBack("large file")
     with landing.open(file) as stream:
-        data = stream.read(MAX_BYTES + 1)
-    if file.name.endswith(".gz"):
         try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
+            data = read_whole(stream, file.name.endswith(".gz"), budget.columnar_bytes)
+        except UNREADABLE:
             raise _HandBack("unreadable compressed data") from None
-    if len(data) > MAX_BYTES:
+    if data is None:
         raise _HandBack("large file")
     data = data[3:] if data.startswith(BOM) else data
+    if len(data) > budget.record_bytes and not lines_within(data, budget.record_bytes):
+        raise _HandBack("a line longer than a record may be")
     # Lines starting with "{": Arrow must find exactly one record for each (blank lines hold none).
     records = data.startswith(b"{") + data.count(b"\n{")
     if not records:

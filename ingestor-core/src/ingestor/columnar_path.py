@@ -49,8 +49,9 @@ def stage_columnar(batch: Batch, tasks: list[StageTask], rows: Callable[[Batch, 
         source = SourceFile(name=task.file.name, attributes=task.attributes)
         vouch = None if unchanged is None else lambda keys: unchanged(keys, source)
         path = task.path.with_suffix(ARROW_SUFFIX)
+        budget = batch.settings.budget
         try:
-            return columnar.stage(batch.landing, task.file, plan, values, path, vouch, dt.column_defaults)
+            return columnar.stage(batch.landing, task.file, plan, values, path, budget, vouch, dt.column_defaults)
         except ENVIRONMENT as error:  # reading the file, writing Arrow IPC (a full disk), memory: not the file's fault
             path.unlink(missing_ok=True)
             return Staged(reason=cause(error), failed=True)

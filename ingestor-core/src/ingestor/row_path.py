@@ -67,10 +67,12 @@ def stage_file(
     builder: SchemaBuilder,
     metadata: dict[str, Any],
     data: bytes | None = None,
+    *,
+    max_record_bytes: int,
 ) -> Staged:
     """Read, validate, normalize and conform one file (or its `data`, already read) into
     `task.path`; atomic per file. `metadata` holds constant columns; the source file column is
-    added here."""
+    added here. A line longer than `max_record_bytes` rejects the file."""
     source = SourceFile(name=task.file.name, attributes=task.attributes)
     metadata = {**metadata, dt.source_file_column: dt.source_file_for(task.file.name)}
     normalize, conform, dumps, option = dt.normalize, builder.conform, orjson.dumps, orjson.OPT_APPEND_NEWLINE
@@ -82,7 +84,8 @@ def stage_file(
         opened = nullcontext(io.BytesIO(data)) if data is not None else landing.open(task.file)
         with opened as stream, task.path.open("wb") as out:
             stream.seek(task.skip)
-            for line, record in read_records(stream, task.file.name.endswith(".gz"), nulls):  # noqa: B007
+            records = read_records(stream, task.file.name.endswith(".gz"), nulls, max_bytes=max_record_bytes)
+            for line, record in records:  # noqa: B007
                 if normalize is None:
                     produced: list[dict[str, Any]] = [record]
                 else:
@@ -107,7 +110,7 @@ def stage_file(
                     rows += 1
         return Staged(rows=rows, path=task.path, widest=widest, dropped=dropped, null_lines=len(nulls))
     except MalformedFile as error:
-        reason = f"malformed NDJSON at line {error.line}: {error.message}"
+        reason = error.reason
     except RecursionError:
         reason = f"record at line {line} is nested too deeply"
     except NormalizerBroke as error:

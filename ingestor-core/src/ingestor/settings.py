@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ingestor.budget import Budget, find_budget
+from ingestor.budget import MAX_RECORD_BYTES, Budget, find_budget
 from ingestor.names import validate_identifier
 
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]")  # GCS's rules (dotted names of up to 222: not here)
@@ -57,7 +57,9 @@ class StagingSettings(_Group):
     # files smaller than this are staged row by row (Arrow's fixed cost per file is higher)
     columnar_min_bytes: int = Field(64 * 1024, ge=0, validation_alias="INGESTOR_COLUMNAR_MIN_BYTES")
     # the longest line (record) a landing file may hold; None: from the memory budget (see ingestor.budget)
-    max_record_bytes: int | None = Field(None, ge=1024, validation_alias="INGESTOR_MAX_RECORD_BYTES")
+    max_record_bytes: int | None = Field(
+        None, ge=1024, le=MAX_RECORD_BYTES, validation_alias="INGESTOR_MAX_RECORD_BYTES"
+    )
     # a data type's files load in parts of at most these landing bytes and files; None: from the memory budget
     part_bytes: int | None = Field(None, ge=1, validation_alias="INGESTOR_PART_BYTES")
     part_files: int | None = Field(None, ge=1, validation_alias="INGESTOR_PART_FILES")

@@ -118,7 +118,11 @@ def _work(job: _WorkerJob) -> tuple[list[Staged], Struct, list[str], int]:
     landing = open_landing(job.landing_url, job.settings)
     try:
         builder = SchemaBuilder(job.schema)
-        results = [stage_file(landing, job.data_type, task, builder, job.metadata) for task in job.tasks]
+        bound = job.settings.budget.record_bytes
+        results = [
+            stage_file(landing, job.data_type, task, builder, job.metadata, max_record_bytes=bound)
+            for task in job.tasks
+        ]
         return results, builder.root, builder.notes, builder.json_turns
     finally:
         landing.close()

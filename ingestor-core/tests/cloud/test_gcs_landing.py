@@ -5,10 +5,13 @@ a double that checks them itself."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import itertools
 import os
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +20,10 @@ from google.api_core.exceptions import PreconditionFailed
 from ingestor.landing import FileChanged, UnsafeName, Versioned
 from ingestor.landing.gcs import GCSLanding
 from ingestor.lease import acquire, release, renew
+from ingestor.reader import MalformedFile, read_records
 from ingestor.settings import Settings
 
+from ..faults.limits import MiB, tmpfs
 from ..faults.test_concurrency import created_renewed_released, taken_over_after_expiry
 
 pytestmark = pytest.mark.timeout(120)
@@ -121,6 +126,22 @@ def test_list_open_checksum_read_write(landing: GCSLanding) -> None:
     assert landing.read("acme/state/missing.json") is None
     with pytest.raises(UnsafeName):
         landing.read("acme/../secrets")
+
+
+def test_a_landing_file_is_streamed_never_downloaded_whole(
+    landing: GCSLanding, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Cloud Run the disk is memory: 40 MB of NUL bytes are rejected at their first bound on a record with
+    a temporary disk of 4 MB (a whole download would not fit), and a good file reads back whole."""
+    _put(landing, NAME, b"\x00" * 40 * MiB)
+    _put(landing, "acme/landing/sub/x.jsonl.gz", gzip.compress(b'{"b": 2}\n' * 100_000))
+    nul, good = sorted(landing.list("acme/landing/"), key=lambda f: f.size, reverse=True)
+    with tmpfs(tmp_path / "tmp", 4) as small:
+        monkeypatch.setattr(tempfile, "tempdir", str(small))
+        with landing.open(nul) as stream, pytest.raises(MalformedFile, match="NUL bytes"):
+            list(read_records(stream, max_bytes=MiB))
+        with landing.open(good) as stream:
+            assert sum(1 for _ in read_records(stream, gzipped=True, max_bytes=MiB)) == 100_000
 
 
 def test_prefix_in_url(storage_client: Any) -> None:

@@ -24,6 +24,9 @@ ARROW_CHUNK = 16 * 1024 * 1024  # bytes of staged Arrow files per INSERT stateme
 STAGED_VARIABLE = "ingestor_staged_files"
 COLUMN_BYTES = 128 * 1024  # memory an insert holds per leaf column and thread (~100 KB measured, DuckDB 1.x)
 WIDE_COLUMNS = 512  # from this many leaf columns an NDJSON insert runs in one thread (memory grows with both)
+# DuckDB's memory for each thread of an NDJSON insert: its JSON reader holds buffers of 32 MiB and more (measured,
+# DuckDB 1.5, 700 MB of 16 KB rows in one transaction: one thread needs ~40 MB, two ~128 MB)
+JSON_THREAD_MB = 64
 
 
 @contextmanager
@@ -66,7 +69,8 @@ class Inserts:
 
     def ndjson(self, target: str, columns: list[Column], paths: list[Path], widest: int) -> None:
         """Insert staged NDJSON files. The JSON reader buffers twice `maximum_object_size` per thread:
-        sized to the widest row, with the memory limit raised by as much for this statement."""
+        sized to the widest row, with the memory limit raised by as much for this statement; in as many
+        threads as the memory limit has room for (JSON_THREAD_MB each)."""
 
         # Top-level timestamps are read as text and cast afterwards: much faster than in the JSON reader.
         def read_as(c: Column) -> str:
@@ -78,7 +82,7 @@ class Inserts:
         spec = "{" + ", ".join(f"'{c.name}': '{read_as(c)}'" for c in columns) + "}"
         names = ", ".join(quote(c.name) for c in columns)
         object_size = min(MAX_OBJECT_SIZE, max(2**20, 1 << widest.bit_length()))  # a power of two above it
-        threads = 1 if _leaves(columns) >= WIDE_COLUMNS else self.threads
+        threads = 1 if _leaves(columns) >= WIDE_COLUMNS else min(self.threads, max(1, self.memory_mb // JSON_THREAD_MB))
         self.con.execute(f"SET threads = {threads}")
         self._make_room(columns, threads, 2 * threads * object_size)
         # The paths reach read_json as a variable: a list bound as a parameter costs ~0.3 ms an item.
