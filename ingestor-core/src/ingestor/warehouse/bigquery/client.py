@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, urlparse
 
@@ -149,9 +149,13 @@ def make_client(project: str, location: str, emulator: str | None) -> bigquery.C
 
 # -- calls -------------------------------------------------------------------------------------------------
 def parameter(name: str, value: Any) -> Any:
-    """A query parameter: a TIMESTAMP, or an array of STRING."""
+    """A query parameter: a TIMESTAMP, a DATE, a STRING, or an array of STRING."""
     if isinstance(value, datetime):
         return bigquery.ScalarQueryParameter(name, "TIMESTAMP", value)
+    if isinstance(value, date):
+        return bigquery.ScalarQueryParameter(name, "DATE", value)
+    if isinstance(value, str):
+        return bigquery.ScalarQueryParameter(name, "STRING", value)
     return bigquery.ArrayQueryParameter(name, "STRING", list(value))
 
 
