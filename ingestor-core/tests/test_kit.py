@@ -42,7 +42,7 @@ def test_a_generated_plugin_passes_its_tests_and_the_conformance_suite(tmp_path:
     assert len(plugin.read_text().splitlines()) <= 40  # a simple service: two types, one normalizer
     run = pytest_in(package)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "7 passed" in run.stdout
+    assert "8 passed" in run.stdout
 
 
 @pytest.mark.parametrize(
@@ -64,6 +64,22 @@ def test_a_generated_plugin_passes_its_tests_and_the_conformance_suite(tmp_path:
         (
             ("plugin.py", 'primary_key=("id",)', 'primary_key=("id", "kind")'),
             "primary key column(s) kind of strava.events not in dp_lake_dev.lake_strava__events",
+        ),
+        (
+            ("plugin.py", 'primary_key=("id",)', 'primary_key=("id",), date_column="day"'),
+            "date column day of strava.events not in dp_lake_dev.lake_strava__events",
+        ),
+        (
+            ("plugin.py", 'primary_key=("id",)', 'primary_key=("id",), date_column="id"'),
+            "date column id of strava.events holds no date",
+        ),
+        (
+            (
+                "plugin.py",
+                'primary_key=("id",)',
+                r'primary_key=("id",), file_patterns=(r".+_(?P<second>\d{2})_strava_events",), date_group="second"',
+            ),
+            "no date in its group 'second'",
         ),
     ],
 )

@@ -24,7 +24,8 @@ VIEW_COLUMNS = ("raw_data", "data_type", "username", INSERTED_AT, SOURCE_FILE)
 _STAMP = r"(?P<fetched>\d{4}_\d{2}_\d{2}(?:_\d{2}_\d{2}(?:_\d{2}(?:_\d{6})?)?)?)"
 _USERNAME = r"(?P<username>[A-Za-z0-9_-]+)"
 
-# Fetched on every run, one line per fetch: stale after 36 hours without a file (games come only when played).
+# Fetched on every run, one line per fetch: stale after 36 hours without a file (games come only when played);
+# the day a line is about is the fetch's, in the file name (`ingestor status` names the days missing).
 _DAILY = frozenset({"player_profile", "player_stats"})
 _COMMON_HEAD: dict[str, Kind] = {"username": Kind.STRING, "fetched_date": Kind.DATE}
 _SIDE = {"username": Kind.STRING, "rating": Kind.INT64, "result": Kind.STRING, "uuid": Kind.STRING, "id": Kind.STRING}
@@ -55,6 +56,7 @@ def _data_type(
         source_file_column=SOURCE_FILE,
         description=description,
         expected_every="daily" if name in _DAILY else None,
+        date_group="fetched" if name in _DAILY else None,
         normalize=normalizer,
     )
 

@@ -86,6 +86,11 @@ class DataType(BaseModel):
     # How often new files are expected: "hourly", "daily", "weekly" or a duration ("36h", "2d", "90m").
     # Past it (with no file loaded since) `ingestor status` calls the type stale. None: no expectation.
     expected_every: str | None = None
+    # The date a record is about, for `ingestor status` (the days covered, the days missing): a column of the
+    # table (a DATE; a TIMESTAMP's UTC date; a STRING's leading YYYY-MM-DD) or a named group of the file
+    # patterns (`YYYY_MM_DD`, `YYYY-MM-DD` or `YYYYMMDD` at its start). At most one of the two.
+    date_column: str | None = None
+    date_group: str | None = None
     normalize: Normalizer | None = Field(default=None, exclude=True, repr=False)
 
     @field_validator("service", "name", "inserted_at_column", "source_file_column")
@@ -116,12 +121,23 @@ class DataType(BaseModel):
             validate_identifier(column.split(".")[-1], "column")
         for column in self.column_defaults:
             validate_identifier(column, "column")
+        self._check_date()
         pending = list(self.columns)
         while pending:
             declared = pending.pop()
             validate_identifier(declared.name, "declared column")
             pending.extend(declared.fields)
         return self
+
+    def _check_date(self) -> None:
+        """A date column is an identifier; a date group is a named group of a file pattern; not both."""
+        if self.date_column is not None and self.date_group is not None:
+            raise ValueError("declare date_column or date_group, not both")
+        if self.date_column is not None:
+            validate_identifier(self.date_column, "date column")
+        groups = {name for pattern in self.file_patterns for name in re.compile(pattern).groupindex}
+        if self.date_group is not None and self.date_group not in groups:
+            raise ValueError(f"date_group {self.date_group!r} is not a named group of the file patterns")
 
     @property
     def key(self) -> str:

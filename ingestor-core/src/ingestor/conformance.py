@@ -12,7 +12,9 @@ problem and declares at least one service; its fetcher, settings and demo refere
 (imported, never called); every data type's conventional file name (`..._{service}_{type}`) is
 its own, and no demo or sample file name is claimed by two types alike; every data type has a
 demo or sample file; the demo (and the samples) load cleanly, each type's rows in its table
-with its primary key columns among the table's, and a second run loads nothing again.
+with its primary key columns and its date column (`date_column`, holding dates) among the table's, and a
+second run loads nothing again; each demo or sample file of a type with a `date_group` has a date in it (a group
+that is not one of the type's file patterns fails the first check: the data type is invalid).
 
 `samples` may name a folder laid out like a landing zone (`{service}/landing/...`) with files
 for types the demo does not cover.
@@ -27,15 +29,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
 from ingestor.catalog import AmbiguousFile, split_extension
+from ingestor.days import day_of
 from ingestor.plugins import Plugins, load_plugins
 from ingestor.result import FileStatus
 from ingestor.testing import Harness
+from ingestor.warehouse.duckdb import DuckDBWarehouse
 
 
 class PluginConformance:
@@ -97,9 +102,19 @@ class PluginConformance:
         missing = [dt.key for dt in loaded.catalog.types() if dt.key not in covered]
         assert not missing, f"no demo or sample file for {', '.join(missing)}"
 
+    def test_each_date_group_dates_its_files(self, loaded: Plugins, landing_files: dict[str, bytes]) -> None:
+        """Every demo and sample file of a type that takes its records' date from a file-name group has a date
+        there (`YYYY_MM_DD`, `YYYY-MM-DD` or `YYYYMMDD` at its start)."""
+        for name in landing_files:
+            found = loaded.catalog.match(name.split("/", 1)[0], name.rsplit("/", 1)[-1])
+            group = found.data_type.date_group if found else None
+            assert not found or not group or day_of(found.attributes.get(group)), (
+                f"{name}: no date in its group {group!r}"
+            )
+
     def test_the_demo_and_samples_load_cleanly(self, tmp_path: Path, landing_files: dict[str, bytes]) -> None:
         """Every demo and sample file loads (none rejected or failed), each type's rows in its table, whose
-        columns include the type's primary key; a second run finds nothing to do."""
+        columns include the type's primary key and date column (holding dates); a second run finds nothing to do."""
         h = Harness(tmp_path, self.plugin)
         for name, content in landing_files.items():
             h.land(name, content)
@@ -117,6 +132,10 @@ class PluginConformance:
                 missing = [key for key in keys.primary_key if key.split(".")[0] not in columns] if keys else []
                 where = f"{table.service}.{table.data_type}"
                 assert not missing, f"primary key column(s) {', '.join(missing)} of {where} not in {table.table}"
+                dated = keys.date_column if keys else None
+                if dated is not None:
+                    assert dated in columns, f"date column {dated} of {where} not in {table.table}"
+                    assert _has_dates(h, table.table, dated), f"date column {dated} of {where} holds no date"
         again = h.ingest("--service", services)
         assert again.success and not again.files, "a second run found files again"
 
@@ -150,6 +169,16 @@ class FetcherConformance:
             assert second.exit_code == 0, second.output
             again = {item["data_type"]: item["files"] for item in _fetched(second.stdout) if item["files"]}
             assert not again, f"a second fetch of {service}, from its bookmarks, wrote files again: {again}"
+
+
+def _has_dates(h: Harness, table: str, column: str) -> bool:
+    """Whether a column holds a date `ingestor status` reads (a DATE, a TIMESTAMP, a YYYY-MM-DD string)."""
+    warehouse = DuckDBWarehouse(h.database, read_only=True)
+    try:
+        dataset, name = table.split(".")
+        return bool(warehouse.days_covered(dataset, name, column, date.today()))
+    finally:
+        warehouse.close()
 
 
 def _fetched(stdout: str) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
-"""`ingestor status`: per data type, what was loaded and when, what waits in landing, what was rejected, and
-whether it is fresh. It only reads: the run history (see ingestor.history) and the landing zone's listing."""
+"""`ingestor status`: per data type, what was loaded and when, what waits in landing, what was rejected,
+whether it is fresh, and for a type that declares the date of its records, the days covered and missing. It only
+reads: the run history (see ingestor.history), the landing zone's listing, and the days (see ingestor.days)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field, computed_field
 
 from ingestor.catalog import AmbiguousFile, Catalog, expectation
+from ingestor.days import date_source, days_of
 from ingestor.landing import Landing, LandingFile, hidden
 from ingestor.warehouse import Warehouse
 
@@ -57,6 +59,11 @@ class TypeStatus(BaseModel):
     waiting: int = 0  # files in landing
     oldest_waiting_at: datetime | None = None
     rejected: int = 0  # files in rejected/
+    # For a type expected at least daily that declares the date of its records (see ingestor.days): where it comes
+    # from, the records per day they are about (last `days` days), and the days without one.
+    date_from: str | None = None
+    days_covered: dict[date, int] = Field(default_factory=dict)
+    missing_days: list[date] = Field(default_factory=list)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -97,6 +104,12 @@ class Status(BaseModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
+    def missing_days(self) -> dict[str, list[date]]:
+        """`service.type` -> its missing days, for each data type missing some (reported, not an alarm)."""
+        return {f"{t.service}.{t.data_type}": t.missing_days for t in self.types if t.missing_days}
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def rejected(self) -> int:
         """Files in rejected/, all services."""
         return sum(t.rejected for t in self.types)
@@ -125,12 +138,16 @@ def collect(
     by_key: dict[tuple[str, str], TypeStatus] = {}
     for service in services:
         for dt in catalog.types(service):
-            by_key[(service, dt.name)] = TypeStatus(
+            entry = by_key[(service, dt.name)] = TypeStatus(
                 service=service,
                 data_type=dt.name,
                 table=f"{dt.dataset_for(env)}.{dt.table_for(env)}",
                 expected_every=dt.expected_every,
+                date_from=date_source(dt),
             )
+            if entry.date_from:
+                covered = days_of(dt, env, warehouse, since.date(), now.date())
+                entry.days_covered, entry.missing_days = covered.covered, covered.missing
     for row in warehouse.read_history(history_dataset, _LATEST, EPOCH):
         found = by_key.get((row["service"], row["data_type"]))
         if found is not None and (found.last_file is None or row["object_name"] > found.last_file):
@@ -203,6 +220,13 @@ def ago(moment: datetime | None, now: datetime) -> str:
     return f"{seconds}s ago"
 
 
+def _missing(days: list[date]) -> str:
+    """`0`, the days themselves when there are one or two, else how many and the latest."""
+    if len(days) > 2:
+        return f"[yellow]{len(days)}, last {days[-1].isoformat()}[/]"
+    return f"[yellow]{', '.join(day.isoformat() for day in days)}[/]" if days else "0"
+
+
 def print_status(status: Status) -> None:
     """A table per data type on stdout, then the recent runs."""
     import sys
@@ -213,8 +237,9 @@ def print_status(status: Status) -> None:
     now = status.generated_at
     out = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     table = Table(title=f"status [{status.env}] {status.generated_at:%Y-%m-%d %H:%M} UTC", title_justify="left")
-    for column in ("data type", "freshness", "expected", "last loaded", f"rows {status.days}d", "landing", "rejected"):
-        right = column.startswith(("rows", "landing", "rejected"))
+    columns = ("data type", "freshness", "expected", "last loaded", f"rows {status.days}d", "days", "missing days")
+    for column in (*columns, "landing", "rejected"):
+        right = column.startswith(("rows", "days", "landing", "rejected"))
         table.add_column(column, justify="right" if right else "left", no_wrap=column == "data type")
     style = {Freshness.STALE: "bold red", Freshness.FRESH: "green", Freshness.UNKNOWN: "dim"}
     for t in status.types:
@@ -225,6 +250,8 @@ def print_status(status: Status) -> None:
             t.expected_every or "-",
             ago(t.last_loaded_at, now),
             f"{t.rows_recent:,}",
+            f"{len(t.days_covered)}" if t.date_from else "-",
+            _missing(t.missing_days) if t.date_from else "-",
             waiting,
             f"[bold red]{t.rejected}[/]" if t.rejected else "0",
         )

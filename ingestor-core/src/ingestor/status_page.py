@@ -1,6 +1,7 @@
 """`ingestor status --html PATH`: one self-contained page (inline CSS and SVG, no script, nothing fetched) with,
-per data type, a calendar of the days that had data loaded (a gap is a missed fetch), rows per day, and stale
-types first and highlighted."""
+per data type, a calendar of the days its records are about (for a type that declares their date; missing days in
+red) or else of the days that had data loaded (a gap is a missed fetch), rows loaded per day, and stale types
+first and highlighted."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ingestor.status import Freshness, Status, TypeStatus, ago
 CELL, GAP = 13, 3
 COLORS = ("#9be9a8", "#40c463", "#30a14e", "#216e39")  # few rows -> many rows
 EMPTY = "#ebedf0"
-MISSED = "#ffcecb"  # a day without data since a stale type's last load
+MISSED = "#ffcecb"  # a missing day, or a day without data since a stale type's last load
 BAR_HEIGHT = 36
 
 _CSS = """
@@ -75,19 +76,35 @@ def _card(t: TypeStatus, start: date, end: date, status: Status) -> str:
         facts.append(f"{t.waiting} waiting (oldest {ago(t.oldest_waiting_at, now)})")
     if t.rejected:
         facts.append(f'<span class="warn">{t.rejected} rejected</span>')
+    if t.date_from:
+        facts.append(f"{len(t.days_covered)} days covered ({escape(t.date_from)})")
+    if t.missing_days:
+        facts.append(f'<span class="warn">{_missing(t.missing_days)}</span>')
     return (
         f'<div class="card{" stale" if t.freshness is Freshness.STALE else ""}"><div class="head"><span class="name">'
         f'{escape(t.service)}.{escape(t.data_type)}</span><span class="badge {t.freshness.value}">{escape(badge)}'
         f'</span></div><div class="meta">{" · ".join(facts)}</div>'
-        f"{_calendar(t.rows_by_day, start, end, _missed_since(t))}{_bars(t.rows_by_day, start, end)}</div>"
+        f"{_calendar_of(t, start, end)}{_bars(t.rows_by_day, start, end)}</div>"
     )
 
 
-def _missed_since(t: TypeStatus) -> date | None:
-    """The first day a stale type went without data (None when it is not stale)."""
-    if t.freshness is not Freshness.STALE:
-        return None
-    return t.last_loaded_at.date() + timedelta(days=1) if t.last_loaded_at else date.min
+def _missing(days: list[date]) -> str:
+    """`missing 2025-01-03`, or how many are and the latest."""
+    if len(days) > 3:
+        return f"{len(days)} days missing, last {days[-1].isoformat()}"
+    return f"missing {', '.join(day.isoformat() for day in days)}"
+
+
+def _calendar_of(t: TypeStatus, start: date, end: date) -> str:
+    """The days covered (missing ones red) for a type that declares the date of its records, else the days
+    rows were loaded (red since a stale type's last load)."""
+    if t.date_from:
+        return _calendar(t.days_covered, start, end, set(t.missing_days), "records", "days the data covers")
+    missed: set[date] = set()
+    if t.freshness is Freshness.STALE:
+        since = t.last_loaded_at.date() + timedelta(days=1) if t.last_loaded_at else start
+        missed = {day for day in _days(max(since, start), end) if not t.rows_by_day.get(day)}
+    return _calendar(t.rows_by_day, start, end, missed, "rows", "days with data loaded")
 
 
 def _quartiles(rows: dict[date, int]) -> list[int]:
@@ -107,8 +124,8 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
-def _calendar(rows: dict[date, int], start: date, end: date, missed: date | None) -> str:
-    """Weeks as columns (Monday on top), a square per day (red from `missed` on); a day's rows in its tooltip."""
+def _calendar(rows: dict[date, int], start: date, end: date, missed: set[date], unit: str, label: str) -> str:
+    """Weeks as columns (Monday on top), a square per day (the `missed` ones red); a day's count in its tooltip."""
     cuts = _quartiles(rows)
     first_monday = start - timedelta(days=start.weekday())
     cells = []
@@ -117,10 +134,10 @@ def _calendar(rows: dict[date, int], start: date, end: date, missed: date | None
         x = ((day - first_monday).days // 7) * (CELL + GAP) + 28
         y = day.weekday() * (CELL + GAP) + 14
         n = rows.get(day, 0)
-        fill = MISSED if missed is not None and day >= missed and not n else _shade(n, cuts)
+        fill = MISSED if day in missed else _shade(n, cuts)
         cells.append(
             f'<rect x="{x}" y="{y}" width="{CELL}" height="{CELL}" rx="2" fill="{fill}">'
-            f"<title>{day.isoformat()}: {n:,} rows</title></rect>"
+            f"<title>{day.isoformat()}: {n:,} {unit}{', missing' if day in missed else ''}</title></rect>"
         )
         column = (day - first_monday).days // 7
         if (day.day == 1 or (day == start and day.day <= 14)) and column - labelled >= 3:  # never one over another
@@ -134,7 +151,7 @@ def _calendar(rows: dict[date, int], start: date, end: date, missed: date | None
     width, height = 28 + weeks * (CELL + GAP), 14 + 7 * (CELL + GAP)
     return (
         f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="days with data">{labels}{"".join(cells)}</svg>'
+        f'aria-label="{label}">{labels}{"".join(cells)}</svg>'
     )
 
 

@@ -16,11 +16,14 @@ SERVICE = "garmin"
 DATASET = "dp_normalized_{env}"
 _ACTIVITY_COPIES = ("activityName", "activityType", "startTimeLocal")
 _FROM_DATE = (("calendarDate", ("date",)),)
-# Types every watch reports every day: past 36 hours without a file, `ingestor status` calls them stale.
-_DAILY = frozenset(
-    {"sleep", "steps", "heart_rate", "body_battery", "stress", "user_summary", "stats_and_body", "rhr_daily",
-     "respiration", "intensity_minutes", "floors"}
-)  # fmt: skip
+# Types every watch reports every day: past 36 hours without a file, `ingestor status` calls them stale. Each with
+# the column of the day a record is about (the natural key's date, which the normalizer fills in), so `status`
+# names the days missing (a watch not synced).
+_DAILY = {
+    "sleep": "date", "steps": "date", "heart_rate": "calendarDate", "body_battery": "date",
+    "stress": "calendarDate", "user_summary": "date", "stats_and_body": "calendarDate", "rhr_daily": "date",
+    "respiration": "calendarDate", "intensity_minutes": "calendarDate", "floors": "date",
+}  # fmt: skip
 
 
 def _type(
@@ -40,6 +43,7 @@ def _type(
         source_file_value="name",
         description=description,
         expected_every="daily" if name in _DAILY else None,
+        date_column=_DAILY.get(name),
         normalize=normalizer(spec or Spec()),
     )
 

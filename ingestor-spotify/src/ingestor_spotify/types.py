@@ -86,7 +86,11 @@ TOP = {**SNAPSHOT, "timeRange": STR}
 # `{YYYY_MM_DD_HH_MM}_{artist|album}_enrichment.jsonl` (no `spotify_`). Any prefix is accepted;
 # a leading date is captured as `day` (the snapshot date of the list types).
 # Snapshots fetched on every run, and plays (for someone who listens daily): stale after 36 hours without a file.
-_DAILY = frozenset({"recently_played", "top_artists", "top_tracks", "followed_artists", "playlists", "user_profile"})
+# Each with the column of the day a record is about (when played; the snapshot's date), for the days missing.
+_DAILY = {
+    "recently_played": "playedAt",
+    **dict.fromkeys(("top_artists", "top_tracks", "followed_artists", "playlists", "user_profile"), "snapshotDate"),
+}
 _DAY_PREFIX = r"(?:(?P<day>\d{4}_\d{2}_\d{2})(?:_.*)?|.+)"
 
 
@@ -116,6 +120,7 @@ def _declare(
         source_file_value="name",  # the file's base name, as the seed stored it
         description=description,
         expected_every="daily" if name in _DAILY else None,
+        date_column=_DAILY.get(name),
         normalize=normalizer,
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ingestor.catalog import DataType
@@ -102,6 +102,16 @@ class Warehouse(Protocol):
     def read_history(self, dataset: str, query: str, since: datetime) -> list[dict[str, Any]]:
         """Rows of `query`: SQL naming the history table `{history}`, a TIMESTAMP parameter `{since}` and the
         column `{rows}` (quoted: a reserved word in BigQuery); none when the history table does not exist."""
+        ...
+
+    def days_covered(self, dataset: str, table: str, column: str, since: date) -> dict[date, int]:
+        """Records per day of `column`'s date (a DATE; a TIMESTAMP's UTC date; a STRING's leading YYYY-MM-DD)
+        from `since` on, the records of earlier days counted on the day before `since` (so a caller knows the
+        data began before it); none when the table or column does not exist or holds no dates."""
+        ...
+
+    def loaded_names(self, dataset: str, service: str, data_type: str) -> dict[str, int]:
+        """Rows loaded per landing object name of a data type, from `dataset`'s ledger; none when it is absent."""
         ...
 
     def close(self) -> None:

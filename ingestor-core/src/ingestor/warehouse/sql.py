@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -32,6 +32,7 @@ class Dialect:
     struct: str  # a STRUCT type, formatted from its `name TYPE, ...` fields, e.g. "STRUCT({})"
     array: str  # an array type, formatted from its element type, e.g. "{}[]"
     parameter: str  # a named query parameter, formatted from its name, e.g. "${}"
+    safe_cast: str  # a cast that gives NULL where the value does not convert, formatted from value and type
 
     def table(self, dataset: str, table: str) -> str:
         """`dataset.table`, quoted."""
@@ -58,6 +59,18 @@ class Dialect:
     def definition(self, columns: Iterable[Column]) -> str:
         """`name TYPE, ...` of columns (a CREATE TABLE or a STRUCT type)."""
         return ", ".join(f"{self.quote(c.name)} {self.type_of(c)}" for c in columns)
+
+    def day_of(self, column: Column) -> str | None:
+        """The date of a column's value: a DATE as is, a TIMESTAMP's UTC date (both sessions are in UTC), a
+        STRING's leading `YYYY-MM-DD` (NULL where it is not one); None for other kinds."""
+        name = self.quote(column.name)
+        if column.kind is Kind.DATE:
+            return name
+        if column.kind is Kind.TIMESTAMP:
+            return f"CAST({name} AS DATE)"
+        if column.kind is Kind.STRING:
+            return self.safe_cast.format(f"SUBSTR({name}, 1, 10)", "DATE")
+        return None
 
     def view_select(self, columns: list[str], sources: ViewSources) -> str:
         """The SELECT of a view: UNION ALL of each source's columns, constants (validated identifiers,
@@ -176,6 +189,39 @@ class SQLWarehouse(ABC):
             rows=self.dialect.quote("rows"),
         )
         return self._select(sql, {"since": since})
+
+    def days_covered(self, dataset: str, table: str, column: str, since: date) -> dict[date, int]:
+        """Records per day of a date column (see `Warehouse.days_covered`); none when the table or column is
+        missing or the column holds no dates."""
+        with self._reading():
+            stored = self._stored_columns(validate_identifier(dataset), validate_identifier(table)) or []
+        found = next((c for c in stored if c.name.lower() == column.lower() and not c.repeated), None)
+        day = self.dialect.day_of(found) if found else None
+        if day is None:
+            return {}
+        q = self.dialect.quote
+        before = self.dialect.parameter.format("before")
+        sql = (
+            f"SELECT GREATEST({q('day')}, {before}) AS {q('day')}, COUNT(*) AS {q('records')} "  # noqa: S608
+            f"FROM (SELECT {day} AS {q('day')} FROM {self.dialect.table(dataset, table)}) AS d "
+            f"WHERE {q('day')} IS NOT NULL GROUP BY 1"
+        )
+        with self._reading():
+            rows = self._select(sql, {"before": since - timedelta(days=1)})
+        return {row["day"]: int(row["records"]) for row in rows}
+
+    def loaded_names(self, dataset: str, service: str, data_type: str) -> dict[str, int]:
+        """Rows loaded per object name of a data type, from `dataset`'s ledger; none when it is absent."""
+        with self._reading():
+            if not self._exists(validate_identifier(dataset), LEDGER_TABLE):
+                return {}
+            q, p = self.dialect.quote, self.dialect.parameter.format
+            sql = (
+                f"SELECT source_name, SUM({q('rows')}) AS {q('rows')} FROM {self.dialect.table(dataset, LEDGER_TABLE)} "  # noqa: S608
+                f"WHERE service = {p('service')} AND data_type = {p('data_type')} GROUP BY source_name"
+            )
+            rows = self._select(sql, {"service": service, "data_type": data_type})
+        return {row["source_name"]: int(row["rows"] or 0) for row in rows}
 
     def ensure_view(self, dataset: str, name: str, columns: list[str], sources: ViewSources) -> None:
         """CREATE OR REPLACE VIEW over the sources (all names validated and quoted)."""

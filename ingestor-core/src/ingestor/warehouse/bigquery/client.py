@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, urlparse
 
@@ -85,9 +85,13 @@ def make_client(project: str, location: str, emulator: str | None) -> bigquery.C
 
 # -- calls -------------------------------------------------------------------------------------------------
 def parameter(name: str, value: Any) -> Any:
-    """A query parameter: a TIMESTAMP, or an array of STRING."""
+    """A query parameter: a TIMESTAMP, a DATE, a STRING, or an array of STRING."""
     if isinstance(value, datetime):
         return bigquery.ScalarQueryParameter(name, "TIMESTAMP", value)
+    if isinstance(value, date):
+        return bigquery.ScalarQueryParameter(name, "DATE", value)
+    if isinstance(value, str):
+        return bigquery.ScalarQueryParameter(name, "STRING", value)
     return bigquery.ArrayQueryParameter(name, "STRING", list(value))
 
 

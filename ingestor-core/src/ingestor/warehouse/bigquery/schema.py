@@ -41,6 +41,7 @@ DIALECT = Dialect(
     struct="STRUCT<{}>",
     array="ARRAY<{}>",
     parameter="@{}",
+    safe_cast="SAFE_CAST({} AS {})",
 )
 _CLUSTERABLE = {Kind.STRING, Kind.INT64, Kind.BOOL, Kind.TIMESTAMP, Kind.DATE}
 

@@ -37,6 +37,7 @@ DIALECT = Dialect(
     struct="STRUCT({})",
     array="{}[]",
     parameter="${}",
+    safe_cast="TRY_CAST({} AS {})",
 )
 DATA_ERRORS = (
     duckdb.ConversionException,
