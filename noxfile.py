@@ -26,6 +26,8 @@ TEST_DEPS = [
 ]
 EMULATORS = ROOT / ".emulators"
 LOCK = ROOT / "dev-constraints.txt"  # the workspace's lock: exact versions of every dependency (nox -s lock)
+DOCS_LOCK = ROOT / "docs-constraints.txt"  # the docs build's exact versions, beyond the lock's
+DOCS_DEPS = ["mkdocs==1.6.1", "mkdocs-material==9.8.2", "mkdocstrings-python==2.0.11"]
 
 
 def install_emulators(session: nox.Session) -> None:
@@ -44,6 +46,7 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *args)
     if not session.posargs:
         check_wheels(session)
+        build_docs(session)
 
 
 def check_wheels(session: nox.Session) -> None:
@@ -110,6 +113,22 @@ def check_wheels(session: nox.Session) -> None:
         f" status work; + garmin -> chess (5) and garmin (29);"
         f" in {tmp}"
     )
+
+
+def build_docs(session: nox.Session) -> None:
+    """The docs site (mkdocs.yml): the pages under docs/ and the API reference mkdocstrings renders from the
+    source's docstrings (read, not imported), built strictly into site/: a broken link or anchor fails."""
+    session.install("-c", str(LOCK), "-c", str(DOCS_LOCK), *DOCS_DEPS)
+    session.run(
+        "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"), env={"NO_MKDOCS_2_WARNING": "1"}
+    )
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """Build the docs site into site/ (strict); `ingestor-core/tests/test_docs.py` checks the docstrings and
+    the configuration page without building it."""
+    build_docs(session)
 
 
 @nox.session(python="3.11")

@@ -21,6 +21,7 @@ from ingestor.settings import HttpSettings, ServiceSettings
 from ingestor.version import VERSION
 
 __version__ = VERSION
+"""The installed ingestor-core's version."""
 
 _FETCHING = (
     "AuthError",

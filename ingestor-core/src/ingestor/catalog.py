@@ -21,13 +21,16 @@ CORE_TABLE_PREFIX = "_ingestor_"  # the core's own tables (the ledger, the run h
 class SourceFile:
     """What a normalizer knows of the file a record comes from."""
 
-    name: str  # object name from the landing root, e.g. "chess/landing/2025_01_01_00_00_chess_bob_games.jsonl"
-    attributes: dict[str, str] = field(default_factory=dict)  # named groups of the file pattern
+    name: str
+    """The object name from the landing root, e.g. `chess/landing/2025_01_01_00_00_chess_bob_games.jsonl`."""
+    attributes: dict[str, str] = field(default_factory=dict)
+    """The named groups of the file pattern that matched the name (e.g. a chess username)."""
 
 
-# One record in; one row out, a list of rows (e.g. a payload that holds many readings), or [] to
-# drop the record (counted in the file's outcome). Anything else rejects the file with a plain reason.
 Normalizer = Callable[[dict[str, Any], SourceFile], dict[str, Any] | list[dict[str, Any]]]
+"""A data type's per-record function: one record in; one row out, a list of rows (e.g. a payload that holds
+many readings), or [] to drop the record (counted in the file's outcome). Anything else rejects the file with
+a plain reason."""
 
 
 @runtime_checkable
@@ -53,45 +56,55 @@ def leaves_unchanged(normalize: Normalizer | None) -> LeavesUnchanged | None:
 
 
 class DataType(BaseModel):
-    """One kind of landing file of one service, and the table its records go to.
-
-    `file_patterns` are regular expressions matched against the whole file name
-    without its `.jsonl`/`.jsonl.gz` extension; the default is the fetchers'
-    convention `<anything>_<service>_<name>`, an anchored suffix. Named groups
-    (e.g. `(?P<username>...)`) reach the normalizer as `SourceFile.attributes`.
-    `dataset` and `table` may use `{env}`.
-    """
+    """One kind of landing file of one service, and the table its records go to."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     service: str
+    """The service it belongs to (a plugin's `Service` name)."""
     name: str
+    """The data type's name, unique within its service (`service.name` is its key everywhere)."""
     dataset: str
+    """The dataset (a DuckDB schema) of its table; may use `{env}`, e.g. `dp_lake_{env}`."""
     table: str
+    """The table its records go to; may use `{env}`."""
     file_patterns: tuple[str, ...] = ()
-    # The columns that identify a record, for readers (shown by `list-types`): documentation, not
-    # enforced; rows are never deduplicated by it (the ledger keeps a file from loading twice).
+    """Regular expressions matched against the whole file name without its `.jsonl`/`.jsonl.gz` extension; the
+    default is the fetchers' convention `<anything>_<service>_<name>`, an anchored suffix. Named groups (e.g.
+    `(?P<username>...)`) reach the normalizer as `SourceFile.attributes`."""
     primary_key: tuple[str, ...] = ()
+    """The columns that identify a record, shown by `list-types`: documentation, never enforced (no deduplication)."""
     partition_by: str | None = None
+    """The column a new table is partitioned by, if any."""
     cluster_by: tuple[str, ...] = ()
+    """The columns a new table is clustered by (BigQuery)."""
     schema_hints: dict[str, Kind] = Field(default_factory=dict)
-    columns: tuple[Declared, ...] = ()  # columns the table has from its first load (see `Declared`)
-    # STRING columns every row has: a record's own non-null value, else this one (e.g. the seed's
-    # `data_type`, which its fetchers wrote into every record and ours may not).
+    """A column's type where inference would be wrong (`TIMESTAMP`, `JSON`...); a value that does not fit goes to
+    `<name>__v_json`. Unlike `columns`, a hinted column exists only once a record has it."""
+    columns: tuple[Declared, ...] = ()
+    """Columns the table has from its first load, with their type, even while every value is null (`Declared`)."""
     column_defaults: dict[str, str] = Field(default_factory=dict)
+    """STRING columns every row has: a record's own non-null value, else this one (e.g. the seed's
+    `data_type`, which its fetchers wrote into every record and ours may not)."""
     inserted_at_column: str = "_dp_inserted_at"
+    """The metadata column holding the run's start (TIMESTAMP)."""
     source_file_column: str = "_source_file"
-    source_file_value: Literal["path", "name"] = "path"  # the landing object name, or its base name (the seed's)
+    """The metadata column holding the landing file's name (see `source_file_value`)."""
+    source_file_value: Literal["path", "name"] = "path"
+    """What the source file column holds: the landing object name (`path`) or its base name (`name`, the seed's)."""
     description: str = ""
-    # How often new files are expected: "hourly", "daily", "weekly" or a duration ("36h", "2d", "90m").
-    # Past it (with no file loaded since) `ingestor status` calls the type stale. None: no expectation.
+    """One line for readers, shown by `ingestor list-types`."""
     expected_every: str | None = None
-    # The date a record is about, for `ingestor status` (the days covered, the days missing): a column of the
-    # table (a DATE; a TIMESTAMP's UTC date; a STRING's leading YYYY-MM-DD) or a named group of the file
-    # patterns (`YYYY_MM_DD`, `YYYY-MM-DD` or `YYYYMMDD` at its start). At most one of the two.
+    """How often new files are expected: `hourly`, `daily`, `weekly` or a duration (`36h`, `2d`, `90m`). Past
+    it (with no file loaded since) `ingestor status` calls the type stale. None: no expectation."""
     date_column: str | None = None
+    """The column holding the date a record is about, for `ingestor status` (the days covered, the days
+    missing): a DATE, a TIMESTAMP's UTC date, or a STRING's leading `YYYY-MM-DD`. Not with `date_group`."""
     date_group: str | None = None
+    """The named group of the file patterns holding the date a file's records are about (`YYYY_MM_DD`,
+    `YYYY-MM-DD` or `YYYYMMDD` at its start). Not with `date_column`."""
     normalize: Normalizer | None = Field(default=None, exclude=True, repr=False)
+    """The per-record function (see `Normalizer` and `VouchingNormalizer`). None: records load as they are."""
 
     @field_validator("service", "name", "inserted_at_column", "source_file_column")
     @classmethod
@@ -246,9 +259,13 @@ class ViewSource(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     dataset: str
+    """The source table's dataset; may use `{env}`."""
     table: str
+    """The source table; may use `{env}`."""
     columns: dict[str, str] = Field(default_factory=dict)
+    """Output column -> this table's column; output columns missing here are NULL."""
     constants: dict[str, str] = Field(default_factory=dict)
+    """Output column -> a constant string for every row of this source (e.g. which source it is)."""
 
     @model_validator(mode="after")
     def _check(self) -> ViewSource:
@@ -264,10 +281,15 @@ class View(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     service: str
+    """The service that keeps it (refreshed after that service's loads)."""
     dataset: str
+    """The view's dataset; may use `{env}`."""
     name: str
+    """The view's name; may use `{env}`."""
     columns: tuple[str, ...]
+    """The view's columns, in order."""
     sources: tuple[ViewSource, ...]
+    """The tables whose rows it unites."""
 
     @model_validator(mode="after")
     def _check(self) -> View:

@@ -47,12 +47,17 @@ class PluginConformance:
     """Subclass it (name starting with `Test`) and set `plugin` to the plugin module or object."""
 
     plugin: ClassVar[Any]
+    """The plugin module or object under test."""
     samples: ClassVar[Path | None] = None
+    """A folder laid out like a landing zone (`{service}/landing/...`) with files for types the demo lacks."""
     demo_days: ClassVar[int] = 3
+    """The days of demo data written."""
     demo_seed: ClassVar[int] = 7
+    """The demo's seed."""
 
     @pytest.fixture
     def loaded(self) -> Plugins:
+        """The plugin, loaded strictly."""
         return load_plugins([self.plugin], entry_points=False, strict=True)
 
     @pytest.fixture
@@ -144,9 +149,11 @@ class FetcherConformance:
     """Subclass it with `plugin` and a `recorded_api` fixture returning the fetcher's environment."""
 
     plugin: ClassVar[Any]
+    """The plugin module or object whose fetcher is under test."""
 
     @pytest.fixture
     def recorded_api(self) -> dict[str, str]:
+        """Override it: serve the recorded responses, return the environment pointing the fetcher at them."""
         raise NotImplementedError("override the recorded_api fixture: serve recorded responses, return the env")
 
     def test_the_fetcher_honours_its_bookmark(self, tmp_path: Path, recorded_api: dict[str, str]) -> None:

@@ -27,19 +27,33 @@ class RunContext:
     `on_file`, which the engine wraps to keep what settled, for the history of a stopped run)."""
 
     env: str
+    """The environment (`dev`, `prd`...)."""
     landing: Landing
+    """The landing zone."""
     warehouse: Warehouse
+    """The warehouse."""
     catalog: Catalog
+    """Every data type of the working services."""
     settings: Settings
+    """The configuration tree, built at the edge."""
     data_types: set[str] | None = None
+    """The data types the run is limited to; None: all."""
     dry_run: bool = False
+    """Plan only: write nothing."""
     views: list[View] = field(default_factory=list)
+    """The views of the services run."""
     task_index: int = 0
+    """This task's index among `task_count` parallel tasks."""
     task_count: int = 1
+    """The number of parallel tasks sharing the landing zone."""
     run_id: str = field(default_factory=new_run_id)
+    """The run's id."""
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    history_dataset: str | None = None  # where the run history goes (see ingestor.history); None: nowhere
-    on_file: Callable[[FileOutcome], None] = lambda outcome: None  # each outcome as its file settles
+    """When the run started (UTC)."""
+    history_dataset: str | None = None
+    """Where the run history goes (see `ingestor.history`); None: nowhere."""
+    on_file: Callable[[FileOutcome], None] = lambda outcome: None
+    """Called with each outcome as its file settles."""
 
 
 @dataclass
@@ -47,4 +61,6 @@ class ServiceResult:
     """What ingesting one service produced."""
 
     files: list[FileOutcome] = field(default_factory=list)
+    """One outcome per landing file."""
     tables: list[TableLoad] = field(default_factory=list)
+    """One entry per data type loaded."""

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 hookspec = pluggy.HookspecMarker("ingestor")
 hookimpl = pluggy.HookimplMarker("ingestor")
+"""Marks a plugin's implementation of a hook: `@hookimpl def services() -> list[Service]: ...`."""
 
 
 @hookspec

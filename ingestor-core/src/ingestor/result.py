@@ -11,13 +11,20 @@ from pydantic import BaseModel, Field, computed_field
 class FileStatus(StrEnum):
     """Where a landing file ended, and why."""
 
-    LOADED = "loaded"  # rows stored, file in archive/
-    EMPTY = "empty"  # no records, file in archive/
-    ALREADY_LOADED = "already_loaded"  # the ledger had it (crash before the move): archived, not reloaded
-    REJECTED = "rejected"  # cannot be loaded: file in rejected/ with <name>.reason.json
-    FAILED = "failed"  # not loaded for a reason outside the file (warehouse down...): left in landing
-    PLANNED = "planned"  # dry run: would be loaded
-    WOULD_REJECT = "would_reject"  # dry run: would be rejected
+    LOADED = "loaded"
+    """Rows stored, the file in `archive/`."""
+    EMPTY = "empty"
+    """No records, the file in `archive/`."""
+    ALREADY_LOADED = "already_loaded"
+    """The ledger had it (a crash before the move, a file delivered again): archived, not loaded again."""
+    REJECTED = "rejected"
+    """Cannot be loaded (the file's own fault, or its normalizer raising): in `rejected/` with `<name>.reason.json`."""
+    FAILED = "failed"
+    """Not loaded for a reason outside the file (the warehouse, a full disk...): left in landing for the next run."""
+    PLANNED = "planned"
+    """Dry run: would be loaded."""
+    WOULD_REJECT = "would_reject"
+    """Dry run: would be rejected."""
 
 
 FAILURES = {FileStatus.REJECTED, FileStatus.FAILED, FileStatus.WOULD_REJECT}
@@ -28,52 +35,89 @@ class FileOutcome(BaseModel):
     """The fate of one landing file."""
 
     path: str
+    """The landing object name (a non-UTF-8 byte shown as `\\xNN`)."""
     service: str
+    """The service whose landing folder holds it."""
     data_type: str | None = None
+    """The data type it matched; None when it matched none."""
     status: FileStatus
+    """Where it ended."""
     rows: int = 0
-    bytes: int = 0  # the landing file's size
-    dropped: int = 0  # records the plugin's normalizer dropped (returned [] for)
-    null_lines: int = 0  # lines that were JSON `null`: not records, skipped
+    """Rows loaded (or planned) from it."""
+    bytes: int = 0
+    """The landing file's size."""
+    dropped: int = 0
+    """Records the plugin's normalizer dropped (returned [] for)."""
+    null_lines: int = 0
+    """Lines that were JSON `null`: not records, skipped."""
     reason: str | None = None
+    """Why it was rejected or failed (or what an earlier version of it loaded)."""
     destination: str | None = None
+    """Where it was moved (`archive/` or `rejected/`); None when it stayed in landing."""
     notes: list[str] = Field(default_factory=list)
+    """What the schema policy did with its values (e.g. a conflict stored as JSON)."""
 
 
 class TableLoad(BaseModel):
     """One data type's load (or plan) in this run."""
 
     service: str
+    """The data type's service."""
     data_type: str
+    """The data type."""
     table: str
+    """The table, `dataset.table`."""
     files: int
+    """Files loaded (or planned)."""
     rows: int
-    created: bool = False  # the table did not exist before this run (in a dry run: would be created)
+    """Rows loaded (or planned)."""
+    created: bool = False
+    """The table did not exist before this run (in a dry run: would be created)."""
     columns_added: list[str] = Field(default_factory=list)
+    """Columns (and struct fields) added to the table."""
     columns_widened: list[str] = Field(default_factory=list)
+    """Columns widened (INT64 to FLOAT64)."""
     notes: list[str] = Field(default_factory=list)
+    """What the schema policy did (conflicts stored as JSON, an existing column's type kept...)."""
     job_ids: list[str] = Field(default_factory=list)
+    """The warehouse's job ids (BigQuery)."""
     error: str | None = None
-    stage_seconds: float = 0.0  # reading, validating, normalizing, conforming
-    columnar_files: int = 0  # files staged column-wise (see ingestor.columnar); the others row by row
-    load_seconds: float = 0.0  # schema changes, rows and ledger in the warehouse
+    """Why the load failed, if it did."""
+    stage_seconds: float = 0.0
+    """Time reading, validating, normalizing and conforming."""
+    columnar_files: int = 0
+    """Files staged column-wise (see `ingestor.columnar`); the others row by row."""
+    load_seconds: float = 0.0
+    """Time on schema changes, rows and ledger in the warehouse."""
 
 
 class IngestResult(BaseModel):
     """Everything one `ingestor run` did."""
 
     run_id: str
+    """The run's id: its UTC start and a random suffix, e.g. `20250101T000000Z-1a2b3c4d`."""
     services: list[str]
+    """The services run."""
     env: str
+    """The environment (`dev`, `prd`...)."""
     data_types: list[str] | None = None
+    """The data types the run was limited to (`--data-types`); None: all."""
     dry_run: bool = False
+    """A plan only: nothing was written."""
     landing: str
+    """The landing zone's URL."""
     warehouse: str
+    """The warehouse's URL."""
     started_at: datetime
+    """When the run started (UTC)."""
     finished_at: datetime | None = None
+    """When it ended (UTC)."""
     files: list[FileOutcome] = Field(default_factory=list)
+    """One outcome per landing file."""
     tables: list[TableLoad] = Field(default_factory=list)
-    history_error: str | None = None  # why the run's history could not be written (e.g. a full disk), if so
+    """One entry per data type loaded (or planned)."""
+    history_error: str | None = None
+    """Why the run's history could not be written (e.g. a full disk), if so."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -43,12 +43,19 @@ class Service(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     name: str = ""
+    """The service's name, as in `--service`; defaults to the first data type's `service`."""
     data_types: tuple[DataType, ...]
+    """Its data types, at least one, each naming this service."""
     views: tuple[View, ...] = ()
+    """Views kept over its tables, refreshed after its loads."""
     fetcher: str | Callable[..., Any] | None = None
+    """`"module:function"`, `fetch(request: FetchRequest) -> FetchResult`, run by `ingestor fetch`."""
     settings: str | type[BaseSettings] | None = None
+    """`"module:Class"`, a `ServiceSettings` subclass built from the environment for the fetcher."""
     demo: str | Callable[..., Any] | None = None
+    """`"module:function"`, `demo(days, seed) -> {object name: NDJSON bytes}`, run by `ingestor demo`."""
     description: str = ""
+    """One line for readers, shown by `ingestor plugins`."""
 
     @model_validator(mode="before")
     @classmethod

@@ -119,9 +119,13 @@ class HttpSettings(_Group):
     """The fetchers' HTTP: retries and the contact in the User-Agent."""
 
     attempts: int = Field(5, ge=1, validation_alias="INGESTOR_HTTP_ATTEMPTS")
+    """Tries of a request (429, 5xx and dropped connections are retried)."""
     backoff: float = Field(1.0, ge=0, validation_alias="INGESTOR_HTTP_BACKOFF")
+    """Seconds of the first wait between tries (then doubling, with jitter; `Retry-After` wins)."""
     max_wait: float = Field(120.0, ge=0, validation_alias="INGESTOR_HTTP_MAX_WAIT")
+    """The longest wait between tries, in seconds."""
     contact: str = Field("", validation_alias="INGESTOR_FETCH_CONTACT")
+    """Added to the User-Agent, e.g. an e-mail address (chess.com asks for one)."""
 
 
 class Settings(BaseSettings):

@@ -59,9 +59,11 @@ class Declarations:
 
     def __init__(self, *data_types: DataType) -> None:
         self.data_types = data_types
+        """The data types given."""
 
     @hookimpl
     def services(self) -> list[Service]:
+        """One `Service` per service the data types name."""
         names = dict.fromkeys(dt.service for dt in self.data_types)
         return [Service(data_types=tuple(dt for dt in self.data_types if dt.service == name)) for name in names]
 
@@ -71,10 +73,15 @@ class Harness:
 
     def __init__(self, root: Path, *plugins: object, env: str = "dev") -> None:
         self.root = Path(root)
+        """The harness's folder (commands run in it)."""
         self.env = env
+        """The environment its commands run in."""
         self.landing = self.root / f"ela-dp-{env}"
+        """The landing folder, `{root}/ela-dp-{env}`."""
         self.database = self.root / f"warehouse_{env}.duckdb"
+        """The DuckDB file, `{root}/warehouse_{env}.duckdb`."""
         self.plugins: Plugins = load_plugins(plugins, entry_points=False, strict=True)
+        """The plugins given, loaded strictly (any problem raises)."""
 
     def land(self, name: str, records: Iterable[dict[str, Any]] | str | bytes) -> Path:
         """Write a landing file: records as NDJSON, or raw text/bytes as given; a `.gz` name is

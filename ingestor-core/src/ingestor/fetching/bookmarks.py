@@ -19,13 +19,16 @@ class BookmarkStore:
 
     def __init__(self, landing: Landing, service: str) -> None:
         self.landing = landing
+        """Where the bookmark file is."""
         self.name = f"{service}/{STATE_FILE}"
+        """The bookmark file's object name."""
         raw = landing.read(self.name)
         try:
             state = orjson.loads(raw) if raw else {}
         except orjson.JSONDecodeError as error:
             raise FetchError(f"bookmark file {self.name} is not valid JSON: {error}") from error
         self.bookmarks: dict[str, Any] = dict(state.get("bookmarks", {})) if isinstance(state, dict) else {}
+        """Each data type's bookmark, as last saved (or set since)."""
 
     def get(self, data_type: str) -> Any:
         """The bookmark of a data type, or None."""

@@ -13,6 +13,7 @@ from ingestor.fetching.request import FetchError
 from ingestor.landing import Landing
 
 Precision = Literal["microsecond", "second"]
+"""How precise a landing file name's timestamp is (a fetcher writing at most one file a second may use seconds)."""
 
 
 def file_timestamp(moment: datetime, precision: Precision = "microsecond") -> str:

@@ -19,10 +19,14 @@ ServiceSettingsT = TypeVar("ServiceSettingsT", bound=BaseSettings)
 class FetchStatus(StrEnum):
     """How one data type's fetch ended."""
 
-    FETCHED = "fetched"  # new files written
-    UP_TO_DATE = "up_to_date"  # nothing new since the bookmark: nothing written
-    PLANNED = "planned"  # dry run: these files would be written
-    FAILED = "failed"  # see `error`; bookmarks of this data type unchanged
+    FETCHED = "fetched"
+    """New files written."""
+    UP_TO_DATE = "up_to_date"
+    """Nothing new since the bookmark: nothing written."""
+    PLANNED = "planned"
+    """Dry run: these files would be written."""
+    FAILED = "failed"
+    """See `error`; the data type's bookmark is unchanged."""
 
 
 class FetchError(RuntimeError):
@@ -42,15 +46,24 @@ class FetchRequest(BaseModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    data_types: list[str] | None = None  # None: every data type of the service
-    since: date | None = None  # backfill from this day (UTC), ignoring bookmarks
-    days: int | None = Field(None, ge=1)  # backfill the last N days, ignoring bookmarks
-    limit: int | None = Field(None, ge=1)  # at most N records per data type (bookmarks stop there)
-    dry_run: bool = False  # call the API, write nothing (no files, no bookmarks)
+    data_types: list[str] | None = None
+    """The data types asked for (`--data-types`); None: every data type of the service."""
+    since: date | None = None
+    """Backfill from this day (UTC), ignoring bookmarks (`--since`)."""
+    days: int | None = Field(None, ge=1)
+    """Backfill the last N days, ignoring bookmarks (`--days`)."""
+    limit: int | None = Field(None, ge=1)
+    """At most N records per data type (`--limit`; bookmarks stop there)."""
+    dry_run: bool = False
+    """Call the API, write nothing (no files, no bookmarks)."""
     landing: SkipValidation[Landing] = Field(exclude=True)
+    """The landing zone the files go to."""
     now: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    http: HttpSettings = Field(default_factory=HttpSettings.model_construct)  # retries, the User-Agent's contact
-    settings: SkipValidation[BaseSettings | None] = Field(None, exclude=True, repr=False)  # the `Service.settings`
+    """The fetch's time (timezone-aware): the files' timestamps and the backfill window come from it."""
+    http: HttpSettings = Field(default_factory=HttpSettings.model_construct)
+    """The HTTP retries and the User-Agent's contact (`http_client` takes them)."""
+    settings: SkipValidation[BaseSettings | None] = Field(None, exclude=True, repr=False)
+    """The service's own settings, built from the class its `Service` names (see `settings_as`)."""
 
     @model_validator(mode="after")
     def _one_window(self) -> FetchRequest:
@@ -85,24 +98,38 @@ class DataTypeFetch(BaseModel):
     """What fetching one data type did."""
 
     data_type: str
+    """The data type."""
     status: FetchStatus
+    """How its fetch ended."""
     files: list[str] = Field(default_factory=list)
+    """The landing files written (or planned)."""
     records: int = 0
+    """The records in them."""
     bookmark_before: Any = None
+    """The bookmark the fetch started from."""
     bookmark_after: Any = None
+    """The bookmark it left (unchanged when it failed)."""
     error: str | None = None
+    """Why it failed, if it did."""
     notes: list[str] = Field(default_factory=list)
+    """What the fetcher noted (`TypeFetch.note`)."""
 
 
 class FetchResult(BaseModel):
     """What fetching one service did."""
 
     service: str
+    """The service fetched."""
     landing: str
+    """The landing zone's URL."""
     dry_run: bool = False
+    """Nothing was written."""
     started_at: datetime
+    """When the fetch started (UTC)."""
     finished_at: datetime | None = None
+    """When it ended (UTC)."""
     data_types: list[DataTypeFetch] = Field(default_factory=list)
+    """One entry per data type fetched."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property

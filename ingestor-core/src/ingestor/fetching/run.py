@@ -34,12 +34,19 @@ class TypeFetch:
         self, service: str, data_type: str, request: FetchRequest, bookmark: Any, precision: Precision = "microsecond"
     ) -> None:
         self.service = service
+        """The service fetched."""
         self.data_type = data_type
+        """The data type fetched."""
         self.request = request
+        """What `ingestor fetch` asked (the window, the limit, the settings...)."""
         self.precision: Precision = precision
-        self.bookmark = bookmark  # the bookmark before; set `bookmark` to move it
+        """The precision of the landing file names' timestamps."""
+        self.bookmark = bookmark
+        """The bookmark before the fetch; set it to move it (saved when the data type succeeds)."""
         self.errors: list[str] = []
+        """The failures recorded with `error()`."""
         self.outcome = DataTypeFetch(data_type=data_type, status=FetchStatus.UP_TO_DATE, bookmark_before=bookmark)
+        """What this fetch did so far: its files and records."""
 
     @property
     def remaining(self) -> int | None:

@@ -1,6 +1,6 @@
 """Column types inferred from JSON records, merged across files and with the live table.
 
-Policy (documented in the README):
+Policy (documented in docs/schema-policy.md):
 - objects become STRUCT columns, arrays REPEATED columns; null, {} and [] carry no type
   and create no column (they are stored as NULL); an object with no non-null field is
   stored as a NULL struct (inside arrays it stays an element whose fields are NULL);

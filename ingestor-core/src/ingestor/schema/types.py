@@ -12,13 +12,21 @@ class Kind(StrEnum):
     """A column type, named as in BigQuery."""
 
     STRING = "STRING"
+    """Text."""
     INT64 = "INT64"
+    """A 64-bit integer (widens to FLOAT64)."""
     FLOAT64 = "FLOAT64"
+    """A double-precision number."""
     BOOL = "BOOL"
+    """true or false."""
     TIMESTAMP = "TIMESTAMP"
+    """An instant, in UTC: from an ISO-8601 string (one without offset is taken as UTC)."""
     DATE = "DATE"
+    """A day: from a `YYYY-MM-DD` string."""
     JSON = "JSON"
+    """Any JSON value, kept exactly as given."""
     STRUCT = "STRUCT"
+    """An object, with typed fields."""
 
 
 ACCEPTS: dict[Kind, frozenset[type]] = {
@@ -89,9 +97,13 @@ class Declared:
     load, with this type, even while every value is null or absent. A STRUCT lists its fields."""
 
     name: str
+    """The column's (or field's) name."""
     kind: Kind
+    """Its type."""
     repeated: bool = False
+    """An array of `kind` (not for JSON, which holds arrays itself)."""
     fields: tuple[Declared, ...] = ()
+    """A STRUCT's fields (and only a STRUCT's)."""
 
     def __post_init__(self) -> None:
         if (self.kind is Kind.STRUCT) != bool(self.fields):
