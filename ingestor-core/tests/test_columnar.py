@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 import pytest
 
@@ -197,6 +198,13 @@ def test_consistent_files_take_the_columnar_path_and_store_the_same(twin: Twin) 
         ("an empty file", b"", 0),
         ("only blank lines", b"\n \n", 0),
         ("nested too deeply", b'{"id": 1, "x": ' + b"[" * 40 + b"]" * 40 + b"}\n", 0),
+        ("an integer beyond 2^53 in an INT64 column", lines({**GOOD, "id": 2**53 + 1}), 0),
+        ("a float after an integer beyond 2^53", lines({**GOOD, "id": 2**53 + 1}, {**GOOD, "id": 0.5}), 0),
+        ("an integer beyond 2^53 in a FLOAT64 column", lines({**GOOD, "score": -(2**53) - 1}), 0),
+        ("2^53 in a FLOAT64 column (Arrow reads 2^53 + 1 so)", lines({**GOOD, "score": 2**53}), 0),
+        ("an integer beyond 2^53 in an array", lines({**GOOD, "laps": [{"n": 2**60, "t": 1.5}]}), 0),
+        ("integers up to 2^53", lines({**GOOD, "id": 2**53, "score": -(2**53) + 1}), 1),
+        ("a key naming a variant column", lines({**GOOD, "id__v_json": "mine", "id": "text"}), 0),
     ],
 )
 def test_each_case_is_stored_as_the_row_path_stores_it(twin: Twin, case: str, second: bytes, taken: int) -> None:
@@ -256,6 +264,62 @@ def test_a_second_run_into_the_existing_table(twin: Twin) -> None:
     twin.land({name(1): lines({**GOOD, "id": 5}), name(2): lines({**GOOD, "score": 3})})
     _, col = twin.run()
     assert columnar_files(col) == 2  # the table's columns are the plan from the first file on
+
+
+def test_values_routed_elsewhere_in_an_existing_table(twin: Twin) -> None:
+    """Where the row path routes a value to another column (a second spelling, a variant, an integer beyond
+    2^53 meeting a float), the columnar path hands the file back; once the schema knows the column holds
+    integers beyond 2^53, files holding more take the columnar path (a key spelled twice stays with the
+    row path: `extra` here)."""
+    twin.land({name(0): lines({**GOOD, "extra": True})})
+    twin.run()
+    big = 2**53 + 1
+    twin.land(
+        {
+            name(1): lines({**GOOD, "extra": "x", "EXTRA": "y"}),
+            name(2): lines({**GOOD, "extra__v_json": "mine", "extra": "text"}),
+            name(3): lines({**GOOD, "id": big}),
+            name(4): lines({**GOOD, "id": 0.5}),
+            name(5): lines({**GOOD, "id": big + 2}),
+            name(6): lines(GOOD),
+        }
+    )
+    _, col = twin.run()
+    assert columnar_files(col) == 2  # files 5 and 6
+    variants = "SELECT extra__v_json, EXTRA__2, extra__v_json__2 FROM lake_dev.acme__things WHERE extra IS NULL"
+    assert twin.col.query(variants + " AND extra__v_json IS NOT NULL ORDER BY 1") == [
+        ('"mine"', None, '"text"'),  # the key `extra__v_json` keeps its column (JSON since file 1's "x")
+        ('"x"', "y", None),
+    ]
+    assert twin.col.query("SELECT id, id__v_json FROM lake_dev.acme__things WHERE id__v_json = '0.5'") == [
+        (None, "0.5")
+    ]
+
+
+def test_hand_made_columns_take_the_row_path(twin: Twin) -> None:
+    """Values of a type the engine does not write are checked one by one: a file holding one takes the row path."""
+    for harness in (twin.row, twin.col):
+        harness.database.parent.mkdir(parents=True, exist_ok=True)
+        with duckdb.connect(str(harness.database)) as db:
+            db.execute("CREATE SCHEMA lake_dev")
+            db.execute(
+                "CREATE TABLE lake_dev.acme__things (id BIGINT, u UBIGINT, d DECIMAL(4,2), m MAP(VARCHAR, INTEGER))"
+            )
+    twin.land(
+        {
+            name(0): lines({"id": 0, "u": 2**64 - 1, "d": 1.25, "m": {"a": 1}}),
+            name(1): lines({"id": 1, "u": -1, "d": 0.125, "m": {"a": "x"}}),
+            name(2): lines({"id": 2}, {"id": 3}),
+        }
+    )
+    _, col = twin.run()
+    assert columnar_files(col) == 1
+    assert {f.status.value for f in col.files} == {"loaded"}
+    query = "SELECT u::VARCHAR, d::VARCHAR, m, u__v_json, d__v_json, m__v_json FROM lake_dev.acme__things WHERE id < 2"
+    assert twin.col.query(query + " ORDER BY id") == [
+        (str(2**64 - 1), "1.25", {"a": 1}, None, None, None),
+        (None, None, None, "-1", "0.125", '{"a":"x"}'),
+    ]
 
 
 def test_a_file_staged_before_its_column_became_json_is_staged_again(twin: Twin) -> None:

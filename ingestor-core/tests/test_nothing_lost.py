@@ -271,8 +271,9 @@ def test_an_out_of_range_timestamp_is_kept_as_json_like_any_unparseable_value(
 def test_a_records_own_metadata_values_are_kept_like_any_clashing_key(
     h: Harness, monkeypatch: pytest.MonkeyPatch, columnar: str
 ) -> None:
-    """Strings were overwritten by the metadata, silently (non-strings were and are kept in `_source_file__v_json`,
-    with a note, as a value that does not fit a declared column)."""
+    """Strings were overwritten by the metadata, silently; non-strings went to `_source_file__v_json`, where
+    a second spelling's overwrote them (issue 21). Every key naming a metadata column goes to `<key>__2`,
+    whose type follows the values (here strings and a number: JSON)."""
     monkeypatch.setenv("INGESTOR_COLUMNAR", columnar)
     monkeypatch.setenv("INGESTOR_COLUMNAR_MIN_BYTES", "0")
     records = [
@@ -283,13 +284,13 @@ def test_a_records_own_metadata_values_are_kept_like_any_clashing_key(
     h.land(EVENTS, records)
     assert h.run("--service", "acme").exit_code == 0
     rows = h.query(
-        "SELECT id, _source_file, _source_file__2, _source_file__v_json, _dp_inserted_at > '2021-01-01', "
-        "_dp_inserted_at__2 FROM acme_dev.events ORDER BY id"
+        "SELECT id, _source_file, _source_file__2, _dp_inserted_at > '2021-01-01', _dp_inserted_at__2 "
+        "FROM acme_dev.events ORDER BY id"
     )
     assert rows == [
-        (1, EVENTS, "user-value", None, True, "2020-01-01T00:00:00Z"),
-        (2, EVENTS, None, "7", True, None),
-        (3, EVENTS, None, None, True, None),
+        (1, EVENTS, '"user-value"', True, "2020-01-01T00:00:00Z"),
+        (2, EVENTS, "7", True, None),
+        (3, EVENTS, None, True, None),
     ]
 
 

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
-from ingestor.schema import AddColumn, Column, Kind, SchemaBuilder, Struct, WidenColumn, changes, mark_stored, reconcile
+from ingestor.schema import (
+    AddColumn,
+    Column,
+    Decimals,
+    Floats,
+    Integers,
+    Kind,
+    Map,
+    Native,
+    SchemaBuilder,
+    Struct,
+    WidenColumn,
+    changes,
+    mark_stored,
+    merge,
+    reconcile,
+)
 
 
 def built(*records: dict) -> SchemaBuilder:
@@ -86,3 +104,112 @@ def test_a_hint_inside_an_array_of_objects() -> None:
     row = b.conform({"readings": [{"at": "2025-01-01T01:00:00+01:00", "v": 1}, {"at": "2025-01-01T02:00:00Z"}]})
     assert row == {"readings": [{"at": "2025-01-01T00:00:00+00:00", "v": 1}, {"at": "2025-01-01T02:00:00+00:00"}]}
     assert b.root.get("readings").type_name() == "ARRAY<STRUCT<at TIMESTAMP, v INT64>>"
+
+
+def stored(*columns: Column) -> Struct:
+    table = Struct()
+    for column in columns:
+        table.add(column)
+    return mark_stored(table)
+
+
+def test_two_spellings_routed_to_the_variant_keep_both_values() -> None:
+    """Issue 21: both spellings went to `v__v_json` and the second overwrote the first."""
+    inner = Struct()
+    inner.add(Column("w", Kind.INT64))
+    b = SchemaBuilder(stored(Column("v", Kind.INT64), Column("o", Kind.STRUCT, fields=inner)))
+    row = b.conform({"v": "lower", "V": "UPPER", "o": {"w": "a", "W": "b"}})
+    assert row == {"v__v_json": "lower", "V__2": "UPPER", "o": {"w__v_json": "a", "W__2": "b"}}
+    assert b.conform({"V": "UPPER", "v": "lower"}) == {"v__v_json": "UPPER", "V__2": "lower"}  # its column now
+
+
+def test_a_key_naming_the_variant_column_keeps_it_in_either_order() -> None:
+    b = SchemaBuilder(stored(Column("v", Kind.INT64)))
+    assert b.conform({"v__v_json": "mine", "v": "text"}) == {"v__v_json": "mine", "v__v_json__2": "text"}
+    assert b.conform({"v": "text", "v__v_json": "mine"}) == {"v__v_json__2": "text", "v__v_json": "mine"}
+    assert b.conform({"v": "text"}) == {"v__v_json": "text"}  # a row without the key: the variant itself
+
+
+def test_a_variant_column_typed_by_earlier_data_takes_what_fits_and_routes_on() -> None:
+    """Issue 21: a BIGINT `v__v_json` (an integer key of that name, once) took every routed string, and the
+    warehouse rejected the file."""
+    b = SchemaBuilder(stored(Column("v", Kind.INT64), Column("v__v_json", Kind.INT64)))
+    assert b.conform({"v": "text"}) == {"v__v_json__v_json": "text"}
+    assert b.conform({"v": 2.5}) == {"v": 2.5}  # a float widens `v` itself (it holds no large integer)
+    assert [str(c) for c in changes(b.root)] == ["v INT64 -> FLOAT64", "v__v_json__v_json JSON"]
+
+
+def test_a_record_key_naming_a_reserved_column_goes_to_a_free_name() -> None:
+    b = SchemaBuilder(hints={"_dp_inserted_at": Kind.TIMESTAMP})
+    row = b.conform({"_dp_inserted_at": "x", "_DP_INSERTED_AT": "y", "id": 1}, reserved=["_dp_inserted_at"])
+    assert row == {"_dp_inserted_at": None, "_dp_inserted_at__2": "x", "_DP_INSERTED_AT__3": "y", "id": 1}
+
+
+def test_suffixed_names_stay_within_300_characters() -> None:
+    long = "k" * 320
+    b = SchemaBuilder(stored(Column("k" * 300, Kind.INT64)))
+    row = b.conform({long: "text", long.upper(): 5})
+    assert sorted(row) == ["K" * 297 + "__2", "k" * 292 + "__v_json"]
+    assert all(len(c.name) <= 300 for c in b.root.columns.values())
+
+
+def test_an_integer_beyond_2_53_never_shares_a_column_with_a_float() -> None:
+    """Issue 21: the column became FLOAT64 and 9007199254740993 became 9007199254740992.0."""
+    b = built({"k": 9007199254740993}, {"k": 0.5}, {"f": 0.5}, {"f": -(2**60)}, {"a": [2**60, 0.5]})
+    assert b.root.get("k").type_name() == "INT64" and b.root.get("f").type_name() == "FLOAT64"
+    assert b.root.get("a").kind is Kind.JSON  # an array mixing them: JSON, as any array its type would change
+    assert b.conform({"k": 0.5, "f": 2**60}) == {"k__v_json": 0.5, "f__v_json": 2**60}
+    why = "FLOAT64 would change the integers beyond 2^53 it holds"
+    assert b.notes[0] == f"k: value does not fit the new INT64 ({why}); stored in k__v_json"
+
+
+def test_a_column_of_the_table_widens_only_when_the_warehouse_says_it_holds_no_large_integer() -> None:
+    asked: list[str] = []
+
+    def probe(name: str) -> bool:
+        asked.append(name)
+        return name == "big"
+
+    b = SchemaBuilder(stored(Column("big", Kind.INT64), Column("small", Kind.INT64)), probe=probe)
+    assert b.conform({"big": 0.5, "small": 0.5}) == {"big__v_json": 0.5, "small": 0.5}
+    assert b.conform({"big": 1.5, "small": 2**60}) == {"big__v_json": 1.5, "small__v_json": 2**60}
+    assert asked == ["big", "small"]  # once per column, only when it would widen
+    assert [str(c) for c in changes(b.root)] == ["small INT64 -> FLOAT64", "big__v_json JSON", "small__v_json JSON"]
+
+
+def test_a_merge_does_not_widen_over_large_integers_and_reports_the_rows_to_stage_again() -> None:
+    table = stored(Column("k", Kind.INT64), Column("j", Kind.INT64))
+    worker = SchemaBuilder(copy.deepcopy(table))  # a staging worker: no probe, widens tentatively
+    worker.conform({"k": 0.5, "j": 0.5})
+    main = SchemaBuilder(table, probe=lambda name: name == "k")
+    assert merge(main.root, worker.root, main.notes, main.probe) == ["k"]
+    assert main.root.get("k").type_name() == "INT64" and main.root.get("j").type_name() == "FLOAT64"
+    other = SchemaBuilder()
+    other.conform({"n": 2**60})
+    floats = SchemaBuilder()
+    floats.conform({"n": 0.5})
+    assert merge(floats.root, other.root, []) == ["n"]  # its large integers would change as FLOAT64
+
+
+@pytest.mark.parametrize(
+    ("native", "fits", "does_not"),
+    [
+        (Integers("INTEGER", -(2**31), 2**31 - 1), [5, -(2**31)], [2**31, 1.0, "5", True]),
+        (Integers("UBIGINT", 0, 2**64 - 1), [2**64 - 1], [-1, 0.5]),
+        (Decimals("DECIMAL(4,2)", 4, 2), [1.25, 0.1, 99, -99.99], [0.125, 100, 123.4, "1.2"]),
+        (Decimals("DECIMAL(18,3)", 18, 3), [1.5], [123456789012345.67]),  # the FLOAT64 read in rounds elsewhere
+        (Floats("FLOAT", single=True), [0.5, 2**24], [0.1, 2**25 + 1, 1e39]),
+        (
+            Map("MAP(VARCHAR, INTEGER)", Integers("INTEGER", -(2**31), 2**31 - 1)),
+            [{"a": 1, "b": None}],
+            [{"a": "x"}, 5],
+        ),
+        (Native("UUID"), [], ["0b9a5c1e-0000-0000-0000-000000000000"]),
+    ],
+)
+def test_a_native_type_takes_only_what_it_holds_exactly(native: Native, fits: list, does_not: list) -> None:
+    assert all(native.takes(value) for value in fits) and not any(native.takes(value) for value in does_not)
+    b = SchemaBuilder(stored(Column("k", native.kind, native=native)))
+    for value in [*fits, *does_not]:
+        assert b.conform({"k": value}) == ({"k": value} if value in fits else {"k__v_json": value})
+    assert [str(c) for c in changes(b.root)] == ["k__v_json JSON"]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ingestor.schema import Column, Kind, Struct
+from ingestor.schema import Column, Decimals, Integers, Kind, Native, Struct
+from ingestor.tables import LiveSchemas
 from ingestor.warehouse import LoadError, WarehouseBusy
 from ingestor.warehouse.duckdb import DuckDBWarehouse
 from ingestor.warehouse.duckdb.types import DIALECT
@@ -20,12 +21,74 @@ def test_a_dialect_spells_nested_types_and_reads_stored_names_back() -> None:
     fields.add(Column("empty", Kind.STRUCT, fields=Struct()))  # no field yet: cannot be stored
     col = Column("s", Kind.STRUCT, repeated=True, fields=fields)
     assert DIALECT.type_of(col) == 'STRUCT("n" BIGINT)[]'
-    assert [DIALECT.kind_of(name) for name in ("BIGINT", "integer", "timestamp with time zone", "uuid")] == [
-        Kind.INT64,
+    assert [DIALECT.kind_of(name) for name in ("BIGINT", "timestamp with time zone", "integer", "uuid")] == [
         Kind.INT64,
         Kind.TIMESTAMP,
-        Kind.STRING,
+        None,  # types the engine does not write: read as `Native` types (test_native_types)
+        None,
     ]
+
+
+def test_duckdb_types_the_engine_does_not_write_are_read_as_they_are(tmp_path: Path) -> None:
+    """They were read as the nearest kind (UBIGINT as INT64, DECIMAL as FLOAT64) or as STRING (MAP), so values
+    that did not fit them reached the warehouse, and widening altered them to DOUBLE."""
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    warehouse.con.execute("CREATE SCHEMA d")
+    warehouse.con.execute(
+        "CREATE TABLE d.t (a UBIGINT, b DECIMAL(4,2), c MAP(VARCHAR, DOUBLE), e MAP(INTEGER, BIGINT), f UUID, "
+        "g INTEGER[], h STRUCT(x HUGEINT), i FLOAT, j TIMESTAMP)"
+    )
+    schema = warehouse.table_schema("d", "t")
+    assert schema is not None
+    assert {c.name: c.type_name() for c in schema.columns.values()} == {
+        "a": "UBIGINT",
+        "b": "DECIMAL(4,2)",
+        "c": "MAP(VARCHAR, DOUBLE)",
+        "e": "MAP(INTEGER, BIGINT)",
+        "f": "UUID",
+        "g": "ARRAY<INTEGER>",
+        "h": "STRUCT<x HUGEINT>",
+        "i": "FLOAT",
+        "j": "TIMESTAMP",  # a naive TIMESTAMP takes the UTC text staged for a TIMESTAMPTZ
+    }
+    assert [DIALECT.type_of(c) for c in schema.columns.values()][-4:-1] == ["INTEGER[]", 'STRUCT("x" HUGEINT)', "FLOAT"]
+    natives = {c.name: c.native for c in schema.columns.values()}
+    assert natives["a"] == Integers("UBIGINT", 0, 2**64 - 1) and natives["b"] == Decimals("DECIMAL(4,2)", 4, 2)
+    assert natives["c"] is not None and natives["c"].takes({"k": 0.5}) and not natives["c"].takes({"k": "x"})
+    assert natives["e"] == Native("MAP(INTEGER, BIGINT)")  # keys of another type than text: takes nothing
+    warehouse.close()
+
+
+def test_the_largest_integer_of_a_column_is_one_query(tmp_path: Path) -> None:
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    warehouse.con.execute("CREATE SCHEMA d")
+    warehouse.con.execute("CREATE TABLE d.t (n BIGINT, l BIGINT[], e BIGINT)")
+    warehouse.con.execute("INSERT INTO d.t VALUES (5, [1, -9223372036854775808], NULL), (-7, NULL, NULL)")
+    schema = warehouse.table_schema("d", "t")
+    assert schema is not None
+    largest = {c.name: warehouse.largest_integer("d", "t", c) for c in schema.columns.values()}
+    assert largest == {"n": 7, "l": 2**63, "e": 0}
+    warehouse.close()
+
+
+def test_a_run_asks_the_warehouse_once_per_column(tmp_path: Path) -> None:
+    asked: list[str] = []
+
+    class Counting(DuckDBWarehouse):
+        def largest_integer(self, dataset: str, table: str, column: Column) -> int:
+            asked.append(column.name)
+            return super().largest_integer(dataset, table, column)
+
+    warehouse = Counting(tmp_path / "w.duckdb")
+    warehouse.con.execute("CREATE SCHEMA d")
+    warehouse.con.execute("CREATE TABLE d.t (n BIGINT, m BIGINT)")
+    warehouse.con.execute("INSERT INTO d.t VALUES (9007199254740993, 9007199254740992)")
+    schemas = LiveSchemas(warehouse)
+    assert [schemas.large_ints("d", "t", name) for name in ("n", "N", "m")] == [True, True, False]
+    assert asked == ["n", "m"]
+    table = schemas.get("d", "t")  # the schema a later builder starts from knows it too
+    assert table is not None and [c.large_ints for c in table.columns.values()] == [True, False]
+    warehouse.close()
 
 
 def test_a_duckdb_file_another_process_holds_is_busy(tmp_path: Path) -> None:

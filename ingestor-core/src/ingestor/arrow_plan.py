@@ -31,6 +31,7 @@ class Field:
     kind: Kind
     repeated: bool
     level: Level | None = None  # a STRUCT's fields
+    large_ints: bool = False  # an INT64 column that holds integers beyond 2^53 already (and never widens)
 
 
 @dataclass(frozen=True)
@@ -78,13 +79,14 @@ def _level(struct: Struct, exclude: frozenset[str] = frozenset(), top: bool = Fa
         if len(raw) != 1 or col.name in exclude or not _plain(col, top):
             continue  # its key, if present and not null, hands the file back
         level = _level(col.fields) if col.kind is Kind.STRUCT and col.fields is not None else None
-        fields[raw[0]] = Field(col.name, col.kind, col.repeated, level)
+        fields[raw[0]] = Field(col.name, col.kind, col.repeated, level, bool(col.large_ints))
     return Level(fields, frozenset(struct.bound), frozenset(struct.columns))
 
 
 def _plain(col: Column, top: bool) -> bool:
-    """Whether Arrow can read the column as the row path stages it."""
-    if col.kind is Kind.JSON or col.implied:
+    """Whether Arrow can read the column as the row path stages it (not a type the engine does not write,
+    whose values the row path checks one by one)."""
+    if col.kind is Kind.JSON or col.implied or col.native is not None:
         return False
     if col.kind in PARSERS:
         return top and not col.repeated

@@ -5,8 +5,9 @@ It costs several times less CPU per record than the row path (`row_path.stage_fi
 It is a shortcut, never a second policy: it takes a file only when the rows are exactly
 what the row path would stage, and otherwise hands the file back to it. Handed back: a key
 the schema has no plain column for (unless it only holds null, {} or []), a value that
-does not fit its column's type, null inside an array, a FLOAT64 value from 2^63 up (maybe an
-integer beyond INT64), NaN or Infinity, invalid UTF-8, a record on a line not starting with
+does not fit its column's type, null inside an array, a FLOAT64 value from 2^53 up (maybe an
+integer a FLOAT64 changes), an integer beyond 2^53 in an INT64 column not known to hold such,
+a column of a type the engine does not write, NaN or Infinity, invalid UTF-8, a record on a line not starting with
 "{", a line that is `null`, anything Arrow cannot parse or reads differently (several objects on one line), an empty
 file, a file larger (decompressed, found streaming) than the memory budget's share (`Budget.columnar_bytes`), a line
 longer than a record may be (`Budget.record_bytes`: the row path rejects the file); and, for a data type with a
@@ -34,10 +35,9 @@ from ingestor.budget import Budget
 from ingestor.landing import Landing, LandingFile
 from ingestor.names import sanitize_column
 from ingestor.reader import BOM, UNREADABLE, lines_within, read_whole
-from ingestor.schema import PARSERS, Kind
+from ingestor.schema import FLOAT_EXACT, PARSERS, Kind
 
 BLOCK_SIZE = 1024 * 1024  # Arrow's parse block
-_INT64_LIMIT = 2.0**63
 # A line starting with n: `null` (or malformed). Two patterns, each with a literal start that the regex engine
 # scans for quickly: one alternation `(?:^|\n)` tried at every byte cost ~27 µs per KB, 2x the whole staging.
 _NULL_FIRST_LINE = re.compile(rb"[ \t\r\n]*n")
@@ -218,7 +218,7 @@ def _value(array: pa.Array, f: Field, path: tuple[str, ...], dropped: list[tuple
         if values.null_count:  # the row path stores the array as JSON
             raise _HandBack(f"{'.'.join(path)}: null inside an array")
         if f.level is None:
-            _check_float(values, f, path)
+            _check_numbers(values, f, path)
             return array
         inner = _struct(values, f, path, dropped, in_list=True)
         if inner is _OMIT:
@@ -237,7 +237,7 @@ def _value(array: pa.Array, f: Field, path: tuple[str, ...], dropped: list[tuple
             return pa.array([None if v is None else parse(v) for v in array.to_pylist()], pa.string())
         except ValueError as error:
             raise _HandBack(f"{'.'.join(path)}: {error}") from None
-    _check_float(array, f, path)
+    _check_numbers(array, f, path)
     return array
 
 
@@ -256,15 +256,22 @@ def _timestamps(array: pa.Array) -> pa.Array | None:
     return parsed if pc.min(pc.year(parsed)).as_py() >= 1 else None  # Python has no year 0
 
 
-def _check_float(array: pa.Array, f: Field, path: tuple[str, ...]) -> None:
-    """NaN and Infinity literals, which Arrow reads and the row path rejects; and magnitudes
-    from 2^63, where an integer literal is JSON (or rejects its file) in the row path."""
-    if f.kind is Kind.FLOAT64 and array.null_count < len(array):
+def _check_numbers(array: pa.Array, f: Field, path: tuple[str, ...]) -> None:
+    """NaN and Infinity literals, which Arrow reads and the row path rejects; FLOAT64 magnitudes from
+    2^53, where an integer literal may have changed (the row path routes it to a variant column); and
+    integers beyond 2^53 in an INT64 column the schema does not know to hold such (the row path marks it)."""
+    if array.null_count == len(array):
+        return
+    if f.kind is Kind.FLOAT64:
         if not pc.all(pc.is_finite(array)).as_py():  # (min/max skip NaN)
             raise _HandBack(f"{'.'.join(path)}: NaN or Infinity")
         largest = pc.max(pc.abs(array)).as_py()
-        if largest >= _INT64_LIMIT:
+        if largest >= FLOAT_EXACT:
             raise _HandBack(f"{'.'.join(path)}: {largest}")
+    elif f.kind is Kind.INT64 and not f.large_ints:
+        extremes = pc.min_max(array).as_py()
+        if extremes["min"] < -FLOAT_EXACT or extremes["max"] > FLOAT_EXACT:
+            raise _HandBack(f"{'.'.join(path)}: an integer beyond 2^53")
 
 
 def _struct(

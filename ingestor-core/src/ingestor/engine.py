@@ -214,7 +214,8 @@ class ServiceIngest:
         builder and each file's result, by name."""
         hints = {**dict.fromkeys(dt.column_defaults, Kind.STRING), **dt.schema_hints}
         hints |= {dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
-        builder = SchemaBuilder(stored, hints, dt.columns)
+        probe = partial(self.schemas.large_ints, dt.dataset_for(self.ctx.env), dt.table_for(self.ctx.env))
+        builder = SchemaBuilder(stored, hints, dt.columns, probe)
         summary.created = stored is None
         ctx = self.ctx
         metadata = {dt.inserted_at_column: inserted_at(ctx.started_at, builder.root.get(dt.inserted_at_column))}

@@ -2,7 +2,9 @@
 
 Table and dataset names come from plugin declarations and are validated; column
 names come from records (untrusted) and are sanitized deterministically into the
-subset every warehouse accepts: ASCII letters, digits and underscores.
+subset every warehouse accepts: ASCII letters, digits and underscores, at most 300
+characters (BigQuery's limit), suffixes included (`suffixed`). Column types read back
+from a warehouse are validated before DDL repeats them (`validate_type`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ _INVALID_CHARS = re.compile(r"[^A-Za-z0-9_]+")
 # Prefixes BigQuery reserves for its own pseudo-columns.
 _RESERVED_PREFIXES = ("_table_", "_file_", "_partition", "_row_timestamp", "__root__", "_colidentifier")
 MAX_COLUMN_NAME = 300
+# A type's spelling: words, digits, brackets, commas, dots, spaces, and quoted literals or identifiers (quotes doubled).
+_TYPE = re.compile(r"""(?:[A-Za-z0-9_(),<>\[\]. ]|'(?:[^']|'')*'|"(?:[^"]|"")*")+""")
 
 
 class InvalidIdentifier(ValueError):
@@ -39,6 +43,19 @@ def sanitize_column(key: str) -> str:
     if name.lower().startswith(_RESERVED_PREFIXES):
         name = "f" + name
     return name[:MAX_COLUMN_NAME]
+
+
+def suffixed(name: str, suffix: str) -> str:
+    """`name` + `suffix` (`__2`, `__v_json`), the name cut so that the whole stays within MAX_COLUMN_NAME."""
+    return name[: MAX_COLUMN_NAME - len(suffix)] + suffix
+
+
+def validate_type(spelling: str) -> str:
+    """Return a column type as a warehouse spells it (`DECIMAL(4,2)`, `MAP(VARCHAR, INTEGER)`, `ENUM('a', 'b')`)
+    if DDL may repeat it: words, digits, brackets, commas and complete quoted literals only; else raise."""
+    if not _TYPE.fullmatch(spelling):
+        raise InvalidIdentifier(f"invalid column type {spelling!r}")
+    return spelling
 
 
 def quote(name: str) -> str:

@@ -23,7 +23,6 @@ import orjson
 from ingestor.catalog import DataType, SourceFile
 from ingestor.errors import ENVIRONMENT, cause, plugin_error
 from ingestor.landing import Landing, LandingFile
-from ingestor.names import sanitize_column
 from ingestor.reader import MalformedFile, read_records
 from ingestor.schema import SchemaBuilder
 from ingestor.staged import ARROW_SUFFIX
@@ -76,7 +75,7 @@ def stage_file(
     source = SourceFile(name=task.file.name, attributes=task.attributes)
     metadata = {**metadata, dt.source_file_column: dt.source_file_for(task.file.name)}
     normalize, conform, dumps, option = dt.normalize, builder.conform, orjson.dumps, orjson.OPT_APPEND_NEWLINE
-    defaults = dt.column_defaults.items()
+    defaults, reserved = dt.column_defaults.items(), list(metadata)
     builder.begin_file()
     rows, line, widest, dropped = 0, 0, 0, 0
     nulls: list[int] = []
@@ -98,9 +97,7 @@ def stage_file(
                     produced = _rows(dt, normalized)
                     dropped += not produced
                 for item in produced:
-                    row = conform(item)
-                    if not metadata.keys().isdisjoint(row):  # the record has a key of a metadata column
-                        row = conform(_set_aside(item, metadata))
+                    row = conform(item, reserved)  # a record's own key of a metadata column goes to `<key>__2`
                     for column, value in defaults:
                         row.setdefault(column, value)
                     row.update(metadata)
@@ -156,18 +153,3 @@ def _rows(dt: DataType, normalized: object) -> list[dict[str, Any]]:
     if isinstance(normalized, list):
         shape = f"a list holding {', '.join(sorted({type(i).__name__ for i in normalized}))}"
     raise NormalizerBroke(f"normalizer of {dt.key} returned {shape}; expected a dict or a list of dicts")
-
-
-def _set_aside(record: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
-    """The record with its keys that name a metadata column (in any case or spelling) renamed
-    `<name>__2` (`__3`, ...), as any key clashing with another in one object is: kept, not overwritten."""
-    taken = {sanitize_column(name).lower() for name in metadata}
-    out: dict[str, Any] = {}
-    for key, value in record.items():
-        if sanitize_column(key).lower() in taken:
-            n = 2
-            while f"{key}__{n}" in record or f"{key}__{n}" in out:
-                n += 1
-            key = f"{key}__{n}"
-        out[key] = value
-    return out

@@ -148,7 +148,7 @@ def _stage_in_workers(batch: Batch, tasks: list[StageTask], workers: int) -> Non
     for _, schema, notes, _ in outputs:
         builder.notes.extend(n for n in notes if n not in builder.notes)
         marked = len(builder.notes)
-        respelled.append(merge(builder.root, schema, builder.notes))
+        respelled.append(merge(builder.root, schema, builder.notes, builder.probe))  # paths its rows do not fit
         turned = turned or len(builder.notes) > marked  # the merge's only notes: a column became JSON
     unfit: list[StageTask] = []
     for job, (results, *_), renamed in zip(jobs, outputs, respelled, strict=True):

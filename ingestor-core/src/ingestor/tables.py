@@ -1,13 +1,15 @@
 """The live schema of each table a run touches: read from the warehouse once, then kept current by
-the step that changes it (a committed load makes the schema it loaded the table's)."""
+the step that changes it (a committed load makes the schema it loaded the table's); and, asked only
+before a column the table has widens to FLOAT64, whether it holds integers beyond 2^53 (once per
+column a run)."""
 
 from __future__ import annotations
 
 import copy
 import threading
 
-from ingestor.schema import Struct, mark_stored
-from ingestor.warehouse import Warehouse
+from ingestor.schema import FLOAT_EXACT, Struct, mark_stored
+from ingestor.warehouse import LoadError, Warehouse
 
 _UNKNOWN = object()
 
@@ -23,13 +25,27 @@ class LiveSchemas:
     def get(self, dataset: str, table: str) -> Struct | None:
         """A copy of the table's schema (a schema builder grows it in place); raises LoadError when the
         warehouse cannot be read."""
+        return copy.deepcopy(self._read(dataset, table))
+
+    def _read(self, dataset: str, table: str) -> Struct | None:
         with self._lock:
             known = self._known.get((dataset, table), _UNKNOWN)
         if known is _UNKNOWN:
             known = self.warehouse.table_schema(dataset, table)
             with self._lock:
                 self._known[(dataset, table)] = known  # type: ignore[assignment]
-        return copy.deepcopy(known)  # type: ignore[return-value]
+        return known  # type: ignore[return-value]
+
+    def large_ints(self, dataset: str, table: str, name: str) -> bool:
+        """Whether the table's INT64 column `name` holds an integer beyond 2^53 (which FLOAT64 would change):
+        asked of the warehouse once, then remembered in the schema (a committed load keeps it current)."""
+        known = self._read(dataset, table)
+        col = known.get(name) if known is not None else None
+        if col is None:
+            raise LoadError(f"{dataset}.{table} has no column {name} to ask about", data_error=False)
+        if col.large_ints is None:
+            col.large_ints = self.warehouse.largest_integer(dataset, table, col) > FLOAT_EXACT
+        return col.large_ints
 
     def loaded(self, dataset: str, table: str, schema: Struct) -> None:
         """A load into the table committed with `schema`: that is the table's schema now."""

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ingestor.names import sanitize_column
-from ingestor.schema.policy import VARIANT_SUFFIX, Conflict, check_shape, kind_for, stored_as_json, turns_json, widen
-from ingestor.schema.types import ACCEPTS, INT64_MAX, INT64_MIN, Column, Declared, Kind, Struct
-from ingestor.schema.values import PARSERS, as_text, value_kind
+from ingestor.schema.declare import apply_hint, declare
+from ingestor.schema.native import takes
+from ingestor.schema.placing import TAKEN, Placing
+from ingestor.schema.policy import (
+    Conflict,
+    Lossy,
+    check_shape,
+    kind_for,
+    stored_as_json,
+    turns_json,
+    variant_name,
+    widen,
+)
+from ingestor.schema.types import ACCEPTS, FLOAT_EXACT, INT64_MAX, INT64_MIN, Column, Declared, Kind, Struct
+from ingestor.schema.values import PARSERS, as_text, beyond_float, value_kind
+
+# Asked of the table (through the warehouse) before a column it has widens: whether that INT64 column holds an
+# integer beyond 2^53, which FLOAT64 would change.
+Probe = Callable[[str], bool]
 
 
 def _new_column(name: str, found: tuple[Kind, bool]) -> Column:
@@ -17,68 +33,34 @@ def _new_column(name: str, found: tuple[Kind, bool]) -> Column:
     return Column(name, kind, repeated=repeated, fields=Struct() if kind is Kind.STRUCT else None)
 
 
-def _free_name(base: str, taken: dict[str, Any]) -> str:
-    n = 2
-    while f"{base}__{n}".lower() in {k.lower() for k in taken}:
-        n += 1
-    return f"{base}__{n}"
-
-
 class SchemaBuilder:
     """Conforms records to a schema that grows as records arrive.
 
     Start from the table's columns (marked stored) and the data type's hints; call
     `conform` for each record; `begin_file`/`discard_file` make a rejected file leave
-    no trace; `changes` lists what the table needs before the load.
+    no trace; `changes` lists what the table needs before the load. `probe` answers, for a column
+    the table has, whether it holds integers beyond 2^53 (without it, as in a staging worker, such a
+    column widens and the merge into the batch's schema asks).
     """
 
     def __init__(
-        self, table: Struct | None = None, hints: dict[str, Kind] | None = None, declared: Iterable[Declared] = ()
+        self,
+        table: Struct | None = None,
+        hints: dict[str, Kind] | None = None,
+        declared: Iterable[Declared] = (),
+        probe: Probe | None = None,
     ) -> None:
         self.root = table if table is not None else Struct()
+        self.probe = probe
         self.notes: list[str] = []
         for column in declared:
-            self._declare_column(self.root, column, "")
+            declare(self.root, column, self.notes)
         for path, kind in (hints or {}).items():
-            self._declare(path.split("."), kind)
+            apply_hint(self.root, path.split("."), kind, self.notes)
         self._saved: Struct | None = None
         self._notes_mark = 0
         self.version = 0  # changes whenever the schema does
         self.json_turns = 0  # columns that became JSON: rows staged before hold conformed, not source, values
-
-    def _declare(self, path: list[str], kind: Kind) -> None:
-        struct = self.root
-        for parent in path[:-1]:
-            col = struct.get(parent)
-            if col is None:
-                col = struct.add(Column(parent, Kind.STRUCT, fields=Struct(), implied=True))
-            if col.fields is None:
-                if col.stored:  # the table made it something else (e.g. JSON after a conflict)
-                    self.notes.append(f"schema hint {'.'.join(path)} not applied: the table's {parent} is {col.kind}")
-                    return
-                raise ValueError(f"schema hint {'.'.join(path)}: {parent} is not a STRUCT")
-            struct = col.fields
-        existing = struct.get(path[-1])
-        if existing is None:
-            struct.add(Column(path[-1], kind, pinned=True))
-        elif not existing.stored:
-            existing.set_type(kind)
-            existing.pinned = True
-
-    def _declare_column(self, struct: Struct, declared: Declared, prefix: str) -> None:
-        """Add a declared column the table lacks; the table's own columns keep their type (nested
-        fields the table lacks are added to its struct)."""
-        existing = struct.get(declared.name)
-        if existing is None:
-            struct.add(declared.column())
-        elif existing.fields is not None and declared.fields:
-            for item in declared.fields:
-                self._declare_column(existing.fields, item, f"{prefix}{declared.name}.")
-        elif existing.kind is not declared.kind or existing.repeated != declared.repeated:
-            self.notes.append(
-                f"{prefix}{declared.name}: the table's {existing.type_name()} is kept "
-                f"(declared {declared.column().type_name()})"
-            )
 
     # -- per-file transaction -------------------------------------------------
     def begin_file(self) -> None:
@@ -100,12 +82,23 @@ class SchemaBuilder:
             self._saved = copy.deepcopy(self.root)
 
     # -- conforming ------------------------------------------------------------
-    def conform(self, record: dict[str, Any]) -> dict[str, Any]:
-        """The record with warehouse column names and normalized values; grows the schema."""
-        return self._object(record, self.root, "")
+    def conform(self, record: dict[str, Any], reserved: Iterable[str] = ()) -> dict[str, Any]:
+        """The record with warehouse column names and normalized values; grows the schema. `reserved`: the
+        top-level columns the caller fills (the row's metadata): the row has them, None until the caller
+        fills them, and a key of the record naming one goes to `<key>__2`, as a second spelling does."""
+        row: dict[str, Any] = {}
+        for name in reserved:
+            if (col := self.root.get(name)) is not None:
+                row[col.name] = None
+        return self._object(record, self.root, "", row)
 
-    def _object(self, obj: dict[str, Any], struct: Struct, prefix: str) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def _object(
+        self, obj: dict[str, Any], struct: Struct, prefix: str, out: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """An object conformed to `struct` (into `out`): each key in exactly one column (see `_slow`)."""
+        out = {} if out is None else out
+        careful = struct.aliased or bool(out)  # may a key meet a column another key took? (checked if so)
+        slowed = False
         bound = struct.bound
         for key, value in obj.items():
             if value is None:
@@ -115,12 +108,14 @@ class SchemaBuilder:
                 col = struct.get(sanitize_column(key))
                 if col is None:
                     if value != [] and value != {}:  # null, {} and [] carry no type: no column
-                        self._slow(struct, key, value, out, prefix)
+                        self._slow(struct, key, value, None, Placing(obj, out), prefix)
+                        careful = slowed = True
                     continue
                 bound[key] = col  # a key that differs from the column name (case, characters)
-                struct.aliased = True
-            if col.implied or (struct.aliased and col.name in out):
-                self._slow(struct, key, value, out, prefix)  # a hinted struct's first value; both spellings
+                struct.aliased = careful = True
+            if col.implied or (careful and col.name in out):
+                self._slow(struct, key, value, col, Placing(obj, out), prefix)  # both spellings, ...
+                careful = slowed = True
                 continue
             accepts = col.accepts
             if accepts is None:
@@ -139,10 +134,17 @@ class SchemaBuilder:
                     if items is not None:
                         out[col.name] = items
                         continue
-                elif vtype is not int or INT64_MIN <= value <= INT64_MAX:
+                elif (
+                    vtype is not int
+                    or -FLOAT_EXACT <= value <= FLOAT_EXACT
+                    or (col.large_ints and INT64_MIN <= value <= INT64_MAX)
+                ):
                     out[col.name] = value
                     continue
-            self._slow(struct, key, value, out, prefix)
+            self._slow(struct, key, value, col, Placing(obj, out), prefix)
+            careful = slowed = True  # this key may have gone to another column: check the next ones
+        if slowed and TAKEN in out.values():
+            return {name: value for name, value in out.items() if value is not TAKEN}
         return out
 
     def _items(self, col: Column, value: list[Any], prefix: str) -> list[Any] | None:
@@ -152,20 +154,21 @@ class SchemaBuilder:
                 fields, path = col.fields, f"{prefix}{col.name}."
                 return [self._object(item, fields, path) for item in value]  # type: ignore[arg-type]
             return None
-        accepts = ACCEPTS[col.kind]
-        if all(type(item) in accepts for item in value):
-            if col.kind is Kind.INT64 and value and not (min(value) >= INT64_MIN and max(value) <= INT64_MAX):
-                return None
+        if col.kind is Kind.FLOAT64 and all(type(item) is float for item in value):
+            return value
+        if all(type(item) in ACCEPTS[col.kind] for item in value):
+            numbers = col.kind in (Kind.INT64, Kind.FLOAT64) and value
+            if numbers and (min(value) < -FLOAT_EXACT or max(value) > FLOAT_EXACT):
+                return None  # integers beyond 2^53 (or beyond INT64): the slow path decides
             return value
         return None
 
-    def _slow(self, struct: Struct, key: str, value: Any, out: dict[str, Any], prefix: str) -> None:
-        """A new column, a same-name collision, or a value that needs work."""
-        col = struct.bound.get(key)
+    def _slow(self, struct: Struct, key: str, value: Any, col: Column | None, row: Placing, prefix: str) -> None:
+        """A new column, a value that needs work, or a column another key of this object took (another
+        spelling of it, the row's metadata): then the key goes to `<key>__2` (`__3`, ...)."""
         name = None
-        if col is not None and col.name in out:
-            # Same column name, other spelling, in this very object: keep both values.
-            name = _free_name(sanitize_column(key), out)
+        if col is not None and col.name in row.out:
+            name = row.free_name(struct, sanitize_column(key))
             col = struct.get(name)
         if col is None:
             found = value_kind(value)
@@ -175,22 +178,28 @@ class SchemaBuilder:
             col = struct.add(_new_column(name or sanitize_column(key), found))
             if name is None:
                 struct.bound[key] = col
-        staged = self._general(col, struct, value, prefix)
-        if staged is not None and not (type(staged[1]) is dict and not staged[1] and col.kind is Kind.STRUCT):
-            out[staged[0]] = staged[1]
+        self._put(col, struct, value, row, prefix)
 
-    def _general(self, col: Column, struct: Struct, value: Any, prefix: str) -> tuple[str, Any] | None:
-        """Slow path: lists, widening, parsing hinted types, conflicts."""
+    def _put(self, col: Column, struct: Struct, value: Any, row: Placing, prefix: str) -> None:
+        """Store `value` in `col`, or where the policy sends it (`_conflict`)."""
         found = value_kind(value)
         if found is None:
-            return None
+            return
         try:
-            return col.name, self._fit(col, found, value, prefix)
+            fitted = self._fit(col, found, value, prefix)
         except Conflict as conflict:
-            return self._conflict(col, struct, found, value, prefix, str(conflict))
+            self._conflict(col, struct, value, row, prefix, conflict)
+            return
+        if not (type(fitted) is dict and not fitted and col.kind is Kind.STRUCT):
+            row.out[col.name] = fitted
 
     def _fit(self, col: Column, found: tuple[Kind, bool], value: Any, prefix: str) -> Any:
+        """`value` as `col` stores it, widening `col` where the policy allows; Conflict when it does not fit."""
         kind, repeated = found
+        if col.native is not None:
+            if takes(col.native, value, col.repeated):
+                return value
+            raise Conflict("a value it does not hold exactly")
         if col.kind is Kind.JSON:
             return value
         if col.kind is Kind.STRING and col.stored and (kind is not Kind.STRING or repeated != col.repeated):
@@ -204,9 +213,15 @@ class SchemaBuilder:
             col.set_type(Kind.STRUCT, repeated, col.fields)  # hints like "readings.time" also fit arrays
         check_shape(col, repeated)
         col.implied = False
+        items = value if repeated else [value]
+        if kind is Kind.INT64 and any(beyond_float(item) for item in items):
+            if col.kind is Kind.FLOAT64:
+                raise Lossy("FLOAT64 would change an integer beyond 2^53")
+            if col.kind is Kind.INT64 and not col.large_ints:
+                self._mutating()
+                col.large_ints = True
         if col.kind is kind and kind is not Kind.STRUCT:
             return value
-        items = value if repeated else [value]
         fitted: list[Any]
         if col.kind is Kind.STRUCT and kind is Kind.STRUCT and col.fields is not None:
             fitted = [self._object(item, col.fields, prefix + col.name + ".") for item in items]
@@ -216,27 +231,40 @@ class SchemaBuilder:
             except ValueError as error:
                 raise Conflict(f"not a {col.kind}: {error}") from None
         else:
+            if col.kind is Kind.INT64 and kind is Kind.FLOAT64 and col.large_ints is None and col.stored:
+                self._ask(col, prefix)
             if kind_for(col, kind, nested=bool(prefix)) is not col.kind:
                 self._mutating()
                 widen(col)
             fitted = list(items)
         return fitted if repeated else fitted[0]
 
-    def _conflict(
-        self, col: Column, struct: Struct, found: tuple[Kind, bool], value: Any, prefix: str, why: str
-    ) -> tuple[str, Any]:
-        self._mutating()
+    def _ask(self, col: Column, prefix: str) -> None:
+        """Before a column the table has widens: ask whether it holds integers beyond 2^53 (nested columns
+        of the table do not widen; without a probe the merge of this schema asks)."""
+        if not prefix and self.probe is not None:
+            col.large_ints = self.probe(col.name)
+
+    def _conflict(self, col: Column, struct: Struct, value: Any, row: Placing, prefix: str, conflict: Conflict) -> None:
+        """A value that does not fit `col`: a column new in this load turns JSON (unless the conflict is a
+        lossy widening); else the value goes to the variant `<name>__v_json`, or on (see `Placing.free`)."""
         path = prefix + col.name
-        if turns_json(col):
-            stored_as_json(col, path, why, self.notes)
+        if turns_json(col) and not isinstance(conflict, Lossy):
+            self._mutating()
+            stored_as_json(col, path, str(conflict), self.notes)
             self.json_turns += 1
-            return col.name, value
-        variant_name = col.name + VARIANT_SUFFIX
-        variant = struct.get(variant_name)
+            row.out[col.name] = value
+            return
+        row.out[col.name] = TAKEN  # the key took its column, its value goes elsewhere
+        name = variant_name(col.name)
+        if not row.free(struct, name):
+            name = row.free_name(struct, name)
+        variant = struct.get(name)
         if variant is None:
-            variant = struct.add(Column(variant_name, Kind.JSON))
-        where = "the table's" if col.stored else "the declared"
-        note = f"{path}: value does not fit {where} {col.type_name()} ({why}); stored in {prefix}{variant_name}"
+            self._mutating()
+            variant = struct.add(Column(name, Kind.JSON))
+        where = "the table's" if col.stored else "the declared" if col.pinned else "the new"
+        note = f"{path}: value does not fit {where} {col.type_name()} ({conflict}); stored in {prefix}{variant.name}"
         if note not in self.notes:
             self.notes.append(note)
-        return variant.name, value
+        self._put(variant, struct, value, row, prefix)

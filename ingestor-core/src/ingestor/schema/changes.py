@@ -4,9 +4,10 @@ the schema a staging worker grew (`merge`, under the same type policy as inferen
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from ingestor.schema.policy import Conflict, check_shape, kind_for, stored_as_json, turns_json, widen
+from ingestor.schema.policy import Conflict, Lossy, check_shape, kind_for, stored_as_json, turns_json, widen
 from ingestor.schema.types import Column, Kind, Struct
 
 
@@ -80,11 +81,15 @@ def mark_stored(struct: Struct) -> Struct:
     return struct
 
 
-def merge(target: Struct, source: Struct, notes: list[str], prefix: str = "") -> list[str]:
-    """Merge a schema grown elsewhere (a staging worker) into `target`, with the conform rules.
+def merge(
+    target: Struct, source: Struct, notes: list[str], probe: Callable[[str], bool] | None = None, prefix: str = ""
+) -> list[str]:
+    """Merge a schema grown elsewhere (a staging worker) into `target`, with the conform rules; `probe` asks
+    whether a column the table has holds integers beyond 2^53 before it widens.
 
-    Returns the paths whose spelling differs in `source` (its staged rows use other names)."""
-    respelled: list[str] = []
+    Returns the paths where the rows staged against `source` do not fit `target`: a column spelled otherwise,
+    or a widening that would change an integer beyond 2^53 (not done: those rows must be staged again)."""
+    unfit: list[str] = []
     for col in source.columns.values():
         path = prefix + col.name
         mine = target.get(col.name)
@@ -92,18 +97,27 @@ def merge(target: Struct, source: Struct, notes: list[str], prefix: str = "") ->
             target.add(copy.deepcopy(col))
             continue
         if mine.name != col.name:
-            respelled.append(path)
-        if mine.kind is Kind.JSON:
+            unfit.append(path)
+        if mine.kind is Kind.JSON or mine.native is not None:
             continue
         if mine.kind is col.kind is Kind.STRUCT and mine.repeated == col.repeated:
             if mine.fields and col.fields:
-                respelled += merge(mine.fields, col.fields, notes, path + ".")
+                unfit += merge(mine.fields, col.fields, notes, probe, path + ".")
             continue
         try:
             check_shape(mine, col.repeated)
+            if col.large_ints and mine.kind is Kind.FLOAT64:
+                raise Lossy("integers beyond 2^53 staged as INT64")
+            widens = mine.kind is Kind.INT64 and col.kind is Kind.FLOAT64
+            if widens and mine.large_ints is None and mine.stored and not prefix and probe is not None:
+                mine.large_ints = probe(mine.name)
             if kind_for(mine, col.kind, nested=bool(prefix)) is not mine.kind:
                 widen(mine)
+            if col.large_ints:
+                mine.large_ints = True
+        except Lossy:
+            unfit.append(path)
         except Conflict:
             if turns_json(mine):
                 stored_as_json(mine, path, f"{col.type_name()} vs {mine.type_name()}", notes)
-    return respelled
+    return unfit

@@ -1,33 +1,13 @@
-"""Column types: the kinds, a column (or struct field), a struct of columns, and declared columns."""
+"""Column types: a column (or struct field), a struct of columns, and declared columns (the kinds: `kinds`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+from ingestor.schema.kinds import FLOAT_EXACT, INT64_MAX, INT64_MIN, Kind
+from ingestor.schema.native import Native
 
-
-class Kind(StrEnum):
-    """A column type, named as in BigQuery."""
-
-    STRING = "STRING"
-    """Text."""
-    INT64 = "INT64"
-    """A 64-bit integer (widens to FLOAT64)."""
-    FLOAT64 = "FLOAT64"
-    """A double-precision number."""
-    BOOL = "BOOL"
-    """true or false."""
-    TIMESTAMP = "TIMESTAMP"
-    """An instant, in UTC: from an ISO-8601 string (one without offset is taken as UTC)."""
-    DATE = "DATE"
-    """A day: from a `YYYY-MM-DD` string."""
-    JSON = "JSON"
-    """Any JSON value, kept exactly as given."""
-    STRUCT = "STRUCT"
-    """An object, with typed fields."""
-
+__all__ = ["ACCEPTS", "FLOAT_EXACT", "INT64_MAX", "INT64_MIN", "Column", "Declared", "Kind", "Struct"]
 
 ACCEPTS: dict[Kind, frozenset[type]] = {
     Kind.STRING: frozenset({str}),
@@ -45,7 +25,8 @@ class Column:
     """One column (or struct field): its warehouse name, type and whether the table has it.
 
     `accepts` (derived) lists the Python types stored as they are, None meaning any value
-    (JSON); other values take the slow path. Change the type with `set_type` only."""
+    (JSON); other values take the slow path (always, for a `native` type). Change the type with
+    `set_type` only."""
 
     name: str
     kind: Kind
@@ -55,6 +36,10 @@ class Column:
     stored_kind: Kind | None = None
     pinned: bool = False  # declared by a schema hint: its type never changes to JSON
     implied: bool = False  # a STRUCT made only to hold hinted fields: may turn out to be an array
+    native: Native | None = None  # the table's own type, when the engine does not write it (never altered)
+    # Whether an INT64 column holds an integer beyond FLOAT_EXACT (then it never widens to FLOAT64). None: not
+    # known, which for a column the table has means not asked yet (`SchemaBuilder`'s probe), else none.
+    large_ints: bool | None = None
     accepts: frozenset[type] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -63,11 +48,14 @@ class Column:
     def set_type(self, kind: Kind, repeated: bool = False, fields: Struct | None = None) -> None:
         """Change the column's type."""
         self.kind, self.repeated, self.fields = kind, repeated, fields
-        self.accepts = None if kind is Kind.JSON else frozenset({list}) if repeated else ACCEPTS[kind]
+        if self.native is not None:
+            self.accepts = frozenset()
+        else:
+            self.accepts = None if kind is Kind.JSON else frozenset({list}) if repeated else ACCEPTS[kind]
 
     def type_name(self) -> str:
         """A readable type, e.g. `STRUCT<a INT64>` or `ARRAY<STRING>`."""
-        inner = self.kind.value
+        inner = self.kind.value if self.native is None else self.native.name
         if self.kind is Kind.STRUCT and self.fields is not None:
             inner = "STRUCT<" + ", ".join(f"{c.name} {c.type_name()}" for c in self.fields.columns.values()) + ">"
         return f"ARRAY<{inner}>" if self.repeated else inner

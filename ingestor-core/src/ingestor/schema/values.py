@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from ingestor.schema.types import INT64_MAX, INT64_MIN, Column, Kind
+from ingestor.schema.types import FLOAT_EXACT, INT64_MAX, INT64_MIN, Column, Kind
 
 _SCALAR_KINDS = {str: Kind.STRING, bool: Kind.BOOL, int: Kind.INT64, float: Kind.FLOAT64}
 
@@ -49,8 +49,14 @@ def parse_date(value: str) -> str:
 PARSERS = {Kind.TIMESTAMP: parse_timestamp, Kind.DATE: parse_date}  # hinted kinds whose strings are parsed
 
 
+def beyond_float(value: Any) -> bool:
+    """Whether `value` is an integer a FLOAT64 may not hold exactly (beyond 2^53)."""
+    return type(value) is int and not -FLOAT_EXACT <= value <= FLOAT_EXACT
+
+
 def value_kind(value: Any) -> tuple[Kind, bool] | None:
-    """The (kind, repeated) of a JSON value; None when it carries no type (null, {}, [])."""
+    """The (kind, repeated) of a JSON value; None when it carries no type (null, {}, []). An array mixing
+    floats with integers beyond 2^53 is JSON (as FLOAT64 those integers would change)."""
     kind = _SCALAR_KINDS.get(type(value))
     if kind is not None:
         if kind is Kind.INT64 and not INT64_MIN <= value <= INT64_MAX:
@@ -60,6 +66,7 @@ def value_kind(value: Any) -> tuple[Kind, bool] | None:
         return (Kind.STRUCT, False) if value else None
     if type(value) is list:
         element_kind: Kind | None = None
+        large = False
         for item in value:
             if item is None or type(item) is list:
                 return Kind.JSON, False
@@ -67,11 +74,14 @@ def value_kind(value: Any) -> tuple[Kind, bool] | None:
             if found is None:
                 continue
             k = found[0]
+            large = large or beyond_float(item)
             if element_kind is None or element_kind is k:
                 element_kind = k
             elif {element_kind, k} == {Kind.INT64, Kind.FLOAT64}:
                 element_kind = Kind.FLOAT64
             else:
                 return Kind.JSON, False
+        if large and element_kind is Kind.FLOAT64:
+            return Kind.JSON, False
         return (element_kind, True) if element_kind is not None else None
     return None

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ingestor.catalog import DataType
 from ingestor.extras import import_optional
 from ingestor.ledger import LedgerEntry
-from ingestor.schema import SchemaChange, Struct
+from ingestor.schema import Column, SchemaChange, Struct
 from ingestor.staged import StagedFile
 
 if TYPE_CHECKING:
@@ -74,6 +74,11 @@ class Warehouse(Protocol):
 
     def table_schema(self, dataset: str, table: str) -> Struct | None:
         """The table's columns (marked stored), or None when it does not exist."""
+        ...
+
+    def largest_integer(self, dataset: str, table: str, column: Column) -> int:
+        """The largest magnitude among the integers of the table's top-level INT64 column `column` (of its items
+        when it is an array; 0 when it holds none)."""
         ...
 
     def loaded(self, datasets: set[str], names: list[str]) -> dict[str, list[LedgerEntry]]:

@@ -28,11 +28,12 @@ class Dialect:
 
     quote: Callable[[str], str]  # a validated identifier, quoted
     types: Mapping[Kind, str]  # kind -> the SQL type of a column, and back
-    aliases: Mapping[str, Kind]  # other stored types' names -> their kind (any other type is read as STRING)
+    aliases: Mapping[str, Kind]  # other names of those types -> their kind (any other type is a `Native` one)
     struct: str  # a STRUCT type, formatted from its `name TYPE, ...` fields, e.g. "STRUCT({})"
     array: str  # an array type, formatted from its element type, e.g. "{}[]"
     parameter: str  # a named query parameter, formatted from its name, e.g. "${}"
     safe_cast: str  # a cast that gives NULL where the value does not convert, formatted from value and type
+    items: str  # a FROM item of an array column's items, named `_item`, formatted from the array, e.g. "UNNEST({})"
 
     def table(self, dataset: str, table: str) -> str:
         """`dataset.table`, quoted."""
@@ -40,16 +41,19 @@ class Dialect:
 
     def type_of(self, col: Column) -> str:
         """The SQL type of a column, e.g. `STRUCT("a" BIGINT)[]` or `ARRAY<STRUCT<`a` INT64>>`."""
-        if col.kind is Kind.STRUCT:
+        if col.native is not None:
+            inner = col.native.name  # the table's own type, as it spells it
+        elif col.kind is Kind.STRUCT:
             assert col.fields is not None
             inner = self.struct.format(self.definition(storable(col.fields)))
         else:
             inner = self.types[col.kind]
         return self.array.format(inner) if col.repeated else inner
 
-    def kind_of(self, stored: str) -> Kind:
-        """The kind of a stored type's name (as the backend reports it, in any case)."""
-        return self._kinds.get(stored.upper(), Kind.STRING)
+    def kind_of(self, stored: str) -> Kind | None:
+        """The kind of a stored type's name (as the backend reports it, in any case); None for a type the
+        engine does not write (the backend reads it as a `Native` type)."""
+        return self._kinds.get(stored.upper())
 
     @cached_property
     def _kinds(self) -> dict[str, Kind]:
@@ -178,6 +182,19 @@ class SQLWarehouse(ABC):
         """SELECT of the ledger's columns, to which a WHERE clause is appended."""
         selected = ", ".join(self.dialect.quote(f) for f in LedgerEntry.model_fields)
         return f"SELECT {selected} FROM {self.dialect.table(dataset, LEDGER_TABLE)}"  # noqa: S608
+
+    def largest_integer(self, dataset: str, table: str, column: Column) -> int:
+        """The largest magnitude among the integers of a top-level INT64 column (of its items when it is an
+        array; 0 when it holds none): one MIN/MAX scan of the column."""
+        with self._reading():
+            source = self.dialect.table(dataset, table)
+            values = self.dialect.quote(column.name)
+            if column.repeated:
+                source = f"{source} AS _row, {self.dialect.items.format('_row.' + values)}"
+                values = "_item"
+            rows = self._select(f"SELECT MIN({values}) AS low, MAX({values}) AS high FROM {source}", {})  # noqa: S608
+        low, high = rows[0]["low"] or 0, rows[0]["high"] or 0
+        return max(abs(int(low)), abs(int(high)))
 
     def read_history(self, dataset: str, query: str, since: datetime) -> list[dict[str, Any]]:
         """Rows of a query over the history table (see `Warehouse.read_history`); none if it is absent."""

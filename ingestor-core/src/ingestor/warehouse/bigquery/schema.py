@@ -11,7 +11,7 @@ from typing import Any
 from google.cloud import bigquery
 
 from ingestor.names import validate_identifier
-from ingestor.schema import Column, Kind, Struct
+from ingestor.schema import Column, Decimals, Kind, Native, Struct
 from ingestor.warehouse import LoadError, LoadRequest
 from ingestor.warehouse.bigquery.client import Api
 from ingestor.warehouse.sql import Dialect, storable, touched
@@ -33,8 +33,6 @@ DIALECT = Dialect(
     aliases={
         "INTEGER": Kind.INT64,
         "FLOAT": Kind.FLOAT64,
-        "NUMERIC": Kind.FLOAT64,
-        "BIGNUMERIC": Kind.FLOAT64,
         "BOOLEAN": Kind.BOOL,
         "STRUCT": Kind.STRUCT,
     },
@@ -42,16 +40,23 @@ DIALECT = Dialect(
     array="ARRAY<{}>",
     parameter="@{}",
     safe_cast="SAFE_CAST({} AS {})",
+    items="UNNEST({}) AS _item",
 )
 _CLUSTERABLE = {Kind.STRING, Kind.INT64, Kind.BOOL, Kind.TIMESTAMP, Kind.DATE}
+_DECIMALS = {"NUMERIC": (38, 9), "BIGNUMERIC": (76, 38)}  # default (precision, scale); BIGNUMERIC's is 76.76
 
 
 def field_of(col: Column) -> bigquery.SchemaField:
     """The BigQuery field of a column."""
+    mode = "REPEATED" if col.repeated else "NULLABLE"
+    if col.native is not None:  # the table's own type (`NUMERIC(10, 2)`: NUMERIC of precision 10, scale 2)
+        native = col.native
+        field_type = native.name.split("(")[0]
+        if isinstance(native, Decimals) and field_type != native.name:
+            return bigquery.SchemaField(col.name, field_type, mode=mode, precision=native.precision, scale=native.scale)
+        return bigquery.SchemaField(col.name, field_type, mode=mode)
     fields = [field_of(c) for c in storable(col.fields)] if col.kind is Kind.STRUCT and col.fields else []
-    return bigquery.SchemaField(
-        col.name, DIALECT.types[col.kind], mode="REPEATED" if col.repeated else "NULLABLE", fields=fields
-    )
+    return bigquery.SchemaField(col.name, DIALECT.types[col.kind], mode=mode, fields=fields)
 
 
 def fields_of(columns: list[Column]) -> list[bigquery.SchemaField]:
@@ -60,14 +65,30 @@ def fields_of(columns: list[Column]) -> list[bigquery.SchemaField]:
 
 
 def column_of(field: bigquery.SchemaField) -> Column:
-    """The column of a BigQuery field (types the engine does not know are read as STRING)."""
+    """The column of a BigQuery field (a type the engine does not write is a `Native` one)."""
+    repeated = field.mode == "REPEATED"
     kind = DIALECT.kind_of(field.field_type)
+    if kind is None:
+        native = native_of(field)
+        return Column(field.name, native.kind, repeated=repeated, native=native)
     fields = None
     if kind is Kind.STRUCT:
         fields = Struct()
         for sub in field.fields:
             fields.add(column_of(sub))
-    return Column(field.name, kind, repeated=field.mode == "REPEATED", fields=fields)
+    return Column(field.name, kind, repeated=repeated, fields=fields)
+
+
+def native_of(field: bigquery.SchemaField) -> Native:
+    """What a BigQuery type the engine does not write takes: NUMERIC and BIGNUMERIC the decimals of their
+    precision and scale; any other (DATETIME, TIME, BYTES, GEOGRAPHY, INTERVAL, ...) nothing."""
+    field_type = field.field_type.upper()
+    if field_type not in _DECIMALS:
+        return Native(field_type)
+    if field.precision is None:
+        return Decimals(field_type, *_DECIMALS[field_type])
+    scale = field.scale or 0
+    return Decimals(f"{field_type}({field.precision}, {scale})", int(field.precision), int(scale))
 
 
 def _merged(existing: list[dict[str, Any]], struct: Struct) -> list[dict[str, Any]]:

@@ -79,7 +79,8 @@ class Inserts:
         def select(c: Column) -> str:
             return f"{quote(c.name)}::TIMESTAMPTZ" if read_as(c) != DIALECT.type_of(c) else quote(c.name)
 
-        spec = "{" + ", ".join(f"'{c.name}': '{read_as(c)}'" for c in columns) + "}"
+        # (A type's spelling may hold quoted literals, `ENUM('a', 'b')`: quotes doubled inside the SQL string.)
+        spec = "{" + ", ".join(f"""'{c.name}': '{read_as(c).replace("'", "''")}'""" for c in columns) + "}"
         names = ", ".join(quote(c.name) for c in columns)
         object_size = min(MAX_OBJECT_SIZE, max(2**20, 1 << widest.bit_length()))  # a power of two above it
         threads = 1 if _leaves(columns) >= WIDE_COLUMNS else min(self.threads, max(1, self.memory_mb // JSON_THREAD_MB))
