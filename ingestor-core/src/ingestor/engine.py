@@ -33,7 +33,6 @@ import dataclasses
 import itertools
 import logging
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -56,6 +55,7 @@ from ingestor.schema import AddColumn, Kind, SchemaBuilder, Struct, WidenColumn,
 from ingestor.settle import Settler
 from ingestor.staged import StagedFile
 from ingestor.staging import Batch, Staged, StageTask, stage_all
+from ingestor.staging_folder import staging_folder
 from ingestor.tables import LiveSchemas
 from ingestor.views import refresh_views
 from ingestor.warehouse import LoadError, Warehouse
@@ -130,9 +130,9 @@ class DefaultIngest:
 
     @hookimpl(trylast=True)
     def ingest(self, service: str, context: RunContext) -> ServiceResult:
-        """Ingest every landing file of `service`, staged in a temporary folder of its own."""
-        with tempfile.TemporaryDirectory(prefix="ingestor-stage-") as staging:
-            return ServiceIngest(service, context, Path(staging)).run()
+        """Ingest every landing file of `service`, staged in a staging folder of its own."""
+        with staging_folder() as staging:
+            return ServiceIngest(service, context, staging).run()
 
 
 class ServiceIngest:
