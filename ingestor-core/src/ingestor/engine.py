@@ -164,14 +164,14 @@ class ServiceIngest:
             table = f"{dt.dataset_for(ctx.env)}.{dt.table_for(ctx.env)}"
             self._summaries[dt.name] = TableLoad(service=self.service, data_type=dt.name, table=table, files=0, rows=0)
         self.result.tables = list(self._summaries.values())
-        budget = ctx.settings.budget
-        parts = cut((f for dt in types for f in found.batches[dt.name]), budget.part_bytes, budget.part_files)
-        for part in parts:
-            self._part(part)
-        if found.batches and not ctx.dry_run:
-            refresh_views(self.service, ctx.env, ctx.views, ctx.warehouse, self.schemas, self.result.tables)
         order = [file.name for file, _ in found.rejected]
         order += [file.name for dt in types for file, _ in found.batches[dt.name]]
+        budget = ctx.settings.budget
+        parts = cut((f for dt in types for f in found.batches.pop(dt.name)), budget.part_bytes, budget.part_files)
+        while parts:  # each part let go once done: a backlog's files are not all held to the end
+            self._part(parts.pop(0))
+        if types and not ctx.dry_run:
+            refresh_views(self.service, ctx.env, ctx.views, ctx.warehouse, self.schemas, self.result.tables)
         self.result.files = [self.settler.settled[name] for name in order]
         return self.result
 

@@ -5,6 +5,7 @@ that fails, or a file that changed since it was listed, leaves the file in landi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -71,7 +72,7 @@ class Settler:
             except Exception:
                 self._withdraw(outcome.destination, early)  # the file stays: no reason of it in rejected/
                 raise
-            moved = outcome.model_copy(update={"destination": moved_to})
+            moved = dataclasses.replace(outcome, destination=moved_to)
             if rejected:  # the reason beside where the file went (maybe a numbered name)
                 self.landing.write(reason_name(moved_to), self._reason(file, moved))
                 if moved_to != outcome.destination:  # the early reason sits beside another file: withdrawn
@@ -86,7 +87,7 @@ class Settler:
             log.error("%s: could not move to %s: %s", file.name, outcome.destination, error)
             why = f"move failed, left in landing: {error}"
         reason = f"{outcome.reason}; {why}" if outcome.reason else why
-        return outcome.model_copy(update={"status": FileStatus.FAILED, "destination": None, "reason": reason})
+        return dataclasses.replace(outcome, status=FileStatus.FAILED, destination=None, reason=reason)
 
     def _withdraw(self, destination: str, version: str | None) -> None:
         """Remove the reason written for `destination` before a move, if it is still the one written."""
