@@ -239,7 +239,7 @@ class ServiceIngest:
         hints = {**dict.fromkeys(dt.column_defaults, Kind.STRING), **dt.schema_hints}
         hints |= {dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
         builder = SchemaBuilder(stored, hints, dt.columns)
-        summary.created |= stored is None  # (in its first part)
+        summary.created |= stored is None  # no table before this run: its first part found none
         ctx = self.ctx
         metadata = {dt.inserted_at_column: inserted_at(ctx.started_at, builder.root.get(dt.inserted_at_column))}
         started = time.perf_counter()
