@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field, TypeAdapter, computed_field
 from pydantic.dataclasses import dataclass
 
 
@@ -61,6 +62,10 @@ class TableLoad(BaseModel):
     load_seconds: float = 0.0  # schema changes, rows and ledger in the warehouse
 
 
+_OUTCOMES = TypeAdapter(list[FileOutcome])
+OUTCOMES_AT_ONCE = 10_000  # outcomes serialized at a time by `json_pieces`
+
+
 class IngestResult(BaseModel):
     """Everything one `ingestor run` did."""
 
@@ -92,3 +97,16 @@ class IngestResult(BaseModel):
     def success(self) -> bool:
         """True when no file was rejected or failed."""
         return not any(o.status in FAILURES for o in self.files)
+
+    def json_pieces(self) -> Iterator[bytes]:
+        """`model_dump_json()`, byte for byte, in pieces: the outcomes OUTCOMES_AT_ONCE at a time, so that a run
+        of many files never holds its whole text (300,000 files: ~90 MB, and as much again while it is made)."""
+        names = [*type(self).model_fields, *type(self).model_computed_fields]
+        at = names.index("files")
+        head = self.model_dump_json(include=set(names[:at])).encode()
+        tail = self.model_dump_json(include=set(names[at + 1 :])).encode()
+        yield head[:-1] + b',"files":['
+        for start in range(0, len(self.files), OUTCOMES_AT_ONCE):
+            piece = _OUTCOMES.dump_json(self.files[start : start + OUTCOMES_AT_ONCE])[1:-1]
+            yield b"," + piece if start else piece
+        yield b"]," + tail[1:]
