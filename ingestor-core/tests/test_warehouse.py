@@ -1,4 +1,5 @@
-"""The warehouse skeleton: the dialects' type maps both ways, and a DuckDB file held by another process."""
+"""The warehouse skeleton: the dialects' type maps both ways, a DuckDB file held by another process, and DuckDB's
+inserts within their memory."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ingestor.schema import Column, Decimals, Integers, Kind, Native, Struct
 from ingestor.tables import LiveSchemas
 from ingestor.warehouse import LoadError, WarehouseBusy
 from ingestor.warehouse.duckdb import DuckDBWarehouse
+from ingestor.warehouse.duckdb.inserts import Inserts
 from ingestor.warehouse.duckdb.types import DIALECT
 
 
@@ -108,3 +111,24 @@ def test_a_duckdb_file_another_process_holds_is_busy(tmp_path: Path) -> None:
         holder.stdin.close()
         holder.wait(timeout=30)
     DuckDBWarehouse(path).close()  # free again
+
+
+def test_an_ndjson_insert_makes_room_for_duckdbs_json_reader(tmp_path: Path) -> None:
+    """DuckDB's JSON reader buffers at least 32 MiB a thread, however small the rows: an insert of a part's many
+    small staged files, at DuckDB's smallest memory from the budget (64 MB, a 512 MiB run), in four threads, raises
+    its memory limit for that (it was refused: out of memory, and each file rejected in turn)."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("SET threads = 4")
+    con.execute("SET memory_limit = '64MB'")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("CREATE TABLE t (n BIGINT)")
+    paths = []
+    for n in range(2000):
+        paths.append(tmp_path / f"{n:04d}.jsonl")
+        paths[-1].write_bytes(b'{"n": %d}\n' % n)
+    inserts = Inserts(con, memory_mb=64)
+    con.execute("BEGIN TRANSACTION")
+    inserts.ndjson('"t"', [Column("n", Kind.INT64)], paths, widest=12)
+    con.execute("COMMIT")
+    inserts.reset()
+    assert con.execute("SELECT count(*), count(DISTINCT n) FROM t").fetchall() == [(2000, 2000)]

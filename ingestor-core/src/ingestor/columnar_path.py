@@ -8,10 +8,10 @@ import copy
 import logging
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
-from ingestor import arrow_plan, columnar
+from ingestor import arrow_plan, columnar, stopping
 from ingestor.batch import Batch, read_ahead, staging_workers
 from ingestor.catalog import SourceFile, leaves_unchanged
 from ingestor.errors import ENVIRONMENT, cause
@@ -69,7 +69,7 @@ def stage_columnar(batch: Batch, tasks: list[StageTask], rows: Callable[[Batch, 
         if builder.version != version:  # the next files are tried against the schema it grew
             plan, snapshot, version = arrow_plan.plan_for(builder.root, metadata_names), None, builder.version
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingestor-stage") as pool:
+    with stopping.threads(workers, "ingestor-stage") as pool:
         while True:
             while handed_back < GIVE_UP and pending and len(queue) < 2 * workers:
                 task = pending[0]

@@ -4,17 +4,20 @@
    file gets its data type by name, or a reason it has none (no data type matches, ambiguous, an
    unsafe name, not UTF-8); an entry that is no file it can read (a FIFO, a path past the system's
    limits) fails, unopened. Hidden files and folders, data types not asked for and files another task
-   of a sharded job takes are left alone.
+   of a sharded job takes are left alone. Then the files go part by part (`ingestor.parts`: cut by bytes
+   and files, in scan order, to fit the memory budget) through the steps 2 to 6, each part's staged
+   files deleted before the next part is staged:
 2. **Plan** (`ingestor.plan`), per data type in catalog order: the ledger says whether this very
    version of the file was loaded already (it is archived without loading again), whether another
    version was (this one begins with it, and only the records appended since are loaded; or it
-   does not, and is loaded whole), or neither. The table's live schema is read here, once per run
-   (`ingestor.tables`); each file to load gets its staging path.
+   does not, and is loaded whole), or neither. The table's live schema is read once per run
+   (`ingestor.tables`), and kept current by each load for the next part to grow; each file to load
+   gets its staging path.
 3. **Stage** (`ingestor.staging`): each file is read, validated, normalized and conformed to the
    schema, which grows as records arrive, into one staged file (NDJSON, or Arrow on a warehouse
    that loads it). A file that cannot be read as a whole is rejected here.
-4. **Load** (`ingestor.load`): all of a data type's staged files in one load (schema changes, rows,
-   ledger entries: all or nothing); refused rows split the batch until the bad file is isolated.
+4. **Load** (`ingestor.load`): the part's staged files of a data type in one load (schema changes,
+   rows, ledger entries: all or nothing); refused rows split the batch until the bad file is isolated.
    Several data types load at once where the warehouse allows it.
 5. **Decide** (`ingestor.fate`): what happened to the file in the steps above (`Happened`) gives
    its outcome, in one pure function: status, reason, destination.
@@ -31,21 +34,22 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
-import tempfile
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 from ingestor import faults, lease, stopping
-from ingestor.catalog import DataType, Match
+from ingestor.catalog import DataType
 from ingestor.context import RunContext, ServiceResult
 from ingestor.fate import Happened, Load, decide, refused
 from ingestor.hookspecs import hookimpl
 from ingestor.landing import LandingFile
 from ingestor.ledger import LedgerEntry
 from ingestor.load import Loader, TypeLoad, load_all
+from ingestor.parts import Found, Part, cut
 from ingestor.plan import plan
 from ingestor.result import FileOutcome, IngestResult, TableLoad
 from ingestor.scan import scan
@@ -53,9 +57,10 @@ from ingestor.schema import AddColumn, Kind, SchemaBuilder, Struct, WidenColumn,
 from ingestor.settle import Settler
 from ingestor.staged import StagedFile
 from ingestor.staging import Batch, Staged, StageTask, stage_all
+from ingestor.staging_folder import staging_folder
 from ingestor.tables import LiveSchemas
 from ingestor.views import refresh_views
-from ingestor.warehouse import LoadError, Warehouse
+from ingestor.warehouse import LoadError
 
 log = logging.getLogger("ingestor.engine")
 
@@ -107,20 +112,9 @@ def run(context: RunContext, services: list[str], ingest: Callable[..., ServiceR
 def _finish(context: RunContext, result: IngestResult, *, stopped: bool = False) -> None:
     result.finished_at = datetime.now(UTC)
     if context.history_dataset and not context.dry_run:
-        _record_history(context.warehouse, context.history_dataset, result, stopped)
+        from ingestor.history import record_run
 
-
-def _record_history(warehouse: Warehouse, dataset: str, result: IngestResult, stopped: bool) -> None:
-    """Append the run's row and its outcomes not recorded by a load; a failure is logged and fails the run
-    (`history_error`), never stops it (the files are where the result says, the loaded ones in the history already)."""
-    from ingestor.history import run_rows
-
-    assert result.finished_at is not None
-    try:
-        warehouse.append_history(dataset, run_rows(result, result.finished_at, stopped=stopped))
-    except Exception as error:
-        log.error("the run history could not be written to %s: %s", dataset, error)
-        result.history_error = str(error)  # the run fails: its record is missing (a full disk, say)
+        record_run(context.warehouse, context.history_dataset, result, stopped)
 
 
 class DefaultIngest:
@@ -128,26 +122,28 @@ class DefaultIngest:
 
     @hookimpl(trylast=True)
     def ingest(self, service: str, context: RunContext) -> ServiceResult:
-        """Ingest every landing file of `service`, staged in a temporary folder of its own."""
-        with tempfile.TemporaryDirectory(prefix="ingestor-stage-") as staging:
-            return ServiceIngest(service, context, Path(staging)).run()
+        """Ingest every landing file of `service`, staged in a staging folder of its own."""
+        with staging_folder() as staging:
+            return ServiceIngest(service, context, staging).run()
 
 
 class ServiceIngest:
-    """Ingests one service's landing folder: scan, then per data type plan and stage, then load."""
+    """Ingests one service's landing folder: scan, then part by part: per data type plan and stage, then load."""
 
     def __init__(self, service: str, context: RunContext, staging_dir: Path) -> None:
         self.service = service
         self.ctx = context
+        self.staging_dir = staging_dir
         self.result = ServiceResult()
         self.schemas = LiveSchemas(context.warehouse)
         self.settler = Settler(context.landing, context.run_id, context.dry_run, context.on_file)
         self.loader = Loader(context.warehouse, self.schemas, context.run_id, context.history_dataset)
-        self._paths = (staging_dir / f"{n:07d}.jsonl" for n in itertools.count(1))
+        self._summaries: dict[str, TableLoad] = {}  # by data type: what its parts did, added up
         self._waiting: dict[str, Happened] = {}  # staged files to load, by name: their fate waits for the load
 
     def run(self) -> ServiceResult:
-        """Scan once, stage each requested data type's files, load them, and list the outcomes in scan order."""
+        """Scan once, then part by part stage each requested data type's files and load them; list the outcomes
+        in scan order."""
         ctx = self.ctx
         found = scan(self.service, ctx.landing, ctx.catalog, ctx.data_types, ctx.task_index, ctx.task_count)
         if found.refused is not None:
@@ -157,24 +153,42 @@ class ServiceIngest:
         self._settle([self._happened(file, None, failed_by_scan=why) for file, why in found.failed])
         self._settle([self._happened(file, None, rejected_by_scan=why) for file, why in found.rejected])
         types = [dt for dt in ctx.catalog.types(self.service) if dt.name in found.batches]
-        ready = [self._prepare(dt, found.batches[dt.name]) for dt in types]
-        loads = [partial(self.loader.load, batch, self._loaded) for batch in ready if batch is not None]
-        load_all(loads, getattr(ctx.warehouse, "max_parallel_loads", 1))
-        if found.batches and not ctx.dry_run:
-            refresh_views(self.service, ctx.env, ctx.views, ctx.warehouse, self.schemas, self.result.tables)
+        for dt in types:
+            table = f"{dt.dataset_for(ctx.env)}.{dt.table_for(ctx.env)}"
+            self._summaries[dt.name] = TableLoad(service=self.service, data_type=dt.name, table=table, files=0, rows=0)
+        self.result.tables = list(self._summaries.values())
         order = [file.name for file, _ in found.failed + found.rejected]
         order += [file.name for dt in types for file, _ in found.batches[dt.name]]
+        budget = ctx.settings.budget
+        parts = cut((f for dt in types for f in found.batches.pop(dt.name)), budget.part_bytes, budget.part_files)
+        while parts:  # each part let go once done: a backlog's files are not all held to the end
+            self._part(parts.pop(0))
+        if types and not ctx.dry_run:
+            refresh_views(self.service, ctx.env, ctx.views, ctx.warehouse, self.schemas, self.result.tables)
         self.result.files = [self.settler.settled[name] for name in order]
         return self.result
 
-    # -- one data type: plan and stage -----------------------------------------------------------------
-    def _prepare(self, dt: DataType, files: list[tuple[LandingFile, Match]]) -> TypeLoad | None:
-        """Plan and stage one data type's files; the batch to load, if any. Files whose fate is
-        known by then (already loaded, rejected, empty; all of them in a dry run) are settled here."""
+    def _part(self, part: Part) -> None:
+        """Plan, stage, load and settle one part; its staged files are deleted once it settled."""
+        started = time.perf_counter()
+        folder = self.staging_dir / f"part-{part.number}"
+        folder.mkdir()
+        paths = (folder / f"{n:07d}.jsonl" for n in itertools.count(1))
+        ready = [self._prepare(dt, files, paths) for dt, files in part.batches]
+        loads = [partial(self.loader.load, batch, self._loaded) for batch in ready if batch is not None]
+        load_all(loads, getattr(self.ctx.warehouse, "max_parallel_loads", 1))
+        shutil.rmtree(folder)
+        if part.of > 1:
+            log.info("%s: %s settled in %.1f s", self.service, part, time.perf_counter() - started)
+
+    # -- one data type's files of a part: plan and stage -------------------------------------------------
+    def _prepare(self, dt: DataType, files: list[Found], paths: Iterator[Path]) -> TypeLoad | None:
+        """Plan and stage a part's files of one data type (`paths`: where to stage them); the batch to load, if
+        any. Files whose fate is known by then (already loaded, rejected, empty; all of them in a dry run) are
+        settled here."""
         ctx = self.ctx
         dataset, table = dt.dataset_for(ctx.env), dt.table_for(ctx.env)
-        summary = TableLoad(service=self.service, data_type=dt.name, table=f"{dataset}.{table}", files=0, rows=0)
-        self.result.tables.append(summary)
+        summary = self._summaries[dt.name]
         try:
             loaded_before = ctx.warehouse.loaded({dataset}, [f.name for f, _ in files])
             stored = self.schemas.get(dataset, table)
@@ -182,7 +196,7 @@ class ServiceIngest:
             summary.error = str(error)
             self._settle([self._happened(file, dt, unreadable=str(error)) for file, _ in files])
             return None
-        planned = plan(ctx.landing, files, loaded_before, lambda: next(self._paths))
+        planned = plan(ctx.landing, files, loaded_before, lambda: next(paths))
         self._settle([self._happened(p.file, dt, already_loaded=True) for p in planned if p.task is None])
         builder, staged = self._stage(dt, [p.task for p in planned if p.task is not None], stored, summary)
         happened = [
@@ -191,12 +205,15 @@ class ServiceIngest:
         self._settle([h for h in happened if h.staged and h.staged.reason])  # rejected: settled at once
         ok = [h for h in happened if h.staged and h.staged.reason is None]
         faults.checkpoint("after_stage")
-        planned_changes = changes(reconcile(builder.root, self.schemas.get(dataset, table)))  # (as read, not grown)
-        summary.columns_added = [str(c) for c in planned_changes if isinstance(c, AddColumn)]
-        summary.columns_widened = [str(c) for c in planned_changes if isinstance(c, WidenColumn)]
-        summary.notes = list(builder.notes)
+        schema = reconcile(builder.root, self.schemas.get(dataset, table))  # (as read, not grown)
+        summary.columns_added += [str(c) for c in changes(schema) if isinstance(c, AddColumn)]
+        summary.columns_widened += [str(c) for c in changes(schema) if isinstance(c, WidenColumn)]
+        summary.notes += [note for note in builder.notes if note not in summary.notes]
         if ctx.dry_run:
-            summary.files, summary.rows = len(ok), sum(staged[h.file.name].rows for h in ok)
+            rows = sum(staged[h.file.name].rows for h in ok)
+            summary.files, summary.rows = summary.files + len(ok), summary.rows + rows
+            if rows:  # the next part is planned against the schema this one would have loaded
+                self.schemas.loaded(dataset, table, schema)
             self._settle(ok)
             return None
         self._settle([h for h in ok if not staged[h.file.name].rows])  # empty: archived at once
@@ -216,13 +233,13 @@ class ServiceIngest:
         hints |= {dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
         probe = partial(self.schemas.large_ints, dt.dataset_for(self.ctx.env), dt.table_for(self.ctx.env))
         builder = SchemaBuilder(stored, hints, dt.columns, probe)
-        summary.created = stored is None
+        summary.created |= stored is None  # no table before this run: its first part found none
         ctx = self.ctx
         metadata = {dt.inserted_at_column: inserted_at(ctx.started_at, builder.root.get(dt.inserted_at_column))}
         started = time.perf_counter()
         staged = stage_all(Batch(ctx.landing, dt, builder, metadata, ctx.settings), tasks, ctx.warehouse.loads_arrow)
-        summary.stage_seconds = round(time.perf_counter() - started, 3)
-        summary.columnar_files = sum(result.columnar for result in staged.values())
+        summary.stage_seconds = round(summary.stage_seconds + time.perf_counter() - started, 3)
+        summary.columnar_files += sum(result.columnar for result in staged.values())
         return builder, staged
 
     def _staged_file(
@@ -245,8 +262,8 @@ class ServiceIngest:
 
     # -- decide and settle -------------------------------------------------------------------------
     def _loaded(self, files: list[StagedFile], load: Load) -> None:
-        """A part of a batch ended its load: its files' fates are known."""
-        self._settle([dataclasses.replace(self._waiting[f.source.name], load=load) for f in files])
+        """Files of a batch (all, or a half split off on refused rows) ended their load: their fates are known."""
+        self._settle([dataclasses.replace(self._waiting.pop(f.source.name), load=load) for f in files])
 
     def _happened(
         self,

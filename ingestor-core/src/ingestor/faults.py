@@ -7,7 +7,7 @@ environment. The fault tests start the real CLI through their own launcher
 `signal_at(spec)`: the n-th call (default: the first) of `checkpoint(point)` sends SIGNAL
 (default KILL; TERM, INT or STOP also work) to this very process. The points, in run order:
 
-- `after_stage`     every file of a data type was read and staged, nothing of it loaded yet (engine)
+- `after_stage`     a part's files of a data type were read and staged, nothing of them loaded yet (engine)
 - `before_ledger`   inside the DuckDB transaction: rows inserted, ledger rows not yet (warehouse/duckdb)
 - `after_load_job`  BigQuery: the rows are in the staging table, nothing committed (warehouse/bigquery)
 - `after_commit`    the load (rows + ledger) is committed, no file of the batch moved yet (load)

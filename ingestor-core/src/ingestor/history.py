@@ -19,15 +19,20 @@ passing `context.history_dataset` in its `LoadRequest`s.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingestor.ledger import ledger_schema
 from ingestor.result import FileStatus, IngestResult
 from ingestor.schema import Column, Kind, Struct
 
+if TYPE_CHECKING:
+    from ingestor.warehouse import Warehouse
+
 HISTORY_TABLE = "_ingestor_history"
+log = logging.getLogger("ingestor.engine")
 DEFAULT_DATASET = "dp_ops_{env}"
 
 _COLUMNS = {
@@ -119,3 +124,14 @@ def run_rows(result: IngestResult, recorded_at: datetime, *, stopped: bool = Fal
         }
     )
     return rows
+
+
+def record_run(warehouse: Warehouse, dataset: str, result: IngestResult, stopped: bool) -> None:
+    """Append the run's row and its outcomes not recorded by a load; a failure is logged and fails the run
+    (`history_error`), never stops it (the files are where the result says, the loaded ones in the history already)."""
+    assert result.finished_at is not None
+    try:
+        warehouse.append_history(dataset, run_rows(result, result.finished_at, stopped=stopped))
+    except Exception as error:
+        log.error("the run history could not be written to %s: %s", dataset, error)
+        result.history_error = str(error)  # the run fails: its record is missing (a full disk, say)

@@ -1,7 +1,7 @@
-"""Loading one data type's staged files: one load of the whole batch (schema changes, rows and ledger
-entries, all or nothing); when the warehouse refuses the rows, the batch is split in halves until the
-bad file is isolated. Each part's end (committed, refused or failed) goes to `done` at once, so the
-files of a committed part can be settled while the rest loads."""
+"""Loading a part's staged files of one data type: one load of the whole batch (schema changes, rows and
+ledger entries, all or nothing); when the warehouse refuses the rows, the batch is split in halves until
+the bad file is isolated. Each half's end (committed, refused or failed) goes to `done` at once, so the
+files of a committed half can be settled while the rest loads."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class Loader:
     history_dataset: str | None
 
     def load(self, batch: TypeLoad, done: Done) -> None:
-        """Load the whole batch, splitting it on refused data; `done` hears how each part ended."""
+        """Load the whole batch, splitting it on refused data; `done` hears how each half ended."""
         self._load(batch, batch.files, done, attempt=0)
 
     def _load(self, batch: TypeLoad, files: list[StagedFile], done: Done, attempt: int) -> None:

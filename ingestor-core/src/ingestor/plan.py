@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingestor import stopping
 from ingestor.catalog import Match
 from ingestor.landing import Landing, LandingFile
 from ingestor.ledger import LedgerEntry
@@ -64,7 +64,7 @@ def _checksums(landing: Landing, files: list[LandingFile]) -> dict[str, str]:
     checksum = landing.checksum
     if sum(f.size for f in files) < len(files) * CHECKSUM_THREADS_MIN_BYTES:
         return {f.name: checksum(f) for f in files}
-    with ThreadPoolExecutor(max_workers=CHECKSUM_THREADS, thread_name_prefix="ingestor-checksum") as pool:
+    with stopping.threads(CHECKSUM_THREADS, "ingestor-checksum") as pool:
         return {f.name: c for f, c in zip(files, pool.map(checksum, files), strict=True)}
 
 

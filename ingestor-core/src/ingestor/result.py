@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field, TypeAdapter, computed_field
+from pydantic.dataclasses import dataclass
 
 
 class FileStatus(StrEnum):
@@ -31,8 +33,10 @@ FAILURES = {FileStatus.REJECTED, FileStatus.FAILED, FileStatus.WOULD_REJECT}
 ROWS_COUNTED = {FileStatus.LOADED, FileStatus.PLANNED}  # the files whose rows a run's totals count
 
 
-class FileOutcome(BaseModel):
-    """The fate of one landing file."""
+@dataclass(slots=True, kw_only=True)
+class FileOutcome:
+    """The fate of one landing file. A run holds one per file to its end: a slotted dataclass is a fifth of a
+    model's memory (270 bytes, not 1.4 KB: a 300,000-file backlog within 512 MiB)."""
 
     path: str
     """The landing object name (a non-UTF-8 byte shown as `\\xNN`)."""
@@ -91,6 +95,10 @@ class TableLoad(BaseModel):
     """Time on schema changes, rows and ledger in the warehouse."""
 
 
+_OUTCOMES = TypeAdapter(list[FileOutcome])
+OUTCOMES_AT_ONCE = 10_000  # outcomes serialized at a time by `json_pieces`
+
+
 class IngestResult(BaseModel):
     """Everything one `ingestor run` did."""
 
@@ -135,3 +143,16 @@ class IngestResult(BaseModel):
     def success(self) -> bool:
         """True when no file was rejected or failed, and the run's history was written."""
         return self.history_error is None and not any(o.status in FAILURES for o in self.files)
+
+    def json_pieces(self) -> Iterator[bytes]:
+        """`model_dump_json()`, byte for byte, in pieces: the outcomes OUTCOMES_AT_ONCE at a time, so that a run
+        of many files never holds its whole text (300,000 files: ~90 MB, and as much again while it is made)."""
+        names = [*type(self).model_fields, *type(self).model_computed_fields]
+        at = names.index("files")
+        head = self.model_dump_json(include=set(names[:at])).encode()
+        tail = self.model_dump_json(include=set(names[at + 1 :])).encode()
+        yield head[:-1] + b',"files":['
+        for start in range(0, len(self.files), OUTCOMES_AT_ONCE):
+            piece = _OUTCOMES.dump_json(self.files[start : start + OUTCOMES_AT_ONCE])[1:-1]
+            yield b"," + piece if start else piece
+        yield b"]," + tail[1:]

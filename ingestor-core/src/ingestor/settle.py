@@ -5,6 +5,7 @@ that fails, or a file that changed since it was listed, leaves the file in landi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -71,7 +72,7 @@ class Settler:
             except Exception:
                 self._withdraw(outcome.destination, early)  # the file stays: no reason of it in rejected/
                 raise
-            moved = outcome.model_copy(update={"destination": moved_to})
+            moved = dataclasses.replace(outcome, destination=moved_to)
             if rejected and (moved_to != outcome.destination or early is None):  # the early reason is not beside it
                 self._explain(file, moved, outcome.destination, early)
             return moved
@@ -84,7 +85,7 @@ class Settler:
             log.error("%s: could not move to %s: %s", outcome.path, outcome.destination, error)
             why = f"move failed, left in landing: {error}"
         reason = f"{outcome.reason}; {why}" if outcome.reason else why
-        return outcome.model_copy(update={"status": FileStatus.FAILED, "destination": None, "reason": reason})
+        return dataclasses.replace(outcome, status=FileStatus.FAILED, destination=None, reason=reason)
 
     def _explain(self, file: LandingFile, moved: FileOutcome, planned: str, early: str | None) -> None:
         """The reason beside a rejected file where it went (maybe a numbered name), the early one withdrawn if it

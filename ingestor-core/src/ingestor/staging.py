@@ -15,11 +15,12 @@ import copy
 import logging
 import pickle
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
+from ingestor import stopping
 from ingestor.batch import Batch, read_ahead, staging_workers
 from ingestor.catalog import DataType, leaves_unchanged
 from ingestor.errors import cause
@@ -80,7 +81,7 @@ def stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
         for task in tasks:
             batch.stage(task)
         return
-    with ThreadPoolExecutor(max_workers=landing.concurrency, thread_name_prefix="ingestor-read") as pool:
+    with stopping.threads(landing.concurrency, "ingestor-read") as pool:
         window: deque[tuple[StageTask, Future[bytes | None]]] = deque()
         for task in tasks:
             window.append((task, pool.submit(read_ahead, landing, task)))

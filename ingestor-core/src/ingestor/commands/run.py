@@ -103,8 +103,12 @@ def run(
         ops.after_crash(settings, error)
         raise
     ops.after_run(settings, result, catalog, retries_before)
-    if settings.json_output:  # indented for a person, one line for a log collector or a pipe
-        typer.echo(result.model_dump_json(indent=2 if sys.stdout.isatty() else None))
+    if settings.json_output and sys.stdout.isatty():  # indented for a person
+        typer.echo(result.model_dump_json(indent=2))
+    elif settings.json_output:  # one line for a log collector or a pipe, in pieces (a backlog's is ~300 bytes a file)
+        for piece in result.json_pieces():
+            typer.echo(piece, nl=False)
+        typer.echo()
     else:
         from ingestor.report import print_result
 

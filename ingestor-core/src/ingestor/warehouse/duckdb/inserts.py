@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 MAX_OBJECT_SIZE = 64 * 1024 * 1024  # the largest staged NDJSON row DuckDB's JSON reader takes
+READER_BUFFER = 32 * 1024 * 1024  # the least DuckDB's JSON reader buffers per thread (measured, DuckDB 1.5)
 ARROW_CHUNK = 16 * 1024 * 1024  # bytes of staged Arrow files per INSERT statement
 STAGED_VARIABLE = "ingestor_staged_files"
 COLUMN_BYTES = 128 * 1024  # memory an insert holds per leaf column and thread (~100 KB measured, DuckDB 1.x)
@@ -68,9 +69,9 @@ class Inserts:
         self.con.execute(f"SET memory_limit = '{self.memory_mb + room // 2**20}MB'")
 
     def ndjson(self, target: str, columns: list[Column], paths: list[Path], widest: int) -> None:
-        """Insert staged NDJSON files. The JSON reader buffers twice `maximum_object_size` per thread:
-        sized to the widest row, with the memory limit raised by as much for this statement; in as many
-        threads as the memory limit has room for (JSON_THREAD_MB each)."""
+        """Insert staged NDJSON files. The JSON reader buffers twice `maximum_object_size` per thread, and at
+        least READER_BUFFER: sized to the widest row, with the memory limit raised by as much for this statement;
+        in as many threads as the memory limit has room for (JSON_THREAD_MB each)."""
 
         # Top-level timestamps are read as text and cast afterwards: much faster than in the JSON reader.
         def read_as(c: Column) -> str:
@@ -85,7 +86,7 @@ class Inserts:
         object_size = min(MAX_OBJECT_SIZE, max(2**20, 1 << widest.bit_length()))  # a power of two above it
         threads = 1 if _leaves(columns) >= WIDE_COLUMNS else min(self.threads, max(1, self.memory_mb // JSON_THREAD_MB))
         self.con.execute(f"SET threads = {threads}")
-        self._make_room(columns, threads, 2 * threads * object_size)
+        self._make_room(columns, threads, threads * max(READER_BUFFER, 2 * object_size))
         # The paths reach read_json as a variable: a list bound as a parameter costs ~0.3 ms an item.
         with scannable(self.con, [{"path": str(p)} for p in paths]) as staged:
             self.con.execute(f"SET VARIABLE {STAGED_VARIABLE} = (SELECT list(path) FROM {staged})")  # noqa: S608
