@@ -114,6 +114,7 @@ class GCSLanding:
         ranged requests of READ_CHUNK. Never downloaded whole (on Cloud Run the disk is memory too): a file
         that is not NDJSON costs no more than its first bound on a record to reject."""
         blob = self.bucket.blob(self._listed_key(file), generation=int(file.version))
+        blob.reload(**self._call)  # here, within our bounds (BlobReader would reload it with the library's retry)
         return io.BufferedReader(BlobReader(blob, chunk_size=READ_CHUNK, **self._call), READ_BUFFER)
 
     def checksum(self, file: LandingFile) -> str:
