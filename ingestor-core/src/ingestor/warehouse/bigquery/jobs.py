@@ -8,7 +8,7 @@ import hashlib
 import logging
 import tempfile
 from functools import partial
-from typing import Any
+from typing import IO, Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
@@ -54,6 +54,19 @@ def load_config(schema: list[bigquery.SchemaField], disposition: str) -> bigquer
     )
 
 
+def send_file(api: Api, stream: IO[bytes], destination: str, job_id: str, config: Any, deadline: Deadline) -> Any:
+    """Submit a load job of this id with `stream`'s bytes, once (our retry repeats it, up to the deadline)."""
+    return api.client.load_table_from_file(
+        stream,
+        destination,
+        job_id=job_id,
+        job_config=config,
+        rewind=True,
+        num_retries=0,
+        timeout=deadline.timeout(api.limits.call),
+    )
+
+
 def load_rows(api: Api, data: bytes, destination: str, schema: Struct, disposition: str, job_id: str) -> Any:
     """NDJSON rows held in memory loaded by a job of this id, submitted (or, if it exists, attached to) and
     waited for under one deadline: the finished job, its failure (if any) for the caller to read."""
@@ -64,15 +77,7 @@ def load_rows(api: Api, data: bytes, destination: str, schema: Struct, dispositi
         with tempfile.TemporaryFile() as buffer:
             buffer.write(data)
             buffer.seek(0)
-            return api.client.load_table_from_file(
-                buffer,
-                destination,
-                job_config=config,
-                rewind=True,
-                job_id=job_id,
-                num_retries=0,  # retried by api.retry, up to the deadline
-                timeout=deadline.timeout(api.limits.call),
-            )
+            return send_file(api, buffer, destination, job_id, config, deadline)
 
     try:
         job = api.retry(submit, f"load job {job_id}", deadline)
@@ -161,12 +166,4 @@ class LoadJobs:
             return api.client.load_table_from_uri(uris, destination, job_id=job_id, job_config=config, **bounds)
         with tempfile.TemporaryFile() as joined:
             concatenate(files, joined)
-            return api.client.load_table_from_file(
-                joined,
-                destination,
-                job_id=job_id,
-                job_config=config,
-                rewind=True,
-                num_retries=0,  # retried by api.retry, up to the deadline
-                timeout=deadline.timeout(api.limits.call),
-            )
+            return send_file(api, joined, destination, job_id, config, deadline)
