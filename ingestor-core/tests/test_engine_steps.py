@@ -4,12 +4,15 @@ landing zone and the real DuckDB warehouse, seen through a wrapper."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
+import pytest
 
 from ingestor import engine
 from ingestor.context import RunContext
@@ -17,6 +20,7 @@ from ingestor.landing import open_landing
 from ingestor.plugins import load_plugins
 from ingestor.result import FileOutcome, IngestResult
 from ingestor.settings import Settings
+from ingestor.testing import Harness
 from ingestor.warehouse import LoadReport, LoadRequest, Warehouse, open_warehouse
 
 from .conftest import AcmePlugin
@@ -134,3 +138,34 @@ def test_each_tables_schema_is_read_once_per_run(tmp_path: Path) -> None:
     assert result.success is False and result.totals["loaded"] == 5  # (the two stray files are rejected)
     # three tables loaded, the view refreshed over two of them: one read each
     assert spy.reads == {"lake_dev.acme__events": 1, "lake_dev.acme__profile": 1, "lake_dev.acme__player_profile": 1}
+
+
+def test_a_file_too_large_for_duckdbs_memory_alone_stays_in_landing(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB out of memory is the environment's fault: the batch is split (fewer files may fit), and a file
+    that still does not fit alone stays in landing as failed, never rejected (before: rejected with DuckDB's
+    message). DuckDB's own out-of-memory error is raised for the file marked `huge` (a real one needs a
+    record wider than any test should write)."""
+    from ingestor.warehouse.duckdb.inserts import Inserts
+
+    insert = Inserts.ndjson
+
+    def ndjson(self: Inserts, target: str, columns: list[Any], paths: list[Path], widest: int) -> None:
+        if any(b'"huge"' in path.read_bytes() for path in paths):
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256.0 KiB")
+        insert(self, target, columns, paths, widest)
+
+    monkeypatch.setattr(Inserts, "ndjson", ndjson)
+    harness.land("acme/landing/2025_01_01_00_00_acme_events.jsonl", [{"id": 1}])
+    harness.land("acme/landing/2025_01_02_00_00_acme_events.jsonl", [{"id": 2, "size": "huge"}])
+    harness.land("acme/landing/2025_01_03_00_00_acme_events.jsonl", [{"id": 3}])
+    run = harness.run("--service", "acme", "--json")
+    outcomes = {f["path"].rsplit("/", 1)[1][:10]: f for f in json.loads(run.stdout)["files"]}
+    assert run.exit_code == 1
+    assert {day: o["status"] for day, o in outcomes.items()} == {
+        "2025_01_01": "loaded", "2025_01_02": "failed", "2025_01_03": "loaded"
+    }  # fmt: skip
+    assert outcomes["2025_01_02"]["reason"].startswith("load failed, left in landing: Out of Memory Error")
+    assert harness.files("acme/landing/") == ["acme/landing/2025_01_02_00_00_acme_events.jsonl"]
+    assert harness.query("SELECT id FROM lake_dev.acme__events ORDER BY id") == [(1,), (3,)]

@@ -69,7 +69,7 @@ class Loader:
             report = self.warehouse.load(request)
         except LoadError as error:
             self.schemas.unsure(batch.dataset, batch.table)
-            if error.data_error and len(files) > 1:
+            if (error.data_error or error.too_large) and len(files) > 1:
                 log.warning(
                     "%s: load of %d files refused (%s); splitting to isolate the bad file", dt.key, len(files), error
                 )

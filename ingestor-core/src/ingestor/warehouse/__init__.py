@@ -24,11 +24,14 @@ BACKENDS = {
 
 class LoadError(Exception):
     """A load that did not happen. `data_error` is True when the rows themselves were refused
-    (retrying the same rows cannot succeed), False for outages and other transient causes."""
+    (retrying the same rows cannot succeed), False for outages and other transient causes.
+    `too_large`: the warehouse ran out of memory; fewer files may fit (the batch is split), and a
+    file that does not fit alone is the environment's fault, not its own (it stays in landing)."""
 
-    def __init__(self, message: str, data_error: bool) -> None:
+    def __init__(self, message: str, data_error: bool, too_large: bool = False) -> None:
         super().__init__(message)
         self.data_error = data_error
+        self.too_large = too_large
 
 
 class WarehouseBusy(LoadError):

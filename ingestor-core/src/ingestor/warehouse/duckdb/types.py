@@ -37,8 +37,7 @@ DATA_ERRORS = (
     duckdb.InvalidInputException,
     duckdb.BinderException,
     duckdb.ConstraintException,
-    duckdb.OutOfMemoryException,  # split the batch to isolate what cannot fit (a very wide record)
-)
+)  # (out of memory is not: the batch is split, and a file that cannot fit alone stays in landing, failed)
 
 
 # Integer types the engine does not write (it writes BIGINT), by their ranges.

@@ -151,7 +151,8 @@ class DuckDBWarehouse(SQLWarehouse):
                             con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {entries}")  # noqa: S608
         except Exception as error:
             message = unstaged(said(error), request.files)  # its staged paths told as the landing files
-            raise LoadError(message, data_error=isinstance(error, DATA_ERRORS)) from error
+            too_large = isinstance(error, duckdb.OutOfMemoryException)
+            raise LoadError(message, data_error=isinstance(error, DATA_ERRORS), too_large=too_large) from error
         finally:
             # After COMMIT or ROLLBACK (in an aborted transaction it would fail and hide the error); it fails on a
             # database an error invalidated, and that error is the one to tell.
