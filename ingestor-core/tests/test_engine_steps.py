@@ -169,3 +169,35 @@ def test_a_file_too_large_for_duckdbs_memory_alone_stays_in_landing(
     assert outcomes["2025_01_02"]["reason"].startswith("load failed, left in landing: Out of Memory Error")
     assert harness.files("acme/landing/") == ["acme/landing/2025_01_02_00_00_acme_events.jsonl"]
     assert harness.query("SELECT id FROM lake_dev.acme__events ORDER BY id") == [(1,), (3,)]
+
+
+def test_after_an_outage_a_data_types_later_parts_are_not_tried(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load that fails for the warehouse's sake (not the rows') ends its data type for this run: its later parts
+    stay in landing, failed, untried (on BigQuery each would wait out the same deadline again); the other data
+    type loads. DuckDB's I/O error is raised for the acme files' inserts: a real one needs a failing disk."""
+    from ingestor.warehouse.duckdb.inserts import Inserts
+
+    insert, tried = Inserts.ndjson, []
+
+    def ndjson(self: Inserts, target: str, columns: list[Any], paths: list[Path], widest: int) -> None:
+        if "acme__events" in target:
+            tried.append(len(paths))
+            raise duckdb.IOException("IO Error: Could not write file: Input/output error")
+        insert(self, target, columns, paths, widest)
+
+    monkeypatch.setattr(Inserts, "ndjson", ndjson)
+    for day in (1, 2, 3):
+        harness.land(f"acme/landing/2025_01_0{day}_00_00_acme_events.jsonl", [{"id": day}])
+    harness.land("other/landing/2025_01_01_00_00_other_things.jsonl", [{"n": 1}])
+    run = harness.run("--service", "acme,other", "--json", env={"INGESTOR_PART_FILES": "1"})
+    outcomes = {f["path"]: f for f in json.loads(run.stdout)["files"]}
+    assert run.exit_code == 1 and tried == [1]  # one part tried, the two after it not
+    first, *later = (outcomes[f"acme/landing/2025_01_0{day}_00_00_acme_events.jsonl"] for day in (1, 2, 3))
+    assert first["status"] == "failed" and first["reason"].startswith("load failed, left in landing: IO Error")
+    for outcome in later:
+        assert outcome["status"] == "failed"
+        assert outcome["reason"].startswith("not tried, left in landing: the warehouse failed on events earlier")
+    assert outcomes["other/landing/2025_01_01_00_00_other_things.jsonl"]["status"] == "loaded"
+    assert len(harness.files("acme/landing/")) == 3

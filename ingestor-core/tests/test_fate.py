@@ -31,6 +31,13 @@ ARCHIVE, REJECTED = "acme/archive/sub/2025_01_01_acme_events.jsonl", "acme/rejec
             0,
         ),
         (
+            replace(BASE, not_tried="timeout"),
+            "failed",
+            f"not tried, left in landing: the warehouse failed on {BASE.data_type} earlier in this run: timeout",
+            None,
+            0,
+        ),
+        (
             replace(BASE, already_loaded=True),
             "already_loaded",
             "the ledger shows it loaded; archived without loading again",

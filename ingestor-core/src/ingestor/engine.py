@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from ingestor import faults, lease, stopping
 from ingestor.catalog import DataType
@@ -139,6 +140,7 @@ class ServiceIngest:
         self.settler = Settler(context.landing, context.run_id, context.dry_run, context.on_file)
         self.loader = Loader(context.warehouse, self.schemas, context.run_id, context.history_dataset)
         self._summaries: dict[str, TableLoad] = {}  # by data type: what its parts did, added up
+        self._down: dict[str, str] = {}  # data type -> why the warehouse failed on it: its later parts wait
         self._waiting: dict[str, Happened] = {}  # staged files to load, by name: their fate waits for the load
 
     def run(self) -> ServiceResult:
@@ -189,11 +191,14 @@ class ServiceIngest:
         ctx = self.ctx
         dataset, table = dt.dataset_for(ctx.env), dt.table_for(ctx.env)
         summary = self._summaries[dt.name]
+        if dt.name in self._down:  # each later part would wait out the same outage (a deadline, retries) again
+            self._settle([self._happened(file, dt, not_tried=self._down[dt.name]) for file, _ in files])
+            return None
         try:
             loaded_before = ctx.warehouse.loaded({dataset}, [f.name for f, _ in files])
             stored = self.schemas.get(dataset, table)
         except LoadError as error:  # the warehouse cannot be read: nothing of this type can be decided
-            summary.error = str(error)
+            summary.error = self._down[dt.name] = str(error)
             self._settle([self._happened(file, dt, unreadable=str(error)) for file, _ in files])
             return None
         planned = plan(ctx.landing, files, loaded_before, lambda: next(paths))
@@ -263,32 +268,13 @@ class ServiceIngest:
     # -- decide and settle -------------------------------------------------------------------------
     def _loaded(self, files: list[StagedFile], load: Load) -> None:
         """Files of a batch (all, or a half split off on refused rows) ended their load: their fates are known."""
+        if load.outage and load.error:
+            self._down[files[0].entry.data_type] = load.error
         self._settle([dataclasses.replace(self._waiting.pop(f.source.name), load=load) for f in files])
 
-    def _happened(
-        self,
-        file: LandingFile,
-        dt: DataType | None,
-        rejected_by_scan: str | None = None,
-        failed_by_scan: str | None = None,
-        unreadable: str | None = None,
-        already_loaded: bool = False,
-        earlier: str | None = None,
-        staged: Staged | None = None,
-    ) -> Happened:
-        """The record of what happened to `file` (of data type `dt`) in this run."""
-        return Happened(
-            file,
-            self.service,
-            dt.name if dt is not None else None,
-            self.ctx.dry_run,
-            rejected_by_scan=rejected_by_scan,
-            failed_by_scan=failed_by_scan,
-            unreadable=unreadable,
-            already_loaded=already_loaded,
-            earlier=earlier,
-            staged=staged,
-        )
+    def _happened(self, file: LandingFile, dt: DataType | None, **seen: Any) -> Happened:
+        """The record of what happened to `file` (of data type `dt`) in this run: `seen`, `Happened`'s fields."""
+        return Happened(file, self.service, dt.name if dt is not None else None, self.ctx.dry_run, **seen)
 
     def _settle(self, happened: list[Happened]) -> None:
         """Decide each file's fate and carry it out."""

@@ -23,6 +23,7 @@ class Load:
 
     error: str | None = None
     refused: bool = False
+    outage: bool = False  # the warehouse failed (not the rows, nor their size): its later parts are not tried
     notes: tuple[str, ...] = ()  # the data type's schema notes, given to each file it committed
 
 
@@ -38,6 +39,7 @@ class Happened:
     rejected_by_scan: str | None = None  # no data type matches, ambiguous, unsafe name
     failed_by_scan: str | None = None  # not a file it can read (a FIFO, a path too long...): never opened
     unreadable: str | None = None  # the warehouse error that kept its data type from being decided
+    not_tried: str | None = None  # the warehouse failed on its data type in an earlier part of this run (why)
     already_loaded: bool = False  # the ledger holds this very version
     earlier: str | None = None  # what an earlier version of it loaded (the first part of its reason)
     staged: Staged | None = None  # rows, or why staging rejected the file (or, `failed`, left it in landing)
@@ -55,6 +57,8 @@ def decide(happened: Happened) -> FileOutcome:
         reason = f"{h.failed_by_scan}; left in landing"
     elif h.unreadable is not None:
         reason = f"the warehouse could not be read, left in landing: {h.unreadable}"
+    elif h.not_tried is not None:
+        reason = f"not tried, left in landing: the warehouse failed on {h.data_type} earlier in this run: {h.not_tried}"
     elif h.already_loaded:
         status, reason = FileStatus.ALREADY_LOADED, ALREADY_LOADED
     elif staged.failed:

@@ -78,7 +78,10 @@ class Loader:
                 self._load(batch, files[middle:], done, attempt + 1)
                 return
             summary.error = str(error)
-            done(files, Load(error=str(error), refused=error.data_error))
+            done(
+                files,
+                Load(error=str(error), refused=error.data_error, outage=not (error.data_error or error.too_large)),
+            )
             return
         self.schemas.loaded(batch.dataset, batch.table, schema)
         faults.checkpoint("after_commit")
