@@ -79,15 +79,16 @@ def grace_left() -> float:
     return max(GRACE - (time.monotonic() - _last[0][1]), 0.0)
 
 
+def _on_sigterm(signum: int, frame: object) -> None:
+    """The first SIGTERM: remembered and raised as `Terminated` in the main thread; later ones are ignored."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _ask(Terminated)
+    raise Terminated()
+
+
 def at_start() -> None:
     """From now on, the first SIGTERM raises `Terminated` in the main thread (later ones are ignored)."""
-
-    def on_sigterm(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _ask(Terminated)
-        raise Terminated()
-
-    signal.signal(signal.SIGTERM, on_sigterm)
+    signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 @contextmanager
@@ -98,17 +99,12 @@ def honoured() -> Iterator[None]:
         yield
         return
 
-    def on_sigterm(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _ask(Terminated)
-        raise Terminated()
-
     def on_sigint(signum: int, frame: object) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         _ask(KeyboardInterrupt)
         raise KeyboardInterrupt()
 
-    previous = signal.signal(signal.SIGTERM, on_sigterm), signal.signal(signal.SIGINT, on_sigint)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm), signal.signal(signal.SIGINT, on_sigint)
     try:
         check()  # asked at start-up
         _event.clear()  # a run begins: an earlier stopped run's threads are on their own
