@@ -43,15 +43,7 @@ class Batch:
     def stage(self, task: StageTask, data: bytes | None = None) -> None:
         """Stage one file row by row, in this process, against the batch's schema (`data`: its content, read)."""
         self.turns[task.file.name] = self.builder.json_turns
-        self.results[task.file.name] = stage_file(
-            self.landing,
-            self.dt,
-            task,
-            self.builder,
-            self.metadata,
-            data,
-            max_record_bytes=self.settings.budget.record_bytes,
-        )
+        self.results[task.file.name] = self._stage_file(task, self.builder, data)
 
     def keep(self, task: StageTask, staged: Staged) -> None:
         """The result of a file staged elsewhere (a worker process, the columnar path)."""
@@ -66,10 +58,12 @@ class Batch:
             self.stage(task)
             return
         self.turns[task.file.name] = -1
-        builder = SchemaBuilder(copy.deepcopy(schema))
-        self.results[task.file.name] = stage_file(
-            self.landing, self.dt, task, builder, self.metadata, max_record_bytes=self.settings.budget.record_bytes
-        )
+        self.results[task.file.name] = self._stage_file(task, SchemaBuilder(copy.deepcopy(schema)))
+
+    def _stage_file(self, task: StageTask, builder: SchemaBuilder, data: bytes | None = None) -> Staged:
+        """The row path on one file of the batch, against `builder`'s schema, within the budget's record bound."""
+        bound = self.settings.budget.record_bytes
+        return stage_file(self.landing, self.dt, task, builder, self.metadata, data, max_record_bytes=bound)
 
 
 def read_ahead(landing: Landing, task: StageTask) -> bytes | None:
