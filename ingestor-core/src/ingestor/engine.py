@@ -211,8 +211,9 @@ class ServiceIngest:
         ok = [h for h in happened if h.staged and h.staged.reason is None]
         faults.checkpoint("after_stage")
         schema = reconcile(builder.root, self.schemas.get(dataset, table))  # (as read, not grown)
-        summary.columns_added += [str(c) for c in changes(schema) if isinstance(c, AddColumn)]
-        summary.columns_widened += [str(c) for c in changes(schema) if isinstance(c, WidenColumn)]
+        needed = changes(schema)
+        summary.columns_added += [str(c) for c in needed if isinstance(c, AddColumn)]
+        summary.columns_widened += [str(c) for c in needed if isinstance(c, WidenColumn)]
         summary.notes += [note for note in builder.notes if note not in summary.notes]
         if ctx.dry_run:
             rows = sum(staged[h.file.name].rows for h in ok)
