@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import sys
-import tempfile
 import threading
 import time
 from contextlib import nullcontext
@@ -29,6 +27,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ingestor-core" / "tests" / "faults"))
 from limits import MiB, run_limited, tmpfs
+from workspace import workspace  # (beside this script)
 
 CHILD = """
 import sys
@@ -102,8 +101,7 @@ def main() -> None:
     parser.add_argument("--part-files", type=int, help="INGESTOR_PART_FILES (default: from the budget)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="ingestor-backlog-"))
-    try:
+    with workspace("ingestor-backlog-", args.keep) as root:
         started = time.perf_counter()
         size = generate(root / "ela-dp-dev", args.files)
         print(f"files: {args.files:,} ({size / 1e6:.1f} MB), generated in {time.perf_counter() - started:.0f} s")
@@ -150,11 +148,6 @@ def main() -> None:
             print(f"drained: {drained} ({result['totals']['loaded']:,} loaded, {rows:,} rows, {len(left)} left)")
         else:
             print(done.stderr[-2000:])
-    finally:
-        if args.keep:
-            print(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -18,11 +18,11 @@ import resource
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import orjson
+from workspace import workspace  # (beside this script)
 
 ACTIVITY_TYPES = [("running", 1), ("cycling", 2), ("hiking", 3), ("lap_swimming", 26)]
 
@@ -163,8 +163,7 @@ def main() -> None:
     parser.add_argument("--duckdb", action="store_true", help="also time DuckDB's read_json on the same files")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="ingestor-bench-"))
-    try:
+    with workspace("ingestor-bench-", args.keep) as root:
         size = generate(root / "landing", args.files, args.rows)
         (root / "bench_child.py").write_text(CHILD)
         # As on a user's machine: byte-compiled modules are cached (set PYTHONDONTWRITEBYTECODE to measure cold).
@@ -195,11 +194,6 @@ def main() -> None:
         if args.duckdb:
             seconds = min(duckdb_read_json(root, env) for _ in range(args.repeat))
             print(f"DuckDB read_json alone: {seconds:.2f} s, {rows / seconds:,.0f} rows/s (best of {args.repeat})")
-    finally:
-        if args.keep:
-            print(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
