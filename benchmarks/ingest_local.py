@@ -173,7 +173,7 @@ def main() -> None:
         if args.garmin_plugin:
             env["BENCH_GARMIN_PLUGIN"] = "1"
         subprocess.run(
-            [sys.executable, "-c", "import ingestor.cli, ingestor.engine, duckdb, pyarrow"], env=env, check=True
+            [sys.executable, "-c", "import ingestor.cli, ingestor.run.engine, duckdb, pyarrow"], env=env, check=True
         )
         runs = [run_once(root, root / "landing", env) for _ in range(args.repeat)]
         elapsed, result, usage = min(runs, key=lambda r: r[0])

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from ingestor import DataType, Service, SourceFile, View, ViewSource, faults, hookimpl, staging
+from ingestor import DataType, Service, SourceFile, View, ViewSource, hookimpl, staging
+from ingestor.run import faults
 from ingestor.testing import Harness
 
 

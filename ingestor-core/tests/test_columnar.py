@@ -22,14 +22,14 @@ import orjson
 import pytest
 
 from ingestor import DataType, SourceFile
-from ingestor.arrow_plan import plan_for
 from ingestor.budget import Budget, MiB
-from ingestor.columnar import key_paths, stage
 from ingestor.landing import LandingFile
 from ingestor.landing.local import LocalLanding
 from ingestor.result import IngestResult
 from ingestor.schema import Declared, Kind, Struct
 from ingestor.settings import StagingSettings
+from ingestor.staging.arrow_plan import plan_for
+from ingestor.staging.columnar import key_paths, stage
 from ingestor.testing import Declarations, Harness
 
 TYPE = DataType(
@@ -506,8 +506,8 @@ def test_key_paths_go_through_structs_and_arrays() -> None:
 def test_common_timestamps_are_parsed_by_arrow_as_the_row_path_parses_them() -> None:
     import pyarrow as pa
 
-    from ingestor.columnar import _timestamps
     from ingestor.schema import parse_timestamp
+    from ingestor.staging.columnar import _timestamps
 
     values = [
         "2025-01-01 10:00:00",

@@ -13,8 +13,8 @@ import pytest
 from ingestor.catalog import Catalog, DataType
 from ingestor.days import date_source, day_of
 from ingestor.landing.local import LocalLanding
+from ingestor.ops.status import Status, collect
 from ingestor.schema import Kind
-from ingestor.status import Status, collect
 from ingestor.testing import Declarations, Harness
 from ingestor.warehouse.duckdb import DuckDBWarehouse
 

@@ -31,8 +31,8 @@ EXTRA = [
     "ingestor.result.FileOutcome",
     "ingestor.result.FileStatus",
     "ingestor.result.TableLoad",
-    "ingestor.context.RunContext",
-    "ingestor.context.ServiceResult",
+    "ingestor.run.context.RunContext",
+    "ingestor.run.context.ServiceResult",
     "ingestor.fetching.FetchStatus",
     "ingestor.fetching.DataTypeFetch",
 ]

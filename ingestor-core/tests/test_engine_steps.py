@@ -14,11 +14,11 @@ import duckdb
 import orjson
 import pytest
 
-from ingestor import engine
-from ingestor.context import RunContext
 from ingestor.landing import open_landing
 from ingestor.plugins import load_plugins
 from ingestor.result import FileOutcome, IngestResult
+from ingestor.run import engine
+from ingestor.run.context import RunContext
 from ingestor.settings import Settings
 from ingestor.testing import Harness
 from ingestor.warehouse import LoadReport, LoadRequest, Warehouse, open_warehouse

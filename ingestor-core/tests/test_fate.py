@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ingestor.fate import Happened, Load, decide
 from ingestor.landing import LandingFile
 from ingestor.result import FileStatus
-from ingestor.row_path import Staged
+from ingestor.run.fate import Happened, Load, decide
+from ingestor.staging.row_path import Staged
 
 FILE = LandingFile("acme/landing/sub/2025_01_01_acme_events.jsonl", 42, "1")
 BASE = Happened(FILE, "acme", "events")

@@ -16,16 +16,16 @@ import duckdb
 import pytest
 
 from ingestor.catalog import DataType
-from ingestor.fate import Happened, decide
 from ingestor.landing import LandingFile
 from ingestor.landing.local import LocalLanding
-from ingestor.lease import LeaseBusy, open_warehouse
-from ingestor.ledger import LedgerEntry
 from ingestor.result import FileStatus
-from ingestor.row_path import StageTask, stage_file
+from ingestor.run.fate import Happened, decide
+from ingestor.run.lease import LeaseBusy, open_warehouse
+from ingestor.run.ledger import LedgerEntry
 from ingestor.schema import Column, Kind, SchemaBuilder, Struct, changes
 from ingestor.settings import Settings
-from ingestor.staged import StagedFile
+from ingestor.staging.row_path import StageTask, stage_file
+from ingestor.staging.staged import StagedFile
 from ingestor.warehouse import LoadError, LoadRequest
 from ingestor.warehouse.duckdb import DuckDBWarehouse
 

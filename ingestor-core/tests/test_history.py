@@ -71,9 +71,9 @@ RESERVED = frozenset(_RESERVED.split())
 def test_history_sql_quotes_bigquery_reserved_words() -> None:
     import re
 
-    from ingestor import status
-    from ingestor.history import from_ledger, history_schema
-    from ingestor.ledger import ledger_schema
+    from ingestor.ops import status
+    from ingestor.ops.history import from_ledger, history_schema
+    from ingestor.run.ledger import ledger_schema
 
     names, select = from_ledger(lambda n: f"`{n}`")
     queries = [names, select] + [

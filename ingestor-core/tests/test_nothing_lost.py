@@ -15,9 +15,9 @@ import pytest
 
 from ingestor.catalog import DataType, SourceFile
 from ingestor.landing import LandingFile
-from ingestor.ledger import LedgerEntry
+from ingestor.run.ledger import LedgerEntry
 from ingestor.schema import Column, Kind, Struct, changes
-from ingestor.staged import StagedFile
+from ingestor.staging.staged import StagedFile
 from ingestor.testing import Declarations, Harness
 from ingestor.warehouse import LoadError, LoadRequest
 from ingestor.warehouse.duckdb import DuckDBWarehouse

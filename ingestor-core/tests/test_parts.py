@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ingestor.catalog import DataType, Match
 from ingestor.landing import LandingFile
-from ingestor.parts import Found, Part, cut
+from ingestor.run.parts import Found, Part, cut
 
 EVENTS = DataType(service="fz", name="events", dataset="fz_{env}", table="events")
 METRICS = DataType(service="fz", name="metrics", dataset="fz_{env}", table="metrics")

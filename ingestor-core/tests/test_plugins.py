@@ -230,8 +230,8 @@ def test_two_data_types_of_one_service_writing_one_table_disable_it(
 def test_a_data_type_may_not_write_the_cores_own_tables() -> None:
     from ingestor import DataType
     from ingestor.catalog import CORE_TABLE_PREFIX
-    from ingestor.history import HISTORY_TABLE
-    from ingestor.ledger import LEDGER_TABLE
+    from ingestor.ops.history import HISTORY_TABLE
+    from ingestor.run.ledger import LEDGER_TABLE
 
     assert LEDGER_TABLE.startswith(CORE_TABLE_PREFIX) and HISTORY_TABLE.startswith(CORE_TABLE_PREFIX)
     for table in (LEDGER_TABLE, HISTORY_TABLE, "_INGESTOR_Ledger", "_ingestor_{env}"):
@@ -242,8 +242,8 @@ def test_a_data_type_may_not_write_the_cores_own_tables() -> None:
 
 def test_a_plugin_may_take_over_ingestion_of_its_service(tmp_path: Path) -> None:
     from ingestor import DataType, Service
-    from ingestor.context import ServiceResult
     from ingestor.result import FileOutcome, FileStatus
+    from ingestor.run.context import ServiceResult
     from ingestor.testing import Harness
 
     class Custom:

@@ -24,7 +24,7 @@ from ingestor.landing import (
     utf8_name,
 )
 from ingestor.names import InvalidIdentifier, quote, sanitize_column, validate_identifier
-from ingestor.reader import MalformedFile, RecordTooLong, read_records
+from ingestor.staging.reader import MalformedFile, RecordTooLong, read_records
 from ingestor.testing import Declarations, Harness
 
 BOUND = 1024  # a tiny bound on a line, as INGESTOR_MAX_RECORD_BYTES may set it

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestor.staging_folder import PREFIX, remove_dead, staging_folder
+from ingestor.run.staging_folder import PREFIX, remove_dead, staging_folder
 
 HOLD = (  # a process holding a folder's lock until its stdin closes
     "import fcntl, os, sys; fcntl.flock(os.open(sys.argv[1], os.O_RDONLY), fcntl.LOCK_EX); "

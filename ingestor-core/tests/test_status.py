@@ -10,7 +10,7 @@ import pytest
 
 from ingestor.catalog import Catalog, DataType
 from ingestor.landing.local import LocalLanding
-from ingestor.status import Freshness, collect
+from ingestor.ops.status import Freshness, collect
 from ingestor.testing import Declarations, Harness
 from ingestor.warehouse.duckdb import DuckDBWarehouse
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestor.run.tables import LiveSchemas
 from ingestor.schema import Column, Decimals, Integers, Kind, Native, Struct
-from ingestor.tables import LiveSchemas
 from ingestor.warehouse import LoadError, WarehouseBusy
 from ingestor.warehouse.duckdb import DuckDBWarehouse
 from ingestor.warehouse.duckdb.inserts import Inserts

@@ -36,7 +36,7 @@ a plain reason."""
 @runtime_checkable
 class VouchingNormalizer(Protocol):
     """A normalizer that can vouch for files it leaves unchanged: those are staged column-wise,
-    several times faster (see `ingestor.columnar`)."""
+    several times faster (see `ingestor.staging.columnar`)."""
 
     def __call__(self, record: dict[str, Any], source: SourceFile) -> dict[str, Any] | list[dict[str, Any]]:
         """Normalize one record (see `Normalizer`)."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import typer
 
-from ingestor import stopping
 from ingestor.commands import demo, fetch, new_plugin, plugins, run, seed, status
 from ingestor.commands.common import EXIT_TERMINATED
+from ingestor.run import stopping
 
 app = typer.Typer(
     no_args_is_help=True,

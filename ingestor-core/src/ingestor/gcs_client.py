@@ -7,8 +7,8 @@ from typing import Any
 
 from google.cloud import storage
 
-from ingestor import stopping
 from ingestor.landing import check_name
+from ingestor.run import stopping
 
 EMULATOR_PROJECT = "test-project"
 MIN_TIMEOUT = 1.0  # seconds, a request's shortest timeout

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from ingestor.context import RunContext, ServiceResult
+    from ingestor.run.context import RunContext, ServiceResult
     from ingestor.service import Service
 
 hookspec = pluggy.HookspecMarker("ingestor")

@@ -165,13 +165,13 @@ def load_plugins(
     plugins (`only`: just these distributions); each checked on its own. Strict raises
     PluginError on any problem; otherwise each problem is logged as a warning (`warn`: a
     command that prints them says no)."""
-    from ingestor.engine import DefaultIngest
+    from ingestor.run.engine import DefaultIngest
     from ingestor.version import VERSION
 
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(hookspecs)
-    pm.register(DefaultIngest(), name="ingestor.engine")
-    loaded = Plugins(pm, [Plugin("ingestor.engine", CORE, VERSION, "ingestor.engine", ["ingest"])])
+    pm.register(DefaultIngest(), name="ingestor.run.engine")
+    loaded = Plugins(pm, [Plugin("ingestor.run.engine", CORE, VERSION, "ingestor.run.engine", ["ingest"])])
     for plugin, load in [*_given(objects), *(_entry_points(only) if entry_points else ())]:
         try:
             obj = load()

@@ -90,7 +90,7 @@ class TableLoad(BaseModel):
     stage_seconds: float = 0.0
     """Time reading, validating, normalizing and conforming."""
     columnar_files: int = 0
-    """Files staged column-wise (see `ingestor.columnar`); the others row by row."""
+    """Files staged column-wise (see `ingestor.staging.columnar`); the others row by row."""
     load_seconds: float = 0.0
     """Time on schema changes, rows and ledger in the warehouse."""
 

@@ -95,7 +95,7 @@ class GCSSettings(_Group):
 
 
 class LeaseSettings(_Group):
-    """One run at a time per service (see ingestor.lease)."""
+    """One run at a time per service (see ingestor.run.lease)."""
 
     ttl: float = Field(900.0, gt=0, validation_alias="INGESTOR_LEASE_TTL")  # seconds a lease lives without renewal
     wait: float = Field(0.0, ge=0, validation_alias="INGESTOR_LEASE_WAIT")  # seconds to wait for a busy lease
@@ -146,10 +146,10 @@ class Settings(BaseSettings):
     json_output: bool = Field(False, validation_alias=AliasChoices("json_output", "INGESTOR_JSON"))
     memory_mb: int | None = Field(None, ge=64)  # the run's memory budget; None: the cgroup's limit (ingestor.budget)
 
-    history_dataset: str = "dp_ops_{env}"  # the run history's dataset (see ingestor.history)
-    notify: Annotated[list[str], NoDecode] = Field(default_factory=list)  # apprise URLs (see ingestor.notify)
+    history_dataset: str = "dp_ops_{env}"  # the run history's dataset (see ingestor.ops.history)
+    notify: Annotated[list[str], NoDecode] = Field(default_factory=list)  # apprise URLs (see ingestor.ops.notify)
     notify_on: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["failed", "rejected", "stale"])
-    metrics_push: str | None = None  # a Prometheus Pushgateway URL (see ingestor.metrics)
+    metrics_push: str | None = None  # a Prometheus Pushgateway URL (see ingestor.ops.metrics)
     metrics_file: Path | None = None  # a file in the Prometheus text format, for node exporter
 
     task_index: int = Field(

@@ -21,10 +21,10 @@ from google.api_core import exceptions as gexc
 
 from ingestor.catalog import DataType
 from ingestor.landing import LandingFile
-from ingestor.ledger import LedgerEntry
+from ingestor.run.ledger import LedgerEntry
 from ingestor.schema import Kind, SchemaBuilder, changes, reconcile
 from ingestor.settings import Settings
-from ingestor.staged import StagedFile
+from ingestor.staging.staged import StagedFile
 from ingestor.warehouse import LoadError, LoadRequest
 from ingestor.warehouse.bigquery import BigQueryWarehouse
 

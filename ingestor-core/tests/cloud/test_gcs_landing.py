@@ -19,9 +19,9 @@ from google.api_core.exceptions import PreconditionFailed
 
 from ingestor.landing import FileChanged, UnsafeName, Versioned
 from ingestor.landing.gcs import GCSLanding
-from ingestor.lease import acquire, release, renew
-from ingestor.reader import MalformedFile, read_records
+from ingestor.run.lease import acquire, release, renew
 from ingestor.settings import Settings
+from ingestor.staging.reader import MalformedFile, read_records
 
 from ..faults.limits import MiB, tmpfs
 from ..faults.test_concurrency import created_renewed_released, taken_over_after_expiry

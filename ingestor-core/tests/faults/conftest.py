@@ -1,5 +1,5 @@
 """Fault-injection harness: the real `ingestor run` in a subprocess, with a test plugin installed through a real
-entry point, stopped at precise points (a `fault`, armed by `launch.py`, see ingestor/faults.py) or by signals; and
+entry point, stopped at precise points (a `fault`, armed by `launch.py`, see ingestor/run/faults.py) or by signals; and
 the checks of the promise: every landing file in exactly one place, every valid record in the warehouse exactly once."""
 
 from __future__ import annotations

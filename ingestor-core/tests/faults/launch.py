@@ -2,7 +2,7 @@
 
     python tests/faults/launch.py point[:n[:SIGNAL]] -- run --service fz ...
 
-installs `ingestor.faults.signal_at(spec)` in this process, then runs the CLI's `main` on the
+installs `ingestor.run.faults.signal_at(spec)` in this process, then runs the CLI's `main` on the
 arguments after `--`. Production code never arms a fault: nothing else installs a handler."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ def main(argv: list[str]) -> None:
     spec, separator, *args = argv
     if separator != "--":
         raise SystemExit("usage: launch.py point[:n[:SIGNAL]] -- <ingestor arguments>")
-    from ingestor import faults
     from ingestor.cli import main as ingestor
+    from ingestor.run import faults
 
     faults.install(faults.signal_at(spec))
     sys.argv = ["ingestor", *args]

@@ -1,4 +1,4 @@
-"""Two runs on one landing zone at once never load a file twice: the lease (ingestor/lease.py), DuckDB's own file
+"""Two runs on one landing zone at once never load a file twice: the lease (ingestor/run/lease.py), DuckDB's own file
 lock, both reported as "busy" (exit 75) with a clear message; a crashed holder's lease is taken over."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 
 from ingestor.landing import Landing
 from ingestor.landing.local import LocalLanding
-from ingestor.lease import Lease, LeaseBusy, acquire, lease_name, release, renew
+from ingestor.run.lease import Lease, LeaseBusy, acquire, lease_name, release, renew
 
 from .conftest import SERVICE, Zone, wait_stopped
 

@@ -2,7 +2,7 @@
 
 The standard corpus settles in this order (7 moves): the unknown `notes.txt` (rejected at scan), then events:
 the malformed file (rejected while staging), the empty file (archived), the two loaded files; then metrics: its
-two loaded files. The fault points are described in ingestor/faults.py.
+two loaded files. The fault points are described in ingestor/run/faults.py.
 """
 
 from __future__ import annotations

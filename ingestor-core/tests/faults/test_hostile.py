@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import pytest
 
-from ingestor.reader import MAX_DEPTH
+from ingestor.staging.reader import MAX_DEPTH
 from ingestor.testing import Harness
 
 from .conftest import SERVICE, plugin_module

@@ -14,9 +14,9 @@ from urllib.parse import unquote_to_bytes
 
 import pytest
 
-from ingestor.fate import safe_relative
 from ingestor.landing import LandingFile, UnsafeName, check_name, is_utf8
 from ingestor.landing.local import LocalLanding
+from ingestor.run.fate import safe_relative
 from ingestor.testing import Harness
 from ingestor.warehouse.duckdb import DuckDBWarehouse
 

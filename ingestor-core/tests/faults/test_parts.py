@@ -1,4 +1,4 @@
-"""Progress in parts (ingestor/parts.py), with the real command: a data type's files load in parts of
+"""Progress in parts (ingestor/run/parts.py), with the real command: a data type's files load in parts of
 INGESTOR_PART_FILES files, each committed and settled, its staged files deleted, before the next is staged; the
 schema grows from part to part; a run killed after a part keeps it, and the next run finishes exactly once."""
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestor import faults, stopping
+from ingestor.run import faults, stopping
 from ingestor.testing import Harness
 
 from .conftest import SERVICE, Zone, plugin_module, wait_stopped

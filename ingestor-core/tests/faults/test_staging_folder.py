@@ -1,4 +1,4 @@
-"""Staging folders of runs at once (ingestor/staging_folder.py), with the real command: a run removes at start the
+"""Staging folders of runs at once (ingestor/run/staging_folder.py), with the real command: a run removes at start the
 staging folder a killed run left, never the folder of a run that is alive, however long it stands still."""
 
 from __future__ import annotations

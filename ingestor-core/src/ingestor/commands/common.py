@@ -2,7 +2,7 @@
 
 Exit codes: 0 every file loaded or nothing to do; 1 a file was rejected or failed, or the run's history could not
 be written; 2 bad invocation or configuration; 75 busy: another run holds the service's lease or the DuckDB file
-(see ingestor.lease; nothing was changed, try again later); 130 interrupted; 143 stopped by SIGTERM.
+(see ingestor.run.lease; nothing was changed, try again later); 130 interrupted; 143 stopped by SIGTERM.
 """
 
 from __future__ import annotations

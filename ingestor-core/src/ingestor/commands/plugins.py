@@ -29,7 +29,7 @@ def list_types(
         ]
         typer.echo(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode())
         return
-    from ingestor.report import print_types
+    from ingestor.ops.report import print_types
 
     print_types(catalog, types, env)
 
@@ -66,7 +66,7 @@ def plugins(
 
         typer.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
     else:
-        from ingestor.report import print_plugins
+        from ingestor.ops.report import print_plugins
 
         print_plugins(rows)
         for problem in loaded.problems:

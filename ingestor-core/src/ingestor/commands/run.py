@@ -1,7 +1,7 @@
 """`ingestor run`: load every landing file of the given service(s), then archive or reject it.
 
 Results go to stdout (`--json` for machines), logs to stderr; exit codes in ingestor.commands.common. A SIGTERM
-(Cloud Run stopping the task) or Ctrl-C unwinds the run (see ingestor.stopping): the warehouse transaction in
+(Cloud Run stopping the task) or Ctrl-C unwinds the run (see ingestor.run.stopping): the warehouse transaction in
 flight rolls back or commits, the lease is released, and the next run finishes the rest (exit 143, or 130).
 A service named that is installed but cannot be used (disabled, or its plugin is broken) fails alone: its
 outcome says why, the other services run, and the run exits 1.
@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ingestor import stopping
 from ingestor.commands.common import (
     EXIT_BUSY,
     EXIT_FAILED,
@@ -42,11 +41,12 @@ from ingestor.options import (
     NotifyOn,
     Service,
 )
+from ingestor.run import stopping
 
 if TYPE_CHECKING:
-    from ingestor.context import RunContext, ServiceResult
     from ingestor.plugins import Plugins
     from ingestor.result import IngestResult
+    from ingestor.run.context import RunContext, ServiceResult
     from ingestor.settings import Settings
 
 
@@ -81,8 +81,8 @@ def run(
     check_request(plugins, settings.service, settings.data_types)
     from ingestor import ops
     from ingestor.errors import ENVIRONMENT, cause
-    from ingestor.lease import LeaseBusy
-    from ingestor.metrics import retries
+    from ingestor.ops.metrics import retries
+    from ingestor.run.lease import LeaseBusy
 
     ops.check_extras(settings)
     retries_before = retries()
@@ -110,18 +110,18 @@ def run(
             typer.echo(piece, nl=False)
         typer.echo()
     else:
-        from ingestor.report import print_result
+        from ingestor.ops.report import print_result
 
         print_result(result, catalog)
     raise typer.Exit(EXIT_OK if result.success else EXIT_FAILED)
 
 
 def _execute(settings: Settings, plugins: Plugins) -> IngestResult:
-    from ingestor.context import RunContext
-    from ingestor.engine import run as run_engine
     from ingestor.landing import open_landing
-    from ingestor.lease import open_warehouse  # waits up to INGESTOR_LEASE_WAIT for a busy DuckDB file
-    from ingestor.report import progress
+    from ingestor.ops.report import progress
+    from ingestor.run.context import RunContext
+    from ingestor.run.engine import run as run_engine
+    from ingestor.run.lease import open_warehouse  # waits up to INGESTOR_LEASE_WAIT for a busy DuckDB file
     from ingestor.warehouse import LoadError
 
     try:
@@ -161,8 +161,8 @@ def _ingest(plugins: Plugins, service: str, context: RunContext) -> ServiceResul
     if why is None:
         produced: ServiceResult | None = plugins.pm.hook.ingest(service=service, context=context)
         return produced
-    from ingestor.context import ServiceResult
-    from ingestor.fate import refused
+    from ingestor.run.context import ServiceResult
+    from ingestor.run.fate import refused
 
     logging.getLogger("ingestor.run").error("%s", why)
     outcome = refused(service, why)

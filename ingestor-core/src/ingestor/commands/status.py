@@ -56,8 +56,8 @@ def status_command(
     refuse_unavailable(plugins, services)
     from ingestor import ops
     from ingestor.landing import open_landing
-    from ingestor.lease import LeaseBusy, open_warehouse
-    from ingestor.status import collect, print_status
+    from ingestor.ops.status import collect, print_status
+    from ingestor.run.lease import LeaseBusy, open_warehouse
     from ingestor.warehouse import LoadError
 
     ops.check_extras(settings)
@@ -74,7 +74,7 @@ def status_command(
         store.close()
         source.close()
     if html is not None:
-        from ingestor.status_page import render
+        from ingestor.ops.page import render
 
         try:
             html.write_text(render(status), encoding="utf-8")

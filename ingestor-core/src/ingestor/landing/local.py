@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from ingestor import faults
 from ingestor.landing import FileChanged, LandingFile, UnsafeName, Versioned, check_name, fitted, numbered, printable
 from ingestor.landing.walk import walk
+from ingestor.run import faults
 
 if TYPE_CHECKING:
     from ingestor.settings import Settings

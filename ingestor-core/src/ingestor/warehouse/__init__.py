@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ingestor.catalog import DataType
 from ingestor.extras import import_optional
-from ingestor.ledger import LedgerEntry
+from ingestor.run.ledger import LedgerEntry
 from ingestor.schema import Column, SchemaChange, Struct
-from ingestor.staged import StagedFile
+from ingestor.staging.staged import StagedFile
 
 if TYPE_CHECKING:
     from ingestor.settings import Settings
@@ -104,7 +104,7 @@ class Warehouse(Protocol):
         ...
 
     def append_history(self, dataset: str, rows: list[dict[str, Any]]) -> None:
-        """Append rows to `dataset`'s run history (see ingestor.history), all or none."""
+        """Append rows to `dataset`'s run history (see ingestor.ops.history), all or none."""
         ...
 
     def read_history(self, dataset: str, query: str, since: datetime) -> list[dict[str, Any]]:

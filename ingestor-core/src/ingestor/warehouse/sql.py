@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from ingestor.history import HISTORY_TABLE, history_schema
-from ingestor.ledger import LEDGER_TABLE, LedgerEntry, ledger_schema
 from ingestor.names import validate_identifier
+from ingestor.ops.history import HISTORY_TABLE, history_schema
+from ingestor.run.ledger import LEDGER_TABLE, LedgerEntry, ledger_schema
 from ingestor.schema import Column, Kind, Struct, mark_stored
 from ingestor.warehouse import LoadRequest, ViewSources
 

@@ -22,10 +22,10 @@ from tenacity import (
     wait_exponential,
 )
 
-from ingestor import stopping
 from ingestor.gcs_client import local_server
-from ingestor.metrics import RETRIES
 from ingestor.names import validate_identifier
+from ingestor.ops.metrics import RETRIES
+from ingestor.run import stopping
 from ingestor.warehouse.bigquery.errors import is_transient
 from ingestor.warehouse.bigquery.waits import Deadline, Limits, wait_for
 

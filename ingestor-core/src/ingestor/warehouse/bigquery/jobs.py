@@ -14,7 +14,7 @@ from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 
 from ingestor.schema import Struct
-from ingestor.staged import StagedFile
+from ingestor.staging.staged import StagedFile
 from ingestor.warehouse import LoadError, LoadRequest
 from ingestor.warehouse.bigquery.client import Api
 from ingestor.warehouse.bigquery.errors import job_error

@@ -9,9 +9,9 @@ import tempfile
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ingestor import stopping
 from ingestor.gcs_client import bounds, split_gs_url, storage_client
-from ingestor.staged import StagedFile
+from ingestor.run import stopping
+from ingestor.staging.staged import StagedFile
 from ingestor.warehouse.bigquery.client import Api
 from ingestor.warehouse.bigquery.waits import Deadline
 

@@ -1,6 +1,6 @@
 """How long BigQuery may take, and waiting on it: a deadline per operation (a job from its submission to its
 end, or a call with its retries), requests whose timeouts never pass it, and a job's wait polled in short
-slices under it. Every wait ends at a stop (see ingestor.stopping) and says what it waits for: each poll and
+slices under it. Every wait ends at a stop (see ingestor.run.stopping) and says what it waits for: each poll and
 each failed poll at DEBUG with the job's id and the cause, a long wait at INFO now and then."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from ingestor import stopping
-from ingestor.metrics import RETRIES
+from ingestor.ops.metrics import RETRIES
+from ingestor.run import stopping
 from ingestor.warehouse import LoadError
 from ingestor.warehouse.bigquery.errors import is_transient
 

@@ -15,9 +15,9 @@ import orjson
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 
-from ingestor import faults
-from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
-from ingestor.ledger import LEDGER_TABLE, ledger_schema
+from ingestor.ops.history import HISTORY_TABLE, from_ledger, history_schema
+from ingestor.run import faults
+from ingestor.run.ledger import LEDGER_TABLE, ledger_schema
 from ingestor.schema import Column, Struct
 from ingestor.warehouse import LoadError, LoadReport, LoadRequest, ViewSources
 from ingestor.warehouse.bigquery.client import DEFAULT_LOCATION, Api, Target, make_client, parameter

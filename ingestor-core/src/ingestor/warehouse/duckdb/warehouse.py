@@ -11,12 +11,12 @@ from urllib.parse import unquote
 
 import duckdb
 
-from ingestor import faults
-from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
-from ingestor.ledger import LEDGER_TABLE
 from ingestor.names import quote
+from ingestor.ops.history import HISTORY_TABLE, from_ledger, history_schema
+from ingestor.run import faults
+from ingestor.run.ledger import LEDGER_TABLE
 from ingestor.schema import Column, Struct
-from ingestor.staged import ARROW_SUFFIX, unstaged
+from ingestor.staging.staged import ARROW_SUFFIX, unstaged
 from ingestor.warehouse import LoadError, LoadReport, LoadRequest, WarehouseBusy
 from ingestor.warehouse.duckdb.inserts import Inserts, scannable
 from ingestor.warehouse.duckdb.types import DATA_ERRORS, DIALECT, column_of
@@ -161,7 +161,7 @@ class DuckDBWarehouse(SQLWarehouse):
         return LoadReport(rows=rows)
 
     def append_history(self, dataset: str, rows: list[dict[str, Any]]) -> None:
-        """Append history rows (see ingestor.history) in one transaction; LoadError, in one line, if it cannot."""
+        """Append history rows (see ingestor.ops.history) in one transaction; LoadError, in one line, if it cannot."""
         columns = list(history_schema().columns.values())
         try:
             with self._transaction():

@@ -1,6 +1,6 @@
 """`ingestor status`: per data type, what was loaded and when, what waits in landing, what was rejected,
 whether it is fresh, and for a type that declares the date of its records, the days covered and missing. It only
-reads: the run history (see ingestor.history), the landing zone's listing, and the days (see ingestor.days)."""
+reads: the run history (see ingestor.ops.history), the landing zone's listing, and the days (see ingestor.days)."""
 
 from __future__ import annotations
 

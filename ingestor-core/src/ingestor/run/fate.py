@@ -1,7 +1,7 @@
 """A landing file's fate, decided once: `decide` takes the record of what happened to the file in
 this run (`Happened`: the scan's verdict, the ledger's, staging's, the load's, whether it is a dry
 run) and gives its outcome: status, reason, destination and counts. It is a pure function; settling
-(`ingestor.settle`) only carries the outcome out, and downgrades it to FAILED when the move itself
+(`ingestor.run.settle`) only carries the outcome out, and downgrades it to FAILED when the move itself
 fails or the file changed meanwhile."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ingestor.landing import LandingFile, fitted, printable, utf8_name
 from ingestor.result import FileOutcome, FileStatus
-from ingestor.row_path import Staged
+from ingestor.staging.row_path import Staged
 
 ALREADY_LOADED = "the ledger shows it loaded; archived without loading again"
 ARCHIVED = {FileStatus.LOADED, FileStatus.EMPTY, FileStatus.ALREADY_LOADED}

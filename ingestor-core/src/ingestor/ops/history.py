@@ -24,15 +24,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ingestor.ledger import ledger_schema
 from ingestor.result import FileStatus, IngestResult
+from ingestor.run.ledger import ledger_schema
 from ingestor.schema import Column, Kind, Struct
 
 if TYPE_CHECKING:
     from ingestor.warehouse import Warehouse
 
 HISTORY_TABLE = "_ingestor_history"
-log = logging.getLogger("ingestor.engine")
+log = logging.getLogger("ingestor.run.engine")
 DEFAULT_DATASET = "dp_ops_{env}"
 
 _COLUMNS = {

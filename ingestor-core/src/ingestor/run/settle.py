@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 
 import orjson
 
-from ingestor import faults, stopping
 from ingestor.landing import FileChanged, Landing, LandingFile, printable, reason_name
 from ingestor.result import FileOutcome, FileStatus
+from ingestor.run import faults, stopping
 
-log = logging.getLogger("ingestor.engine")
+log = logging.getLogger("ingestor.run.engine")
 
 
 class Settler:

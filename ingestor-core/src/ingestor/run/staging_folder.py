@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PREFIX = "ingestor-stage-"
-log = logging.getLogger("ingestor.engine")
+log = logging.getLogger("ingestor.run.engine")
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from html import escape
 
-from ingestor.status import Freshness, Status, TypeStatus, ago
+from ingestor.ops.status import Freshness, Status, TypeStatus, ago
 
 CELL, GAP = 13, 3
 COLORS = ("#9be9a8", "#40c463", "#30a14e", "#216e39")  # few rows -> many rows

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, push_to_gateway, write_to_textfile
 
 if TYPE_CHECKING:
+    from ingestor.ops.status import Status
     from ingestor.result import IngestResult
-    from ingestor.status import Status
 
 # Retries of warehouse calls in this process (BigQuery's transient errors), counted where they happen.
 RETRY_REGISTRY = CollectorRegistry()
@@ -72,7 +72,7 @@ def add_run(registry: CollectorRegistry, result: IngestResult, retried: float) -
 
 
 def add_status(registry: CollectorRegistry, status: Status) -> None:
-    """The state of each data type (see ingestor.status)."""
+    """The state of each data type (see ingestor.ops.status)."""
     env, labels = status.env, ("service", "data_type")
     waiting = _gauge(registry, "ingestor_landing_files", "Files waiting in landing.", labels)
     age = _gauge(registry, "ingestor_landing_oldest_age_seconds", "Age of the oldest file in landing.", labels)

@@ -10,16 +10,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ingestor import faults, stopping
 from ingestor.catalog import DataType
-from ingestor.fate import Load
 from ingestor.result import TableLoad
+from ingestor.run import faults, stopping
+from ingestor.run.fate import Load
+from ingestor.run.tables import LiveSchemas
 from ingestor.schema import SchemaBuilder, changes, reconcile
-from ingestor.staged import StagedFile
-from ingestor.tables import LiveSchemas
+from ingestor.staging.staged import StagedFile
 from ingestor.warehouse import LoadError, LoadRequest, Warehouse
 
-log = logging.getLogger("ingestor.engine")
+log = logging.getLogger("ingestor.run.engine")
 Done = Callable[[list[StagedFile], Load], None]
 
 

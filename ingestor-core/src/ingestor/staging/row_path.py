@@ -23,9 +23,9 @@ import orjson
 from ingestor.catalog import DataType, SourceFile
 from ingestor.errors import ENVIRONMENT, cause, plugin_error
 from ingestor.landing import Landing, LandingFile
-from ingestor.reader import MalformedFile, read_records
 from ingestor.schema import SchemaBuilder
-from ingestor.staged import ARROW_SUFFIX
+from ingestor.staging.reader import MalformedFile, read_records
+from ingestor.staging.staged import ARROW_SUFFIX
 
 log = logging.getLogger("ingestor.staging")
 

@@ -30,12 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from ingestor.arrow_plan import Columnar, Field, Level, Plan
 from ingestor.budget import Budget
 from ingestor.landing import Landing, LandingFile
 from ingestor.names import sanitize_column
-from ingestor.reader import BOM, UNREADABLE, lines_within, read_whole
 from ingestor.schema import FLOAT_EXACT, PARSERS, Kind
+from ingestor.staging.arrow_plan import Columnar, Field, Level, Plan
+from ingestor.staging.reader import BOM, UNREADABLE, lines_within, read_whole
 
 BLOCK_SIZE = 1024 * 1024  # Arrow's parse block
 # A line starting with n: `null` (or malformed). Two patterns, each with a literal start that the regex engine

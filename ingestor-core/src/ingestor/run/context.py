@@ -51,7 +51,7 @@ class RunContext:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     """When the run started (UTC)."""
     history_dataset: str | None = None
-    """Where the run history goes (see `ingestor.history`); None: nowhere."""
+    """Where the run history goes (see `ingestor.ops.history`); None: nowhere."""
     on_file: Callable[[FileOutcome], None] = lambda outcome: None
     """Called with each outcome as its file settles."""
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from ingestor.catalog import DataType
 from ingestor.landing import Landing
-from ingestor.row_path import Staged, StageTask, stage_file
 from ingestor.schema import SchemaBuilder, Struct
+from ingestor.staging.row_path import Staged, StageTask, stage_file
 
 if TYPE_CHECKING:
     from ingestor.settings import Settings

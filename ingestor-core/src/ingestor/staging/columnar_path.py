@@ -1,4 +1,4 @@
-"""The columnar path over a batch: files staged column-wise (`ingestor.columnar`) in threads, taken
+"""The columnar path over a batch: files staged column-wise (`ingestor.staging.columnar`) in threads, taken
 in landing order as the row path would take them, with whatever it hands back staged by the row
 path at its turn."""
 
@@ -11,13 +11,14 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from ingestor import arrow_plan, columnar, stopping
-from ingestor.batch import Batch, read_ahead, staging_workers
 from ingestor.catalog import SourceFile, leaves_unchanged
 from ingestor.errors import ENVIRONMENT, cause
-from ingestor.row_path import Staged, StageTask
+from ingestor.run import stopping
 from ingestor.schema import Struct
-from ingestor.staged import ARROW_SUFFIX
+from ingestor.staging import arrow_plan, columnar
+from ingestor.staging.batch import Batch, read_ahead, staging_workers
+from ingestor.staging.row_path import Staged, StageTask
+from ingestor.staging.staged import ARROW_SUFFIX
 
 log = logging.getLogger("ingestor.staging")
 GIVE_UP = 8  # files in a row the columnar path hands back: the rest of the batch goes row by row

@@ -10,8 +10,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from ingestor.names import sanitize_column
-from ingestor.reader import MAX_DEPTH
 from ingestor.schema import PARSERS, Column, Kind, Struct
+from ingestor.staging.reader import MAX_DEPTH
 
 _ARROW_TYPES = {
     Kind.STRING: pa.string(),

@@ -2,8 +2,8 @@
 batch's schema grows as they are read.
 
 `stage_all` takes the files in landing order. On a warehouse that loads Arrow, the columnar path
-(`ingestor.columnar_path`) goes first where the data type allows it and hands the row path what it
-cannot stage exactly as the row path would; otherwise the row path (`ingestor.row_path`) stages
+(`ingestor.staging.columnar_path`) goes first where the data type allows it and hands the row path what it
+cannot stage exactly as the row path would; otherwise the row path (`ingestor.staging.row_path`) stages
 every file, in this process or, for a large batch, across worker processes (each with its own copy
 of the schema, merged afterwards). A file whose first staging cannot be kept once the whole batch
 is staged (a column it holds became JSON later, or a worker spelled a column otherwise) takes the
@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
-from ingestor import stopping
-from ingestor.batch import Batch, read_ahead, staging_workers
 from ingestor.catalog import DataType, leaves_unchanged
 from ingestor.errors import cause
 from ingestor.landing import open_landing
-from ingestor.row_path import Staged, StageTask, stage_file
+from ingestor.run import stopping
 from ingestor.schema import SchemaBuilder, Struct, merge
+from ingestor.staging.batch import Batch, read_ahead, staging_workers
+from ingestor.staging.row_path import Staged, StageTask, stage_file
 
 if TYPE_CHECKING:
     from ingestor.settings import Settings
@@ -57,7 +57,7 @@ def _stage_batch(batch: Batch, tasks: list[StageTask], columnar: bool) -> None:
     normalize = batch.dt.normalize
     possible = normalize is None or leaves_unchanged(normalize) is not None
     if columnar and possible and batch.settings.staging.columnar:
-        from ingestor.columnar_path import stage_columnar  # pyarrow only when a run needs it
+        from ingestor.staging.columnar_path import stage_columnar  # pyarrow only when a run needs it
 
         stage_columnar(batch, tasks, stage_rows)
     else:

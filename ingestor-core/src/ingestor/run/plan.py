@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingestor import stopping
 from ingestor.catalog import Match
 from ingestor.landing import Landing, LandingFile
-from ingestor.ledger import LedgerEntry
+from ingestor.run import stopping
+from ingestor.run.ledger import LedgerEntry
 from ingestor.staging import StageTask
 
 CHECKSUM_THREADS = 4  # hashing frees the GIL: large files are hashed this many at a time

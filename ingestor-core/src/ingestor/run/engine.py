@@ -1,27 +1,27 @@
 """One run, step by step. Follow a landing file from `{service}/landing/` to the archive:
 
-1. **Scan** (`ingestor.scan`): the service's landing folder is listed once, in name order. Each
+1. **Scan** (`ingestor.run.scan`): the service's landing folder is listed once, in name order. Each
    file gets its data type by name, or a reason it has none (no data type matches, ambiguous, an
    unsafe name, not UTF-8); an entry that is no file it can read (a FIFO, a path past the system's
    limits) fails, unopened. Hidden files and folders, data types not asked for and files another task
-   of a sharded job takes are left alone. Then the files go part by part (`ingestor.parts`: cut by bytes
+   of a sharded job takes are left alone. Then the files go part by part (`ingestor.run.parts`: cut by bytes
    and files, in scan order, to fit the memory budget) through the steps 2 to 6, each part's staged
    files deleted before the next part is staged:
-2. **Plan** (`ingestor.plan`), per data type in catalog order: the ledger says whether this very
+2. **Plan** (`ingestor.run.plan`), per data type in catalog order: the ledger says whether this very
    version of the file was loaded already (it is archived without loading again), whether another
    version was (this one begins with it, and only the records appended since are loaded; or it
    does not, and is loaded whole), or neither. The table's live schema is read once per run
-   (`ingestor.tables`), and kept current by each load for the next part to grow; each file to load
+   (`ingestor.run.tables`), and kept current by each load for the next part to grow; each file to load
    gets its staging path.
 3. **Stage** (`ingestor.staging`): each file is read, validated, normalized and conformed to the
    schema, which grows as records arrive, into one staged file (NDJSON, or Arrow on a warehouse
    that loads it). A file that cannot be read as a whole is rejected here.
-4. **Load** (`ingestor.load`): the part's staged files of a data type in one load (schema changes,
+4. **Load** (`ingestor.run.load`): the part's staged files of a data type in one load (schema changes,
    rows, ledger entries: all or nothing); refused rows split the batch until the bad file is isolated.
    Several data types load at once where the warehouse allows it.
-5. **Decide** (`ingestor.fate`): what happened to the file in the steps above (`Happened`) gives
+5. **Decide** (`ingestor.run.fate`): what happened to the file in the steps above (`Happened`) gives
    its outcome, in one pure function: status, reason, destination.
-6. **Settle** (`ingestor.settle`): the file is moved where its outcome says (archive/, or rejected/
+6. **Settle** (`ingestor.run.settle`): the file is moved where its outcome says (archive/, or rejected/
    with the reason beside it), or stays in landing; a failed move leaves it there as FAILED.
 
 Files settle as soon as their fate is known (a rejected file right after staging, a loaded one
@@ -42,28 +42,28 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ingestor import faults, lease, stopping
 from ingestor.catalog import DataType
-from ingestor.context import RunContext, ServiceResult
-from ingestor.fate import Happened, Load, decide, refused
 from ingestor.hookspecs import hookimpl
 from ingestor.landing import LandingFile
-from ingestor.ledger import LedgerEntry
-from ingestor.load import Loader, TypeLoad, load_all
-from ingestor.parts import Found, Part, cut
-from ingestor.plan import plan
 from ingestor.result import FileOutcome, IngestResult, TableLoad
-from ingestor.scan import scan
+from ingestor.run import faults, lease, stopping
+from ingestor.run.context import RunContext, ServiceResult
+from ingestor.run.fate import Happened, Load, decide, refused
+from ingestor.run.ledger import LedgerEntry
+from ingestor.run.load import Loader, TypeLoad, load_all
+from ingestor.run.parts import Found, Part, cut
+from ingestor.run.plan import plan
+from ingestor.run.scan import scan
+from ingestor.run.settle import Settler
+from ingestor.run.staging_folder import staging_folder
+from ingestor.run.tables import LiveSchemas
+from ingestor.run.views import refresh_views
 from ingestor.schema import AddColumn, Kind, SchemaBuilder, Struct, WidenColumn, changes, inserted_at, reconcile
-from ingestor.settle import Settler
-from ingestor.staged import StagedFile
 from ingestor.staging import Batch, Staged, StageTask, stage_all
-from ingestor.staging_folder import staging_folder
-from ingestor.tables import LiveSchemas
-from ingestor.views import refresh_views
+from ingestor.staging.staged import StagedFile
 from ingestor.warehouse import LoadError
 
-log = logging.getLogger("ingestor.engine")
+log = logging.getLogger("ingestor.run.engine")
 
 
 def run(context: RunContext, services: list[str], ingest: Callable[..., ServiceResult | None]) -> IngestResult:
@@ -113,7 +113,7 @@ def run(context: RunContext, services: list[str], ingest: Callable[..., ServiceR
 def _finish(context: RunContext, result: IngestResult, *, stopped: bool = False) -> None:
     result.finished_at = datetime.now(UTC)
     if context.history_dataset and not context.dry_run:
-        from ingestor.history import record_run
+        from ingestor.ops.history import record_run
 
         record_run(context.warehouse, context.history_dataset, result, stopped)
 

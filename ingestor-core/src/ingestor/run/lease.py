@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ingestor.settings import LeaseSettings, Settings
     from ingestor.warehouse import Warehouse
 
-log = logging.getLogger("ingestor.lease")
+log = logging.getLogger("ingestor.run.lease")
 ENV_WAIT = "INGESTOR_LEASE_WAIT"  # named in messages: the setting a user can raise
 EXIT_BUSY = 75
 POLL = 0.25

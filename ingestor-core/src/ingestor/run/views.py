@@ -6,10 +6,10 @@ import logging
 
 from ingestor.catalog import View
 from ingestor.result import TableLoad
-from ingestor.tables import LiveSchemas
+from ingestor.run.tables import LiveSchemas
 from ingestor.warehouse import Warehouse
 
-log = logging.getLogger("ingestor.engine")
+log = logging.getLogger("ingestor.run.engine")
 
 
 def refresh_views(

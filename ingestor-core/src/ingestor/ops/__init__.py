@@ -1,5 +1,5 @@
 """What `ingestor run` and `ingestor status` do after their work, for whoever operates them: publish metrics
-(ingestor.metrics) and send notifications (ingestor.notify). Neither ever changes a result or an exit code."""
+(ingestor.ops.metrics) and send notifications (ingestor.ops.notify). Neither ever changes a result or an exit code."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ingestor.catalog import Catalog
+    from ingestor.ops.status import Status
     from ingestor.result import IngestResult
     from ingestor.settings import Settings
-    from ingestor.status import Status
 
 log = logging.getLogger("ingestor.ops")
 
@@ -20,8 +20,8 @@ def check_extras(settings: Settings) -> None:
     apprise understands (the URL itself is not printed: it may hold a token)."""
     if not settings.notify:
         return
-    from ingestor import notify
     from ingestor.commands.common import fail
+    from ingestor.ops import notify
 
     if not notify.available():
         fail("--notify needs apprise: pip install 'ingestor-core[ops]'")
@@ -48,7 +48,7 @@ def after_crash(settings: Settings, error: Exception) -> None:
     """A run that ended with an unexpected error: notified as `failed`."""
     if not settings.notify or "failed" not in settings.notify_on or settings.dry_run:
         return
-    from ingestor import notify
+    from ingestor.ops import notify
 
     title, body = notify.crash_message(settings.env, settings.service, error)
     notify.send(settings.notify, title, body)
@@ -62,8 +62,8 @@ def after_status(settings: Settings, status: Status) -> None:
 
 def _state(settings: Settings, catalog: Catalog, services: list[str]) -> Status | None:
     from ingestor.landing import open_landing
-    from ingestor.lease import open_warehouse
-    from ingestor.status import collect
+    from ingestor.ops.status import collect
+    from ingestor.run.lease import open_warehouse
 
     try:
         landing = open_landing(settings.landing_url, settings)
@@ -88,7 +88,7 @@ def _publish(
         return
     from prometheus_client import CollectorRegistry
 
-    from ingestor import metrics
+    from ingestor.ops import metrics
 
     registry = CollectorRegistry()
     if result is not None:
@@ -102,7 +102,7 @@ def _publish(
 def _notify(settings: Settings, services: list[str], result: IngestResult | None, status: Status | None) -> None:
     if not settings.notify:
         return
-    from ingestor import notify
+    from ingestor.ops import notify
 
     found = notify.message(settings.notify_on, settings.env, services, result, status)
     if found is not None:

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ingestor.catalog import Catalog, DataType
 from ingestor.result import FAILURES, ROWS_COUNTED, FileOutcome, FileStatus, IngestResult, TableLoad
-from ingestor.scan import NO_MATCH
+from ingestor.run.scan import NO_MATCH
 
 UNFOLDED = 10_000  # columns of a console that is not a terminal: wide enough that nothing folds
 

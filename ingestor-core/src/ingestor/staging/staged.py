@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingestor.landing import LandingFile
-from ingestor.ledger import LedgerEntry
+from ingestor.run.ledger import LedgerEntry
 
 ARROW_SUFFIX = ".arrow"  # a staged file of Arrow IPC; any other is NDJSON
 

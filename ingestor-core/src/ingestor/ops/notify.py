@@ -11,10 +11,10 @@ import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ingestor.ops.status import Status
     from ingestor.result import IngestResult
-    from ingestor.status import Status
 
-log = logging.getLogger("ingestor.notify")
+log = logging.getLogger("ingestor.ops.notify")
 MAX_REASONS = 3
 EVENTS = ("failed", "rejected", "stale")
 
