@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ingestor import DataType, Service, SourceFile, View, ViewSource, hookimpl, staging
+from ingestor.plugins import Plugins, load_plugins
 from ingestor.run import faults
 from ingestor.testing import Harness
 
@@ -88,6 +89,12 @@ class OtherPlugin:
                 data_types=[DataType(service="other", name="things", dataset="other_{env}", table="things")],
             )
         ]
+
+
+@pytest.fixture
+def acme_plugins() -> Plugins:
+    """The test services' plugins alone (no entry points), for tests that drive the run's steps themselves."""
+    return load_plugins([AcmePlugin()], entry_points=False, strict=True)
 
 
 @pytest.fixture

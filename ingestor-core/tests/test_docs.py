@@ -31,8 +31,6 @@ EXTRA = [
     "ingestor.result.FileOutcome",
     "ingestor.result.FileStatus",
     "ingestor.result.TableLoad",
-    "ingestor.run.context.RunContext",
-    "ingestor.run.context.ServiceResult",
     "ingestor.fetching.FetchStatus",
     "ingestor.fetching.DataTypeFetch",
 ]

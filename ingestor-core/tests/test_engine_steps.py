@@ -19,6 +19,7 @@ from ingestor.plugins import load_plugins
 from ingestor.result import FileOutcome, IngestResult
 from ingestor.run import engine
 from ingestor.run.context import RunContext
+from ingestor.run.tables import LiveSchemas
 from ingestor.settings import Settings
 from ingestor.testing import Harness
 from ingestor.warehouse import LoadReport, LoadRequest, Warehouse, open_warehouse
@@ -116,7 +117,7 @@ def _run(tmp_path: Path, wrap: Any) -> tuple[IngestResult, list[FileOutcome], An
         on_file=live.append,
     )
     try:
-        return engine.run(context, ["acme"], plugins.pm.hook.ingest), live, warehouse
+        return engine.run(context, ["acme"]), live, warehouse
     finally:
         warehouse.close()
         landing.close()
@@ -138,6 +139,28 @@ def test_each_tables_schema_is_read_once_per_run(tmp_path: Path) -> None:
     assert result.success is False and result.totals["loaded"] == 5  # (the two stray files are rejected)
     # three tables loaded, the view refreshed over two of them: one read each
     assert spy.reads == {"lake_dev.acme__events": 1, "lake_dev.acme__profile": 1, "lake_dev.acme__player_profile": 1}
+
+
+def test_each_tables_schema_is_read_once_per_run_and_copied_once_per_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run in parts (one file each): the warehouse is asked for each table's schema once in the whole run, and
+    each part copies it once, for its schema builder to grow; the reconciled schema staging made is the one the
+    load uses (before: copied three times per part and data type, and reconciled twice)."""
+    copies: Counter[str] = Counter()
+    get = LiveSchemas.get
+
+    def counted(self: LiveSchemas, dataset: str, table: str) -> Any:
+        copies[f"{dataset}.{table}"] += 1
+        return get(self, dataset, table)
+
+    monkeypatch.setattr(LiveSchemas, "get", counted)
+    monkeypatch.setenv("INGESTOR_PART_FILES", "1")
+    result, _, spy = _run(tmp_path, CountingSchemas)
+    assert result.totals["loaded"] == 5 and [f.path for f in result.files] == [f"acme/landing/{n}" for n in SCAN_ORDER]
+    assert spy.reads == {"lake_dev.acme__events": 1, "lake_dev.acme__profile": 1, "lake_dev.acme__player_profile": 1}
+    # one part per file: events and profile have two files each, player_profile one
+    assert copies == {"lake_dev.acme__events": 2, "lake_dev.acme__profile": 2, "lake_dev.acme__player_profile": 1}
 
 
 def test_a_file_too_large_for_duckdbs_memory_alone_stays_in_landing(

@@ -7,13 +7,13 @@ import json
 import socket
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_httpserver import HTTPServer
 
-from ingestor import Service, hookimpl
-from ingestor.catalog import DataType
+from ingestor.run import faults
 from ingestor.testing import Harness
 
 from .test_status import DAILY
@@ -66,6 +66,36 @@ def test_metrics_file_of_a_run(tick: Harness) -> None:
     )
     assert value(found, "ingestor_stale", data_type="beats") == 0
     assert not [k for k in found if k[0] == "ingestor_stale" and ("data_type", "notes") in k[1]]  # no expectation
+
+
+def test_the_state_after_a_run_is_read_on_the_runs_own_landing_and_warehouse(
+    tick: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backlog and freshness published after a run are read before its landing zone and warehouse close,
+    on them: each is opened once per run (before: both opened again, and closed again, for the state)."""
+    from ingestor import landing
+    from ingestor.run import lease
+
+    opened: list[str] = []
+    open_landing, open_warehouse = landing.open_landing, lease.open_warehouse
+
+    def counting_landing(*args: Any, **kwargs: Any) -> Any:
+        opened.append("landing")
+        return open_landing(*args, **kwargs)
+
+    def counting_warehouse(*args: Any, **kwargs: Any) -> Any:
+        opened.append("warehouse")
+        return open_warehouse(*args, **kwargs)
+
+    monkeypatch.setattr(landing, "open_landing", counting_landing)
+    monkeypatch.setattr(lease, "open_warehouse", counting_warehouse)
+    path = tick.root / "ingestor.prom"
+    assert tick.run("--service", "tick", "--metrics-file", str(path)).exit_code == 1
+    assert sorted(opened) == ["landing", "warehouse"]
+    found = samples(path.read_text())  # the state, read after the run: the beats file archived, the notes rejected
+    assert value(found, "ingestor_landing_files", data_type="beats") == 0
+    assert value(found, "ingestor_rejected_files", data_type="notes") == 1
+    assert value(found, "ingestor_stale", data_type="beats") == 0
 
 
 def test_metrics_pushed_to_a_pushgateway(tick: Harness, httpserver: HTTPServer) -> None:
@@ -162,23 +192,19 @@ def test_the_grafana_dashboard_uses_only_metrics_that_exist(tick: Harness) -> No
     assert used and used <= emitted, used - emitted
 
 
-class Exploding:
-    """Service `boom`: its own `ingest` fails outright (a warehouse or plugin error outside any file)."""
+def test_a_run_that_crashes_is_notified_and_still_fails(tick: Harness, httpserver: HTTPServer) -> None:
+    """A failure of the whole run outside any file (here raised at the test-only fault point after staging)."""
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
 
-    @hookimpl
-    def services(self) -> list[Service]:
-        return [Service(data_types=[DataType(service="boom", name="things", dataset="boom_{env}", table="things")])]
-
-    @hookimpl
-    def ingest(self, service: str, context: object) -> None:
+    def explode(point: str) -> None:
         raise RuntimeError("credentials expired\nsecond line")
 
-
-def test_a_run_that_crashes_is_notified_and_still_fails(tmp_path, httpserver: HTTPServer) -> None:  # type: ignore[no-untyped-def]
-    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
-    h = Harness(tmp_path, Exploding())
-    run = h.run("--service", "boom", "--notify", f"json://{httpserver.host}:{httpserver.port}/hook")
+    faults.install(explode)
+    try:
+        run = tick.run("--service", "tick", "--notify", f"json://{httpserver.host}:{httpserver.port}/hook")
+    finally:
+        faults.install(None)
     assert run.exit_code == 1 and isinstance(run.exception, RuntimeError)  # raised as without --notify
     sent = json.loads(httpserver.log[0][0].get_data())
-    assert sent["title"] == "ingestor [dev] boom: run failed"
+    assert sent["title"] == "ingestor [dev] tick: run failed"
     assert "RuntimeError: credentials expired\n" in sent["message"] and "second line" not in sent["message"]

@@ -55,7 +55,7 @@ def test_entry_point_is_discovered_with_its_distribution(site: Site, monkeypatch
 def test_load_plugins_limits_loading(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     site.install("ingestor-zeta", GOOD)
     monkeypatch.setenv("INGESTOR_LOAD_PLUGINS", "")
-    assert [p.distribution for p in load_plugins().plugins] == ["ingestor-core"]
+    assert load_plugins().plugins == []  # the core is no plugin
     monkeypatch.setenv("INGESTOR_LOAD_PLUGINS", "ingestor_zeta")
     assert list(load_plugins().services) == ["zeta"]
 
@@ -240,10 +240,10 @@ def test_a_data_type_may_not_write_the_cores_own_tables() -> None:
     assert DataType(service="x", name="y", dataset="x_{env}", table="ingestor_ledger").table == "ingestor_ledger"
 
 
-def test_a_plugin_may_take_over_ingestion_of_its_service(tmp_path: Path) -> None:
+def test_the_contract_is_one_hook_a_plugin_implementing_ingest_is_refused(tmp_path: Path) -> None:
+    """The core ingests every service itself: the `ingest` hook of earlier versions is no longer in the contract,
+    so a plugin implementing it is told so (before: it took over the run of its service)."""
     from ingestor import DataType, Service
-    from ingestor.result import FileOutcome, FileStatus
-    from ingestor.run.context import ServiceResult
     from ingestor.testing import Harness
 
     class Custom:
@@ -252,16 +252,12 @@ def test_a_plugin_may_take_over_ingestion_of_its_service(tmp_path: Path) -> None
             return [Service(data_types=[DataType(service="custom", name="x", dataset="c_{env}", table="x")])]
 
         @hookimpl
-        def ingest(self, service: str, context: object) -> ServiceResult | None:
-            if service != "custom":
-                return None
-            return ServiceResult(
-                files=[FileOutcome(path="custom/landing/own", service=service, status=FileStatus.LOADED)]
-            )
+        def ingest(self, service: str, context: object) -> None:
+            return None
 
-    h = Harness(tmp_path, Custom())
-    run = h.run("--service", "custom", "--json")
-    assert run.exit_code == 0 and '"custom/landing/own"' in run.stdout
+    assert _hookspec_names() == ["services"]
+    with pytest.raises(PluginError, match="unknown hook ingest"):
+        Harness(tmp_path, Custom())
 
 
 def test_the_harness_refuses_a_broken_plugin(tmp_path: Path) -> None:

@@ -1,5 +1,4 @@
-"""The plugins: the core's engine plus every entry point of the group `ingestor`, each loaded and
-checked on its own.
+"""The plugins: every entry point of the group `ingestor`, each loaded and checked on its own.
 
 A plugin that fails to import, implements a hook the contract lacks (or with an argument it
 lacks), raises in `services()` or returns anything but a list of `Service` is quarantined: its
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
     from ingestor.settings import PluginSettings
 
 GROUP = "ingestor"
-CORE = "ingestor-core"
 HOOKS = sorted(name for name, spec in vars(hookspecs).items() if hasattr(spec, f"{GROUP}_spec"))
 log = logging.getLogger("ingestor.plugins")
 
@@ -161,17 +159,12 @@ def load_plugins(
     only: Collection[str] | None = None,
     warn: bool = True,
 ) -> Plugins:
-    """The core's engine, the plugin `objects` given (tests) and, by default, the installed
-    plugins (`only`: just these distributions); each checked on its own. Strict raises
-    PluginError on any problem; otherwise each problem is logged as a warning (`warn`: a
-    command that prints them says no)."""
-    from ingestor.run.engine import DefaultIngest
-    from ingestor.version import VERSION
-
+    """The plugin `objects` given (tests) and, by default, the installed plugins (`only`: just these
+    distributions); each checked on its own. Strict raises PluginError on any problem; otherwise each
+    problem is logged as a warning (`warn`: a command that prints them says no)."""
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(hookspecs)
-    pm.register(DefaultIngest(), name="ingestor.run.engine")
-    loaded = Plugins(pm, [Plugin("ingestor.run.engine", CORE, VERSION, "ingestor.run.engine", ["ingest"])])
+    loaded = Plugins(pm)
     for plugin, load in [*_given(objects), *(_entry_points(only) if entry_points else ())]:
         try:
             obj = load()

@@ -60,7 +60,7 @@ def plugins(
         row["data_types"] += sum(len(s.data_types) for s in plugin.services)
         row["problems"] += plugin.problems
     rows = list(by_distribution.values())
-    rows.sort(key=lambda r: (r["distribution"] != "ingestor-core", r["distribution"]))
+    rows.sort(key=lambda r: r["distribution"])
     if json_output:
         import orjson
 

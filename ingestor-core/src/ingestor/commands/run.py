@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -44,9 +43,9 @@ from ingestor.options import (
 from ingestor.run import stopping
 
 if TYPE_CHECKING:
+    from ingestor.ops.status import Status
     from ingestor.plugins import Plugins
     from ingestor.result import IngestResult
-    from ingestor.run.context import RunContext, ServiceResult
     from ingestor.settings import Settings
 
 
@@ -89,7 +88,7 @@ def run(
 
     try:
         with stopping.honoured():
-            result = _execute(settings, plugins)
+            result, status = _execute(settings, plugins)
     except LeaseBusy as error:
         fail(f"busy: {error}", EXIT_BUSY)
     except stopping.Terminated:
@@ -102,7 +101,7 @@ def run(
     except Exception as error:  # an unexpected failure of the whole run: said, then raised as ever
         ops.after_crash(settings, error)
         raise
-    ops.after_run(settings, result, catalog, retries_before)
+    ops.after_run(settings, result, status, retries_before)
     if settings.json_output and sys.stdout.isatty():  # indented for a person
         typer.echo(result.model_dump_json(indent=2))
     elif settings.json_output:  # one line for a log collector or a pipe, in pieces (a backlog's is ~300 bytes a file)
@@ -116,7 +115,10 @@ def run(
     raise typer.Exit(EXIT_OK if result.success else EXIT_FAILED)
 
 
-def _execute(settings: Settings, plugins: Plugins) -> IngestResult:
+def _execute(settings: Settings, plugins: Plugins) -> tuple[IngestResult, Status | None]:
+    """The run, and the state after it (for metrics and notifications), read before the landing zone and the
+    warehouse are closed."""
+    from ingestor import ops
     from ingestor.landing import open_landing
     from ingestor.ops.report import progress
     from ingestor.run.context import RunContext
@@ -133,6 +135,7 @@ def _execute(settings: Settings, plugins: Plugins) -> IngestResult:
         fail(f"task index {settings.task_index} is not below the task count {settings.task_count}")
     logging.getLogger("ingestor.run").info("%s", settings.budget.describe())
     show = sys.stderr.isatty() and settings.log_format == "text"
+    unavailable = {s: why for s in settings.service if (why := plugins.unavailable(s)) is not None}
     try:
         with progress(show) as on_file:
             context = RunContext(
@@ -149,22 +152,8 @@ def _execute(settings: Settings, plugins: Plugins) -> IngestResult:
                 history_dataset=None if settings.dry_run else settings.history_dataset_name,
                 on_file=on_file,
             )
-            return run_engine(context, settings.service, partial(_ingest, plugins))
+            result = run_engine(context, settings.service, unavailable)
+        return result, ops.state_after_run(settings, result, plugins.catalog, landing, warehouse)
     finally:
         warehouse.close()
         landing.close()
-
-
-def _ingest(plugins: Plugins, service: str, context: RunContext) -> ServiceResult | None:
-    """The `ingest` hook for a service that works; for one that cannot be used, an outcome saying why."""
-    why = plugins.unavailable(service)
-    if why is None:
-        produced: ServiceResult | None = plugins.pm.hook.ingest(service=service, context=context)
-        return produced
-    from ingestor.run.context import ServiceResult
-    from ingestor.run.fate import refused
-
-    logging.getLogger("ingestor.run").error("%s", why)
-    outcome = refused(service, why)
-    context.on_file(outcome)
-    return ServiceResult(files=[outcome])

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ingestor.catalog import Catalog
+    from ingestor.landing import Landing
     from ingestor.ops.status import Status
     from ingestor.result import IngestResult
     from ingestor.settings import Settings
+    from ingestor.warehouse import Warehouse
 
 log = logging.getLogger("ingestor.ops")
 
@@ -30,16 +32,31 @@ def check_extras(settings: Settings) -> None:
         fail(f"--notify URL #{bad[0]} is not one apprise understands (see https://github.com/caronc/apprise/wiki)")
 
 
-def after_run(settings: Settings, result: IngestResult, catalog: Catalog, retries_before: float) -> None:
-    """Metrics and notifications of a finished run (dry runs: none). The state (backlog, freshness) is read
-    after the run when metrics are published or stale types notified. `retries_before`: `metrics.retries()`
-    when the run began."""
-    if result.dry_run:
-        return
-    want_state = bool(settings.metrics_push or settings.metrics_file) or (
+def state_after_run(
+    settings: Settings, result: IngestResult, catalog: Catalog, landing: Landing, warehouse: Warehouse
+) -> Status | None:
+    """The state (backlog, freshness) after a run, read on the run's own landing zone and warehouse while they
+    are open, when metrics are published or stale types notified; None otherwise (dry runs: never), or when it
+    cannot be read (logged)."""
+    want = bool(settings.metrics_push or settings.metrics_file) or (
         bool(settings.notify) and "stale" in settings.notify_on
     )
-    status = _state(settings, catalog, result.services) if want_state else None
+    if result.dry_run or not want:
+        return None
+    from ingestor.ops.status import collect
+
+    try:
+        return collect(catalog, result.services, landing, warehouse, settings.history_dataset_name, settings.env)
+    except Exception as error:  # metrics and notifications never change a run's result
+        log.error("the state after the run could not be read: %s", error)
+        return None
+
+
+def after_run(settings: Settings, result: IngestResult, status: Status | None, retries_before: float) -> None:
+    """Metrics and notifications of a finished run (dry runs: none), with the `status` read after it
+    (`state_after_run`). `retries_before`: `metrics.retries()` when the run began."""
+    if result.dry_run:
+        return
     _publish(settings, "ingestor_run", result, status, retries_before)
     _notify(settings, result.services, result, status)
 
@@ -58,27 +75,6 @@ def after_status(settings: Settings, status: Status) -> None:
     """Metrics and notifications of `ingestor status`."""
     _publish(settings, "ingestor_status", None, status, 0.0)
     _notify(settings, status.services, None, status)
-
-
-def _state(settings: Settings, catalog: Catalog, services: list[str]) -> Status | None:
-    from ingestor.landing import open_landing
-    from ingestor.ops.status import collect
-    from ingestor.run.lease import open_warehouse
-
-    try:
-        landing = open_landing(settings.landing_url, settings)
-        warehouse = open_warehouse(settings.warehouse_url, settings, read_only=True)
-    except Exception as error:
-        log.error("the state after the run could not be read: %s", error)
-        return None
-    try:
-        return collect(catalog, services, landing, warehouse, settings.history_dataset_name, settings.env)
-    except Exception as error:
-        log.error("the state after the run could not be read: %s", error)
-        return None
-    finally:
-        warehouse.close()
-        landing.close()
 
 
 def _publish(

@@ -1,6 +1,5 @@
-"""What a run is given (`RunContext`) and what ingesting one service gives back (`ServiceResult`):
-the values the `ingest` hook exchanges, in a module of their own so the hook's contract and the
-engine import them without importing each other."""
+"""What a run is given (`RunContext`): built once at the edge (`ingestor run`, or a test) and handed to
+the engine (`ingestor.run.engine.run`)."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from datetime import UTC, datetime
 
 from ingestor.catalog import Catalog, View
 from ingestor.landing import Landing
-from ingestor.result import FileOutcome, TableLoad
+from ingestor.result import FileOutcome
 from ingestor.settings import Settings
 from ingestor.warehouse import Warehouse
 
@@ -23,8 +22,7 @@ def new_run_id() -> str:
 
 @dataclass(frozen=True)
 class RunContext:
-    """Everything a run needs, built once at the edge and handed to the `ingest` hook unchanged (but for
-    `on_file`, which the engine wraps to keep what settled, for the history of a stopped run)."""
+    """Everything a run needs, built once at the edge and handed to the engine unchanged."""
 
     env: str
     """The environment (`dev`, `prd`...)."""
@@ -54,13 +52,3 @@ class RunContext:
     """Where the run history goes (see `ingestor.ops.history`); None: nowhere."""
     on_file: Callable[[FileOutcome], None] = lambda outcome: None
     """Called with each outcome as its file settles."""
-
-
-@dataclass
-class ServiceResult:
-    """What ingesting one service produced."""
-
-    files: list[FileOutcome] = field(default_factory=list)
-    """One outcome per landing file."""
-    tables: list[TableLoad] = field(default_factory=list)
-    """One entry per data type loaded."""

@@ -19,10 +19,16 @@
 4. **Load** (`ingestor.run.load`): the part's staged files of a data type in one load (schema changes,
    rows, ledger entries: all or nothing); refused rows split the batch until the bad file is isolated.
    Several data types load at once where the warehouse allows it.
-5. **Decide** (`ingestor.run.fate`): what happened to the file in the steps above (`Happened`) gives
-   its outcome, in one pure function: status, reason, destination.
+   The load yields each batch (or half) as it ends, back to the run, which settles its files.
+5. **Decide** (`ingestor.run.fate`): what happened to the file in the steps above gives its outcome, in one
+   pure function: status, reason, destination.
 6. **Settle** (`ingestor.run.settle`): the file is moved where its outcome says (archive/, or rejected/
    with the reason beside it), or stays in landing; a failed move leaves it there as FAILED.
+
+Each file is carried as one record (`fate.Happened`) from the scan to settling: made by the scan, filled in
+by each step with what it did (the plan's checksum, staging's rows, the load's end), settled from. The run's
+state is the `Settler`'s (each file's outcome, in its place in scan order) and this module's (per data type,
+what its parts did and whether the warehouse failed on it).
 
 Files settle as soon as their fate is known (a rejected file right after staging, a loaded one
 right after its load commits); the run's result lists them in scan order whatever the load threads
@@ -31,27 +37,26 @@ in name order."""
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import logging
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import closing
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from ingestor.catalog import DataType
-from ingestor.hookspecs import hookimpl
 from ingestor.landing import LandingFile
-from ingestor.result import FileOutcome, IngestResult, TableLoad
+from ingestor.result import IngestResult, TableLoad
 from ingestor.run import faults, lease, stopping
-from ingestor.run.context import RunContext, ServiceResult
-from ingestor.run.fate import Happened, Load, decide, refused
+from ingestor.run.context import RunContext
+from ingestor.run.fate import Happened, refused
 from ingestor.run.ledger import LedgerEntry
 from ingestor.run.load import Loader, TypeLoad, load_all
-from ingestor.run.parts import Found, Part, cut
+from ingestor.run.parts import Part, cut, matched
 from ingestor.run.plan import plan
 from ingestor.run.scan import scan
 from ingestor.run.settle import Settler
@@ -66,8 +71,9 @@ from ingestor.warehouse import LoadError
 log = logging.getLogger("ingestor.run.engine")
 
 
-def run(context: RunContext, services: list[str], ingest: Callable[..., ServiceResult | None]) -> IngestResult:
-    """Ingest each service through the `ingest` hook and collect the result."""
+def run(context: RunContext, services: list[str], unavailable: Mapping[str, str] | None = None) -> IngestResult:
+    """Ingest each service's landing files and give what the run did; a service `unavailable` (service -> why:
+    disabled, or its plugin broken) is not touched, its outcome says why."""
     result = IngestResult(
         run_id=context.run_id,
         services=services,
@@ -87,25 +93,20 @@ def run(context: RunContext, services: list[str], ingest: Callable[..., ServiceR
         settings=context.settings.lease,
         dry_run=context.dry_run,
     ):  # one run at a time per service: see lease.py
-        settled: list[FileOutcome] = []  # as files settle: what a stopped run did
-        tell = context.on_file
-
-        def on_file(outcome: FileOutcome) -> None:
-            settled.append(outcome)
-            tell(outcome)
-
-        context = dataclasses.replace(context, on_file=on_file)
+        settler = Settler(context.landing, context.run_id, context.dry_run, context.on_file)
         try:
             for service in services:
-                produced = ingest(service=service, context=context)
-                if produced is None:
-                    raise RuntimeError(f"no plugin ingested service {service!r}")
-                result.files.extend(produced.files)
-                result.tables.extend(produced.tables)
+                why = (unavailable or {}).get(service)
+                if why is not None:
+                    settler.report(refused(service, why))
+                    continue
+                with staging_folder() as staging:
+                    result.tables += ServiceIngest(service, context, staging, settler).run()
         except (stopping.Terminated, KeyboardInterrupt):  # the history says what the stopped run settled; it goes on
-            result.files = settled
+            result.files = settler.outcomes
             _finish(context, result, stopped=True)
             raise
+        result.files = settler.outcomes
         _finish(context, result)
     return result
 
@@ -118,57 +119,49 @@ def _finish(context: RunContext, result: IngestResult, *, stopped: bool = False)
         record_run(context.warehouse, context.history_dataset, result, stopped)
 
 
-class DefaultIngest:
-    """The core's generic engine, registered as the last `ingest` implementation."""
-
-    @hookimpl(trylast=True)
-    def ingest(self, service: str, context: RunContext) -> ServiceResult:
-        """Ingest every landing file of `service`, staged in a staging folder of its own."""
-        with staging_folder() as staging:
-            return ServiceIngest(service, context, staging).run()
-
-
 class ServiceIngest:
-    """Ingests one service's landing folder: scan, then part by part: per data type plan and stage, then load."""
+    """Ingests one service's landing folder: scan, then part by part: per data type plan and stage, then load;
+    each file settled (by the run's `settler`) as soon as its fate is known."""
 
-    def __init__(self, service: str, context: RunContext, staging_dir: Path) -> None:
+    def __init__(self, service: str, context: RunContext, staging_dir: Path, settler: Settler) -> None:
         self.service = service
         self.ctx = context
         self.staging_dir = staging_dir
-        self.result = ServiceResult()
+        self.settler = settler
         self.schemas = LiveSchemas(context.warehouse)
-        self.settler = Settler(context.landing, context.run_id, context.dry_run, context.on_file)
         self.loader = Loader(context.warehouse, self.schemas, context.run_id, context.history_dataset)
         self._summaries: dict[str, TableLoad] = {}  # by data type: what its parts did, added up
         self._down: dict[str, str] = {}  # data type -> why the warehouse failed on it: its later parts wait
-        self._waiting: dict[str, Happened] = {}  # staged files to load, by name: their fate waits for the load
 
-    def run(self) -> ServiceResult:
-        """Scan once, then part by part stage each requested data type's files and load them; list the outcomes
-        in scan order."""
+    def run(self) -> list[TableLoad]:
+        """Scan once, then part by part stage each requested data type's files and load them; what each data type's
+        load did."""
         ctx = self.ctx
         found = scan(self.service, ctx.landing, ctx.catalog, ctx.data_types, ctx.task_index, ctx.task_count)
         if found.refused is not None:
             self.settler.report(refused(self.service, found.refused))
-            self.result.files = list(self.settler.settled.values())
-            return self.result
-        self._settle([self._happened(file, None, failed_by_scan=why) for file, why in found.failed])
-        self._settle([self._happened(file, None, rejected_by_scan=why) for file, why in found.rejected])
+            return []
+        failed = [self._record(file, failed_by_scan=why) for file, why in found.failed]
+        rejected = [self._record(file, rejected_by_scan=why) for file, why in found.rejected]
         types = [dt for dt in ctx.catalog.types(self.service) if dt.name in found.batches]
+        matched = [
+            self._record(file, data_type=dt.name, match=match) for dt in types for file, match in found.batches[dt.name]
+        ]
+        found.batches.clear()
+        self.settler.expect(itertools.chain(failed, rejected, matched))  # the result lists them in scan order
+        self._settle(failed + rejected)
         for dt in types:
             table = f"{dt.dataset_for(ctx.env)}.{dt.table_for(ctx.env)}"
             self._summaries[dt.name] = TableLoad(service=self.service, data_type=dt.name, table=table, files=0, rows=0)
-        self.result.tables = list(self._summaries.values())
-        order = [file.name for file, _ in found.failed + found.rejected]
-        order += [file.name for dt in types for file, _ in found.batches[dt.name]]
         budget = ctx.settings.budget
-        parts = cut((f for dt in types for f in found.batches.pop(dt.name)), budget.part_bytes, budget.part_files)
+        parts = cut(matched, budget.part_bytes, budget.part_files)
+        del matched
         while parts:  # each part let go once done: a backlog's files are not all held to the end
             self._part(parts.pop(0))
+        tables = list(self._summaries.values())
         if types and not ctx.dry_run:
-            refresh_views(self.service, ctx.env, ctx.views, ctx.warehouse, self.schemas, self.result.tables)
-        self.result.files = [self.settler.settled[name] for name in order]
-        return self.result
+            refresh_views(self.service, ctx.env, ctx.views, ctx.warehouse, self.schemas, tables)
+        return tables
 
     def _part(self, part: Part) -> None:
         """Plan, stage, load and settle one part; its staged files are deleted once it settled."""
@@ -176,15 +169,22 @@ class ServiceIngest:
         folder = self.staging_dir / f"part-{part.number}"
         folder.mkdir()
         paths = (folder / f"{n:07d}.jsonl" for n in itertools.count(1))
-        ready = [self._prepare(dt, files, paths) for dt, files in part.batches]
-        loads = [partial(self.loader.load, batch, self._loaded) for batch in ready if batch is not None]
-        load_all(loads, getattr(self.ctx.warehouse, "max_parallel_loads", 1))
+        ready = [self._prepare(dt, records, paths) for dt, records in part.batches]
+        loads = [self.loader.load(batch) for batch in ready if batch is not None]
+        parallel = getattr(self.ctx.warehouse, "max_parallel_loads", 1)
+        with closing(load_all(loads, parallel)) as results:  # (closed at once if settling raises: a stop)
+            for ended in results:  # the records of a batch, or of a half, whose load ended: settled at once
+                for record in ended:
+                    assert record.load is not None and record.data_type is not None
+                    if record.load.outage and record.load.error:
+                        self._down[record.data_type] = record.load.error
+                self._settle(ended)
         shutil.rmtree(folder)
         if part.of > 1:
             log.info("%s: %s settled in %.1f s", self.service, part, time.perf_counter() - started)
 
     # -- one data type's files of a part: plan and stage -------------------------------------------------
-    def _prepare(self, dt: DataType, files: list[Found], paths: Iterator[Path]) -> TypeLoad | None:
+    def _prepare(self, dt: DataType, records: list[Happened], paths: Iterator[Path]) -> TypeLoad | None:
         """Plan and stage a part's files of one data type (`paths`: where to stage them); the batch to load, if
         any. Files whose fate is known by then (already loaded, rejected, empty; all of them in a dry run) are
         settled here."""
@@ -192,43 +192,43 @@ class ServiceIngest:
         dataset, table = dt.dataset_for(ctx.env), dt.table_for(ctx.env)
         summary = self._summaries[dt.name]
         if dt.name in self._down:  # each later part would wait out the same outage (a deadline, retries) again
-            self._settle([self._happened(file, dt, not_tried=self._down[dt.name]) for file, _ in files])
+            self._settle(_filled(records, not_tried=self._down[dt.name]))
             return None
         try:
-            loaded_before = ctx.warehouse.loaded({dataset}, [f.name for f, _ in files])
+            loaded_before = ctx.warehouse.loaded({dataset}, [h.file.name for h in records])
             stored = self.schemas.get(dataset, table)
         except LoadError as error:  # the warehouse cannot be read: nothing of this type can be decided
             summary.error = self._down[dt.name] = str(error)
-            self._settle([self._happened(file, dt, unreadable=str(error)) for file, _ in files])
+            self._settle(_filled(records, unreadable=str(error)))
             return None
-        planned = plan(ctx.landing, files, loaded_before, lambda: next(paths))
-        self._settle([self._happened(p.file, dt, already_loaded=True) for p in planned if p.task is None])
-        builder, staged = self._stage(dt, [p.task for p in planned if p.task is not None], stored, summary)
-        happened = [
-            self._happened(p.file, dt, earlier=p.earlier, staged=staged[p.file.name]) for p in planned if p.task
-        ]
-        self._settle([h for h in happened if h.staged and h.staged.reason])  # rejected: settled at once
-        ok = [h for h in happened if h.staged and h.staged.reason is None]
+        planned = plan(ctx.landing, [(h.file, matched(h)) for h in records], loaded_before, lambda: next(paths))
+        tasks: list[StageTask] = []
+        for record, p in zip(records, planned, strict=True):
+            record.checksum, record.earlier, record.already_loaded = p.checksum, p.earlier, p.task is None
+            tasks += [p.task] if p.task is not None else []
+        self._settle([h for h in records if h.already_loaded])
+        builder, staged = self._stage(dt, tasks, stored, summary)
+        to_stage = [h for h in records if not h.already_loaded]
+        for record in to_stage:
+            record.staged = staged[record.file.name]
+        self._settle([h for h in to_stage if _staged(h).reason])  # rejected: settled at once
+        ok = [h for h in to_stage if _staged(h).reason is None]
         faults.checkpoint("after_stage")
-        schema = reconcile(builder.root, self.schemas.get(dataset, table))  # (as read, not grown)
+        schema = reconcile(builder.root, self.schemas.stored(dataset, table))  # (as read, not grown)
         needed = changes(schema)
         summary.columns_added += [str(c) for c in needed if isinstance(c, AddColumn)]
         summary.columns_widened += [str(c) for c in needed if isinstance(c, WidenColumn)]
         summary.notes += [note for note in builder.notes if note not in summary.notes]
         if ctx.dry_run:
-            rows = sum(staged[h.file.name].rows for h in ok)
+            rows = sum(_staged(h).rows for h in ok)
             summary.files, summary.rows = summary.files + len(ok), summary.rows + rows
             if rows:  # the next part is planned against the schema this one would have loaded
                 self.schemas.loaded(dataset, table, schema)
             self._settle(ok)
             return None
-        self._settle([h for h in ok if not staged[h.file.name].rows])  # empty: archived at once
-        to_load = [h for h in ok if staged[h.file.name].rows]
-        self._waiting.update({h.file.name: h for h in to_load})
-        checksums = {p.file.name: p.checksum for p in planned}
-        table_name = f"{dataset}.{table}"
-        files_to_load = [self._staged_file(h.file, staged[h.file.name], dt, table_name, checksums) for h in to_load]
-        return TypeLoad(dt, dataset, table, builder, files_to_load, summary)
+        self._settle([h for h in ok if not _staged(h).rows])  # empty: archived at once
+        files = [(h, self._staged_file(h, dt, f"{dataset}.{table}")) for h in ok if _staged(h).rows]
+        return TypeLoad(dt, dataset, table, builder, schema, files, summary)
 
     def _stage(
         self, dt: DataType, tasks: list[StageTask], stored: Struct | None, summary: TableLoad
@@ -248,15 +248,14 @@ class ServiceIngest:
         summary.columnar_files += sum(result.columnar for result in staged.values())
         return builder, staged
 
-    def _staged_file(
-        self, file: LandingFile, staged: Staged, dt: DataType, table: str, checksums: dict[str, str]
-    ) -> StagedFile:
+    def _staged_file(self, record: Happened, dt: DataType, table: str) -> StagedFile:
         """A staged file as the warehouse loads it, with its ledger entry."""
-        assert staged.path is not None
+        staged = _staged(record)
+        assert staged.path is not None and record.checksum is not None
         entry = LedgerEntry(
-            source_name=file.name,
-            checksum=checksums[file.name],
-            size=file.size,
+            source_name=record.file.name,
+            checksum=record.checksum,
+            size=record.file.size,
             service=self.service,
             data_type=dt.name,
             table_name=table,
@@ -264,19 +263,26 @@ class ServiceIngest:
             run_id=self.ctx.run_id,
             loaded_at=self.ctx.started_at,
         )
-        return StagedFile(entry=entry, path=staged.path, source=file, widest=staged.widest)
+        return StagedFile(entry=entry, path=staged.path, source=record.file, widest=staged.widest)
 
-    # -- decide and settle -------------------------------------------------------------------------
-    def _loaded(self, files: list[StagedFile], load: Load) -> None:
-        """Files of a batch (all, or a half split off on refused rows) ended their load: their fates are known."""
-        if load.outage and load.error:
-            self._down[files[0].entry.data_type] = load.error
-        self._settle([dataclasses.replace(self._waiting.pop(f.source.name), load=load) for f in files])
+    # -- records, decided and settled --------------------------------------------------------------------
+    def _record(self, file: LandingFile, **seen: Any) -> Happened:
+        """A file's record as the scan made it (`seen`: `Happened`'s fields)."""
+        return Happened(file, self.service, dry_run=self.ctx.dry_run, **seen)
 
-    def _happened(self, file: LandingFile, dt: DataType | None, **seen: Any) -> Happened:
-        """The record of what happened to `file` (of data type `dt`) in this run: `seen`, `Happened`'s fields."""
-        return Happened(file, self.service, dt.name if dt is not None else None, self.ctx.dry_run, **seen)
-
-    def _settle(self, happened: list[Happened]) -> None:
+    def _settle(self, records: list[Happened]) -> None:
         """Decide each file's fate and carry it out."""
-        self.settler.settle((h.file, decide(h)) for h in happened)
+        self.settler.settle(records)
+
+
+def _filled(records: list[Happened], **seen: Any) -> list[Happened]:
+    """The records, each with what the step saw (`seen`: `Happened`'s fields) set."""
+    for record in records:
+        for name, value in seen.items():
+            setattr(record, name, value)
+    return records
+
+
+def _staged(record: Happened) -> Staged:
+    assert record.staged is not None
+    return record.staged

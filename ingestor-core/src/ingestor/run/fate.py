@@ -1,13 +1,14 @@
 """A landing file's fate, decided once: `decide` takes the record of what happened to the file in
-this run (`Happened`: the scan's verdict, the ledger's, staging's, the load's, whether it is a dry
-run) and gives its outcome: status, reason, destination and counts. It is a pure function; settling
-(`ingestor.run.settle`) only carries the outcome out, and downgrades it to FAILED when the move itself
-fails or the file changed meanwhile."""
+this run (`Happened`, the one record a file is carried as from the scan to settling: the scan's verdict,
+the ledger's, staging's, the load's, whether it is a dry run) and gives its outcome: status, reason,
+destination and counts. It is a pure function; settling (`ingestor.run.settle`) only carries the outcome out,
+and downgrades it to FAILED when the move itself fails or the file changed meanwhile."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ingestor.catalog import Match
 from ingestor.landing import LandingFile, fitted, printable, utf8_name
 from ingestor.result import FileOutcome, FileStatus
 from ingestor.staging.row_path import Staged
@@ -27,15 +28,19 @@ class Load:
     notes: tuple[str, ...] = ()  # the data type's schema notes, given to each file it committed
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Happened:
-    """What happened to one landing file in this run, step by step; a step that did not reach the file
-    leaves its field at the default."""
+    """The record of one landing file through this run: made at the scan, filled in by each step (plan, stage,
+    load) with what it did, and settled from. A step that did not reach the file leaves its field at the
+    default."""
 
     file: LandingFile
     service: str
     data_type: str | None = None
     dry_run: bool = False
+    match: Match | None = None  # its data type and the attributes its name carries (None: it matched none)
+    slot: int = -1  # its place in the run's result (scan order), given as the settler expects it
+    checksum: str | None = None  # the plan's: this version's checksum, for its ledger entry
     rejected_by_scan: str | None = None  # no data type matches, ambiguous, unsafe name
     failed_by_scan: str | None = None  # not a file it can read (a FIFO, a path too long...): never opened
     unreadable: str | None = None  # the warehouse error that kept its data type from being decided

@@ -14,9 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ingestor.catalog import DataType, Match
-from ingestor.landing import LandingFile
-
-Found = tuple[LandingFile, Match]  # a landing file and the data type its name matched
+from ingestor.run.fate import Happened
 
 
 @dataclass(frozen=True)
@@ -26,7 +24,7 @@ class Part:
 
     number: int
     of: int
-    batches: list[tuple[DataType, list[Found]]]
+    batches: list[tuple[DataType, list[Happened]]]
 
     def __str__(self) -> str:
         return f"part {self.number} of {self.of} ({self.files} files, {self.bytes} bytes)"
@@ -37,23 +35,29 @@ class Part:
 
     @property
     def bytes(self) -> int:
-        return sum(file.size for _, files in self.batches for file, _ in files)
+        return sum(record.file.size for _, records in self.batches for record in records)
 
 
-def cut(files: Iterable[Found], max_bytes: int, max_files: int) -> list[Part]:
-    """The parts of `files` (in the order given): each holds at most `max_files` files and `max_bytes` bytes,
-    but for a single larger file."""
-    cuts: list[list[Found]] = []
+def cut(files: Iterable[Happened], max_bytes: int, max_files: int) -> list[Part]:
+    """The parts of `files` (the records of files a data type matched, in the order given): each holds at most
+    `max_files` files and `max_bytes` bytes, but for a single larger file."""
+    cuts: list[list[Happened]] = []
     size = 0
-    for found in files:
-        if not cuts or len(cuts[-1]) >= max_files or size + found[0].size > max_bytes:
+    for record in files:
+        if not cuts or len(cuts[-1]) >= max_files or size + record.file.size > max_bytes:
             cuts.append([])
             size = 0
-        cuts[-1].append(found)
-        size += found[0].size
+        cuts[-1].append(record)
+        size += record.file.size
     return [Part(number, len(cuts), _by_type(part)) for number, part in enumerate(cuts, 1)]
 
 
-def _by_type(files: list[Found]) -> list[tuple[DataType, list[Found]]]:
-    groups = (list(group) for _, group in itertools.groupby(files, key=lambda found: found[1].data_type.name))
-    return [(group[0][1].data_type, group) for group in groups]
+def _by_type(files: list[Happened]) -> list[tuple[DataType, list[Happened]]]:
+    groups = (list(group) for _, group in itertools.groupby(files, key=lambda record: record.data_type))
+    return [(matched(group[0]).data_type, group) for group in groups]
+
+
+def matched(record: Happened) -> Match:
+    """The data type a record of a part matched (every file of a part matched one)."""
+    assert record.match is not None, f"{record.file.name}: no data type to load it as"
+    return record.match

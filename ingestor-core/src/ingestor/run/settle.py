@@ -1,13 +1,12 @@
-"""Settling: carry out the outcomes `fate.decide` gave. A file goes where its outcome says
-(archive/ or rejected/, a rejected one with `<name>.reason.json` beside it), or stays in landing;
-a dry run moves nothing. The one change settling may make to an outcome is here, in `_move`: a move
+"""Settling: decide each file's fate from its record (`fate.decide`) and carry it out. A file goes where
+its outcome says (archive/ or rejected/, a rejected one with `<name>.reason.json` beside it), or stays in
+landing; a dry run moves nothing. The one change settling may make to an outcome is here, in `_move`: a move
 that fails, or a file that changed since it was listed, leaves the file in landing as FAILED."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
@@ -16,45 +15,60 @@ import orjson
 from ingestor.landing import FileChanged, Landing, LandingFile, printable, reason_name
 from ingestor.result import FileOutcome, FileStatus
 from ingestor.run import faults, stopping
+from ingestor.run.fate import Happened, decide
 
 log = logging.getLogger("ingestor.run.engine")
 
 
 class Settler:
-    """Moves files where their outcomes say and reports each outcome once, as it settles."""
+    """Decides each file's fate, moves it where its outcome says and reports the outcome once, as it settles;
+    holds the run's outcomes, each in its file's place in scan order."""
 
     def __init__(self, landing: Landing, run_id: str, dry_run: bool, on_file: Callable[[FileOutcome], None]) -> None:
         self.landing = landing
         self.run_id = run_id
         self.dry_run = dry_run
         self.on_file = on_file
-        self.settled: dict[str, FileOutcome] = {}  # by landing name (or a refused service's folder)
-        self._lock = threading.Lock()  # several data types may load, and settle, at once
+        self._outcomes: list[FileOutcome | None] = []  # in scan order; None: not settled (yet)
 
-    def settle(self, outcomes: Iterable[tuple[LandingFile, FileOutcome]]) -> None:
-        """Carry out each outcome: moved several at once where the landing zone is remote, reported in order.
-        Nothing moves once a stop was asked (the outcome may stem from it: a query it interrupted)."""
+    def expect(self, records: Iterable[Happened]) -> None:
+        """Give each record (in scan order) its place in the result."""
+        for record in records:
+            record.slot = len(self._outcomes)
+            self._outcomes.append(None)
+
+    @property
+    def outcomes(self) -> list[FileOutcome]:
+        """The outcomes of the files settled so far (all of a finished run), in scan order."""
+        return [outcome for outcome in self._outcomes if outcome is not None]
+
+    def settle(self, records: Iterable[Happened]) -> None:
+        """Decide each file's fate and carry it out: moved several at once where the landing zone is remote,
+        reported in order. Nothing moves once a stop was asked (the outcome may stem from it: a query it
+        interrupted)."""
         stopping.check()
-        pending = list(outcomes)
+        pending = [(record, decide(record)) for record in records]
         workers = min(self.landing.concurrency, len(pending))
         if workers <= 1:
-            for file, outcome in pending:
-                self.report(self._move(file, outcome), file.name)
+            for record, outcome in pending:
+                self.report(self._move(record.file, outcome), record.slot)
             return
         with stopping.threads(workers, "ingestor-move") as pool:
-            moved = list(pool.map(lambda item: self._move(*item), pending))
-        for (file, _), outcome in zip(pending, moved, strict=True):
-            self.report(outcome, file.name)
+            moved = list(pool.map(lambda item: self._move(item[0].file, item[1]), pending))
+        for (record, _), outcome in zip(pending, moved, strict=True):
+            self.report(outcome, record.slot)
 
-    def report(self, outcome: FileOutcome, name: str | None = None) -> None:
-        """Log the outcome, keep it for the result (by the landing `name`, which its printable `path` may not be:
-        by default that path) and tell the live callback."""
+    def report(self, outcome: FileOutcome, slot: int | None = None) -> None:
+        """Log the outcome, keep it for the result (in its `slot`; None: after those expected so far) and tell
+        the live callback."""
         log_at = logging.WARNING if outcome.status in {FileStatus.REJECTED, FileStatus.FAILED} else logging.INFO
         why = f" ({outcome.reason})" if outcome.reason else ""
         log.log(log_at, "%s: %s%s", outcome.path, outcome.status.value, why)
-        with self._lock:
-            self.settled[outcome.path if name is None else name] = outcome
-            self.on_file(outcome)
+        if slot is None:
+            self._outcomes.append(outcome)
+        else:
+            self._outcomes[slot] = outcome
+        self.on_file(outcome)
 
     def _move(self, file: LandingFile, outcome: FileOutcome) -> FileOutcome:
         """The file moved where `outcome` says (unless dry run): the outcome with the name it got there,

@@ -1,5 +1,6 @@
-"""The live schema of each table a run touches: read from the warehouse once, then kept current by
-the step that changes it (a committed load makes the schema it loaded the table's); and, asked only
+"""The live schema of each table a run touches: read from the warehouse once per run (again only after a
+failed load), then kept current by the step that changes it (a committed load makes the schema it loaded the
+table's); and, asked only
 before a column the table has widens to FLOAT64, whether it holds integers beyond 2^53 (once per
 column a run)."""
 
@@ -23,11 +24,13 @@ class LiveSchemas:
         self._lock = threading.Lock()  # several data types may load at once
 
     def get(self, dataset: str, table: str) -> Struct | None:
-        """A copy of the table's schema (a schema builder grows it in place); raises LoadError when the
+        """A copy of the table's schema, for a schema builder to grow in place; raises LoadError when the
         warehouse cannot be read."""
-        return copy.deepcopy(self._read(dataset, table))
+        return copy.deepcopy(self.stored(dataset, table))
 
-    def _read(self, dataset: str, table: str) -> Struct | None:
+    def stored(self, dataset: str, table: str) -> Struct | None:
+        """The table's schema as it stands, to reconcile with (never to change); raises LoadError when the
+        warehouse cannot be read."""
         with self._lock:
             known = self._known.get((dataset, table), _UNKNOWN)
         if known is _UNKNOWN:
@@ -39,7 +42,7 @@ class LiveSchemas:
     def large_ints(self, dataset: str, table: str, name: str) -> bool:
         """Whether the table's INT64 column `name` holds an integer beyond 2^53 (which FLOAT64 would change):
         asked of the warehouse once, then remembered in the schema (a committed load keeps it current)."""
-        known = self._read(dataset, table)
+        known = self.stored(dataset, table)
         col = known.get(name) if known is not None else None
         if col is None:
             raise LoadError(f"{dataset}.{table} has no column {name} to ask about", data_error=False)
@@ -48,9 +51,10 @@ class LiveSchemas:
         return col.large_ints
 
     def loaded(self, dataset: str, table: str, schema: Struct) -> None:
-        """A load into the table committed with `schema`: that is the table's schema now."""
+        """A load into the table committed with `schema` (the batch's, reconciled): that is the table's schema
+        now, all of it stored (marked so in place: the batch's later halves have no change left to make)."""
         with self._lock:
-            self._known[(dataset, table)] = mark_stored(copy.deepcopy(schema))
+            self._known[(dataset, table)] = mark_stored(schema)
 
     def unsure(self, dataset: str, table: str) -> None:
         """A load failed: it may have changed the table in part (BigQuery's schema changes are not

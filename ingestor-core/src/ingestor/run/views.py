@@ -25,7 +25,7 @@ def refresh_views(
             sources = [
                 (s.dataset.format(env=env), s.table.format(env=env), s.columns, s.constants)
                 for s in view.sources
-                if schemas.get(s.dataset.format(env=env), s.table.format(env=env)) is not None
+                if schemas.stored(s.dataset.format(env=env), s.table.format(env=env)) is not None
             ]
             if sources:
                 warehouse.ensure_view(dataset, name, list(view.columns), sources)

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 from ingestor.catalog import DataType, Match
 from ingestor.landing import LandingFile
-from ingestor.run.parts import Found, Part, cut
+from ingestor.run.fate import Happened
+from ingestor.run.parts import Part, cut
 
 EVENTS = DataType(service="fz", name="events", dataset="fz_{env}", table="events")
 METRICS = DataType(service="fz", name="metrics", dataset="fz_{env}", table="metrics")
 
 
-def _files(dt: DataType, *sizes: int) -> list[Found]:
+def _files(dt: DataType, *sizes: int) -> list[Happened]:
     return [
-        (LandingFile(f"fz/landing/{i}_fz_{dt.name}.jsonl", size, "v"), Match(dt, {})) for i, size in enumerate(sizes)
+        Happened(LandingFile(f"fz/landing/{i}_fz_{dt.name}.jsonl", size, "v"), "fz", dt.name, match=Match(dt, {}))
+        for i, size in enumerate(sizes)
     ]
 
 
 def _shape(parts: list[Part]) -> list[list[tuple[str, list[int]]]]:
     """Each part as (data type, sizes of its files) per batch."""
-    return [[(dt.name, [file.size for file, _ in files]) for dt, files in part.batches] for part in parts]
+    return [[(dt.name, [record.file.size for record in files]) for dt, files in part.batches] for part in parts]
 
 
 def test_parts_are_cut_by_files() -> None:
