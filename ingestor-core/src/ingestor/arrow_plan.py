@@ -59,6 +59,7 @@ class Columnar:
     path: Path  # the Arrow IPC file
     plan: Plan
     dropped: list[tuple[str, ...]] = field(default_factory=list)  # keys holding only {} or []
+    checksum: str = ""  # of the landing file's content, as it was read
 
 
 def plan_for(schema: Struct, metadata: set[str]) -> Plan | None:

@@ -225,9 +225,8 @@ class ServiceIngest:
         self._settle([h for h in ok if not staged[h.file.name].rows])  # empty: archived at once
         to_load = [h for h in ok if staged[h.file.name].rows]
         self._waiting.update({h.file.name: h for h in to_load})
-        checksums = {p.file.name: p.checksum for p in planned}
         table_name = f"{dataset}.{table}"
-        files_to_load = [self._staged_file(h.file, staged[h.file.name], dt, table_name, checksums) for h in to_load]
+        files_to_load = [self._staged_file(h.file, staged[h.file.name], dt, table_name) for h in to_load]
         return TypeLoad(dt, dataset, table, builder, files_to_load, summary)
 
     def _stage(
@@ -248,14 +247,12 @@ class ServiceIngest:
         summary.columnar_files += sum(result.columnar for result in staged.values())
         return builder, staged
 
-    def _staged_file(
-        self, file: LandingFile, staged: Staged, dt: DataType, table: str, checksums: dict[str, str]
-    ) -> StagedFile:
-        """A staged file as the warehouse loads it, with its ledger entry."""
-        assert staged.path is not None
+    def _staged_file(self, file: LandingFile, staged: Staged, dt: DataType, table: str) -> StagedFile:
+        """A staged file as the warehouse loads it, with its ledger entry (the checksum of what staging read)."""
+        assert staged.path is not None and staged.checksum is not None
         entry = LedgerEntry(
             source_name=file.name,
-            checksum=checksums[file.name],
+            checksum=staged.checksum,
             size=file.size,
             service=self.service,
             data_type=dt.name,

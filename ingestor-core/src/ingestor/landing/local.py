@@ -14,11 +14,21 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 from ingestor import faults
-from ingestor.landing import FileChanged, LandingFile, UnsafeName, Versioned, check_name, fitted, numbered, printable
+from ingestor.landing import (
+    FileChanged,
+    LandingFile,
+    Stream,
+    UnsafeName,
+    Versioned,
+    check_name,
+    fitted,
+    numbered,
+    printable,
+)
 from ingestor.landing.walk import walk
 
 if TYPE_CHECKING:
@@ -27,11 +37,12 @@ if TYPE_CHECKING:
 READ_BUFFER = 1024 * 1024
 
 
-class _Prefix(io.RawIOBase):
-    """The first `size` bytes of an unbuffered binary file."""
+class _Listed(io.RawIOBase):
+    """The first `size` bytes of an unbuffered binary file (its listed size), hashed as they are read."""
 
     def __init__(self, raw: io.FileIO, size: int) -> None:
         self._raw, self._size, self._left = raw, size, size
+        self._hash: hashlib._Hash | None = hashlib.sha256()  # None once a seek skipped bytes: no checksum
 
     def readable(self) -> bool:
         return True
@@ -42,6 +53,8 @@ class _Prefix(io.RawIOBase):
     def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
         if whence != os.SEEK_SET:
             raise io.UnsupportedOperation("only absolute positions")
+        if offset != self.tell():
+            self._hash = None
         position = self._raw.seek(min(offset, self._size))
         self._left = self._size - position
         return position
@@ -51,9 +64,20 @@ class _Prefix(io.RawIOBase):
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         view = memoryview(buffer)[: self._left]
-        n = self._raw.readinto(view) if view.nbytes else 0
-        self._left -= n or 0
-        return n or 0
+        n = (self._raw.readinto(view) if view.nbytes else 0) or 0
+        self._left -= n
+        if self._hash is not None:
+            self._hash.update(view[:n])
+        return n
+
+    def checksum(self) -> str:
+        """sha256 of the whole content: what is left of it is read (and hashed) first."""
+        if self._hash is None:
+            raise io.UnsupportedOperation("a stream read from an offset has no checksum")
+        rest = bytearray(READ_BUFFER)
+        while self._left and self.readinto(rest):
+            pass
+        return "sha256:" + self._hash.hexdigest()
 
     def close(self) -> None:
         self._raw.close()
@@ -120,18 +144,17 @@ class LocalLanding:
             return
         yield from sorted(walk(str(self.root), str(base)), key=lambda f: f.name)
 
-    def open(self, file: LandingFile) -> AbstractContextManager[IO[bytes]]:
+    def open(self, file: LandingFile) -> AbstractContextManager[Stream]:
         """Open for reading the listed size: what a writer appends meanwhile is not read (the ledger's size and
-        checksum describe exactly the bytes loaded; `move` then sees the change and leaves the file)."""
-        return self._reader(file)
-
-    def _reader(self, file: LandingFile) -> io.BufferedReader:
-        return io.BufferedReader(_Prefix(self._listed(file.name).open("rb", buffering=0), file.size), READ_BUFFER)
+        checksum describe exactly the bytes loaded; `move` then sees the change and leaves the file). Its checksum
+        is the sha256 of the bytes read through it."""
+        raw = _Listed(self._listed(file.name).open("rb", buffering=0), file.size)
+        return Stream(raw, raw.checksum, READ_BUFFER)
 
     def checksum(self, file: LandingFile) -> str:
         """sha256 of the content (its listed size)."""
-        with self._reader(file) as stream:
-            return "sha256:" + hashlib.file_digest(stream, "sha256").hexdigest()
+        with self.open(file) as stream:
+            return stream.checksum()
 
     def move(self, file: LandingFile, destination: str) -> str:
         """Rename within the root without overwriting: an identical file already at the
