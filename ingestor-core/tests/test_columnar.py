@@ -22,9 +22,9 @@ import orjson
 import pytest
 
 from ingestor import DataType, SourceFile
-from ingestor.arrow_plan import plan_for
+from ingestor.arrow_plan import HandedBack, plan_for
 from ingestor.budget import Budget, MiB
-from ingestor.columnar import HandedBack, key_paths, stage
+from ingestor.columnar import key_paths, stage
 from ingestor.landing import LandingFile
 from ingestor.landing.local import LocalLanding
 from ingestor.result import IngestResult

@@ -23,7 +23,6 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from ingestor.arrow_plan import Columnar, Field, Level, Plan
+from ingestor.arrow_plan import Columnar, Field, HandedBack, Level, Plan
 from ingestor.budget import Budget
 from ingestor.landing import Content, Landing, LandingFile
 from ingestor.names import sanitize_column
@@ -52,15 +51,6 @@ _TIMESTAMP = rf"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}[T ][0-9]{{2}}:[0-9]{{2}}:[0-9]
 
 class _HandBack(Exception):
     """The file must take the row path."""
-
-
-@dataclass(frozen=True)
-class HandedBack:
-    """Why the row path must take a file, with the file's `content` once it was read: the row path reads that,
-    not the landing file again."""
-
-    why: str
-    content: Content | None = None
 
 
 _OMIT = object()  # a STRUCT column with no field to store (the row path stores nothing either)
@@ -103,12 +93,11 @@ def _stage(
     vouch: Vouch | None,
     defaults: dict[str, str],
 ) -> Columnar:
-    data: bytes | None = content.data
-    if file.name.endswith(".gz"):  # decompressed streaming: no more than the budget's share is held
-        try:
-            data = read_whole(io.BytesIO(content.data), True, budget.columnar_bytes)
-        except UNREADABLE:
-            raise _HandBack("unreadable compressed data") from None
+    gzipped = file.name.endswith(".gz")
+    try:  # decompressed streaming: no more than the budget's share is held
+        data = read_whole(io.BytesIO(content.data), True, budget.columnar_bytes) if gzipped else content.data
+    except UNREADABLE:
+        raise _HandBack("unreadable compressed data") from None
     if data is None:
         raise _HandBack("large file")
     data = data[3:] if data.startswith(BOM) else data

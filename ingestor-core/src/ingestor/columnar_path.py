@@ -12,9 +12,9 @@ from concurrent.futures import Future
 from typing import Any
 
 from ingestor import arrow_plan, columnar, stopping
+from ingestor.arrow_plan import HandedBack
 from ingestor.batch import Batch, read_ahead, staging_workers
 from ingestor.catalog import SourceFile, leaves_unchanged
-from ingestor.columnar import HandedBack
 from ingestor.errors import ENVIRONMENT, cause
 from ingestor.landing import Content
 from ingestor.row_path import Staged, StageTask, changed
@@ -28,7 +28,8 @@ GIVE_UP = 8  # files in a row the columnar path hands back: the rest of the batc
 def stage_columnar(batch: Batch, tasks: list[StageTask], rows: Callable[[Batch, list[StageTask]], None]) -> None:
     """Columnar staging in threads (Arrow parses without the GIL). Results are taken in landing
     order, as the row path would take the files: a file handed back is staged by the row path
-    at once, so the next files see the schema it grew; so is a file under the settings'
+    at once, from what the attempt read (held until then: the file is read once), so the next
+    files see the schema it grew; so is a file under the settings'
     `columnar_min_bytes`, without trying (read ahead meanwhile on a remote landing zone). After
     GIVE_UP files in a row handed back (say every file holds a JSON column), `rows` stages the
     rest without trying first. Last, a file staged here whose columns no longer load as the final

@@ -23,9 +23,8 @@ and `delete` with the generation read, so GCS itself refuses a change over a ver
 from __future__ import annotations
 
 import base64
-import io
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,7 @@ from google.api_core.exceptions import NotFound, PreconditionFailed
 
 from ingestor.gcs_client import bounds, split_gs_url, storage_client
 from ingestor.landing import FileChanged, LandingFile, Stream, UnsafeName, Versioned, check_name, numbered
+from ingestor.landing.reading import READ_BUFFER, Ranges
 
 if TYPE_CHECKING:
     from google.cloud.storage import Blob, Bucket
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ingestor.landing.gcs")
 MAX_OBJECT_NAME_BYTES = 1024  # GCS's limit on a whole object name
-READ_CHUNK = 8 * 1024 * 1024  # bytes a ranged read of a landing file downloads
-READ_BUFFER = 1024 * 1024  # (its lines are found in this buffer)
 
 
 def _checksum(blob: Blob) -> str:
@@ -52,45 +50,6 @@ def _checksum(blob: Blob) -> str:
     if blob.crc32c:
         return "crc32c:" + base64.b64decode(blob.crc32c).hex()
     raise ValueError(f"object {blob.name} carries no md5 or crc32c")
-
-
-class _Ranges(io.RawIOBase):
-    """An object's generation read in ranged downloads of READ_CHUNK bytes, up to its listed `size`: the end is
-    known, so no request is made past it (a generation that is gone fails the first read: NotFound)."""
-
-    def __init__(self, blob: Blob, size: int, call: Callable[[], dict[str, Any]]) -> None:
-        self._blob, self._size, self._call = blob, size, call
-        self._chunk, self._offset, self._position = memoryview(b""), 0, 0  # the chunk holds bytes from position on
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence != io.SEEK_SET:
-            raise io.UnsupportedOperation("only absolute positions")
-        self._chunk, self._offset, self._position = memoryview(b""), 0, min(offset, self._size)
-        return self._position
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        if self._offset == len(self._chunk):
-            if self._position >= self._size:
-                return 0
-            end = min(self._position + READ_CHUNK, self._size) - 1  # inclusive
-            data = self._blob.download_as_bytes(start=self._position, end=end, checksum=None, **self._call())
-            self._chunk, self._offset = memoryview(data), 0
-            if not data:  # shorter than listed: not the listed generation
-                raise FileChanged(f"{self._blob.name} is shorter than listed")
-        n = min(len(buffer), len(self._chunk) - self._offset)
-        memoryview(buffer)[:n] = self._chunk[self._offset : self._offset + n]
-        self._offset += n
-        self._position += n
-        return n
 
 
 class GCSLanding:
@@ -148,11 +107,11 @@ class GCSLanding:
         yield from sorted(found, key=lambda f: f.name)
 
     def open(self, file: LandingFile) -> AbstractContextManager[Stream]:
-        """The listed generation's bytes, streamed in ranged requests (`_Ranges`): each byte downloaded once, and
+        """The listed generation's bytes, streamed in ranged requests (`reading.Ranges`): each byte downloaded once, and
         no request past the listed size. Never downloaded whole (on Cloud Run the disk is memory too): a file
         that is not NDJSON costs no more than its first bound on a record to reject. Its checksum is GCS's."""
         blob = self.bucket.blob(self._listed_key(file), generation=int(file.version))
-        return Stream(_Ranges(blob, file.size, lambda: self._call), lambda: self.checksum(file), READ_BUFFER)
+        return Stream(Ranges(blob, file.size, lambda: self._call), lambda: self.checksum(file), READ_BUFFER)
 
     def checksum(self, file: LandingFile) -> str:
         """md5 (or crc32c) of the listed generation, from metadata: the listing's, else looked up."""

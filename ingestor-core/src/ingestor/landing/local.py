@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import io
 import os
 import threading
 from collections.abc import Iterator
@@ -29,59 +28,11 @@ from ingestor.landing import (
     numbered,
     printable,
 )
+from ingestor.landing.reading import READ_BUFFER, Listed
 from ingestor.landing.walk import walk
 
 if TYPE_CHECKING:
     from ingestor.settings import Settings
-
-READ_BUFFER = 1024 * 1024
-
-
-class _Listed(io.RawIOBase):
-    """The first `size` bytes of an unbuffered binary file (its listed size), hashed as they are read."""
-
-    def __init__(self, raw: io.FileIO, size: int) -> None:
-        self._raw, self._size, self._left = raw, size, size
-        self._hash: hashlib._Hash | None = hashlib.sha256()  # None once a seek skipped bytes: no checksum
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        if whence != os.SEEK_SET:
-            raise io.UnsupportedOperation("only absolute positions")
-        if offset != self.tell():
-            self._hash = None
-        position = self._raw.seek(min(offset, self._size))
-        self._left = self._size - position
-        return position
-
-    def tell(self) -> int:
-        return self._size - self._left
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        view = memoryview(buffer)[: self._left]
-        n = (self._raw.readinto(view) if view.nbytes else 0) or 0
-        self._left -= n
-        if self._hash is not None:
-            self._hash.update(view[:n])
-        return n
-
-    def checksum(self) -> str:
-        """sha256 of the whole content: what is left of it is read (and hashed) first."""
-        if self._hash is None:
-            raise io.UnsupportedOperation("a stream read from an offset has no checksum")
-        rest = bytearray(READ_BUFFER)
-        while self._left and self.readinto(rest):
-            pass
-        return "sha256:" + self._hash.hexdigest()
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
 
 
 def _check_version(path: Path, file: LandingFile) -> None:
@@ -148,7 +99,7 @@ class LocalLanding:
         """Open for reading the listed size: what a writer appends meanwhile is not read (the ledger's size and
         checksum describe exactly the bytes loaded; `move` then sees the change and leaves the file). Its checksum
         is the sha256 of the bytes read through it."""
-        raw = _Listed(self._listed(file.name).open("rb", buffering=0), file.size)
+        raw = Listed(self._listed(file.name).open("rb", buffering=0), file.size)
         return Stream(raw, raw.checksum, READ_BUFFER)
 
     def checksum(self, file: LandingFile) -> str:
