@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ingestor.extras import import_optional
 
@@ -39,6 +40,35 @@ class LandingFile:
     # system's limits, a folder that cannot be listed: then `name` is the folder's, ending in `/`); the scan reports
     # it as failed and nothing opens it
     fault: str | None = None
+    # the content checksum the store itself keeps (GCS's md5), known from the listing; None: computed as it is read
+    checksum: str | None = field(default=None, compare=False)
+
+
+class Stream(io.BufferedReader):
+    """A landing file's content as it is read, and its `checksum()`: a local file's is computed from the bytes read
+    through this stream (what was not read yet is read for it), so a file is read once for both."""
+
+    def __init__(self, raw: io.RawIOBase | io.BufferedIOBase, checksum: Callable[[], str], buffer: int) -> None:
+        super().__init__(raw, buffer)  # type: ignore[arg-type]  # (BytesIO: a buffered stream serves as raw too)
+        self._checksum = checksum
+
+    @classmethod
+    def holding(cls, content: Content) -> Stream:
+        """A stream of content already read."""
+        return cls(io.BytesIO(content.data), lambda: content.checksum, io.DEFAULT_BUFFER_SIZE)
+
+    def checksum(self) -> str:
+        """The checksum of the file's whole content (what the ledger records)."""
+        return self._checksum()
+
+
+@dataclass(frozen=True)
+class Content:
+    """A landing file's bytes, read whole (a small file read ahead, a file the columnar path handed back), with
+    their checksum: what staging reads instead of the landing file."""
+
+    data: bytes
+    checksum: str
 
 
 @dataclass(frozen=True)
@@ -64,12 +94,12 @@ class Landing(Protocol):
         """Every file whose name starts with `prefix`, in name order."""
         ...
 
-    def open(self, file: LandingFile) -> AbstractContextManager[IO[bytes]]:
-        """A binary stream of the listed version's content (`file.size` bytes at most)."""
+    def open(self, file: LandingFile) -> AbstractContextManager[Stream]:
+        """A binary stream of the listed version's content (`file.size` bytes at most), which gives its checksum."""
         ...
 
     def checksum(self, file: LandingFile) -> str:
-        """A content checksum (what the ledger records)."""
+        """A content checksum (what the ledger records): GCS's from the listing, a local file's read for it."""
         ...
 
     def move(self, file: LandingFile, destination: str) -> str:

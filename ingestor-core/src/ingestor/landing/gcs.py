@@ -4,7 +4,7 @@ Credentials come only from Application Default Credentials. When `STORAGE_EMULAT
 (honoured by google-cloud-storage itself), anonymous credentials are used instead.
 
 Objects are read at the generation that was listed (`LandingFile.version`), so the checksum recorded
-in the ledger (the object's md5, or crc32c for composite objects, read from metadata: no download)
+in the ledger (the object's md5, or crc32c for composite objects, from the listing: no download)
 always describes the bytes that were loaded. A move is a copy then a delete, both guarded by
 generation preconditions: the copy is create-only (`if_generation_match=0`), so it never overwrites a
 different object at the destination (a free `numbered` name is chosen instead), and the delete only
@@ -23,17 +23,16 @@ and `delete` with the generation read, so GCS itself refuses a change over a ver
 from __future__ import annotations
 
 import base64
-import io
 import logging
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from google.api_core.exceptions import NotFound, PreconditionFailed
-from google.cloud.storage.fileio import BlobReader
 
 from ingestor.gcs_client import bounds, split_gs_url, storage_client
-from ingestor.landing import FileChanged, LandingFile, UnsafeName, Versioned, check_name, numbered
+from ingestor.landing import FileChanged, LandingFile, Stream, UnsafeName, Versioned, check_name, numbered
+from ingestor.landing.reading import READ_BUFFER, Ranges
 
 if TYPE_CHECKING:
     from google.cloud.storage import Blob, Bucket
@@ -42,8 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ingestor.landing.gcs")
 MAX_OBJECT_NAME_BYTES = 1024  # GCS's limit on a whole object name
-READ_CHUNK = 8 * 1024 * 1024  # bytes a ranged read of a landing file downloads
-READ_BUFFER = 1024 * 1024  # (its lines are found in this buffer: BlobReader has no fast readline)
 
 
 def _checksum(blob: Blob) -> str:
@@ -67,7 +64,6 @@ class GCSLanding:
         self.bucket: Bucket = self.client.bucket(bucket)
         self.prefix = prefix
         self.url = f"gs://{bucket}/{prefix}".rstrip("/")
-        self._listed: dict[str, tuple[str, str]] = {}  # name -> (generation, checksum) seen by list()
 
     @classmethod
     def from_url(cls, url: str, settings: Settings) -> GCSLanding:
@@ -105,23 +101,22 @@ class GCSLanding:
             if blob.name.endswith("/") and not blob.size:
                 continue
             name = blob.name[len(self.prefix) :]
-            self._listed[name] = (str(blob.generation), _checksum(blob))
-            found.append(LandingFile(name, int(blob.size or 0), str(blob.generation), blob.updated))
+            found.append(
+                LandingFile(name, int(blob.size or 0), str(blob.generation), blob.updated, checksum=_checksum(blob))
+            )
         yield from sorted(found, key=lambda f: f.name)
 
-    def open(self, file: LandingFile) -> AbstractContextManager[IO[bytes]]:
-        """The listed generation's bytes (its metadata is read first: fails if it was replaced), streamed in
-        ranged requests of READ_CHUNK. Never downloaded whole (on Cloud Run the disk is memory too): a file
-        that is not NDJSON costs no more than its first bound on a record to reject."""
+    def open(self, file: LandingFile) -> AbstractContextManager[Stream]:
+        """The listed generation's bytes, streamed in ranged requests (`reading.Ranges`): each byte downloaded once, and
+        no request past the listed size. Never downloaded whole (on Cloud Run the disk is memory too): a file
+        that is not NDJSON costs no more than its first bound on a record to reject. Its checksum is GCS's."""
         blob = self.bucket.blob(self._listed_key(file), generation=int(file.version))
-        blob.reload(**self._call)  # here, within our bounds (BlobReader would reload it with the library's retry)
-        return io.BufferedReader(BlobReader(blob, chunk_size=READ_CHUNK, **self._call), READ_BUFFER)
+        return Stream(Ranges(blob, file.size, lambda: self._call), lambda: self.checksum(file), READ_BUFFER)
 
     def checksum(self, file: LandingFile) -> str:
-        """md5 (or crc32c) of the listed generation, from metadata."""
-        known = self._listed.get(file.name)
-        if known is not None and known[0] == file.version:
-            return known[1]
+        """md5 (or crc32c) of the listed generation, from metadata: the listing's, else looked up."""
+        if file.checksum is not None:
+            return file.checksum
         blob = self.bucket.get_blob(self._listed_key(file), generation=int(file.version), **self._call)
         if blob is None:
             raise FileNotFoundError(file.name)

@@ -8,56 +8,31 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import io
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-from ingestor.landing import FileChanged, LandingFile, UnsafeName, Versioned, check_name, fitted, numbered, printable
+from ingestor.landing import (
+    FileChanged,
+    LandingFile,
+    Stream,
+    UnsafeName,
+    Versioned,
+    check_name,
+    fitted,
+    numbered,
+    printable,
+)
+from ingestor.landing.reading import READ_BUFFER, Listed
 from ingestor.landing.walk import walk
 from ingestor.run import faults
 
 if TYPE_CHECKING:
     from ingestor.settings import Settings
-
-READ_BUFFER = 1024 * 1024
-
-
-class _Prefix(io.RawIOBase):
-    """The first `size` bytes of an unbuffered binary file."""
-
-    def __init__(self, raw: io.FileIO, size: int) -> None:
-        self._raw, self._size, self._left = raw, size, size
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        if whence != os.SEEK_SET:
-            raise io.UnsupportedOperation("only absolute positions")
-        position = self._raw.seek(min(offset, self._size))
-        self._left = self._size - position
-        return position
-
-    def tell(self) -> int:
-        return self._size - self._left
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        view = memoryview(buffer)[: self._left]
-        n = self._raw.readinto(view) if view.nbytes else 0
-        self._left -= n or 0
-        return n or 0
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
 
 
 def _check_version(path: Path, file: LandingFile) -> None:
@@ -120,18 +95,17 @@ class LocalLanding:
             return
         yield from sorted(walk(str(self.root), str(base)), key=lambda f: f.name)
 
-    def open(self, file: LandingFile) -> AbstractContextManager[IO[bytes]]:
+    def open(self, file: LandingFile) -> AbstractContextManager[Stream]:
         """Open for reading the listed size: what a writer appends meanwhile is not read (the ledger's size and
-        checksum describe exactly the bytes loaded; `move` then sees the change and leaves the file)."""
-        return self._reader(file)
-
-    def _reader(self, file: LandingFile) -> io.BufferedReader:
-        return io.BufferedReader(_Prefix(self._listed(file.name).open("rb", buffering=0), file.size), READ_BUFFER)
+        checksum describe exactly the bytes loaded; `move` then sees the change and leaves the file). Its checksum
+        is the sha256 of the bytes read through it."""
+        raw = Listed(self._listed(file.name).open("rb", buffering=0), file.size)
+        return Stream(raw, raw.checksum, READ_BUFFER)
 
     def checksum(self, file: LandingFile) -> str:
         """sha256 of the content (its listed size)."""
-        with self._reader(file) as stream:
-            return "sha256:" + hashlib.file_digest(stream, "sha256").hexdigest()
+        with self.open(file) as stream:
+            return stream.checksum()
 
     def move(self, file: LandingFile, destination: str) -> str:
         """Rename within the root without overwriting: an identical file already at the

@@ -26,7 +26,7 @@
    with the reason beside it), or stays in landing; a failed move leaves it there as FAILED.
 
 Each file is carried as one record (`fate.Happened`) from the scan to settling: made by the scan, filled in
-by each step with what it did (the plan's checksum, staging's rows, the load's end), settled from. The run's
+by each step with what it did (the plan's verdict, staging's rows and checksum, the load's end), settled from. The run's
 state is the `Settler`'s (each file's outcome, in its place in scan order) and this module's (per data type,
 what its parts did and whether the warehouse failed on it).
 
@@ -204,7 +204,7 @@ class ServiceIngest:
         planned = plan(ctx.landing, [(h.file, matched(h)) for h in records], loaded_before, lambda: next(paths))
         tasks: list[StageTask] = []
         for record, p in zip(records, planned, strict=True):
-            record.checksum, record.earlier, record.already_loaded = p.checksum, p.earlier, p.task is None
+            record.earlier, record.already_loaded = p.earlier, p.task is None
             tasks += [p.task] if p.task is not None else []
         self._settle([h for h in records if h.already_loaded])
         builder, staged = self._stage(dt, tasks, stored, summary)
@@ -249,12 +249,12 @@ class ServiceIngest:
         return builder, staged
 
     def _staged_file(self, record: Happened, dt: DataType, table: str) -> StagedFile:
-        """A staged file as the warehouse loads it, with its ledger entry."""
+        """A staged file as the warehouse loads it, with its ledger entry (the checksum of what staging read)."""
         staged = _staged(record)
-        assert staged.path is not None and record.checksum is not None
+        assert staged.path is not None and staged.checksum is not None
         entry = LedgerEntry(
             source_name=record.file.name,
-            checksum=record.checksum,
+            checksum=staged.checksum,
             size=record.file.size,
             service=self.service,
             data_type=dt.name,

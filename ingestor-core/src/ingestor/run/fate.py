@@ -40,7 +40,6 @@ class Happened:
     dry_run: bool = False
     match: Match | None = None  # its data type and the attributes its name carries (None: it matched none)
     slot: int = -1  # its place in the run's result (scan order), given as the settler expects it
-    checksum: str | None = None  # the plan's: this version's checksum, for its ledger entry
     rejected_by_scan: str | None = None  # no data type matches, ambiguous, unsafe name
     failed_by_scan: str | None = None  # not a file it can read (a FIFO, a path too long...): never opened
     unreadable: str | None = None  # the warehouse error that kept its data type from being decided

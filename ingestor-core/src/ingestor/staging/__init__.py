@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ingestor.catalog import DataType, leaves_unchanged
 from ingestor.errors import cause
-from ingestor.landing import open_landing
+from ingestor.landing import Content, open_landing
 from ingestor.run import stopping
 from ingestor.schema import SchemaBuilder, Struct, merge
 from ingestor.staging.batch import Batch, read_ahead, staging_workers
@@ -82,15 +82,15 @@ def stage_rows(batch: Batch, tasks: list[StageTask]) -> None:
             batch.stage(task)
         return
     with stopping.threads(landing.concurrency, "ingestor-read") as pool:
-        window: deque[tuple[StageTask, Future[bytes | None]]] = deque()
+        window: deque[tuple[StageTask, Future[Content | None]]] = deque()
         for task in tasks:
             window.append((task, pool.submit(read_ahead, landing, task)))
             if len(window) > 2 * landing.concurrency:
-                done, data = window.popleft()
-                batch.stage(done, data=data.result())
+                done, content = window.popleft()
+                batch.stage(done, content.result())
         while window:
-            done, data = window.popleft()
-            batch.stage(done, data=data.result())
+            done, content = window.popleft()
+            batch.stage(done, content.result())
 
 
 def worker_count(tasks: list[StageTask], data_type: DataType, settings: Settings) -> int:
@@ -154,9 +154,8 @@ def _stage_in_workers(batch: Batch, tasks: list[StageTask], workers: int) -> Non
     unfit: list[StageTask] = []
     for job, (results, *_), renamed in zip(jobs, outputs, respelled, strict=True):
         for task, staged in zip(job.tasks, results, strict=True):
+            batch.keep(task, staged)
             if (renamed or turned) and staged.reason is None:
                 unfit.append(task)  # its rows use another spelling of a column, or hold a JSON one conformed
-            else:
-                batch.keep(task, staged)
     for task in unfit:
         batch.restage(task, "a worker's schema spelled or typed a column otherwise")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ingestor.landing import Content
 from ingestor.names import sanitize_column
 from ingestor.schema import PARSERS, Column, Kind, Struct
 from ingestor.staging.reader import MAX_DEPTH
@@ -59,6 +60,16 @@ class Columnar:
     path: Path  # the Arrow IPC file
     plan: Plan
     dropped: list[tuple[str, ...]] = field(default_factory=list)  # keys holding only {} or []
+    checksum: str = ""  # of the landing file's content, as it was read
+
+
+@dataclass(frozen=True)
+class HandedBack:
+    """Why the row path must take a file, with the file's `content` once it was read (`columnar.stage`): the row
+    path reads that, not the landing file again."""
+
+    why: str
+    content: Content | None = None
 
 
 def plan_for(schema: Struct, metadata: set[str]) -> Plan | None:

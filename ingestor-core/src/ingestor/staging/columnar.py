@@ -31,10 +31,10 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from ingestor.budget import Budget
-from ingestor.landing import Landing, LandingFile
+from ingestor.landing import Content, Landing, LandingFile
 from ingestor.names import sanitize_column
 from ingestor.schema import FLOAT_EXACT, PARSERS, Kind
-from ingestor.staging.arrow_plan import Columnar, Field, Level, Plan
+from ingestor.staging.arrow_plan import Columnar, Field, HandedBack, Level, Plan
 from ingestor.staging.reader import BOM, UNREADABLE, lines_within, read_whole
 
 BLOCK_SIZE = 1024 * 1024  # Arrow's parse block
@@ -65,22 +65,26 @@ def stage(
     budget: Budget,
     vouch: Vouch | None = None,
     defaults: dict[str, str] | None = None,
-) -> Columnar | str:
+) -> Columnar | HandedBack:
     """Stage one file into `path` (Arrow IPC); or why the row path must take it (among others, a file
     or a line larger than the `budget` allows). A data type with a normalizer gives `vouch`, asked with
     the keys of the file's records; `defaults` fill the STRING columns a record lacks
-    (`DataType.column_defaults`)."""
+    (`DataType.column_defaults`). The file is read whole, with its checksum, in one read."""
+    if file.size > budget.columnar_bytes:
+        return HandedBack("large file")
+    with landing.open(file) as stream:
+        content = Content(stream.read(file.size), stream.checksum())
     try:
-        return _stage(landing, file, plan, metadata, path, budget, vouch, defaults or {})
+        return _stage(content, file, plan, metadata, path, budget, vouch, defaults or {})
     except _HandBack as why:
-        return str(why)
+        return HandedBack(str(why), content)
     except pa.ArrowException as error:  # a case this module does not foresee: the row path decides
         path.unlink(missing_ok=True)
-        return f"{type(error).__name__}: {error}"
+        return HandedBack(f"{type(error).__name__}: {error}", content)
 
 
 def _stage(
-    landing: Landing,
+    content: Content,
     file: LandingFile,
     plan: Plan,
     metadata: dict[str, str],
@@ -89,13 +93,11 @@ def _stage(
     vouch: Vouch | None,
     defaults: dict[str, str],
 ) -> Columnar:
-    if file.size > budget.columnar_bytes:
-        raise _HandBack("large file")
-    with landing.open(file) as stream:
-        try:
-            data = read_whole(stream, file.name.endswith(".gz"), budget.columnar_bytes)
-        except UNREADABLE:
-            raise _HandBack("unreadable compressed data") from None
+    gzipped = file.name.endswith(".gz")
+    try:  # decompressed streaming: no more than the budget's share is held
+        data = read_whole(io.BytesIO(content.data), True, budget.columnar_bytes) if gzipped else content.data
+    except UNREADABLE:
+        raise _HandBack("unreadable compressed data") from None
     if data is None:
         raise _HandBack("large file")
     data = data[3:] if data.startswith(BOM) else data
@@ -130,7 +132,7 @@ def _stage(
             raise _HandBack(f"leaves_unchanged failed: {type(error).__name__}: {error}") from None
         if not unchanged:
             raise _HandBack("the normalizer would reshape its records")
-    result = Columnar(rows=table.num_rows, path=path, plan=plan)
+    result = Columnar(rows=table.num_rows, path=path, plan=plan, checksum=content.checksum)
     columns = [c.combine_chunks() for c in table.columns]
     names, arrays = _conform(table.column_names, columns, plan.root, (), result.dropped)
     for name, value in defaults.items():

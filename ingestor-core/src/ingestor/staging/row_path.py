@@ -11,7 +11,6 @@ code leave it in landing, FAILED, for the next run: a good file is never rejecte
 
 from __future__ import annotations
 
-import io
 import logging
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import orjson
 
 from ingestor.catalog import DataType, SourceFile
 from ingestor.errors import ENVIRONMENT, cause, plugin_error
-from ingestor.landing import Landing, LandingFile
+from ingestor.landing import Content, FileChanged, Landing, LandingFile, Stream, printable
 from ingestor.schema import SchemaBuilder
 from ingestor.staging.reader import MalformedFile, read_records
 from ingestor.staging.staged import ARROW_SUFFIX
@@ -38,6 +37,7 @@ class StageTask:
     attributes: dict[str, str]
     path: Path
     skip: int = 0  # bytes at the start already loaded (an earlier version of a file appended to since)
+    checksum: str | None = None  # the content's, when read before (planned, staged once): staging must read the same
 
 
 @dataclass
@@ -52,6 +52,7 @@ class Staged:
     widest: int = 0  # bytes of the longest NDJSON row (what the warehouse's JSON reader must hold)
     dropped: int = 0  # records the normalizer returned no row for
     null_lines: int = 0  # lines that were JSON `null`: no record, skipped
+    checksum: str | None = None  # of the landing file's content, as it was read (what its ledger entry records)
 
     @property
     def columnar(self) -> bool:
@@ -65,13 +66,15 @@ def stage_file(
     task: StageTask,
     builder: SchemaBuilder,
     metadata: dict[str, Any],
-    data: bytes | None = None,
+    content: Content | None = None,
     *,
     max_record_bytes: int,
 ) -> Staged:
-    """Read, validate, normalize and conform one file (or its `data`, already read) into
+    """Read, validate, normalize and conform one file (or its `content`, already read) into
     `task.path`; atomic per file. `metadata` holds constant columns; the source file column is
-    added here. A line longer than `max_record_bytes` rejects the file."""
+    added here. A line longer than `max_record_bytes` rejects the file. The file's checksum is taken
+    from the same read; a file that reads otherwise than it did before (`task.checksum`) changed
+    meanwhile: it stays in landing, failed."""
     source = SourceFile(name=task.file.name, attributes=task.attributes)
     metadata = {**metadata, dt.source_file_column: dt.source_file_for(task.file.name)}
     normalize, conform, dumps, option = dt.normalize, builder.conform, orjson.dumps, orjson.OPT_APPEND_NEWLINE
@@ -80,9 +83,10 @@ def stage_file(
     rows, line, widest, dropped = 0, 0, 0, 0
     nulls: list[int] = []
     try:
-        opened = nullcontext(io.BytesIO(data)) if data is not None else landing.open(task.file)
+        opened = nullcontext(Stream.holding(content)) if content is not None else landing.open(task.file)
         with opened as stream, task.path.open("wb") as out:
-            stream.seek(task.skip)
+            if task.skip:
+                stream.seek(task.skip)
             records = read_records(stream, task.file.name.endswith(".gz"), nulls, max_bytes=max_record_bytes)
             for line, record in records:  # noqa: B007
                 if normalize is None:
@@ -105,7 +109,14 @@ def stage_file(
                     out.write(staged)
                     widest = max(widest, len(staged))
                     rows += 1
-        return Staged(rows=rows, path=task.path, widest=widest, dropped=dropped, null_lines=len(nulls))
+            checksum = task.checksum if task.skip else stream.checksum()  # (the rest of a file: known before)
+        if task.checksum is not None and checksum != task.checksum:
+            raise changed(task)
+        return Staged(
+            rows=rows, path=task.path, widest=widest, dropped=dropped, null_lines=len(nulls), checksum=checksum
+        )
+    except FileChanged as error:  # (a read of another version than listed): it stays in landing for the next run
+        return _unstaged(builder, task, Staged(reason=str(error), failed=True))
     except MalformedFile as error:
         reason = error.reason
     except RecursionError:
@@ -122,6 +133,11 @@ def stage_file(
         where = f"line {line}: " if line else ""
         return _unstaged(builder, task, Staged(reason=f"{where}{cause(error)}", failed=True))
     return _unstaged(builder, task, Staged(reason=reason))
+
+
+def changed(task: StageTask) -> FileChanged:
+    """A file that reads otherwise than it did before in this run (`task.checksum`): rewritten meanwhile."""
+    return FileChanged(f"{printable(task.file.name)} changed during the run: it reads otherwise than before")
 
 
 def _unstaged(builder: SchemaBuilder, task: StageTask, staged: Staged) -> Staged:
