@@ -178,7 +178,7 @@ class ServiceIngest:
         paths = (folder / f"{n:07d}.jsonl" for n in itertools.count(1))
         ready = [self._prepare(dt, files, paths) for dt, files in part.batches]
         loads = [partial(self.loader.load, batch, self._loaded) for batch in ready if batch is not None]
-        load_all(loads, getattr(self.ctx.warehouse, "max_parallel_loads", 1))
+        load_all(loads, self.ctx.warehouse.max_parallel_loads)
         shutil.rmtree(folder)
         if part.of > 1:
             log.info("%s: %s settled in %.1f s", self.service, part, time.perf_counter() - started)
