@@ -12,7 +12,6 @@ from urllib.parse import unquote
 import duckdb
 
 from ingestor.history import HISTORY_TABLE, history_schema
-from ingestor.ledger import ledger_schema
 from ingestor.names import quote
 from ingestor.schema import Column, Struct
 from ingestor.staged import ARROW_SUFFIX, unstaged
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
 _LOCKED = ("Could not set lock", "Conflicting lock")  # DuckDB's words for a file another process holds
 _DURABLE = "COMMIT succeeded and is durable"  # DuckDB's words for a commit whose checkpoint then failed
 log = logging.getLogger("ingestor.warehouse")
-ENTRIES = "_ingestor_staged_entries"  # the temporary table of a load's ledger entries
+ENTRIES = "_ingestor_staged_entries"  # the relation of a load's ledger entries
 MEMORY_MB = 256  # DuckDB's memory limit, raised during an insert for what it holds (see `Inserts`)
 
 
@@ -159,18 +158,18 @@ class DuckDBWarehouse(SQLWarehouse):
         return []
 
     def _stage_entries(self, request: LoadRequest) -> str:
-        """The ledger entries in a temporary table of the ledger's columns (the publish drops it, a rollback too)."""
-        entries, definition = quote(ENTRIES), DIALECT.definition(ledger_schema().columns.values())
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {entries} ({definition})")
-        with scannable(self.con, [f.entry.model_dump() for f in request.files]) as scan:
-            self.con.execute(f"INSERT INTO {entries} BY NAME SELECT * FROM {scan}")  # noqa: S608
-        return entries
+        """The ledger entries as an Arrow relation, registered in the load's transaction (the publish removes it,
+        and so does a rollback)."""
+        import pyarrow as pa
+
+        self.con.register(ENTRIES, pa.Table.from_pylist([f.entry.model_dump() for f in request.files]))
+        return quote(ENTRIES)
 
     def _publish(self, request: LoadRequest, statements: list[str]) -> None:
         """The statements, in the load's transaction (committed as it ends)."""
         for statement in statements:
             self.con.execute(statement)
-        self.con.execute(f"DROP TABLE {quote(ENTRIES)}")
+        self.con.unregister(ENTRIES)
 
     def append_history(self, dataset: str, rows: list[dict[str, Any]]) -> None:
         """Append history rows (see ingestor.history) in one transaction; LoadError, in one line, if it cannot."""
