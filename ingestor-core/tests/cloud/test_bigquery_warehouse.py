@@ -160,7 +160,7 @@ def test_reattaches_to_the_load_job_after_a_crash(
     def crash(*args: Any) -> str:
         raise SimulatedCrash
 
-    monkeypatch.setattr(crashed, "_commit", crash)
+    monkeypatch.setattr(crashed, "_publish", crash)
     with pytest.raises(SimulatedCrash):
         crashed.load(request)
     assert len(double.submitted) == 1 and _count(bq_client, dataset) == 0

@@ -178,7 +178,7 @@ def test_a_crash_before_the_commit_is_resumed_by_the_next_run(staging: Any, monk
 
     monkeypatch.setattr(LoadJobs, "run_load", spy)
     with monkeypatch.context() as patch:
-        patch.setattr(BigQueryWarehouse, "_commit", crash)
+        patch.setattr(BigQueryWarehouse, "_publish", crash)
         crashed = h.run()
     assert isinstance(crashed.exception, SimulatedCrash)
     assert h.files("acme/landing/") == [THINGS]

@@ -297,7 +297,7 @@ def cloud_zone(emulators: Any, storage_client: Any, bq_client: Any, site: Path, 
     "fault",
     [
         "after_stage:2",  # everything staged, nothing loaded
-        "after_load_job:1",  # one data type's load job done (staging table), its commit not run
+        "before_publish:1",  # one data type's load job done (staging table), its commit not run
         "after_commit:1",  # one data type committed (rows + ledger), nothing of it moved
         "before_move:4",  # halfway through the moves
     ],

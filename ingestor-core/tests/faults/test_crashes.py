@@ -24,7 +24,7 @@ KILLED = -signal.SIGKILL
     [
         "after_stage:1",  # events read and staged (its rejected/empty files settled), metrics not yet
         "after_stage:2",  # both types staged (loads run after all staging), nothing loaded
-        "before_ledger:2",  # inside the metrics DuckDB transaction: rows inserted, ledger not (events done before)
+        "before_publish:2",  # inside the metrics DuckDB transaction: rows inserted, ledger not (events done before)
         "after_commit:2",  # metrics rows + ledger committed, not moved (events done before)
         "before_move:1",  # the very first move: a rejected file, its reason already written
         "before_move:5",  # halfway through the moves: a loaded events file, committed, not moved
@@ -46,7 +46,7 @@ def test_a_killed_transaction_leaves_nothing_behind(zone: Zone) -> None:
     """DuckDB: rows and ledger are one transaction; a kill between them leaves neither, and the next run
     loads every file once."""
     zone.standard_corpus()
-    assert zone.run(fault="before_ledger:1").returncode == KILLED
+    assert zone.run(fault="before_publish:1").returncode == KILLED
     assert zone.rows() == [] and zone.ledger() == []
     assert "2025_01_01_fz_events.jsonl" in zone.files("landing")
     zone.run_to_completion()
@@ -115,7 +115,7 @@ def test_the_history_survives_a_kill_like_the_ledger(zone: Zone) -> None:
     files the killed run had rejected are in rejected/ with their reason, not in the history: see history.py.)"""
     history = "SELECT object_name, status, run_id FROM dp_ops_dev._ingestor_history WHERE kind = 'file'"
     zone.standard_corpus()
-    assert zone.run(fault="before_ledger:1").returncode == KILLED
+    assert zone.run(fault="before_publish:1").returncode == KILLED
     assert zone.query("SELECT count(*) FROM information_schema.tables WHERE table_name = '_ingestor_history'") == [(0,)]
     assert zone.run(fault="after_commit:1").returncode == KILLED
     crashed = zone.query(history)

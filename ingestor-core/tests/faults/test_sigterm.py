@@ -36,7 +36,7 @@ def _terminated_cleanly(done_returncode: int, stderr: str) -> None:
 @pytest.mark.parametrize(
     ("fault", "rows_after"),
     [
-        ("before_ledger:1", 0),  # mid-transaction: rolled back, not a row stays
+        ("before_publish:1", 0),  # mid-transaction: rolled back, not a row stays
         ("after_commit:1", 5),  # committed just before: the rows stay, the ledger says so
         ("mid_move:4", 5),  # in the middle of a move
         ("after_stage:2", 0),  # all staged, before any load
@@ -147,14 +147,14 @@ def test_a_stop_a_library_swallowed_still_ends_the_run(signum: int, stop: type[B
 
 @pytest.mark.parametrize(("signum", "exit_code"), [(signal.SIGTERM, TERMINATED), (signal.SIGINT, 130)])
 def test_a_stop_swallowed_mid_load_rolls_back_and_moves_nothing(tmp_path: Path, signum: int, exit_code: int) -> None:
-    """SIGTERM or Ctrl-C interrupts a real DuckDB query inside the load's transaction (the `before_ledger`
+    """SIGTERM or Ctrl-C interrupts a real DuckDB query inside the load's transaction (the `before_publish`
     point): the load fails with "Query interrupted" and rolls back, yet the run ends as stopped (143, or 130)
     with both files still in landing and no row stored; the next run loads them. (Before: the first file FAILED,
     the second loaded.)"""
     h = Harness(tmp_path, plugin_module())
     h.land(f"{SERVICE}/landing/2025_01_01_fz_events.jsonl", [{"uid": 1}, {"uid": 2}])
     h.land(f"{SERVICE}/landing/2025_01_01_fz_metrics.jsonl", [{"uid": 3}])
-    faults.install(lambda point: _interrupted_query(signum) if point == "before_ledger" else None)
+    faults.install(lambda point: _interrupted_query(signum) if point == "before_publish" else None)
     try:
         stopped = h.run("--service", SERVICE)
     finally:

@@ -171,7 +171,7 @@ class ServiceIngest:
         paths = (folder / f"{n:07d}.jsonl" for n in itertools.count(1))
         ready = [self._prepare(dt, records, paths) for dt, records in part.batches]
         loads = [self.loader.load(batch) for batch in ready if batch is not None]
-        parallel = getattr(self.ctx.warehouse, "max_parallel_loads", 1)
+        parallel = self.ctx.warehouse.max_parallel_loads
         with closing(load_all(loads, parallel)) as results:  # (closed at once if settling raises: a stop)
             for ended in results:  # the records of a batch, or of a half, whose load ended: settled at once
                 for record in ended:

@@ -8,8 +8,9 @@ environment. The fault tests start the real CLI through their own launcher
 (default KILL; TERM, INT or STOP also work) to this very process. The points, in run order:
 
 - `after_stage`     a part's files of a data type were read and staged, nothing of them loaded yet (engine)
-- `before_ledger`   inside the DuckDB transaction: rows inserted, ledger rows not yet (warehouse/duckdb)
-- `after_load_job`  BigQuery: the rows are in the staging table, nothing committed (warehouse/bigquery)
+- `before_publish`  a load's rows and ledger entries are staged, nothing published (warehouse/sql): DuckDB is
+                    inside the load's transaction (rows inserted, ledger rows not), BigQuery's load jobs are done
+                    (staging tables), its commit not run
 - `after_commit`    the load (rows + ledger) is committed, no file of the batch moved yet (load)
 - `before_move`     a file is about to be moved (a rejected one has its reason written already) (settle)
 - `mid_move`        the local move linked the destination but has not removed the source (landing/local)

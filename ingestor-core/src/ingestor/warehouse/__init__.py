@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ingestor.catalog import DataType
 from ingestor.extras import import_optional
@@ -68,30 +69,33 @@ class LoadReport:
 ViewSources = list[tuple[str, str, dict[str, str], dict[str, str]]]
 
 
-class Warehouse(Protocol):
-    """An analytical store of datasets and tables, with the ledger beside the data."""
+class Warehouse(ABC):
+    """An analytical store of datasets and tables, with the ledger beside the data (the backends derive from
+    `ingestor.warehouse.sql.SQLWarehouse`, which implements most of it)."""
 
     url: str
-    max_parallel_loads: int  # how many data types may load at once (1: one after another)
-    loads_arrow: bool  # whether staged files may be Arrow IPC (the columnar path) besides NDJSON
+    read_only: bool  # opened for a dry run: nothing is written
+    max_parallel_loads: int = 1  # how many data types may load at once (1: one after another)
+    loads_arrow: bool = False  # whether staged files may be Arrow IPC (the columnar path) besides NDJSON
 
+    @abstractmethod
     def table_schema(self, dataset: str, table: str) -> Struct | None:
         """The table's columns (marked stored), or None when it does not exist."""
-        ...
 
+    @abstractmethod
     def largest_integer(self, dataset: str, table: str, column: Column) -> int:
         """The largest magnitude among the integers of the table's top-level INT64 column `column` (of its items
         when it is an array; 0 when it holds none)."""
-        ...
 
+    @abstractmethod
     def loaded(self, datasets: set[str], names: list[str]) -> dict[str, list[LedgerEntry]]:
         """Ledger lookup: for each object name already loaded, its ledger rows (one per version loaded)."""
-        ...
 
+    @abstractmethod
     def load(self, request: LoadRequest) -> LoadReport:
         """All or nothing: schema changes, rows and ledger entries. Raises LoadError."""
-        ...
 
+    @abstractmethod
     def ensure_view(
         self,
         dataset: str,
@@ -101,30 +105,29 @@ class Warehouse(Protocol):
     ) -> None:
         """Create or replace `dataset.name` as the UNION ALL of sources
         (dataset, table, output column -> source column, output column -> constant)."""
-        ...
 
+    @abstractmethod
     def append_history(self, dataset: str, rows: list[dict[str, Any]]) -> None:
         """Append rows to `dataset`'s run history (see ingestor.ops.history), all or none."""
-        ...
 
+    @abstractmethod
     def read_history(self, dataset: str, query: str, since: datetime) -> list[dict[str, Any]]:
         """Rows of `query`: SQL naming the history table `{history}`, a TIMESTAMP parameter `{since}` and the
         column `{rows}` (quoted: a reserved word in BigQuery); none when the history table does not exist."""
-        ...
 
+    @abstractmethod
     def days_covered(self, dataset: str, table: str, column: str, since: date) -> dict[date, int]:
         """Records per day of `column`'s date (a DATE; a TIMESTAMP's UTC date; a STRING's leading YYYY-MM-DD)
         from `since` on, the records of earlier days counted on the day before `since` (so a caller knows the
         data began before it); none when the table or column does not exist or holds no dates."""
-        ...
 
+    @abstractmethod
     def loaded_names(self, dataset: str, service: str, data_type: str) -> dict[str, int]:
         """Rows loaded per landing object name of a data type, from `dataset`'s ledger; none when it is absent."""
-        ...
 
+    @abstractmethod
     def close(self) -> None:
         """Release connections."""
-        ...
 
 
 def open_warehouse(url: str, settings: Settings, read_only: bool = False) -> Warehouse:

@@ -1,13 +1,13 @@
-"""The skeleton both warehouses share: a SQL dialect (quoting, the type map both ways, parameters)
-and `SQLWarehouse`, which reads schemas, the ledger and the history and writes views and the
-ledger/history tables the same way in every backend, through a few hooks each backend fills in.
+"""The skeleton both warehouses share: a SQL dialect (quoting, the type map both ways, parameters) and
+`SQLWarehouse`, which reads schemas, the ledger and the history, writes views, and loads (prepare, stage,
+publish) the same way in every backend, through a few hooks each backend fills in.
 
 SQL text is built only from identifiers the dialect validated and quoted (the `noqa: S608`
 marks); every value travels as a query parameter."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -17,9 +17,11 @@ from typing import Any
 
 from ingestor.names import validate_identifier
 from ingestor.ops.history import HISTORY_TABLE, history_schema
+from ingestor.run import faults
 from ingestor.run.ledger import LEDGER_TABLE, LedgerEntry, ledger_schema
 from ingestor.schema import Column, Kind, Struct, mark_stored
-from ingestor.warehouse import LoadRequest, ViewSources
+from ingestor.warehouse import LoadReport, LoadRequest, ViewSources, Warehouse
+from ingestor.warehouse.publish import publication
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def touched(request: LoadRequest) -> list[tuple[Column, bool]]:
     return [(c, c.name.lower() in inside) for c in storable(request.schema) if c.name.lower() in top | inside]
 
 
-class SQLWarehouse(ABC):
+class SQLWarehouse(Warehouse):
     """What every warehouse does alike; a backend supplies its `dialect` and the hooks below."""
 
     dialect: Dialect
@@ -152,7 +154,43 @@ class SQLWarehouse(ABC):
         """Around the reads of the table's schema and the ledger: errors as the engine expects them."""
         return nullcontext()
 
+    @abstractmethod
+    def _loading(self, request: LoadRequest) -> AbstractContextManager[None]:
+        """Around a whole load: its errors as LoadError, and its end (DuckDB: one transaction; BigQuery: cleanup)."""
+
+    @abstractmethod
+    def _staging_table(self, request: LoadRequest) -> str | None:
+        """The table of `request.dataset` the rows wait in until the publish; None: the target (see `publication`)."""
+
+    @abstractmethod
+    def _stage_rows(self, request: LoadRequest, dataset: str, table: str) -> list[str]:
+        """The staged files' rows into `dataset.table` (of the request's columns); the ids of its jobs."""
+
+    @abstractmethod
+    def _stage_entries(self, request: LoadRequest) -> str:
+        """The batch's ledger entries into a table of the ledger's columns; its name, quoted."""
+
+    @abstractmethod
+    def _publish(self, request: LoadRequest, statements: list[str]) -> str | None:
+        """Run the statements as one transaction (all or none); the id of the job that did, if any."""
+
     # -- shared steps ------------------------------------------------------------------------------------
+    def load(self, request: LoadRequest) -> LoadReport:
+        """Every load in one order: prepare the table (schema changes), stage the rows and ledger entries,
+        publish rows + ledger + history rows in one transaction. All or nothing; raises LoadError."""
+        job_ids: list[str] = []
+        with self._loading(request):
+            self._prepare(request)
+            if request.files:
+                staging = self._staging_table(request)
+                job_ids += self._stage_rows(request, request.dataset, staging or request.table)
+                entries = self._stage_entries(request)
+                faults.checkpoint("before_publish")  # test-only: rows and entries staged, nothing published
+                rows = None if staging is None else self.dialect.table(request.dataset, staging)
+                statements = publication(self.dialect.quote, request, storable(request.schema), rows, entries)
+                job_ids += filter(None, [self._publish(request, statements)])
+        return LoadReport(rows=sum(f.entry.rows for f in request.files), job_ids=job_ids)
+
     def table_schema(self, dataset: str, table: str) -> Struct | None:
         """Columns of `dataset.table` (marked stored), or None."""
         with self._reading():
@@ -216,8 +254,7 @@ class SQLWarehouse(ABC):
         day = self.dialect.day_of(found) if found else None
         if day is None:
             return {}
-        q = self.dialect.quote
-        before = self.dialect.parameter.format("before")
+        q, before = self.dialect.quote, self.dialect.parameter.format("before")
         sql = (
             f"SELECT GREATEST({q('day')}, {before}) AS {q('day')}, COUNT(*) AS {q('records')} "  # noqa: S608
             f"FROM (SELECT {day} AS {q('day')} FROM {self.dialect.table(dataset, table)}) AS d "

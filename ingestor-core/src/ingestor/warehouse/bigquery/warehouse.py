@@ -1,13 +1,13 @@
-"""`BigQueryWarehouse`: the hooks of `SQLWarehouse` through the client's calls, and a load as load jobs into
-a staging table followed by the one transaction that publishes rows, ledger and history rows."""
+"""`BigQueryWarehouse`: the hooks of `SQLWarehouse` through the client's calls: a load stages its rows and ledger
+rows by load jobs into staging tables, and publishes them with the history rows in one transaction (a script)."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -15,11 +15,10 @@ import orjson
 from google.api_core import exceptions as gexc
 from google.cloud import bigquery
 
-from ingestor.ops.history import HISTORY_TABLE, from_ledger, history_schema
-from ingestor.run import faults
-from ingestor.run.ledger import LEDGER_TABLE, ledger_schema
+from ingestor.ops.history import HISTORY_TABLE, history_schema
+from ingestor.run.ledger import ledger_schema
 from ingestor.schema import Column, Struct
-from ingestor.warehouse import LoadError, LoadReport, LoadRequest, ViewSources
+from ingestor.warehouse import LoadError, LoadRequest, ViewSources
 from ingestor.warehouse.bigquery.client import DEFAULT_LOCATION, Api, Target, make_client, parameter
 from ingestor.warehouse.bigquery.errors import as_load_error, job_error
 from ingestor.warehouse.bigquery.jobs import LoadJobs, batch_digest, job_parts, load_rows
@@ -136,54 +135,52 @@ class BigQueryWarehouse(SQLWarehouse):
     def _evolve(self, request: LoadRequest) -> None:
         evolve(self.api, request, emulator=bool(self.emulator))
 
-    # -- load ----------------------------------------------------------------------------------------------
-    def load(self, request: LoadRequest) -> LoadReport:
-        """Evolve the table, load the batch into staging, commit rows + ledger in one transaction."""
+    # -- a load: load jobs into staging tables, then one transaction (a script) publishes them -------------
+    @contextmanager
+    def _loading(self, request: LoadRequest) -> Iterator[None]:
+        """Errors as LoadError. The batch's staging (tables, objects) is removed once it is published or its rows
+        were refused (they are staged again under another digest); else it stays, for the next run to re-attach."""
         if self.read_only:
             raise LoadError("the warehouse was opened read-only (dry run)", data_error=False)
+        done = False
         with as_load_error():
-            self._prepare(request)
-            if not request.files:
-                return LoadReport(rows=0)
-            return self._load_batch(request)
+            try:
+                yield
+                done = True
+            except LoadError as error:
+                done = error.data_error
+                raise
+            finally:
+                if done and request.files:
+                    stage = self._staging_table(request)
+                    self._cleanup(request.dataset, [stage, f"{stage}_ledger"], batch_digest(request))
 
-    def _load_batch(self, request: LoadRequest) -> LoadReport:
+    def _staging_table(self, request: LoadRequest) -> str:
+        """`_ingestor_stage_{digest}`: named by the batch, so a re-run after a crash finds it."""
+        return f"{STAGE_PREFIX}{batch_digest(request)}"
+
+    def _stage_rows(self, request: LoadRequest, dataset: str, table: str) -> list[str]:
+        """Load jobs of the staged files into `dataset.table` (re-attached to a crashed run's), then a count of
+        its rows: a table that does not hold the batch's rows is dropped, and the load fails (transient)."""
         digest = batch_digest(request)
-        stage = f"{STAGE_PREFIX}{digest}"
-        stage_ledger = f"{stage}_ledger"
         schema = fields_of(storable(request.schema))
-        job_ids: list[str] = []
         base_id = f"ingestor_load_{request.dataset}_{request.table}_{digest}"[:900]
-        done, reuse = False, True
-        try:
-            for n, part in enumerate(job_parts(request.files)):
-                disposition = "WRITE_TRUNCATE" if n == 0 else "WRITE_APPEND"
-                job, reuse = self.jobs.run_load(
-                    f"{base_id}_{n}", request.dataset, stage, part, schema, disposition, digest, reuse
-                )
-                job_ids.append(job.job_id)
-            expected = sum(f.entry.rows for f in request.files)
-            staged = self.api.query(f"SELECT COUNT(*) AS n FROM {DIALECT.table(request.dataset, stage)}")[0]["n"]  # noqa: S608
-            if staged != expected:
-                self._cleanup(request.dataset, [stage], digest)
-                raise LoadError(f"staging table holds {staged} rows, expected {expected}: retry", data_error=False)
-            self._load_ledger(request, stage_ledger)
-            for name in (stage, stage_ledger):
-                self._expire(request.dataset, name)
-            faults.checkpoint("after_load_job")  # test-only crash point: rows staged, nothing committed
-            commit = self._commit(request, stage, stage_ledger)
-            job_ids.append(commit)
-            done = True
-        except LoadError as error:
-            done = error.data_error  # refused rows will be reloaded under another digest: clean up
-            raise
-        finally:
-            if done:
-                self._cleanup(request.dataset, [stage, stage_ledger], digest)
-        return LoadReport(rows=sum(f.entry.rows for f in request.files), job_ids=job_ids)
+        job_ids, reuse = [], True
+        for n, part in enumerate(job_parts(request.files)):
+            disposition = "WRITE_TRUNCATE" if n == 0 else "WRITE_APPEND"
+            job, reuse = self.jobs.run_load(f"{base_id}_{n}", dataset, table, part, schema, disposition, digest, reuse)
+            job_ids.append(str(job.job_id))
+        expected = sum(f.entry.rows for f in request.files)
+        staged = self.api.query(f"SELECT COUNT(*) AS n FROM {DIALECT.table(dataset, table)}")[0]["n"]  # noqa: S608
+        if staged != expected:
+            self._cleanup(dataset, [table], digest)
+            raise LoadError(f"staging table holds {staged} rows, expected {expected}: retry", data_error=False)
+        self._expire(dataset, table)
+        return job_ids
 
-    def _load_ledger(self, request: LoadRequest, stage_ledger: str) -> None:
-        """The batch's ledger rows into their staging table (idempotent: truncates)."""
+    def _stage_entries(self, request: LoadRequest) -> str:
+        """The batch's ledger rows into `{staging table}_ledger` by a load job (idempotent: truncates)."""
+        stage_ledger = f"{self._staging_table(request)}_ledger"
         data = b"".join(
             orjson.dumps(f.entry.model_dump(mode="json"), option=orjson.OPT_APPEND_NEWLINE) for f in request.files
         )
@@ -193,45 +190,17 @@ class BigQueryWarehouse(SQLWarehouse):
         failure = job_error(job)
         if failure is not None:
             raise LoadError(f"ledger staging job {job.job_id}: {failure[0]}", data_error=False)
+        self._expire(request.dataset, stage_ledger)
+        return DIALECT.table(request.dataset, stage_ledger)
 
-    def _commit(self, request: LoadRequest, stage: str, stage_ledger: str) -> str:
-        """The one transaction that publishes rows and ledger entries, skipping files already recorded."""
-        q, ds = DIALECT.quote, request.dataset
-        names = ", ".join(q(c.name) for c in storable(request.schema))
-        source = q(request.data_type.source_file_column)
-        ledger_columns = ", ".join(q(c) for c in ledger_schema().columns)
-        staged, staged_ledger, ledger = (DIALECT.table(ds, t) for t in (stage, stage_ledger, LEDGER_TABLE))
-        # The rows' source column holds the object name, or its base name (`DataType.source_file_for`).
-        named = (
-            "source_name"
-            if request.data_type.source_file_value == "path"
-            else r"REGEXP_EXTRACT(source_name, r'[^/]*$')"
-        )
-        done = (
-            f"SELECT f.source_name FROM {staged_ledger} AS f JOIN {ledger} AS l "  # noqa: S608
-            "ON l.source_name = f.source_name AND l.checksum = f.checksum"
-        )
-        history = ""
-        if request.history_dataset:  # the loaded files' history rows, before the ledger rows that make them `done`
-            columns, select = from_ledger(q)
-            history = (
-                f"INSERT INTO {DIALECT.table(request.history_dataset, HISTORY_TABLE)} ({columns}) SELECT {select} "  # noqa: S608
-                f"FROM {staged_ledger} WHERE source_name NOT IN ({done});\n"
-            )
-        sql = (
-            "BEGIN TRANSACTION;\n"  # noqa: S608
-            f"INSERT INTO {DIALECT.table(ds, request.table)} ({names}) SELECT {names} FROM {staged} "
-            f"WHERE {source} NOT IN (SELECT {named} FROM ({done}));\n"
-            f"{history}"
-            f"INSERT INTO {ledger} ({ledger_columns}) SELECT {ledger_columns} "
-            f"FROM {staged_ledger} WHERE source_name NOT IN ({done});\n"
-            "COMMIT TRANSACTION;"
-        )
+    def _publish(self, request: LoadRequest, statements: list[str]) -> str:
+        """The statements as one multi-statement transaction, a query job retried while transient (another
+        try is safe: the publish skips what the ledger holds); the job's id."""
+        sql = "".join(["BEGIN TRANSACTION;\n", *(f"{statement};\n" for statement in statements), "COMMIT TRANSACTION;"])
+        what, deadline = f"commit to {request.dataset}.{request.table}", self.api.deadline()
 
-        what, deadline = f"commit to {ds}.{request.table}", self.api.deadline()
-
-        def run() -> str:  # another try is safe: the statement skips what the ledger holds
-            prefix = f"ingestor_commit_{ds}_{request.table}_"[:900]  # (job ids: at most 1,024 characters)
+        def run() -> str:
+            prefix = f"ingestor_commit_{request.dataset}_{request.table}_"[:900]  # (job ids: at most 1,024 characters)
             job = self.api.client.query(sql, job_id_prefix=prefix, job_retry=None, **self.api.bounds(deadline, what))
             log.debug("submitted commit job %s", job.job_id)
             failure = job_error(self.api.wait(job, deadline))

@@ -12,12 +12,10 @@ from urllib.parse import unquote
 import duckdb
 
 from ingestor.names import quote
-from ingestor.ops.history import HISTORY_TABLE, from_ledger, history_schema
-from ingestor.run import faults
-from ingestor.run.ledger import LEDGER_TABLE
+from ingestor.ops.history import HISTORY_TABLE, history_schema
 from ingestor.schema import Column, Struct
 from ingestor.staging.staged import ARROW_SUFFIX, unstaged
-from ingestor.warehouse import LoadError, LoadReport, LoadRequest, WarehouseBusy
+from ingestor.warehouse import LoadError, LoadRequest, WarehouseBusy
 from ingestor.warehouse.duckdb.inserts import Inserts, scannable
 from ingestor.warehouse.duckdb.types import DATA_ERRORS, DIALECT, column_of
 from ingestor.warehouse.sql import SQLWarehouse, storable, touched
@@ -28,11 +26,12 @@ if TYPE_CHECKING:
 _LOCKED = ("Could not set lock", "Conflicting lock")  # DuckDB's words for a file another process holds
 _DURABLE = "COMMIT succeeded and is durable"  # DuckDB's words for a commit whose checkpoint then failed
 log = logging.getLogger("ingestor.warehouse")
+ENTRIES = "_ingestor_staged_entries"  # the relation of a load's ledger entries
 MEMORY_MB = 256  # DuckDB's memory limit, raised during an insert for what it holds (see `Inserts`)
 
 
 class DuckDBWarehouse(SQLWarehouse):
-    """A DuckDB database file. Every load is one transaction: DDL, rows and ledger."""
+    """A DuckDB database file. Every load is one transaction: DDL, rows, ledger and history rows."""
 
     max_parallel_loads = 1  # one connection, one transaction at a time
     loads_arrow = True
@@ -124,41 +123,53 @@ class DuckDBWarehouse(SQLWarehouse):
             else:
                 self.con.execute(f"ALTER TABLE {target} ADD COLUMN {quote(col.name)} {DIALECT.type_of(col)}")
 
-    def load(self, request: LoadRequest) -> LoadReport:
-        """Create or evolve the table, insert the staged rows and the ledger rows, in one transaction."""
-        target = DIALECT.table(request.dataset, request.table)
-        con = self.con
+    # -- a load: one transaction of DDL, rows (straight into the table), ledger and history rows ------------
+    @contextmanager
+    def _loading(self, request: LoadRequest) -> Iterator[None]:
+        """The load's one transaction; any error as LoadError, its staged paths told as the landing files."""
         try:
             with self._transaction():
-                self._prepare(request)
-                rows = 0
-                if request.files:
-                    ndjson = [f for f in request.files if f.path.suffix != ARROW_SUFFIX]
-                    if ndjson:
-                        columns = storable(request.schema)
-                        self.inserts.ndjson(target, columns, [f.path for f in ndjson], max(f.widest for f in ndjson))
-                    arrow = [f.path for f in request.files if f.path.suffix == ARROW_SUFFIX]
-                    if arrow:
-                        self.inserts.arrow(target, request.schema, arrow)
-                    rows = sum(f.entry.rows for f in request.files)
-                    faults.checkpoint("before_ledger")  # test-only: rows in, ledger not yet, same transaction
-                    with scannable(self.con, [f.entry.model_dump() for f in request.files]) as entries:
-                        ledger = DIALECT.table(request.dataset, LEDGER_TABLE)
-                        con.execute(f"INSERT INTO {ledger} BY NAME SELECT * FROM {entries}")  # noqa: S608
-                        if request.history_dataset:  # the loaded files' history rows, committed with them
-                            history = DIALECT.table(request.history_dataset, HISTORY_TABLE)
-                            names, select = from_ledger(quote)
-                            con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {entries}")  # noqa: S608
+                yield
         except Exception as error:
-            message = unstaged(said(error), request.files)  # its staged paths told as the landing files
             too_large = isinstance(error, duckdb.OutOfMemoryException)
+            message = unstaged(said(error), request.files)
             raise LoadError(message, data_error=isinstance(error, DATA_ERRORS), too_large=too_large) from error
         finally:
             # After COMMIT or ROLLBACK (in an aborted transaction it would fail and hide the error); it fails on a
             # database an error invalidated, and that error is the one to tell.
             with suppress(duckdb.Error):
                 self.inserts.reset()
-        return LoadReport(rows=rows)
+
+    def _staging_table(self, request: LoadRequest) -> None:
+        """None: the rows go straight into the table, unseen until the load's transaction commits (this process
+        alone writes to the file, so the ledger the engine read stays true until then)."""
+        return None
+
+    def _stage_rows(self, request: LoadRequest, dataset: str, table: str) -> list[str]:
+        """Insert the staged files: NDJSON through DuckDB's JSON reader, Arrow IPC through Arrow scans."""
+        target = DIALECT.table(dataset, table)
+        ndjson = [f for f in request.files if f.path.suffix != ARROW_SUFFIX]
+        if ndjson:
+            widest = max(f.widest for f in ndjson)
+            self.inserts.ndjson(target, storable(request.schema), [f.path for f in ndjson], widest)
+        arrow = [f.path for f in request.files if f.path.suffix == ARROW_SUFFIX]
+        if arrow:
+            self.inserts.arrow(target, request.schema, arrow)
+        return []
+
+    def _stage_entries(self, request: LoadRequest) -> str:
+        """The ledger entries as an Arrow relation, registered in the load's transaction (the publish removes it,
+        and so does a rollback)."""
+        import pyarrow as pa
+
+        self.con.register(ENTRIES, pa.Table.from_pylist([f.entry.model_dump() for f in request.files]))
+        return quote(ENTRIES)
+
+    def _publish(self, request: LoadRequest, statements: list[str]) -> None:
+        """The statements, in the load's transaction (committed as it ends)."""
+        for statement in statements:
+            self.con.execute(statement)
+        self.con.unregister(ENTRIES)
 
     def append_history(self, dataset: str, rows: list[dict[str, Any]]) -> None:
         """Append history rows (see ingestor.ops.history) in one transaction; LoadError, in one line, if it cannot."""
