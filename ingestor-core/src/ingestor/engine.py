@@ -46,7 +46,6 @@ from ingestor import faults, lease, stopping
 from ingestor.catalog import DataType
 from ingestor.context import RunContext, ServiceResult
 from ingestor.fate import Happened, Load, decide, refused
-from ingestor.hookspecs import hookimpl
 from ingestor.landing import LandingFile
 from ingestor.ledger import LedgerEntry
 from ingestor.load import Loader, TypeLoad, load_all
@@ -58,7 +57,6 @@ from ingestor.schema import AddColumn, Kind, SchemaBuilder, Struct, WidenColumn,
 from ingestor.settle import Settler
 from ingestor.staged import StagedFile
 from ingestor.staging import Batch, Staged, StageTask, stage_all
-from ingestor.staging_folder import staging_folder
 from ingestor.tables import LiveSchemas
 from ingestor.views import refresh_views
 from ingestor.warehouse import LoadError
@@ -116,16 +114,6 @@ def _finish(context: RunContext, result: IngestResult, *, stopped: bool = False)
         from ingestor.history import record_run
 
         record_run(context.warehouse, context.history_dataset, result, stopped)
-
-
-class DefaultIngest:
-    """The core's generic engine, registered as the last `ingest` implementation."""
-
-    @hookimpl(trylast=True)
-    def ingest(self, service: str, context: RunContext) -> ServiceResult:
-        """Ingest every landing file of `service`, staged in a staging folder of its own."""
-        with staging_folder() as staging:
-            return ServiceIngest(service, context, staging).run()
 
 
 class ServiceIngest:

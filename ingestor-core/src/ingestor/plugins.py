@@ -32,6 +32,7 @@ from ingestor.errors import plugin_error
 from ingestor.service import Service
 
 if TYPE_CHECKING:
+    from ingestor.context import RunContext, ServiceResult
     from ingestor.settings import PluginSettings
 
 GROUP = "ingestor"
@@ -154,6 +155,20 @@ def _same(obj: object) -> object:
     return obj
 
 
+class DefaultIngest:
+    """The core's generic engine (`ingestor.engine`, imported when a run calls it: listing the plugins does not),
+    registered as the last `ingest` implementation."""
+
+    @hookspecs.hookimpl(trylast=True)
+    def ingest(self, service: str, context: RunContext) -> ServiceResult:
+        """Ingest every landing file of `service`, staged in a staging folder of its own."""
+        from ingestor.engine import ServiceIngest
+        from ingestor.staging_folder import staging_folder
+
+        with staging_folder() as staging:
+            return ServiceIngest(service, context, staging).run()
+
+
 def load_plugins(
     objects: Sequence[object] = (),
     entry_points: bool = True,
@@ -165,7 +180,6 @@ def load_plugins(
     plugins (`only`: just these distributions); each checked on its own. Strict raises
     PluginError on any problem; otherwise each problem is logged as a warning (`warn`: a
     command that prints them says no)."""
-    from ingestor.engine import DefaultIngest
     from ingestor.version import VERSION
 
     pm = pluggy.PluginManager(GROUP)
