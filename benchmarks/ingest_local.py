@@ -4,18 +4,22 @@
 
 Generates N synthetic landing files of nested activity records, runs `ingestor run` in a
 child process (on a fresh copy, `--repeat` times), and prints rows/s, files/s, the stage and
-load times, how many files took the columnar path, and the child's peak RSS. `--duckdb` also
-times DuckDB's own `read_json` into a table on the same files, the same way (a child process):
-the reference, with no type policy, ledger or moves.
+load times, how many files took the columnar path, and the child's peak RSS (medians of the
+runs). `--duckdb` also times DuckDB's own `read_json` (as `read_json_auto`: every type detected)
+into a table on the same files, the same way (a child process): the reference, with no type
+policy, ledger or moves. `--against PYTHON` also runs another build (e.g. the previous main's
+virtual environment) on the same files. The runs alternate (this build, the other, DuckDB, then
+the next round in another order), so all see the same load on a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
 import random
-import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -118,27 +122,34 @@ if __name__ == "__main__":  # staging workers re-import this module
 """
 
 
-def run_once(root: Path, landing: Path, env: dict[str, str]) -> tuple[float, dict, resource.struct_rusage]:
-    """One `ingestor run` on a fresh copy of the landing zone and database; (seconds, result, child usage)."""
+def child(command: list[str], env: dict[str, str], out: Path) -> tuple[float, float, float]:
+    """Run a child process, its stdout into `out`: (wall seconds, CPU seconds, its own peak RSS in MB)."""
+    start = time.perf_counter()
+    with out.open("wb") as stdout, (out.parent / "stderr.txt").open("wb") as stderr:
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env)
+        _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{command[:2]} failed ({status}):\n{out.read_text()}\n{(out.parent / 'stderr.txt').read_text()}")
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def run_once(root: Path, landing: Path, env: dict[str, str], python: str) -> tuple[float, float, float, dict]:
+    """One `ingestor run` on a fresh copy of the landing zone and database: (seconds, CPU seconds, peak RSS in MB,
+    its result)."""
     run_root = root / "run"
     shutil.rmtree(run_root, ignore_errors=True)
     shutil.copytree(landing, run_root / "ela-dp-dev")
     shutil.copy(root / "bench_child.py", run_root / "bench_child.py")
-    command = [sys.executable, str(run_root / "bench_child.py"), "run", "--service", "garmin", "--env", "dev"]
+    command = [python, str(run_root / "bench_child.py"), "run", "--service", "garmin", "--env", "dev"]
     command += ["--data-dir", str(run_root), "--log-level", "WARNING", "--json"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        sys.exit(f"ingestor failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return elapsed, {**orjson.loads(done.stdout), "cpu": cpu}, after
+    elapsed, cpu, rss = child(command, env, root / "result.json")
+    return elapsed, cpu, rss, orjson.loads((root / "result.json").read_bytes())
 
 
-def duckdb_read_json(root: Path, env: dict[str, str]) -> float:
-    """Seconds for a child process to load the landing files with DuckDB's read_json (a fresh database)."""
+def duckdb_read_json(root: Path, env: dict[str, str]) -> tuple[float, float, float]:
+    """A child process loading the landing files with DuckDB's read_json, every type detected (a fresh database):
+    (seconds, CPU seconds, peak RSS in MB)."""
     database = root / "reference.duckdb"
     database.unlink(missing_ok=True)
     files = str(root / "landing" / "garmin" / "landing" / "*.jsonl")
@@ -146,23 +157,23 @@ def duckdb_read_json(root: Path, env: dict[str, str]) -> float:
         "import duckdb, sys; duckdb.connect(sys.argv[1]).execute("
         "\"CREATE TABLE t AS SELECT * FROM read_json(?, format = 'newline_delimited')\", [sys.argv[2]])"
     )
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code, str(database), files], env=env, check=True)
-    return time.perf_counter() - start
+    return child([sys.executable, "-c", code, str(database), files], env, root / "duckdb.out")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--rows", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=1, help="runs on fresh copies; the best is reported")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds on fresh copies; medians are reported")
     parser.add_argument("--row-path", action="store_true", help="stage row by row (INGESTOR_COLUMNAR=0)")
     parser.add_argument(
         "--garmin-plugin", action="store_true", help="the installed ingestor-garmin's activities type (its normalizer)"
     )
     parser.add_argument("--duckdb", action="store_true", help="also time DuckDB's read_json on the same files")
+    parser.add_argument("--against", help="another build's interpreter (its own virtual environment), run alternately")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
+    builds = {"this": sys.executable, **({"other": args.against} if args.against else {})}
     with workspace("ingestor-bench-", args.keep) as root:
         size = generate(root / "landing", args.files, args.rows)
         (root / "bench_child.py").write_text(CHILD)
@@ -172,28 +183,46 @@ def main() -> None:
             env["INGESTOR_COLUMNAR"] = "0"
         if args.garmin_plugin:
             env["BENCH_GARMIN_PLUGIN"] = "1"
-        subprocess.run(
-            [sys.executable, "-c", "import ingestor.cli, ingestor.run.engine, duckdb, pyarrow"], env=env, check=True
-        )
-        runs = [run_once(root, root / "landing", env) for _ in range(args.repeat)]
-        elapsed, result, usage = min(runs, key=lambda r: r[0])
-        table = next(t for t in result["tables"] if t["data_type"] == "activities")
+        for python in builds.values():
+            subprocess.run([python, "-c", "import ingestor.cli, duckdb, pyarrow"], env=env, check=True)
         rows = args.files * args.rows
-        assert result["totals"]["rows"] == rows, result["totals"]
+        runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in [*builds, "duckdb"]}
+        tables: dict[str, dict] = {}
+        loads = [os.getloadavg()[0]]
+        for round_ in range(args.repeat):
+            order = [*builds, *(["duckdb"] if args.duckdb else [])]
+            for name in order[round_ % len(order) :] + order[: round_ % len(order)]:
+                if name == "duckdb":
+                    runs[name].append(duckdb_read_json(root, env))
+                    continue
+                elapsed, cpu, rss, result = run_once(root, root / "landing", env, builds[name])
+                assert result["totals"]["rows"] == rows, result["totals"]
+                tables[name] = next(t for t in result["tables"] if t["data_type"] == "activities")
+                runs[name].append((elapsed, cpu, rss))
+            loads.append(os.getloadavg()[0])
         print(f"files: {args.files}, rows: {rows:,}, NDJSON: {size / 1e6:.1f} MB")
-        if args.repeat > 1:
-            print(f"runs: {', '.join(f'{r[0]:.2f} s' for r in runs)} (best below)")
-        print(f"elapsed: {elapsed:.2f} s (process start included)")
-        print(f"rows/s: {rows / elapsed:,.0f}")
-        print(f"files/s: {args.files / elapsed:,.1f}")
-        print(f"CPU time: {result['cpu']:.2f} s (rows per CPU-second: {rows / result['cpu']:,.0f})")
-        print(f"MB/s: {size / 1e6 / elapsed:,.1f}")
-        print(f"stage: {table['stage_seconds']:.2f} s ({table['columnar_files']} of {args.files} files column-wise)")
-        print(f"load: {table['load_seconds']:.2f} s")
-        print(f"peak RSS: {usage.ru_maxrss / 1024:,.0f} MB (the largest of the runs)")
-        if args.duckdb:
-            seconds = min(duckdb_read_json(root, env) for _ in range(args.repeat))
-            print(f"DuckDB read_json alone: {seconds:.2f} s, {rows / seconds:,.0f} rows/s (best of {args.repeat})")
+        print(f"machine: {platform.node()}, {os.cpu_count()} CPUs; load average: {min(loads):.1f}-{max(loads):.1f}")
+        medians = {}
+        for name, measured in runs.items():
+            if not measured:
+                continue
+            elapsed, cpu, rss = (statistics.median(m[i] for m in measured) for i in range(3))
+            medians[name] = elapsed
+            label = builds.get(name, "DuckDB read_json alone")
+            print(f"{name}: {label}")
+            print(f"  runs: {', '.join(f'{m[0]:.2f} s' for m in measured)}; medians below")
+            print(f"  elapsed: {elapsed:.2f} s (process start included), {rows / elapsed:,.0f} rows/s, "
+                  f"{args.files / elapsed:,.1f} files/s, {size / 1e6 / elapsed:,.1f} MB/s")  # fmt: skip
+            print(f"  CPU time: {cpu:.2f} s (rows per CPU-second: {rows / cpu:,.0f}); peak RSS: {rss:,.0f} MB")
+            if name in tables:
+                table = tables[name]
+                print(f"  stage: {table['stage_seconds']:.2f} s ({table['columnar_files']} of {args.files} files "
+                      f"column-wise); load: {table['load_seconds']:.2f} s (the last run)")  # fmt: skip
+        if "duckdb" in medians:
+            for name in builds:
+                print(f"{name} / DuckDB (rows/s): {medians['duckdb'] / medians[name]:.2f}")
+        if "other" in medians:
+            print(f"this / other (rows/s): {medians['other'] / medians['this']:.2f}")
 
 
 if __name__ == "__main__":

@@ -104,6 +104,8 @@ def _locate(path: str) -> tuple[str, str]:
     module, _, name = path.rpartition(".")
     if module == "ingestor" and name in ingestor._FETCHING:  # imported on first use, from ingestor.fetching
         module = "ingestor.fetching"
+    elif module == "ingestor" and name in ingestor._LAZY:  # likewise, from its module
+        module = ingestor._LAZY[name]
     return module, name
 
 

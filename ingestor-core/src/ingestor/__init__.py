@@ -5,23 +5,46 @@ versioned with ingestor-core: plugins depend on `ingestor-core>=0.2,<0.3`, and a
 breaks plugins bumps the minor version. A fetcher's settings are a `ServiceSettings` subclass
 (pydantic's `Field` and `SecretStr` are here for it) named on its `Service`. The fetching names
 (`FetchRequest`, `TypeFetch`, `run_fetch`, ...) come with the `fetch` extra and are imported on
-first use, so loading a plugin never imports an HTTP stack. See docs/writing-a-plugin.md.
+first use, so loading a plugin never imports an HTTP stack. Every name here is imported when first used:
+every plugin imports this module, and `import ingestor` itself costs next to nothing. See
+docs/writing-a-plugin.md.
 """
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, SecretStr
+if TYPE_CHECKING:
+    from pydantic import Field, SecretStr
 
-from ingestor.catalog import DataType, Normalizer, SourceFile, View, ViewSource, VouchingNormalizer
-from ingestor.hookspecs import hookimpl
-from ingestor.schema import Declared, Kind, parse_date, parse_timestamp
-from ingestor.service import Service
-from ingestor.settings import HttpSettings, ServiceSettings
-from ingestor.version import VERSION
+    from ingestor.catalog import DataType, Normalizer, SourceFile, View, ViewSource, VouchingNormalizer
+    from ingestor.hookspecs import hookimpl
+    from ingestor.schema import Declared, Kind, parse_date, parse_timestamp
+    from ingestor.service import Service
+    from ingestor.settings import HttpSettings, ServiceSettings
 
-__version__ = VERSION
+__version__: str  # (imported when first used, as every name below)
 """The installed ingestor-core's version."""
+
+# Each name is imported from its module when first used (`import ingestor` itself imports nothing heavy:
+# every plugin pays for it): name -> module.
+_LAZY = {
+    "Field": "pydantic",
+    "SecretStr": "pydantic",
+    "DataType": "ingestor.catalog",
+    "Normalizer": "ingestor.catalog",
+    "SourceFile": "ingestor.catalog",
+    "View": "ingestor.catalog",
+    "ViewSource": "ingestor.catalog",
+    "VouchingNormalizer": "ingestor.catalog",
+    "hookimpl": "ingestor.hookspecs",
+    "Declared": "ingestor.schema",
+    "Kind": "ingestor.schema",
+    "parse_date": "ingestor.schema",
+    "parse_timestamp": "ingestor.schema",
+    "Service": "ingestor.service",
+    "HttpSettings": "ingestor.settings",
+    "ServiceSettings": "ingestor.settings",
+}
 
 _FETCHING = (
     "AuthError",
@@ -63,7 +86,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """The fetching names, imported when first used (they need httpx and tenacity)."""
-    if name in _FETCHING:
-        return getattr(import_module("ingestor.fetching"), name)
-    raise AttributeError(f"module 'ingestor' has no attribute {name!r}")
+    """A public name, imported from its module when first used (the fetching names need httpx and tenacity)."""
+    if name == "__version__":
+        module, attribute = "ingestor.version", "VERSION"
+    elif name in _LAZY or name in _FETCHING:
+        module, attribute = _LAZY.get(name, "ingestor.fetching"), name
+    else:
+        raise AttributeError(f"module 'ingestor' has no attribute {name!r}")
+    value = getattr(import_module(module), attribute)
+    globals()[name] = value  # found directly from now on
+    return value

@@ -13,13 +13,14 @@ from pkgutil import resolve_name
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
-from pydantic_settings import BaseSettings
 
 from ingestor.catalog import DataType, View
 from ingestor.errors import plugin_error
 from ingestor.names import validate_identifier
 
 if TYPE_CHECKING:
+    from pydantic_settings import BaseSettings
+
     from ingestor.fetching import FetchRequest, FetchResult
 
 # `fetcher(request) -> FetchResult`: fetch what is new into `request.landing` (see `ingestor.fetching`).
@@ -50,7 +51,7 @@ class Service(BaseModel):
     """Views kept over its tables, refreshed after its loads."""
     fetcher: str | Callable[..., Any] | None = None
     """`"module:function"`, `fetch(request: FetchRequest) -> FetchResult`, run by `ingestor fetch`."""
-    settings: str | type[BaseSettings] | None = None
+    settings: str | type | None = None
     """`"module:Class"`, a `ServiceSettings` subclass built from the environment for the fetcher."""
     demo: str | Callable[..., Any] | None = None
     """`"module:function"`, `demo(days, seed) -> {object name: NDJSON bytes}`, run by `ingestor demo`."""
@@ -75,6 +76,14 @@ class Service(BaseModel):
     def _reference(cls, value: object) -> object:
         if isinstance(value, str) and not _REFERENCE.fullmatch(value):
             raise ValueError(f"{value!r} is not a 'package.module:name' reference")
+        return value
+
+    @field_validator("settings")
+    @classmethod
+    def _settings_class(cls, value: object) -> object:
+        # (pydantic-settings is imported here, not with the contract: only when a class itself is given)
+        if isinstance(value, type) and not _is_settings(value):
+            raise ValueError(f"{value.__name__} is not a pydantic-settings class (a ServiceSettings subclass)")
         return value
 
     @model_validator(mode="after")
@@ -129,9 +138,15 @@ class Service(BaseModel):
         reference = getattr(self, what)
         loaded = resolve_name(reference) if isinstance(reference, str) else reference
         if what == "settings":
-            fits, kind = isinstance(loaded, type) and issubclass(loaded, BaseSettings), "a pydantic-settings class"
+            fits, kind = isinstance(loaded, type) and _is_settings(loaded), "a pydantic-settings class"
         else:
             fits, kind = callable(loaded), "callable"
         if loaded is not None and not fits:
             raise WrongKind(f"the {what} of {self.name}, {reference!r}, is not {kind}")
         return loaded
+
+
+def _is_settings(kind: type) -> bool:
+    from pydantic_settings import BaseSettings
+
+    return issubclass(kind, BaseSettings)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from ingestor.catalog import Catalog, DataType
-from ingestor.result import FAILURES, ROWS_COUNTED, FileOutcome, FileStatus, IngestResult, TableLoad
-from ingestor.run.scan import NO_MATCH
+if TYPE_CHECKING:  # (imported where a run's result is printed: `list-types` and `plugins` need neither)
+    from ingestor.catalog import Catalog, DataType
+    from ingestor.result import FileOutcome, IngestResult, TableLoad
 
 UNFOLDED = 10_000  # columns of a console that is not a terminal: wide enough that nothing folds
 
@@ -24,6 +24,8 @@ def progress(show: bool) -> Iterator[Callable[[FileOutcome], None]]:
         yield lambda outcome: None
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from ingestor.result import FAILURES
 
     counts = {"files": 0, "rows": 0, "problems": 0}
     with Progress(
@@ -55,6 +57,9 @@ def print_result(result: IngestResult, catalog: Catalog) -> None:
     """A table per data type (files, by status unless all loaded, as the footer counts them; rows; null lines
     and dropped records where there are any; schema changes), then the files that need attention and the
     patterns tried on the names no data type matches, then totals."""
+    from ingestor.result import FAILURES, FileStatus
+    from ingestor.run.scan import NO_MATCH
+
     out = stdout_console()
     mode = " (dry run)" if result.dry_run else ""
     out.print(f"run {result.run_id}{mode}: {', '.join(result.services)} [{result.env}]")
@@ -96,6 +101,8 @@ def _by_type(result: IngestResult) -> dict[Group, list[FileOutcome]]:
 
 
 def _table(groups: dict[Group, list[FileOutcome]], loads: dict[Group, TableLoad]) -> Table:
+    from ingestor.result import ROWS_COUNTED
+
     everything = [o for outcomes in groups.values() for o in outcomes]
     skips = [what for what in SKIPPED if _total(everything, what)]
     table = Table()
@@ -117,6 +124,8 @@ def _table(groups: dict[Group, list[FileOutcome]], loads: dict[Group, TableLoad]
 
 def _statuses(outcomes: list[FileOutcome]) -> str:
     """`2 loaded, 1 already_loaded`: files per status, in the statuses' order."""
+    from ingestor.result import FileStatus
+
     counts = Counter(o.status for o in outcomes)
     return ", ".join(f"{counts[status]} {status.value}" for status in FileStatus if counts[status])
 
