@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ingestor.errors import ReasonCode, RefusedError
 from ingestor.names import validate_identifier
 from ingestor.schema import Declared, Kind
 
@@ -194,8 +195,10 @@ def expectation(every: str) -> timedelta:
     return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
 
 
-class AmbiguousFile(ValueError):
+class AmbiguousFile(RefusedError, ValueError):
     """A file name that two data types claim with equal specificity."""
+
+    code = ReasonCode.AMBIGUOUS_DATA_TYPE
 
 
 @dataclass(frozen=True)

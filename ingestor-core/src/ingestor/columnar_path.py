@@ -14,7 +14,7 @@ from typing import Any
 from ingestor import arrow_plan, columnar, stopping
 from ingestor.batch import Batch, read_ahead, staging_workers
 from ingestor.catalog import SourceFile, leaves_unchanged
-from ingestor.errors import ENVIRONMENT, cause
+from ingestor.errors import ENVIRONMENT, ReasonCode, cause
 from ingestor.row_path import Staged, StageTask
 from ingestor.schema import Struct
 from ingestor.staged import ARROW_SUFFIX
@@ -54,7 +54,7 @@ def stage_columnar(batch: Batch, tasks: list[StageTask], rows: Callable[[Batch, 
             return columnar.stage(batch.landing, task.file, plan, values, path, budget, vouch, dt.column_defaults)
         except ENVIRONMENT as error:  # reading the file, writing Arrow IPC (a full disk), memory: not the file's fault
             path.unlink(missing_ok=True)
-            return Staged(reason=cause(error), failed=True)
+            return Staged(reason=cause(error), code=ReasonCode.ENVIRONMENT, failed=True)
 
     pending = deque(tasks)
     queue: deque[tuple[StageTask, Future[Any], bool]] = deque()  # True: a small file (its future reads it ahead)

@@ -153,13 +153,14 @@ class ServiceIngest:
             self.result.files = list(self.settler.settled.values())
             return self.result
         self._settle([self._happened(file, None, failed_by_scan=why) for file, why in found.failed])
-        self._settle([self._happened(file, None, rejected_by_scan=why) for file, why in found.rejected])
+        rejected = found.rejected
+        self._settle([self._happened(file, None, rejected_by_scan=why, scan_code=code) for file, why, code in rejected])
         types = [dt for dt in ctx.catalog.types(self.service) if dt.name in found.batches]
         for dt in types:
             table = f"{dt.dataset_for(ctx.env)}.{dt.table_for(ctx.env)}"
             self._summaries[dt.name] = TableLoad(service=self.service, data_type=dt.name, table=table, files=0, rows=0)
         self.result.tables = list(self._summaries.values())
-        order = [file.name for file, _ in found.failed + found.rejected]
+        order = [file.name for file, _ in found.failed] + [file.name for file, *_ in found.rejected]
         order += [file.name for dt in types for file, _ in found.batches[dt.name]]
         budget = ctx.settings.budget
         parts = cut((f for dt in types for f in found.batches.pop(dt.name)), budget.part_bytes, budget.part_files)

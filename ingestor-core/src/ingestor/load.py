@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from ingestor import faults, stopping
 from ingestor.catalog import DataType
+from ingestor.errors import RefusedError
 from ingestor.fate import Load
 from ingestor.result import TableLoad
 from ingestor.schema import SchemaBuilder, changes, reconcile
@@ -69,7 +70,7 @@ class Loader:
             report = self.warehouse.load(request)
         except LoadError as error:
             self.schemas.unsure(batch.dataset, batch.table)
-            if (error.data_error or error.too_large) and len(files) > 1:
+            if isinstance(error, RefusedError) and len(files) > 1:
                 log.warning(
                     "%s: load of %d files refused (%s); splitting to isolate the bad file", dt.key, len(files), error
                 )
@@ -78,10 +79,7 @@ class Loader:
                 self._load(batch, files[middle:], done, attempt + 1)
                 return
             summary.error = str(error)
-            done(
-                files,
-                Load(error=str(error), refused=error.data_error, outage=not (error.data_error or error.too_large)),
-            )
+            done(files, Load(error=str(error), code=error.code))
             return
         self.schemas.loaded(batch.dataset, batch.table, schema)
         faults.checkpoint("after_commit")

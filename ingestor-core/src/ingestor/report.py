@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from ingestor.catalog import Catalog, DataType
+from ingestor.errors import ReasonCode
 from ingestor.result import FAILURES, ROWS_COUNTED, FileOutcome, FileStatus, IngestResult, TableLoad
-from ingestor.scan import NO_MATCH
 
 UNFOLDED = 10_000  # columns of a console that is not a terminal: wide enough that nothing folds
 
@@ -63,8 +63,9 @@ def print_result(result: IngestResult, catalog: Catalog) -> None:
         out.print(_table(groups, {(load.service, load.data_type): load for load in result.tables}))
     for outcome in result.files:
         if outcome.status in FAILURES or outcome.status is FileStatus.ALREADY_LOADED:
-            out.print(f"{outcome.status.value}: {outcome.path} — {outcome.reason}")
-    for service in dict.fromkeys(o.service for o in result.files if o.reason == NO_MATCH):
+            code = f" [{outcome.reason_code}]" if outcome.reason_code else ""
+            out.print(f"{outcome.status.value}{code}: {outcome.path} — {outcome.reason}")
+    for service in dict.fromkeys(o.service for o in result.files if o.reason_code is ReasonCode.NO_DATA_TYPE):
         out.print(f"the patterns tried on the names of {service} (without .jsonl/.jsonl.gz):")
         for dt in catalog.types(service):
             out.print(f"  {dt.name}: {' or '.join(dt.file_patterns)}")

@@ -247,9 +247,24 @@ class SQLWarehouse(ABC):
         self._execute(f"CREATE OR REPLACE VIEW {self.dialect.table(dataset, name)} AS {select}")
 
     def _ensure_history(self, dataset: str) -> None:
-        """The history table of `dataset` (and the dataset), created if missing."""
+        """The history table of `dataset` (and the dataset), created if missing; one an older version made is
+        given the columns added since (`reason_code`), checked once per dataset and process."""
         self._ensure_dataset(dataset)
         self._ensure_table(dataset, HISTORY_TABLE, history_schema())
+        if dataset in self._current_histories:
+            return
+        stored = {c.name.lower() for c in self._stored_columns(dataset, HISTORY_TABLE) or []}
+        target = self.dialect.table(dataset, HISTORY_TABLE)
+        for col in history_schema().columns.values():
+            if col.name.lower() not in stored:
+                quoted, kind = self.dialect.quote(col.name), self.dialect.type_of(col)
+                self._execute(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {quoted} {kind}")
+        self._current_histories.add(dataset)
+
+    @cached_property
+    def _current_histories(self) -> set[str]:
+        """The datasets whose history table has every column."""
+        return set()
 
     def _prepare(self, request: LoadRequest) -> None:
         """Dataset, ledger (and history) tables, and the target table created or evolved to `request.schema`."""

@@ -19,7 +19,7 @@ from ingestor import faults
 from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
 from ingestor.ledger import LEDGER_TABLE, ledger_schema
 from ingestor.schema import Column, Struct
-from ingestor.warehouse import LoadError, LoadReport, LoadRequest, ViewSources
+from ingestor.warehouse import LoadReport, LoadRequest, RowsRefused, ViewSources, WarehouseUnavailable
 from ingestor.warehouse.bigquery.client import DEFAULT_LOCATION, Api, Target, make_client, parameter
 from ingestor.warehouse.bigquery.errors import as_load_error, job_error
 from ingestor.warehouse.bigquery.jobs import LoadJobs, batch_digest, job_parts, load_rows
@@ -140,7 +140,7 @@ class BigQueryWarehouse(SQLWarehouse):
     def load(self, request: LoadRequest) -> LoadReport:
         """Evolve the table, load the batch into staging, commit rows + ledger in one transaction."""
         if self.read_only:
-            raise LoadError("the warehouse was opened read-only (dry run)", data_error=False)
+            raise WarehouseUnavailable("the warehouse was opened read-only (dry run)")
         with as_load_error():
             self._prepare(request)
             if not request.files:
@@ -166,7 +166,7 @@ class BigQueryWarehouse(SQLWarehouse):
             staged = self.api.query(f"SELECT COUNT(*) AS n FROM {DIALECT.table(request.dataset, stage)}")[0]["n"]  # noqa: S608
             if staged != expected:
                 self._cleanup(request.dataset, [stage], digest)
-                raise LoadError(f"staging table holds {staged} rows, expected {expected}: retry", data_error=False)
+                raise WarehouseUnavailable(f"staging table holds {staged} rows, expected {expected}: retry")
             self._load_ledger(request, stage_ledger)
             for name in (stage, stage_ledger):
                 self._expire(request.dataset, name)
@@ -174,8 +174,8 @@ class BigQueryWarehouse(SQLWarehouse):
             commit = self._commit(request, stage, stage_ledger)
             job_ids.append(commit)
             done = True
-        except LoadError as error:
-            done = error.data_error  # refused rows will be reloaded under another digest: clean up
+        except RowsRefused:
+            done = True  # refused rows will be reloaded under another digest: clean up
             raise
         finally:
             if done:
@@ -192,7 +192,7 @@ class BigQueryWarehouse(SQLWarehouse):
         job = load_rows(self.api, data, destination, ledger_schema(), "WRITE_TRUNCATE", job_id)
         failure = job_error(job)
         if failure is not None:
-            raise LoadError(f"ledger staging job {job.job_id}: {failure[0]}", data_error=False)
+            raise WarehouseUnavailable(f"ledger staging job {job.job_id}: {failure[0]}")
 
     def _commit(self, request: LoadRequest, stage: str, stage_ledger: str) -> str:
         """The one transaction that publishes rows and ledger entries, skipping files already recorded."""
@@ -237,10 +237,10 @@ class BigQueryWarehouse(SQLWarehouse):
             failure = job_error(self.api.wait(job, deadline))
             if failure is None:
                 return str(job.job_id)
-            message, transient, data_error = failure
+            message, transient, kind = failure
             if transient:
                 raise job.exception()  # type: ignore[no-untyped-call]  # the job's error, tried again
-            raise LoadError(f"commit {job.job_id}: {message}", data_error=data_error)
+            raise kind(f"commit {job.job_id}: {message}")
 
         return self.api.retry(run, what, deadline)
 
@@ -274,7 +274,7 @@ class BigQueryWarehouse(SQLWarehouse):
         destination = self.api.ref(dataset, HISTORY_TABLE)
         failure = job_error(load_rows(self.api, data, destination, history_schema(), "WRITE_APPEND", job_id))
         if failure is not None:
-            raise LoadError(f"history job {job_id}: {failure[0]}", data_error=False)
+            raise WarehouseUnavailable(f"history job {job_id}: {failure[0]}")
 
     def ensure_view(self, dataset: str, name: str, columns: list[str], sources: ViewSources) -> None:
         """CREATE OR REPLACE VIEW over the sources, unless the warehouse was opened read-only."""
