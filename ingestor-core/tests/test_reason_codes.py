@@ -1,6 +1,6 @@
 """Every rejected or failed file carries a stable `reason_code` beside its reason (`ingestor.errors.ReasonCode`):
 each code for its case, end to end through `ingestor run --json` on a real DuckDB warehouse and a local landing
-zone; in `<name>.reason.json`, the history table (an older one gets the column) and the human report. The
+zone; in `<name>.reason.json` and the history table (an older one gets the column). The
 exception kinds callers catch (`TransientError`, `RefusedError`) are checked where the load splits its batch."""
 
 from __future__ import annotations
@@ -159,12 +159,6 @@ def test_an_older_history_table_gets_the_reason_code_column(h: Harness) -> None:
     rows = h.query(f"SELECT status, reason_code FROM {HISTORY} WHERE kind = 'file' ORDER BY status")
     assert rows == [("loaded", None), ("rejected", "no_data_type")]
     assert h.query(f"SELECT status FROM {HISTORY} WHERE run_id = 'earlier'") == [("succeeded",)]  # kept
-
-
-def test_the_human_report_shows_the_code(h: Harness) -> None:
-    h.land(LANDING + "notes.txt", "hello")
-    run = h.run("--service", "acme")
-    assert run.exit_code == 1 and "rejected [no_data_type]: acme/landing/notes.txt" in run.stdout
 
 
 def test_the_core_exceptions_share_one_base_and_two_kinds() -> None:

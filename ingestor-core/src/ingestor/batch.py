@@ -75,5 +75,5 @@ def read_ahead(landing: Landing, task: StageTask) -> bytes | None:
     try:
         with landing.open(task.file) as stream:
             return stream.read()
-    except Exception:
+    except Exception:  # any error of the landing zone's client: staging reads the file again and tells it
         return None

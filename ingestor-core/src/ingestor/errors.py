@@ -62,21 +62,18 @@ class ReasonCode(StrEnum):
 
 
 class IngestorError(Exception):
-    """The base of the core's exceptions; `code` says what kind of failure it is, for the outcome it leads to."""
+    """The base of the core's exceptions. `code`: the reason code of a file's outcome it leads to (None: it leads
+    to none, e.g. a bad setting, a busy lease)."""
 
-    code: ClassVar[ReasonCode] = ReasonCode.INTERNAL_ERROR
+    code: ClassVar[ReasonCode | None] = None
 
 
 class TransientError(IngestorError):
-    """An outage, a deadline, a file changing meanwhile: the same work may succeed on a later try."""
-
-    code = ReasonCode.WAREHOUSE_UNAVAILABLE
+    """An outage, a deadline, a lease held, a file changing meanwhile: the same work may succeed on a later try."""
 
 
 class RefusedError(IngestorError):
     """The data itself is refused (or cannot fit): retrying the same data cannot succeed; less of it may."""
-
-    code = ReasonCode.WAREHOUSE_REFUSED
 
 
 # The machine's faults, wherever raised (a plugin's code included): a full disk, an I/O error, no memory. A file

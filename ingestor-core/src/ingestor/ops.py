@@ -68,12 +68,12 @@ def _state(settings: Settings, catalog: Catalog, services: list[str]) -> Status 
     try:
         landing = open_landing(settings.landing_url, settings)
         warehouse = open_warehouse(settings.warehouse_url, settings, read_only=True)
-    except Exception as error:
+    except Exception as error:  # any error of a backend's client: the state is extra, never the run's result
         log.error("the state after the run could not be read: %s", error)
         return None
     try:
         return collect(catalog, services, landing, warehouse, settings.history_dataset_name, settings.env)
-    except Exception as error:
+    except Exception as error:  # any error of a backend's client: the state is extra, never the run's result
         log.error("the state after the run could not be read: %s", error)
         return None
     finally:

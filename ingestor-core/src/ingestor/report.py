@@ -63,8 +63,7 @@ def print_result(result: IngestResult, catalog: Catalog) -> None:
         out.print(_table(groups, {(load.service, load.data_type): load for load in result.tables}))
     for outcome in result.files:
         if outcome.status in FAILURES or outcome.status is FileStatus.ALREADY_LOADED:
-            code = f" [{outcome.reason_code}]" if outcome.reason_code else ""
-            out.print(f"{outcome.status.value}{code}: {outcome.path} — {outcome.reason}")
+            out.print(f"{outcome.status.value}: {outcome.path} — {outcome.reason}")
     for service in dict.fromkeys(o.service for o in result.files if o.reason_code is ReasonCode.NO_DATA_TYPE):
         out.print(f"the patterns tried on the names of {service} (without .jsonl/.jsonl.gz):")
         for dt in catalog.types(service):

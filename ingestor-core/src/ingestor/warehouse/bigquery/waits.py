@@ -75,7 +75,7 @@ def wait_for(job: Any, deadline: Deadline, call_timeout: float) -> Any:
     while job.state != "DONE":
         try:
             job.reload(retry=None, timeout=deadline.timeout(call_timeout))
-        except Exception as error:
+        except Exception as error:  # sorted by `is_transient` (the client's and the network's errors): others go up
             if not is_transient(error):
                 raise
             RETRIES.inc()

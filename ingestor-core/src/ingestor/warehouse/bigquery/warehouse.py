@@ -261,7 +261,7 @@ class BigQueryWarehouse(SQLWarehouse):
                 self.api.delete_table(dataset, name)
             if self.bucket is not None:
                 self.bucket.remove(digest)
-        except Exception as error:
+        except Exception as error:  # best effort (the staging tables expire by themselves): never the load's result
             log.warning("staging of batch %s not cleaned up: %s", digest, error)
 
     # -- history and views ---------------------------------------------------------------------------------
