@@ -254,12 +254,17 @@ class SQLWarehouse(ABC):
         if dataset in self._current_histories:
             return
         stored = {c.name.lower() for c in self._stored_columns(dataset, HISTORY_TABLE) or []}
-        target = self.dialect.table(dataset, HISTORY_TABLE)
-        for col in history_schema().columns.values():
-            if col.name.lower() not in stored:
-                quoted, kind = self.dialect.quote(col.name), self.dialect.type_of(col)
-                self._execute(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {quoted} {kind}")
+        missing = [col for col in history_schema().columns.values() if col.name.lower() not in stored]
+        if missing:
+            self._add_columns(dataset, HISTORY_TABLE, missing)
         self._current_histories.add(dataset)
+
+    def _add_columns(self, dataset: str, table: str, columns: list[Column]) -> None:
+        """Add top-level columns to a table of our own."""
+        target = self.dialect.table(dataset, table)
+        for col in columns:
+            quoted, kind = self.dialect.quote(col.name), self.dialect.type_of(col)
+            self._execute(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {quoted} {kind}")
 
     @cached_property
     def _current_histories(self) -> set[str]:

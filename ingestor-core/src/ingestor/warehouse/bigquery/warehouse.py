@@ -130,6 +130,16 @@ class BigQueryWarehouse(SQLWarehouse):
             bigquery.Table(self.api.ref(dataset, table), schema=fields_of(list(schema.columns.values())))
         )
 
+    def _add_columns(self, dataset: str, table: str, columns: list[Column]) -> None:
+        """ALTER TABLE, then the API's schema patch for what its metadata still lacks (the emulator's)."""
+        super()._add_columns(dataset, table, columns)
+        fresh = self.api.get_table(dataset, table)
+        known = {field.name.lower() for field in fresh.schema} if fresh is not None else set()
+        lacking = [col for col in columns if col.name.lower() not in known]
+        if fresh is not None and lacking:
+            fresh.schema = [*fresh.schema, *fields_of(lacking)]
+            self.api.update_table(fresh, ["schema"])
+
     def _create_table(self, request: LoadRequest) -> None:
         create_table(self.api, request)
 
