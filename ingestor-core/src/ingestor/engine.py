@@ -45,6 +45,7 @@ from typing import Any
 from ingestor import faults, lease, stopping
 from ingestor.catalog import DataType
 from ingestor.context import RunContext, ServiceResult
+from ingestor.errors import ReasonCode
 from ingestor.fate import Happened, Load, decide, refused
 from ingestor.hookspecs import hookimpl
 from ingestor.landing import LandingFile
@@ -149,7 +150,7 @@ class ServiceIngest:
         ctx = self.ctx
         found = scan(self.service, ctx.landing, ctx.catalog, ctx.data_types, ctx.task_index, ctx.task_count)
         if found.refused is not None:
-            self.settler.report(refused(self.service, found.refused))
+            self.settler.report(refused(self.service, found.refused, ReasonCode.UNSAFE_NAME))
             self.result.files = list(self.settler.settled.values())
             return self.result
         self._settle([self._happened(file, None, failed_by_scan=why) for file, why in found.failed])

@@ -37,7 +37,8 @@ class ReasonCode(StrEnum):
     UNSAFE_NAME = "unsafe_name"
     """A name that is not UTF-8 or could escape its folders (a file's; a service's folder: the service refused)."""
     PLUGIN_ERROR = "plugin_error"
-    """The plugin's normalizer raised, or returned something else than rows."""
+    """The plugin's normalizer raised, or returned something else than rows (a broken or disabled plugin's service:
+    failed, its landing folder untouched)."""
     WAREHOUSE_REFUSED = "warehouse_refused"
     """The warehouse refused the file's rows (alone: the batch was split until it was isolated)."""
     # Failed (outside the file: it stays in landing for the next run):

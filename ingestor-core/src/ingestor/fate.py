@@ -104,9 +104,9 @@ def decide(happened: Happened) -> FileOutcome:
     )
 
 
-def refused(service: str, why: str) -> FileOutcome:
-    """The outcome of a service whose landing folder the scan refused (an unsafe name): its folder stays as it is."""
-    code = ReasonCode.UNSAFE_NAME
+def refused(service: str, why: str, code: ReasonCode) -> FileOutcome:
+    """The outcome of a service refused as a whole (its landing folder unsafe, its plugin broken or disabled): its
+    folder stays as it is."""
     return FileOutcome(
         path=f"{service}/landing/", service=service, status=FileStatus.FAILED, reason=why, reason_code=code
     )

@@ -162,9 +162,10 @@ def _ingest(plugins: Plugins, service: str, context: RunContext) -> ServiceResul
         produced: ServiceResult | None = plugins.pm.hook.ingest(service=service, context=context)
         return produced
     from ingestor.context import ServiceResult
+    from ingestor.errors import ReasonCode
     from ingestor.fate import refused
 
     logging.getLogger("ingestor.run").error("%s", why)
-    outcome = refused(service, why)
+    outcome = refused(service, why, ReasonCode.PLUGIN_ERROR)
     context.on_file(outcome)
     return ServiceResult(files=[outcome])
