@@ -31,6 +31,7 @@ EXTRA = [
     "ingestor.result.FileOutcome",
     "ingestor.result.FileStatus",
     "ingestor.result.TableLoad",
+    "ingestor.errors.ReasonCode",
     "ingestor.fetching.FetchStatus",
     "ingestor.fetching.DataTypeFetch",
 ]

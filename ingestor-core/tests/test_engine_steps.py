@@ -190,6 +190,7 @@ def test_a_file_too_large_for_duckdbs_memory_alone_stays_in_landing(
         "2025_01_01": "loaded", "2025_01_02": "failed", "2025_01_03": "loaded"
     }  # fmt: skip
     assert outcomes["2025_01_02"]["reason"].startswith("load failed, left in landing: Out of Memory Error")
+    assert outcomes["2025_01_02"]["reason_code"] == "too_large"
     assert harness.files("acme/landing/") == ["acme/landing/2025_01_02_00_00_acme_events.jsonl"]
     assert harness.query("SELECT id FROM lake_dev.acme__events ORDER BY id") == [(1,), (3,)]
 
@@ -219,8 +220,9 @@ def test_after_an_outage_a_data_types_later_parts_are_not_tried(
     assert run.exit_code == 1 and tried == [1]  # one part tried, the two after it not
     first, *later = (outcomes[f"acme/landing/2025_01_0{day}_00_00_acme_events.jsonl"] for day in (1, 2, 3))
     assert first["status"] == "failed" and first["reason"].startswith("load failed, left in landing: IO Error")
+    assert first["reason_code"] == "warehouse_unavailable"
     for outcome in later:
-        assert outcome["status"] == "failed"
+        assert outcome["status"] == "failed" and outcome["reason_code"] == "not_tried"
         assert outcome["reason"].startswith("not tried, left in landing: the warehouse failed on events earlier")
     assert outcomes["other/landing/2025_01_01_00_00_other_things.jsonl"]["status"] == "loaded"
     assert len(harness.files("acme/landing/")) == 3

@@ -49,7 +49,8 @@ def test_metrics_file_of_a_run(tick: Harness) -> None:
     assert tick.run("--service", "tick", "--metrics-file", str(path)).exit_code == 1
     found = samples(path.read_text())
     assert value(found, "ingestor_run_files", data_type="beats", status="loaded", env="dev") == 1
-    assert value(found, "ingestor_run_files", data_type="notes", status="rejected") == 1
+    assert value(found, "ingestor_run_files", data_type="notes", status="rejected", reason_code="malformed_line") == 1
+    assert value(found, "ingestor_run_files", data_type="beats", status="loaded", reason_code="") == 1
     assert value(found, "ingestor_run_rows", table="tick_dev.beats") == 2
     assert (
         value(found, "ingestor_run_bytes", data_type="beats")
@@ -139,8 +140,27 @@ def test_a_rejected_file_is_notified(tick: Harness, httpserver: HTTPServer) -> N
     sent = json.loads(httpserver.log[0][0].get_data())
     assert sent["title"] == "ingestor [dev] tick: 1 rejected"
     assert "2 files, 1 loaded (2 rows), 1 rejected, 0 failed" in sent["message"]
-    assert f"- {BROKEN}: malformed NDJSON at line 1" in sent["message"]
+    assert f"malformed_line: 1 file\n- {BROKEN}: malformed NDJSON at line 1" in sent["message"]
     assert sent["message"].endswith("See more: ingestor status --service tick --env dev")
+
+
+def test_a_notification_groups_the_files_by_reason_code(tick: Harness, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    for day in range(3, 7):
+        tick.land(f"tick/landing/2025_01_0{day}_tick_notes.jsonl", "{oops\n")
+    tick.land("tick/landing/stray.txt", "hello")
+    assert tick.run("--service", "tick", "--notify", f"json://{httpserver.host}:{httpserver.port}/hook").exit_code == 1
+    message = json.loads(httpserver.log[0][0].get_data())["message"]
+    lines = message.splitlines()
+    malformed, unmatched = lines.index("malformed_line: 5 files"), lines.index("no_data_type: 1 file")
+    assert malformed < unmatched  # the largest group first
+    shown = [line.split(": malformed NDJSON at line 1")[0] for line in lines[malformed + 1 : unmatched]]
+    assert shown == [
+        f"- {BROKEN}",
+        *(f"- tick/landing/2025_01_0{day}_tick_notes.jsonl" for day in (3, 4)),
+        "- and 2 more",
+    ]
+    assert lines[unmatched + 1] == "- tick/landing/stray.txt: no data type matches"
 
 
 def test_stale_types_are_notified_by_status(tick: Harness, httpserver: HTTPServer) -> None:

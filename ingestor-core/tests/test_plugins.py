@@ -160,6 +160,10 @@ def test_a_service_two_distributions_declare_is_disabled_and_the_rest_works(
     disabled = cli("run", "--service", "zeta", "--data-dir", str(tmp_path / "data"))
     assert disabled.exit_code == 1
     assert "service zeta is disabled: declared by both ingestor-zeta and ingestor-zeta-fork" in disabled.stdout
+    [outcome] = json.loads(cli("run", "--service", "zeta", "--data-dir", str(tmp_path / "data"), "--json").stdout)[
+        "files"
+    ]
+    assert (outcome["path"], outcome["status"], outcome["reason_code"]) == ("zeta/landing/", "failed", "plugin_error")
     assert [d["service"] for d in json.loads(cli("list-types", "--json").stdout)] == ["other"]
     assert "is disabled: declared by both" in cli("list-types", "--service", "zeta").stderr
     rows = {row["distribution"]: row for row in json.loads(cli("plugins", "--json").stdout)}

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestor.errors import TransientError
 from ingestor.run.tables import LiveSchemas
 from ingestor.schema import Column, Decimals, Integers, Kind, Native, Struct
 from ingestor.warehouse import LoadError, WarehouseBusy
@@ -104,7 +105,7 @@ def test_a_duckdb_file_another_process_holds_is_busy(tmp_path: Path) -> None:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
         with pytest.raises(WarehouseBusy) as busy:
             DuckDBWarehouse(path)
-        assert isinstance(busy.value, LoadError) and not busy.value.data_error
+        assert isinstance(busy.value, LoadError) and isinstance(busy.value, TransientError)
         assert "lock" in str(busy.value)  # DuckDB's own words are kept in the message
     finally:
         assert holder.stdin is not None

@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ingestor.errors import ReasonCode, RefusedError
 from ingestor.names import validate_identifier
 from ingestor.schema import Declared, Kind
 
@@ -28,9 +29,8 @@ class SourceFile:
 
 
 Normalizer = Callable[[dict[str, Any], SourceFile], dict[str, Any] | list[dict[str, Any]]]
-"""A data type's per-record function: one record in; one row out, a list of rows (e.g. a payload that holds
-many readings), or [] to drop the record (counted in the file's outcome). Anything else rejects the file with
-a plain reason."""
+"""A data type's per-record function: one record in; one row out, a list of rows (e.g. a payload that holds many
+readings), or [] to drop the record (counted in the file's outcome). Anything else rejects the file, plainly."""
 
 
 @runtime_checkable
@@ -42,9 +42,8 @@ class VouchingNormalizer(Protocol):
         """Normalize one record (see `Normalizer`)."""
 
     def leaves_unchanged(self, keys: frozenset[tuple[str, ...]], source: SourceFile) -> bool:
-        """Whether every record of a file whose keys are among `keys` (each the path of keys
-        leading to it; arrays are transparent; the set may hold keys the file lacks) comes out
-        of the normalizer as it went in."""
+        """Whether every record of a file whose keys are among `keys` (each the path of keys leading to it; arrays
+        are transparent; the set may hold keys the file lacks) comes out of the normalizer as it went in."""
 
 
 LeavesUnchanged = Callable[[frozenset[tuple[str, ...]], SourceFile], bool]
@@ -84,8 +83,7 @@ class DataType(BaseModel):
     columns: tuple[Declared, ...] = ()
     """Columns the table has from its first load, with their type, even while every value is null (`Declared`)."""
     column_defaults: dict[str, str] = Field(default_factory=dict)
-    """STRING columns every row has: a record's own non-null value, else this one (e.g. the seed's
-    `data_type`, which its fetchers wrote into every record and ours may not)."""
+    """STRING columns every row has: a record's own non-null value, else this one (e.g. the seed's `data_type`)."""
     inserted_at_column: str = "_dp_inserted_at"
     """The metadata column holding the run's start (TIMESTAMP)."""
     source_file_column: str = "_source_file"
@@ -194,8 +192,10 @@ def expectation(every: str) -> timedelta:
     return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
 
 
-class AmbiguousFile(ValueError):
+class AmbiguousFile(RefusedError, ValueError):
     """A file name that two data types claim with equal specificity."""
+
+    code = ReasonCode.AMBIGUOUS_DATA_TYPE
 
 
 @dataclass(frozen=True)

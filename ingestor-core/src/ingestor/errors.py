@@ -1,5 +1,7 @@
-"""Errors told in one line, for messages and logs: what went wrong and where, never a value (a secret may be one);
-and which errors are the environment's (`ENVIRONMENT`), never a file's."""
+"""The core's error model: one base exception (`IngestorError`) and its two kinds, `TransientError` (an outage: the
+same work may succeed later) and `RefusedError` (the data itself is refused: retrying it cannot succeed); the stable
+`ReasonCode` of every rejected or failed outcome; which errors are the environment's (`ENVIRONMENT`), never a file's;
+and errors told in one line, for messages and logs: what went wrong and where, never a value (a secret may be one)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,74 @@ import json
 import logging
 import os
 import traceback
+from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
+from typing import ClassVar
 
 from pydantic import ValidationError
 
 log = logging.getLogger("ingestor.plugins")
+
+
+class ReasonCode(StrEnum):
+    """Why a file was rejected or failed, stable for machines (`--json`, the history, metrics, notifications)
+    beside the reason's text for people. An outcome that is neither (loaded, empty, already loaded, planned) has
+    none. Rejected (the file's or its plugin's fault, in `rejected/`):"""
+
+    MALFORMED_LINE = "malformed_line"
+    """A line is not a JSON object (bad JSON, an array, nested deeper than 32 levels, an integer past 64 bits)."""
+    RECORD_TOO_LONG = "record_too_long"
+    """A line is longer than the bound on a record (`INGESTOR_MAX_RECORD_BYTES`)."""
+    NOT_NDJSON = "not_ndjson"
+    """Not NDJSON text at all: NUL bytes, corrupt compressed data."""
+    NO_DATA_TYPE = "no_data_type"
+    """No data type of the service matches the file's name."""
+    AMBIGUOUS_DATA_TYPE = "ambiguous_data_type"
+    """Two data types match the name equally well."""
+    UNSAFE_NAME = "unsafe_name"
+    """A name that is not UTF-8 or could escape its folders (a file's; a service's folder: the service refused)."""
+    PLUGIN_ERROR = "plugin_error"
+    """The plugin's normalizer raised, or returned something else than rows (a broken or disabled plugin's service:
+    failed, its landing folder untouched)."""
+    WAREHOUSE_REFUSED = "warehouse_refused"
+    """The warehouse refused the file's rows (alone: the batch was split until it was isolated)."""
+    # Failed (outside the file: it stays in landing for the next run):
+    UNREADABLE_ENTRY = "unreadable_entry"
+    """An entry the scan cannot read as a file (a FIFO, a symbolic link, no permission, a path too long)."""
+    WAREHOUSE_UNAVAILABLE = "warehouse_unavailable"
+    """The warehouse failed (down, busy, an error of its own) reading the ledger or loading the rows."""
+    DEADLINE = "deadline"
+    """The warehouse did not answer within its deadline."""
+    TOO_LARGE = "too_large"
+    """The warehouse ran out of memory loading the file alone."""
+    NOT_TRIED = "not_tried"
+    """The warehouse failed on the file's data type earlier in this run: not tried again."""
+    ENVIRONMENT = "environment"
+    """The machine's fault while staging: a full disk, an I/O error, no memory, a staging process killed."""
+    INTERNAL_ERROR = "internal_error"
+    """An error of the core's own code while staging (a bug: the traceback is logged)."""
+    CHANGED_DURING_RUN = "changed_during_run"
+    """The file was rewritten, appended to or removed during the run: not moved."""
+    MOVE_FAILED = "move_failed"
+    """It could not be moved to `archive/` or `rejected/` (its fate otherwise decided)."""
+
+
+class IngestorError(Exception):
+    """The base of the core's exceptions. `code`: the reason code of a file's outcome it leads to (None: it leads
+    to none, e.g. a bad setting, a busy lease)."""
+
+    code: ClassVar[ReasonCode | None] = None
+
+
+class TransientError(IngestorError):
+    """An outage, a deadline, a lease held, a file changing meanwhile: the same work may succeed on a later try."""
+
+
+class RefusedError(IngestorError):
+    """The data itself is refused (or cannot fit): retrying the same data cannot succeed; less of it may."""
+
+
 # The machine's faults, wherever raised (a plugin's code included): a full disk, an I/O error, no memory. A file
 # meeting one is not to blame: it stays in landing as FAILED for the next run, never goes to rejected/.
 ENVIRONMENT = (OSError, MemoryError)

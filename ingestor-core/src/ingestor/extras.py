@@ -5,8 +5,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ingestor.errors import IngestorError
 
-class MissingExtra(ValueError):
+
+class MissingExtra(IngestorError, ValueError):
     """A module needs an optional dependency of ingestor-core that is not installed."""
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ingestor.errors import IngestorError
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,1023}")
 _INVALID_CHARS = re.compile(r"[^A-Za-z0-9_]+")
 # Prefixes BigQuery reserves for its own pseudo-columns.
@@ -21,7 +23,7 @@ MAX_COLUMN_NAME = 300
 _TYPE = re.compile(r"""(?:[A-Za-z0-9_(),<>\[\]. ]|'(?:[^']|'')*'|"(?:[^"]|"")*")+""")
 
 
-class InvalidIdentifier(ValueError):
+class InvalidIdentifier(IngestorError, ValueError):
     """A dataset, table or column name that cannot be used safely."""
 
 

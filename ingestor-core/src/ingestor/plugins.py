@@ -27,7 +27,7 @@ import pluggy
 
 from ingestor import claims, hookspecs
 from ingestor.catalog import Catalog, View
-from ingestor.errors import plugin_error
+from ingestor.errors import IngestorError, ReasonCode, plugin_error
 from ingestor.service import Service
 
 if TYPE_CHECKING:
@@ -38,8 +38,10 @@ HOOKS = sorted(name for name, spec in vars(hookspecs).items() if hasattr(spec, f
 log = logging.getLogger("ingestor.plugins")
 
 
-class PluginError(RuntimeError):
+class PluginError(IngestorError, RuntimeError):
     """A plugin has a problem and strict mode is on."""
+
+    code = ReasonCode.PLUGIN_ERROR
 
 
 @dataclass
@@ -168,7 +170,7 @@ def load_plugins(
     for plugin, load in [*_given(objects), *(_entry_points(only) if entry_points else ())]:
         try:
             obj = load()
-        except Exception as error:
+        except Exception as error:  # a plugin's module may raise anything on import: that plugin alone is broken
             plugin.problems.append(f"failed to import {plugin.module}: {plugin_error(error, plugin.module)}")
         else:
             if pm.is_registered(obj):
@@ -212,7 +214,7 @@ def _services(hook: Callable[[], object], plugin: Plugin) -> list[Service]:
     """What one plugin's `services()` returns, checked."""
     try:
         returned = hook()
-    except Exception as error:
+    except Exception as error:  # the plugin's own code may raise anything: that plugin alone is broken
         plugin.problems.append(f"services() raised {plugin_error(error, hook)}")
         return []
     if not isinstance(returned, list | tuple) or not all(isinstance(s, Service) for s in returned):

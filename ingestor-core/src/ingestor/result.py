@@ -9,6 +9,8 @@ from enum import StrEnum
 from pydantic import BaseModel, Field, TypeAdapter, computed_field
 from pydantic.dataclasses import dataclass
 
+from ingestor.errors import ReasonCode
+
 
 class FileStatus(StrEnum):
     """Where a landing file ended, and why."""
@@ -56,6 +58,8 @@ class FileOutcome:
     """Lines that were JSON `null`: not records, skipped."""
     reason: str | None = None
     """Why it was rejected or failed (or what an earlier version of it loaded)."""
+    reason_code: ReasonCode | None = None
+    """The stable code of why it was rejected or failed (`ingestor.errors.ReasonCode`); None for any other status."""
     destination: str | None = None
     """Where it was moved (`archive/` or `rejected/`); None when it stayed in landing."""
     notes: list[str] = Field(default_factory=list)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from ingestor.catalog import DataType, View
-from ingestor.errors import plugin_error
+from ingestor.errors import IngestorError, plugin_error
 from ingestor.names import validate_identifier
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ _REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*")
 REFERENCES = ("fetcher", "settings", "demo")  # what a service names as "module:name", imported when used
 
 
-class WrongKind(TypeError):
+class WrongKind(IngestorError, TypeError):
     """A reference names something of the wrong kind (a fetcher that is not callable...)."""
 
 

@@ -31,6 +31,8 @@ def test_history_rows_on_bigquery(cloud: CloudHarness) -> None:
         ("rejected", "acme/landing/2025_01_02_00_00_acme_things.jsonl", None, 0, 8),
     ]
     assert {r["run_id"] for r in files} == {result["run_id"]}
+    codes = cloud.query(f"SELECT status, reason_code FROM {table} WHERE kind = 'file' ORDER BY status")
+    assert codes == [{"status": "loaded", "reason_code": None}, {"status": "rejected", "reason_code": "malformed_line"}]
     runs = cloud.query(f"SELECT status, service, files, `rows` FROM {table} WHERE kind = 'run'")
     assert runs == [{"status": "failed", "service": "acme", "files": 2, "rows": 2}]
 
@@ -44,6 +46,26 @@ def test_history_rows_on_bigquery(cloud: CloudHarness) -> None:
         assert warehouse.read_history("no_such_dataset", query, datetime.now(UTC)) == []
     finally:
         warehouse.close()
+
+
+def test_an_older_history_table_gets_the_reason_code_column_on_bigquery(cloud: CloudHarness) -> None:
+    """The history table is ingestor's own: one an older version made, without `reason_code`, is given it."""
+    from google.cloud import bigquery
+
+    from ingestor.ops.history import history_schema
+
+    dataset = f"dp_ops_{cloud.env}"
+    cloud.bq.create_dataset(dataset)
+    older = [bigquery.SchemaField(c.name, c.kind.value) for c in history_schema().columns.values()]
+    older = [field for field in older if field.name != "reason_code"]
+    cloud.bq.create_table(bigquery.Table(f"{PROJECT}.{dataset}._ingestor_history", schema=older))
+    cloud.land(THINGS, [{"id": 1}])
+    cloud.land("acme/landing/notes.txt", b"hello")
+    assert cloud.run().exit_code == 1
+    columns = [f.name for f in cloud.bq.get_table(f"{PROJECT}.{dataset}._ingestor_history").schema]
+    assert columns[-1] == "reason_code" and "reason_code" not in columns[:-1]
+    rows = cloud.query(f"SELECT status, reason_code FROM {dataset}._ingestor_history WHERE kind = 'file' ORDER BY 1")
+    assert rows == [{"status": "loaded", "reason_code": None}, {"status": "rejected", "reason_code": "no_data_type"}]
 
 
 def test_status_on_gcs_and_bigquery(cloud: CloudHarness) -> None:

@@ -4,6 +4,7 @@ loaded twice; the next run loads what is left."""
 
 from __future__ import annotations
 
+import json
 import signal
 from collections import Counter
 
@@ -35,6 +36,8 @@ def test_files_appended_to_while_the_run_is_frozen_are_left_for_the_next_run(zon
     assert first.returncode == 1, err[-2000:]
     assert sorted(zone.files("landing")) == names  # none archived with records nobody loaded
     assert "changed after it was read" in err
+    changed = {f["reason_code"] for f in json.loads(out)["files"] if f["status"] == "failed"}
+    assert changed == {"changed_during_run"}
     zone.run_to_completion()
     assert zone.files("landing") == [] and sorted(zone.files("archive")) == names
     rows = zone.rows()

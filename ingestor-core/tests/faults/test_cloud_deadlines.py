@@ -163,6 +163,7 @@ def test_a_job_that_never_ends_fails_its_data_type_at_the_deadline(
         if "_events" in name:
             assert status == "failed" and "left in landing" in reason
             assert "BigQuery did not answer within 3 s (INGESTOR_BQ_JOB_TIMEOUT): job ingestor_load_" in reason
+            assert outcomes[name]["reason_code"] == "deadline"
         else:
             assert status == "loaded", reason
     assert "still waiting for job ingestor_load_" in run.stderr

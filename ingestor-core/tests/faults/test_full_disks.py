@@ -153,7 +153,7 @@ def test_a_full_staging_disk_leaves_the_good_file_in_landing(ez: EnvZone, data_t
     assert outcome(result, big) | {"bytes": 0} == {
         "path": f"{SERVICE}/landing/{big}", "service": SERVICE, "data_type": data_type, "status": "failed",
         "rows": 0, "bytes": 0, "dropped": 0, "null_lines": 0, "destination": None, "notes": [],
-        "reason": f"staging failed, left in landing: {NO_SPACE}",
+        "reason": f"staging failed, left in landing: {NO_SPACE}", "reason_code": "environment",
     }  # fmt: skip
     if columnar:  # the Arrow IPC write met the full disk, not a row path it handed the file to
         assert f"{big}: staged row by row" not in done.stderr
@@ -176,6 +176,7 @@ def test_a_memory_error_is_the_environments_fault_an_exception_the_plugins(ez: E
         "failed",
         "staging failed, left in landing: MemoryError: cannot allocate",
     )
+    assert (memory["reason_code"], value["reason_code"]) == ("environment", "plugin_error")
     said = "line 2: the fz plugin could not normalize the record: ValueError: cannot normalize this record ("
     assert value["status"] == "rejected" and value["reason"].startswith(said)
     assert value["reason"].endswith("in fz_plugin.normalize)")  # the plugin's own line (errors.plugin_error)
@@ -198,6 +199,7 @@ def test_a_staging_process_killed_fails_its_data_type_and_the_others_go_on(ez: E
         failed = outcome(result, name)
         assert failed["status"] == "failed"
         assert failed["reason"].startswith("staging failed, left in landing: BrokenProcessPool: "), failed
+        assert failed["reason_code"] == "environment"  # a process killed: the machine's, not the core's
     assert outcome(result, "2025_01_01_fz_metrics.jsonl")["status"] == "loaded"
     assert ez.files("landing") == names and ez.files("rejected") == []
     assert ez.history_runs(result["run_id"]) == [("failed",)]

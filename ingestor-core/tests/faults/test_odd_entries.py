@@ -56,6 +56,7 @@ def test_a_name_that_is_not_utf8_is_rejected_under_an_escaped_name_and_the_rest_
     outcomes = _outcomes(zone.run())
     odd = outcomes.pop("fz/landing/caf\\xe9_fz_events.jsonl")
     assert odd["status"] == "rejected" and odd["destination"] == f"fz/rejected/{ESCAPED}"
+    assert odd["reason_code"] == "unsafe_name"
     assert "fz/landing/caf\\xe9_fz_events.jsonl' is not valid UTF-8" in odd["reason"]
     long = outcomes.pop("fz/landing/" + "\\xe9" * 230 + "_fz_events.jsonl")
     fitted = long["destination"].removeprefix("fz/rejected/")
@@ -133,6 +134,7 @@ def test_what_is_not_a_regular_file_is_reported_and_never_opened(zone: Zone) -> 
     os.mknod(landing / "2025_01_06_fz_metrics.jsonl", stat.S_IFSOCK | 0o600)
     (landing / "2025_01_07_fz_events.jsonl").symlink_to(landing / "2025_01_01_fz_events.jsonl")
     outcomes = _outcomes(zone.run())
+    assert {o["reason_code"] for o in outcomes.values() if o["status"] != "loaded"} == {"unreadable_entry"}
     assert {path: (o["status"], o["reason"]) for path, o in outcomes.items() if o["status"] != "loaded"} == {
         "fz/landing/2025_01_05_fz_events.jsonl": ("failed", "not a regular file (a FIFO); left in landing"),
         "fz/landing/2025_01_06_fz_metrics.jsonl": ("failed", "not a regular file (a socket); left in landing"),
@@ -214,6 +216,7 @@ def test_a_folder_or_a_file_the_run_cannot_read_is_reported_while_the_rest_loads
         "dropped": 0,
         "null_lines": 0,
         "reason": "the folder cannot be listed (Permission denied): nothing below it was read; left in landing",
+        "reason_code": "unreadable_entry",
         "destination": None,
         "notes": [],
     }

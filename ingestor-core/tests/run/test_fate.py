@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ingestor.errors import ReasonCode
 from ingestor.landing import LandingFile
 from ingestor.result import FileStatus
 from ingestor.run.fate import Happened, Load, decide
@@ -20,15 +21,23 @@ ARCHIVE, REJECTED = "acme/archive/sub/2025_01_01_acme_events.jsonl", "acme/rejec
 
 
 @pytest.mark.parametrize(
-    ("happened", "status", "reason", "destination", "rows"),
+    ("happened", "status", "reason", "destination", "rows", "code"),
     [
-        (replace(BASE, rejected_by_scan="no data type matches"), "rejected", "no data type matches", REJECTED, 0),
+        (
+            replace(BASE, rejected_by_scan="no data type matches", scan_code=ReasonCode.NO_DATA_TYPE),
+            "rejected",
+            "no data type matches",
+            REJECTED,
+            0,
+            "no_data_type",
+        ),
         (
             replace(BASE, unreadable="boom"),
             "failed",
             "the warehouse could not be read, left in landing: boom",
             None,
             0,
+            "warehouse_unavailable",
         ),
         (
             replace(BASE, not_tried="timeout"),
@@ -36,6 +45,7 @@ ARCHIVE, REJECTED = "acme/archive/sub/2025_01_01_acme_events.jsonl", "acme/rejec
             f"not tried, left in landing: the warehouse failed on {BASE.data_type} earlier in this run: timeout",
             None,
             0,
+            "not_tried",
         ),
         (
             replace(BASE, already_loaded=True),
@@ -43,32 +53,74 @@ ARCHIVE, REJECTED = "acme/archive/sub/2025_01_01_acme_events.jsonl", "acme/rejec
             "the ledger shows it loaded; archived without loading again",
             ARCHIVE,
             0,
+            None,
         ),
-        (replace(BASE, staged=Staged(reason="malformed NDJSON at line 2: x")), "rejected", None, REJECTED, 0),
-        (replace(BASE, staged=Staged(path=Path("x"))), "empty", "empty file: no records", ARCHIVE, 0),
+        (
+            replace(BASE, staged=Staged(reason="record too long at line 2: x", code=ReasonCode.RECORD_TOO_LONG)),
+            "rejected",
+            None,
+            REJECTED,
+            0,
+            "record_too_long",
+        ),
+        (
+            replace(BASE, staged=Staged(reason="[Errno 28] No space left", code=ReasonCode.ENVIRONMENT, failed=True)),
+            "failed",
+            "staging failed, left in landing: [Errno 28] No space left",
+            None,
+            0,
+            "environment",
+        ),
+        (replace(BASE, staged=Staged(path=Path("x"))), "empty", "empty file: no records", ARCHIVE, 0, None),
         (
             replace(BASE, staged=Staged(path=Path("x"), dropped=4)),
             "empty",
             "no rows: the normalizer dropped all 4 records",
             ARCHIVE,
             0,
+            None,
         ),
-        (replace(BASE, staged=Staged(path=Path("x")), earlier=EARLIER), "empty", EARLIER, ARCHIVE, 0),
-        (replace(BASE, staged=ROWS, load=Load(notes=("n",))), "loaded", None, ARCHIVE, 3),
-        (replace(BASE, staged=ROWS, load=Load(), earlier=EARLIER), "loaded", EARLIER, ARCHIVE, 3),
+        (replace(BASE, staged=Staged(path=Path("x")), earlier=EARLIER), "empty", EARLIER, ARCHIVE, 0, None),
+        (replace(BASE, staged=ROWS, load=Load(notes=("n",))), "loaded", None, ARCHIVE, 3, None),
+        (replace(BASE, staged=ROWS, load=Load(), earlier=EARLIER), "loaded", EARLIER, ARCHIVE, 3, None),
         (
-            replace(BASE, staged=ROWS, load=Load(error="bad", refused=True)),
+            replace(BASE, staged=ROWS, load=Load(error="bad", code=ReasonCode.WAREHOUSE_REFUSED)),
             "rejected",
             "the warehouse refused the rows: bad",
             REJECTED,
             0,
+            "warehouse_refused",
         ),
-        (replace(BASE, staged=ROWS, load=Load(error="down")), "failed", "load failed, left in landing: down", None, 0),
-        (replace(BASE, staged=ROWS, dry_run=True), "planned", None, None, 3),
-        (replace(BASE, rejected_by_scan="ambiguous", dry_run=True), "would_reject", "ambiguous", None, 0),
+        (
+            replace(BASE, staged=ROWS, load=Load(error="down", code=ReasonCode.DEADLINE)),
+            "failed",
+            "load failed, left in landing: down",
+            None,
+            0,
+            "deadline",
+        ),
+        (
+            replace(BASE, staged=ROWS, load=Load(error="no memory", code=ReasonCode.TOO_LARGE)),
+            "failed",
+            "load failed, left in landing: no memory",
+            None,
+            0,
+            "too_large",
+        ),
+        (replace(BASE, staged=ROWS, dry_run=True), "planned", None, None, 3, None),
+        (
+            replace(BASE, rejected_by_scan="ambiguous", scan_code=ReasonCode.AMBIGUOUS_DATA_TYPE, dry_run=True),
+            "would_reject",
+            "ambiguous",
+            None,
+            0,
+            "ambiguous_data_type",
+        ),
     ],
 )
-def test_decide(happened: Happened, status: str, reason: str | None, destination: str | None, rows: int) -> None:
+def test_decide(
+    happened: Happened, status: str, reason: str | None, destination: str | None, rows: int, code: str | None
+) -> None:
     outcome = decide(happened)
     expected_reason = reason if reason is not None or happened.staged is None else happened.staged.reason
     assert (outcome.status, outcome.reason, outcome.destination, outcome.rows) == (
@@ -78,6 +130,7 @@ def test_decide(happened: Happened, status: str, reason: str | None, destination
         rows,
     )
     assert outcome.path == FILE.name and outcome.bytes == 42 and outcome.data_type == "events"
+    assert outcome.reason_code == code  # a stable code for every rejected or failed file, none for the others
 
 
 def test_counts_and_notes_follow_the_staged_file() -> None:

@@ -50,7 +50,7 @@ def demo(
             outside = [f for f in files if not f.startswith(f"{name}/landing/")]
             if outside:
                 raise ValueError(f"{outside[0]!r} is not under {name}/landing/")
-        except Exception as error:
+        except Exception as error:  # the plugin's own code may raise anything: that demo alone fails
             typer.echo(f"Error: the demo of {name} failed: {plugin_error(error, declared.demo)}", err=True)
             code = EXIT_FAILED
             continue

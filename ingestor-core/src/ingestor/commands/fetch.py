@@ -160,7 +160,7 @@ def _call(name: str, fetcher: Fetcher, request: FetchRequest) -> FetchResult | s
         returned: object = fetcher(request)
     except ConfigError:
         raise
-    except Exception as error:
+    except Exception as error:  # the plugin's own code may raise anything: that fetcher alone fails
         return f"the fetcher of {name} raised {plugin_error(error, fetcher)}"
     if isinstance(returned, FetchResult):
         return returned

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, SkipValidation, computed_field, model_validator
 from pydantic_settings import BaseSettings
 
+from ingestor.errors import IngestorError
 from ingestor.landing import Landing
 from ingestor.settings import HttpSettings
 
@@ -29,7 +30,7 @@ class FetchStatus(StrEnum):
     """See `error`; the data type's bookmark is unchanged."""
 
 
-class FetchError(RuntimeError):
+class FetchError(IngestorError, RuntimeError):
     """A data type could not be fetched (the message says why, without credentials)."""
 
 

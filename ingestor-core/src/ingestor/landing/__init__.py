@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from ingestor.errors import ReasonCode, RefusedError, TransientError
 from ingestor.extras import import_optional
 
 if TYPE_CHECKING:
@@ -20,12 +21,16 @@ BACKENDS = {"file": ("ingestor.landing.local:LocalLanding", ""), "gs": ("ingesto
 MAX_NAME_BYTES = 255  # of one path segment, on most file systems
 
 
-class UnsafeName(ValueError):
+class UnsafeName(RefusedError, ValueError):
     """An object name that could escape its service's folders."""
 
+    code = ReasonCode.UNSAFE_NAME
 
-class FileChanged(RuntimeError):
+
+class FileChanged(TransientError, RuntimeError):
     """A file that is no longer the version that was listed (and read): it was rewritten or appended to."""
+
+    code = ReasonCode.CHANGED_DURING_RUN
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ _COLUMNS = {
     "rows": Kind.INT64,
     "bytes": Kind.INT64,
     "reason": Kind.STRING,
+    "reason_code": Kind.STRING,  # a rejected or failed file's `ReasonCode` (added to an older table when written)
     "destination": Kind.STRING,
     "run_started_at": Kind.TIMESTAMP,
     "recorded_at": Kind.TIMESTAMP,
@@ -101,6 +102,7 @@ def run_rows(result: IngestResult, recorded_at: datetime, *, stopped: bool = Fal
             "rows": outcome.rows,
             "bytes": outcome.bytes,
             "reason": outcome.reason,
+            "reason_code": outcome.reason_code and outcome.reason_code.value,
             "destination": outcome.destination,
             "run_started_at": result.started_at,
             "recorded_at": recorded_at,
@@ -132,6 +134,6 @@ def record_run(warehouse: Warehouse, dataset: str, result: IngestResult, stopped
     assert result.finished_at is not None
     try:
         warehouse.append_history(dataset, run_rows(result, result.finished_at, stopped=stopped))
-    except Exception as error:
+    except Exception as error:  # a LoadError, or any other error of the warehouse's client: the run goes on
         log.error("the run history could not be written to %s: %s", dataset, error)
         result.history_error = str(error)  # the run fails: its record is missing (a full disk, say)

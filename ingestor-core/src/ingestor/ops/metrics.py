@@ -2,14 +2,15 @@
 be scraped: pushed to a Pushgateway (`--metrics-push URL`) or written in the text format to a file that node
 exporter's textfile collector reads (`--metrics-file PATH`). Every series carries `env`.
 
-Run metrics (`ingestor run`): files by outcome, rows and bytes by table, run and phase durations, load jobs,
-retries of warehouse calls. State metrics (`ingestor run` and `ingestor status`): landing backlog and its
-age, rejected files, last success per data type, stale data types.
+Run metrics (`ingestor run`): files by outcome (and reason code), rows and bytes by table, run and phase
+durations, load jobs, retries of warehouse calls. State metrics (`ingestor run` and `ingestor status`): landing
+backlog and its age, rejected files, last success per data type, stale data types.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from http.client import HTTPException
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, push_to_gateway, write_to_textfile
@@ -38,7 +39,10 @@ def add_run(registry: CollectorRegistry, result: IngestResult, retried: float) -
     """What one run did (`retried`: warehouse calls it retried)."""
     env = result.env
     files = _gauge(
-        registry, "ingestor_run_files", "Files of the last run by outcome.", ("service", "data_type", "status")
+        registry,
+        "ingestor_run_files",
+        "Files of the last run by outcome and, for a rejected or failed one, its reason code.",
+        ("service", "data_type", "status", "reason_code"),
     )
     rows = _gauge(registry, "ingestor_run_rows", "Rows loaded by the last run.", ("service", "data_type", "table"))
     size = _gauge(registry, "ingestor_run_bytes", "Landing bytes settled by the last run.", ("service", "data_type"))
@@ -46,7 +50,7 @@ def add_run(registry: CollectorRegistry, result: IngestResult, retried: float) -
     jobs = _gauge(registry, "ingestor_run_load_jobs", "Warehouse jobs of the last run.", ("service", "data_type"))
     for outcome in result.files:
         data_type = outcome.data_type or "(unmatched)"
-        files.labels(env, outcome.service, data_type, outcome.status.value).inc()
+        files.labels(env, outcome.service, data_type, outcome.status.value, outcome.reason_code or "").inc()
         size.labels(env, outcome.service, data_type).inc(outcome.bytes)
     for load in result.tables:
         rows.labels(env, load.service, load.data_type, load.table).inc(load.rows)
@@ -100,10 +104,10 @@ def publish(
     if push:
         try:
             push_to_gateway(push, job=job, registry=registry, grouping_key={"env": env}, timeout=10)
-        except Exception as error:
+        except (OSError, HTTPException, ValueError) as error:  # unreachable, refused (urllib's: OSErrors), a bad URL
             log("metrics could not be pushed to the Pushgateway: %s", error)
     if path:
         try:
             write_to_textfile(path, registry)
-        except Exception as error:
+        except OSError as error:  # a missing folder, a full disk, no permission
             log("metrics could not be written to %s: %s", path, error)

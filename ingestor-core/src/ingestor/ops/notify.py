@@ -1,6 +1,6 @@
 """Notifications through apprise (Slack, email, Telegram, ntfy, webhooks, ...): one short message when a run
-failed, rejected files, or a data type is stale. A notification that cannot be sent is logged and changes
-nothing else. URLs carry secrets: they are never logged.
+failed, rejected files (grouped by reason code), or a data type is stale. A notification that cannot be sent is
+logged and changes nothing else. URLs carry secrets: they are never logged.
 
 apprise comes with the `ops` extra: `pip install 'ingestor-core[ops]'`.
 """
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ingestor.ops.status import Status
-    from ingestor.result import IngestResult
+    from ingestor.result import FileOutcome, IngestResult
 
 log = logging.getLogger("ingestor.ops.notify")
 MAX_REASONS = 3
@@ -51,10 +51,7 @@ def message(
                 f"run {result.run_id}: {totals['files']} files, {totals['loaded']} loaded ({totals['rows']:,} rows), "
                 f"{totals['rejected']} rejected, {totals['failed']} failed."
             )
-            trouble = [f for f in result.files if f.status.value in counts]
-            lines += [f"- {f.path}: {f.reason}" for f in trouble[:MAX_REASONS]]
-            if len(trouble) > MAX_REASONS:
-                lines.append(f"- and {len(trouble) - MAX_REASONS} more")
+            lines += _by_code([f for f in result.files if f.status.value in counts])
     elif status is not None and "rejected" in events and status.rejected:
         counts["rejected"] = status.rejected
         lines += [f"- {t.service}.{t.data_type}: {t.rejected} in rejected/" for t in status.types if t.rejected]
@@ -72,6 +69,20 @@ def message(
     title = f"ingestor [{env}] {','.join(services)}: {what}"
     lines.append(f"See more: ingestor status --service {','.join(services)} --env {env}")
     return title, "\n".join(lines)
+
+
+def _by_code(trouble: list[FileOutcome]) -> list[str]:
+    """One line per reason code, most files first: how many, and the first MAX_REASONS files with their reasons."""
+    groups: dict[str, list[FileOutcome]] = {}
+    for outcome in trouble:
+        groups.setdefault(outcome.reason_code or "unknown", []).append(outcome)
+    lines = []
+    for code, files in sorted(groups.items(), key=lambda group: -len(group[1])):
+        lines.append(f"{code}: {len(files)} file{'s' if len(files) > 1 else ''}")
+        lines += [f"- {f.path}: {f.reason}" for f in files[:MAX_REASONS]]
+        if len(files) > MAX_REASONS:
+            lines.append(f"- and {len(files) - MAX_REASONS} more")
+    return lines
 
 
 def crash_message(env: str, services: list[str], error: Exception) -> tuple[str, str]:
@@ -94,7 +105,7 @@ def send(urls: list[str], title: str, body: str) -> bool:
         for url in urls:
             sender.add(url)
         sent = bool(sender.notify(title=title, body=body, notify_type=apprise.NotifyType.FAILURE))
-    except Exception as error:
+    except Exception as error:  # apprise's plugins (one per service) may raise anything: never the run's end
         log.error("notification failed: %s", type(error).__name__)
         return False
     if not sent:

@@ -57,8 +57,8 @@ def print_result(result: IngestResult, catalog: Catalog) -> None:
     """A table per data type (files, by status unless all loaded, as the footer counts them; rows; null lines
     and dropped records where there are any; schema changes), then the files that need attention and the
     patterns tried on the names no data type matches, then totals."""
+    from ingestor.errors import ReasonCode
     from ingestor.result import FAILURES, FileStatus
-    from ingestor.run.scan import NO_MATCH
 
     out = stdout_console()
     mode = " (dry run)" if result.dry_run else ""
@@ -69,7 +69,7 @@ def print_result(result: IngestResult, catalog: Catalog) -> None:
     for outcome in result.files:
         if outcome.status in FAILURES or outcome.status is FileStatus.ALREADY_LOADED:
             out.print(f"{outcome.status.value}: {outcome.path} — {outcome.reason}")
-    for service in dict.fromkeys(o.service for o in result.files if o.reason == NO_MATCH):
+    for service in dict.fromkeys(o.service for o in result.files if o.reason_code is ReasonCode.NO_DATA_TYPE):
         out.print(f"the patterns tried on the names of {service} (without .jsonl/.jsonl.gz):")
         for dt in catalog.types(service):
             out.print(f"  {dt.name}: {' or '.join(dt.file_patterns)}")

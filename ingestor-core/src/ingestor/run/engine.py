@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from ingestor.catalog import DataType
+from ingestor.errors import ReasonCode
 from ingestor.landing import LandingFile
 from ingestor.result import IngestResult, TableLoad
 from ingestor.run import faults, lease, stopping
@@ -98,7 +99,7 @@ def run(context: RunContext, services: list[str], unavailable: Mapping[str, str]
             for service in services:
                 why = (unavailable or {}).get(service)
                 if why is not None:
-                    settler.report(refused(service, why))
+                    settler.report(refused(service, why, ReasonCode.PLUGIN_ERROR))
                     continue
                 with staging_folder() as staging:
                     result.tables += ServiceIngest(service, context, staging, settler).run()
@@ -139,10 +140,10 @@ class ServiceIngest:
         ctx = self.ctx
         found = scan(self.service, ctx.landing, ctx.catalog, ctx.data_types, ctx.task_index, ctx.task_count)
         if found.refused is not None:
-            self.settler.report(refused(self.service, found.refused))
+            self.settler.report(refused(self.service, found.refused, ReasonCode.UNSAFE_NAME))
             return []
         failed = [self._record(file, failed_by_scan=why) for file, why in found.failed]
-        rejected = [self._record(file, rejected_by_scan=why) for file, why in found.rejected]
+        rejected = [self._record(file, rejected_by_scan=why, scan_code=code) for file, why, code in found.rejected]
         types = [dt for dt in ctx.catalog.types(self.service) if dt.name in found.batches]
         matched = [
             self._record(file, data_type=dt.name, match=match) for dt in types for file, match in found.batches[dt.name]

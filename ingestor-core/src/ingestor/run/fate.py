@@ -1,14 +1,16 @@
 """A landing file's fate, decided once: `decide` takes the record of what happened to the file in
 this run (`Happened`, the one record a file is carried as from the scan to settling: the scan's verdict,
-the ledger's, staging's, the load's, whether it is a dry run) and gives its outcome: status, reason,
-destination and counts. It is a pure function; settling (`ingestor.run.settle`) only carries the outcome out,
-and downgrades it to FAILED when the move itself fails or the file changed meanwhile."""
+the ledger's, staging's, the load's, whether it is a dry run) and gives its outcome: status, reason and its
+stable code (`errors.ReasonCode`), destination and counts. It is a pure function; settling
+(`ingestor.run.settle`) only carries the outcome out, and downgrades it to FAILED when the move itself fails or
+the file changed meanwhile."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ingestor.catalog import Match
+from ingestor.errors import ReasonCode
 from ingestor.landing import LandingFile, fitted, printable, utf8_name
 from ingestor.result import FileOutcome, FileStatus
 from ingestor.staging.row_path import Staged
@@ -19,13 +21,17 @@ ARCHIVED = {FileStatus.LOADED, FileStatus.EMPTY, FileStatus.ALREADY_LOADED}
 
 @dataclass(frozen=True)
 class Load:
-    """How the load of a file's batch ended: committed (`error` None), refused (the rows themselves,
-    `refused`) or failed (an outage...)."""
+    """How the load of a file's batch ended: committed (`error` None), or not, and why (`code`, the kind of
+    LoadError: `warehouse_refused` the rows themselves, `too_large`, or the warehouse failed)."""
 
     error: str | None = None
-    refused: bool = False
-    outage: bool = False  # the warehouse failed (not the rows, nor their size): its later parts are not tried
+    code: ReasonCode | None = None
     notes: tuple[str, ...] = ()  # the data type's schema notes, given to each file it committed
+
+    @property
+    def outage(self) -> bool:
+        """The warehouse failed (not the rows, nor their size): the data type's later parts are not tried."""
+        return self.error is not None and self.code not in (ReasonCode.WAREHOUSE_REFUSED, ReasonCode.TOO_LARGE)
 
 
 @dataclass(slots=True)
@@ -41,6 +47,7 @@ class Happened:
     match: Match | None = None  # its data type and the attributes its name carries (None: it matched none)
     slot: int = -1  # its place in the run's result (scan order), given as the settler expects it
     rejected_by_scan: str | None = None  # no data type matches, ambiguous, unsafe name
+    scan_code: ReasonCode | None = None  # the code of the scan's rejection
     failed_by_scan: str | None = None  # not a file it can read (a FIFO, a path too long...): never opened
     unreadable: str | None = None  # the warehouse error that kept its data type from being decided
     not_tried: str | None = None  # the warehouse failed on its data type in an earlier part of this run (why)
@@ -54,21 +61,24 @@ def decide(happened: Happened) -> FileOutcome:
     """The outcome of a file from what happened to it."""
     h, staged = happened, happened.staged or Staged()
     status, reason, rows = FileStatus.FAILED, None, 0
+    code: ReasonCode | None = None
     notes: tuple[str, ...] = ()
     if h.rejected_by_scan is not None:
-        status, reason = FileStatus.REJECTED, h.rejected_by_scan
+        status, reason, code = FileStatus.REJECTED, h.rejected_by_scan, h.scan_code or ReasonCode.NO_DATA_TYPE
     elif h.failed_by_scan is not None:
-        reason = f"{h.failed_by_scan}; left in landing"
+        reason, code = f"{h.failed_by_scan}; left in landing", ReasonCode.UNREADABLE_ENTRY
     elif h.unreadable is not None:
         reason = f"the warehouse could not be read, left in landing: {h.unreadable}"
+        code = ReasonCode.WAREHOUSE_UNAVAILABLE
     elif h.not_tried is not None:
         reason = f"not tried, left in landing: the warehouse failed on {h.data_type} earlier in this run: {h.not_tried}"
+        code = ReasonCode.NOT_TRIED
     elif h.already_loaded:
         status, reason = FileStatus.ALREADY_LOADED, ALREADY_LOADED
     elif staged.failed:
-        reason = f"staging failed, left in landing: {staged.reason}"
+        reason, code = f"staging failed, left in landing: {staged.reason}", staged.code or ReasonCode.INTERNAL_ERROR
     elif staged.reason is not None:
-        status, reason = FileStatus.REJECTED, staged.reason
+        status, reason, code = FileStatus.REJECTED, staged.reason, staged.code or ReasonCode.MALFORMED_LINE
     elif not staged.rows:
         status, reason = FileStatus.EMPTY, h.earlier or _empty_reason(staged)
     elif h.dry_run:
@@ -77,10 +87,10 @@ def decide(happened: Happened) -> FileOutcome:
         raise ValueError(f"{h.file.name}: staged but neither loaded nor failed")
     elif h.load.error is None:
         status, reason, rows, notes = FileStatus.LOADED, h.earlier, staged.rows, h.load.notes
-    elif h.load.refused:
-        status, reason = FileStatus.REJECTED, f"the warehouse refused the rows: {h.load.error}"
+    elif h.load.code is ReasonCode.WAREHOUSE_REFUSED:
+        status, reason, code = FileStatus.REJECTED, f"the warehouse refused the rows: {h.load.error}", h.load.code
     else:
-        reason = f"load failed, left in landing: {h.load.error}"
+        reason, code = f"load failed, left in landing: {h.load.error}", h.load.code or ReasonCode.WAREHOUSE_UNAVAILABLE
     if status is FileStatus.REJECTED and h.dry_run:
         status = FileStatus.WOULD_REJECT
     return FileOutcome(
@@ -93,14 +103,18 @@ def decide(happened: Happened) -> FileOutcome:
         dropped=staged.dropped,
         null_lines=staged.null_lines,
         reason=reason,
+        reason_code=code,
         destination=destination(h.file.name, h.service, status),
         notes=list(notes),
     )
 
 
-def refused(service: str, why: str) -> FileOutcome:
-    """The outcome of a service whose landing folder the scan refused: its folder stays as it is."""
-    return FileOutcome(path=f"{service}/landing/", service=service, status=FileStatus.FAILED, reason=why)
+def refused(service: str, why: str, code: ReasonCode) -> FileOutcome:
+    """The outcome of a service refused as a whole (its landing folder unsafe, its plugin broken or disabled): its
+    folder stays as it is."""
+    return FileOutcome(
+        path=f"{service}/landing/", service=service, status=FileStatus.FAILED, reason=why, reason_code=code
+    )
 
 
 def destination(name: str, service: str, status: FileStatus) -> str | None:

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from ingestor.errors import TransientError
+
 if TYPE_CHECKING:
     from ingestor.landing import Landing
     from ingestor.settings import LeaseSettings, Settings
@@ -43,7 +45,7 @@ EXIT_BUSY = 75
 POLL = 0.25
 
 
-class LeaseBusy(RuntimeError):
+class LeaseBusy(TransientError, RuntimeError):
     """Another run holds the lease of a service (or the warehouse): try again later."""
 
 
@@ -84,7 +86,7 @@ def _describe(data: bytes) -> str:
     try:
         held = orjson.loads(data)
         return f"run {held['run_id']} of {held['owner']} (expires {held['expires_at']})"
-    except Exception:
+    except (ValueError, KeyError, TypeError):  # not JSON, a field missing, not an object
         return "an unreadable lease"
 
 
@@ -100,7 +102,7 @@ def _stale(landing: Landing, data: bytes) -> bool:
         return True
     except PermissionError:  # alive, another user's
         return False
-    except Exception:
+    except (ValueError, KeyError, TypeError, OverflowError):  # unreadable: not JSON, a field missing or of another type
         return True
     return False
 
@@ -144,7 +146,7 @@ def release(lease: Lease) -> None:
     try:
         if not lease.landing.delete(lease.name, lease.version):
             log.error("%s: the lease was no longer ours at release (taken over after expiry?)", lease.name)
-    except Exception as error:
+    except Exception as error:  # any error of the landing zone's client: the lease expires by itself
         log.error("%s: could not release the lease (it expires by itself): %s", lease.name, error)
 
 
@@ -166,7 +168,7 @@ def _heartbeat(leases: list[Lease], stop: threading.Event, every: float) -> None
                 continue
             try:
                 renew(lease)
-            except Exception as error:
+            except Exception as error:  # any error of the landing zone's client: the next renewal is the retry
                 log.warning("%s: could not renew the lease: %s", lease.name, error)
 
 

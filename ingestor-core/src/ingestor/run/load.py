@@ -12,6 +12,7 @@ from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 
 from ingestor.catalog import DataType
+from ingestor.errors import RefusedError
 from ingestor.result import TableLoad
 from ingestor.run import faults, stopping
 from ingestor.run.fate import Happened, Load
@@ -73,7 +74,7 @@ class Loader:
         except LoadError as error:
             self.schemas.unsure(batch.dataset, batch.table)
             batch.schema = None
-            if (error.data_error or error.too_large) and len(files) > 1:
+            if isinstance(error, RefusedError) and len(files) > 1:
                 log.warning(
                     "%s: load of %d files refused (%s); splitting to isolate the bad file", dt.key, len(files), error
                 )
@@ -82,8 +83,7 @@ class Loader:
                 yield from self._load(batch, files[middle:], attempt + 1)
                 return
             summary.error = str(error)
-            outage = not (error.data_error or error.too_large)
-            yield _ended(files, Load(error=str(error), refused=error.data_error, outage=outage))
+            yield _ended(files, Load(error=str(error), code=error.code))
             return
         self.schemas.loaded(batch.dataset, batch.table, batch.schema)  # (its columns are stored now)
         faults.checkpoint("after_commit")

@@ -11,6 +11,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from ingestor.catalog import AmbiguousFile, Catalog, Match
+from ingestor.errors import ReasonCode
 from ingestor.landing import Landing, LandingFile, UnsafeName, check_name, hidden
 
 NO_MATCH = "no data type matches"
@@ -28,7 +29,9 @@ class Scan:
 
     batches: dict[str, list[tuple[LandingFile, Match]]] = field(default_factory=dict)
     failed: list[tuple[LandingFile, str]] = field(default_factory=list)  # (entry, its fault), in name order
-    rejected: list[tuple[LandingFile, str]] = field(default_factory=list)  # (file, why), in name order
+    rejected: list[tuple[LandingFile, str, ReasonCode]] = field(
+        default_factory=list
+    )  # (file, why, code), in name order
     refused: str | None = None  # the folder cannot be read safely: nothing of the service is touched
 
 
@@ -63,11 +66,11 @@ def scan(
             match = catalog.match(service, base)
         except (UnsafeName, AmbiguousFile) as error:
             if rejects:
-                found.rejected.append((file, str(error)))
+                found.rejected.append((file, str(error), error.code))
             continue
         if match is None:
             if rejects:
-                found.rejected.append((file, NO_MATCH))
+                found.rejected.append((file, NO_MATCH, ReasonCode.NO_DATA_TYPE))
             continue
         if data_types and match.data_type.name not in data_types:
             continue

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from ingestor.errors import ReasonCode
 from ingestor.landing import FileChanged, Landing, LandingFile, printable, reason_name
 from ingestor.result import FileOutcome, FileStatus
 from ingestor.run import faults, stopping
@@ -83,7 +84,7 @@ class Settler:
             faults.checkpoint("before_move")
             try:
                 moved_to = self.landing.move(file, outcome.destination)
-            except Exception:
+            except Exception:  # whatever the move raised is told below; first its early reason is withdrawn
                 self._withdraw(outcome.destination, early)  # the file stays: no reason of it in rejected/
                 raise
             moved = dataclasses.replace(outcome, destination=moved_to)
@@ -94,12 +95,12 @@ class Settler:
             done = f"{outcome.rows} records loaded, " if outcome.status is FileStatus.LOADED else ""
             fate = "left in landing for the next run" if isinstance(error, FileChanged) else "nothing to move"
             log.error("%s: not moved to %s: %s", outcome.path, outcome.destination, error)
-            why = f"{done}but {error}: {fate}"
-        except Exception as error:
+            why, code = f"{done}but {error}: {fate}", ReasonCode.CHANGED_DURING_RUN
+        except Exception as error:  # the landing zone's own (a disk, a bucket's API: any of its client's): it stays
             log.error("%s: could not move to %s: %s", outcome.path, outcome.destination, error)
-            why = f"move failed, left in landing: {error}"
+            why, code = f"move failed, left in landing: {error}", ReasonCode.MOVE_FAILED
         reason = f"{outcome.reason}; {why}" if outcome.reason else why
-        return dataclasses.replace(outcome, status=FileStatus.FAILED, destination=None, reason=reason)
+        return dataclasses.replace(outcome, status=FileStatus.FAILED, destination=None, reason=reason, reason_code=code)
 
     def _explain(self, file: LandingFile, moved: FileOutcome, planned: str, early: str | None) -> None:
         """The reason beside a rejected file where it went (maybe a numbered name), the early one withdrawn if it
@@ -135,6 +136,7 @@ class Settler:
                 "destination": outcome.destination,
                 "data_type": outcome.data_type,
                 "reason": outcome.reason,
+                "reason_code": outcome.reason_code,
                 "run_id": self.run_id,
                 "rejected_at": datetime.now(UTC).isoformat(),
             },

@@ -110,7 +110,7 @@ def honoured() -> Iterator[None]:
         _event.clear()  # a run begins: an earlier stopped run's threads are on their own
         yield
         check()
-    except Exception as error:
+    except Exception as error:  # whatever a stop interrupted (a query, a request) is told as the stop it was
         if _asked:
             raise _asked[0]() from error
         raise

@@ -45,7 +45,7 @@ class LiveSchemas:
         known = self.stored(dataset, table)
         col = known.get(name) if known is not None else None
         if col is None:
-            raise LoadError(f"{dataset}.{table} has no column {name} to ask about", data_error=False)
+            raise LoadError(f"{dataset}.{table} has no column {name} to ask about")
         if col.large_ints is None:
             col.large_ints = self.warehouse.largest_integer(dataset, table, col) > FLOAT_EXACT
         return col.large_ints

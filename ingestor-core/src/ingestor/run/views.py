@@ -29,7 +29,7 @@ def refresh_views(
             ]
             if sources:
                 warehouse.ensure_view(dataset, name, list(view.columns), sources)
-        except Exception as error:
+        except Exception as error:  # a LoadError, or any error of the warehouse's client: only this view is stale
             message = f"view {dataset}.{name} could not be refreshed: {error}"
             log.error(message)
             for table in tables:

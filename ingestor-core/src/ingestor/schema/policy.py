@@ -12,13 +12,14 @@
 
 from __future__ import annotations
 
+from ingestor.errors import IngestorError
 from ingestor.names import suffixed
 from ingestor.schema.types import Column, Kind
 
 VARIANT_SUFFIX = "__v_json"  # the sibling JSON column that takes what does not fit a kept column
 
 
-class Conflict(ValueError):
+class Conflict(IngestorError, ValueError):
     """A value does not fit its column (the message says why)."""
 
 

@@ -16,12 +16,13 @@ import logging
 import pickle
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import TYPE_CHECKING, Any
 
 from ingestor.catalog import DataType, leaves_unchanged
-from ingestor.errors import cause
+from ingestor.errors import ENVIRONMENT, ReasonCode, cause
 from ingestor.landing import Content, open_landing
 from ingestor.run import stopping
 from ingestor.schema import SchemaBuilder, Struct, merge
@@ -47,7 +48,9 @@ def stage_all(batch: Batch, tasks: list[StageTask], columnar: bool = False) -> d
     except Exception as error:  # which staged files it spoiled is unknown: none is loaded, the next run stages again
         log.error("%s: staging failed, its files stay in landing: %s", batch.dt.key, cause(error))
         log.debug("%s: the staging failure", batch.dt.key, exc_info=True)
-        failed = Staged(reason=cause(error), failed=True)
+        machine = isinstance(error, (*ENVIRONMENT, BrokenProcessPool))  # a staging process killed: for memory, say
+        code = ReasonCode.ENVIRONMENT if machine else ReasonCode.INTERNAL_ERROR
+        failed = Staged(reason=cause(error), code=code, failed=True)
         kept = {name: staged for name, staged in batch.results.items() if staged.reason and not staged.failed}
         batch.results = {task.file.name: kept.get(task.file.name, failed) for task in tasks}
     return batch.results

@@ -83,5 +83,5 @@ def read_ahead(landing: Landing, task: StageTask) -> Content | None:
     try:
         with landing.open(task.file) as stream:
             return Content(stream.read(task.file.size), stream.checksum())
-    except Exception:
+    except Exception:  # any error of the landing zone's client: staging reads the file again and tells it
         return None

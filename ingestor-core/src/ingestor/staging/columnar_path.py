@@ -12,7 +12,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from ingestor.catalog import SourceFile, leaves_unchanged
-from ingestor.errors import ENVIRONMENT, cause
+from ingestor.errors import ENVIRONMENT, ReasonCode, cause
 from ingestor.landing import Content
 from ingestor.run import stopping
 from ingestor.schema import Struct
@@ -59,10 +59,10 @@ def stage_columnar(batch: Batch, tasks: list[StageTask], rows: Callable[[Batch, 
             result = columnar.stage(batch.landing, task.file, plan, values, path, budget, vouch, dt.column_defaults)
         except ENVIRONMENT as error:  # reading the file, writing Arrow IPC (a full disk), memory: not the file's fault
             path.unlink(missing_ok=True)
-            return Staged(reason=cause(error), failed=True)
+            return Staged(reason=cause(error), code=ReasonCode.ENVIRONMENT, failed=True)
         if isinstance(result, arrow_plan.Columnar) and task.checksum not in (None, result.checksum):
             path.unlink()  # a file the plan read, changed since
-            return Staged(reason=str(changed(task)), failed=True)
+            return Staged(reason=str(changed(task)), code=ReasonCode.CHANGED_DURING_RUN, failed=True)
         return result
 
     pending = deque(tasks)

@@ -11,7 +11,7 @@ from typing import IO, Any, cast
 import orjson
 
 from ingestor.budget import MAX_RECORD_BYTES, MiB
-from ingestor.errors import json_error
+from ingestor.errors import ReasonCode, RefusedError, json_error
 
 BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark, accepted at the start of a file
 NUL = b"\x00"
@@ -25,9 +25,10 @@ MAX_DEPTH = 32
 UNREADABLE = (gzip.BadGzipFile, EOFError, zlib.error)  # corrupt compressed data (not any OSError: the disk)
 
 
-class MalformedFile(ValueError):
+class MalformedFile(RefusedError, ValueError):
     """A file that cannot be loaded as a whole, with the line that made it so."""
 
+    code = ReasonCode.MALFORMED_LINE
     problem = "malformed NDJSON"
 
     def __init__(self, line: int, message: str) -> None:
@@ -44,7 +45,14 @@ class MalformedFile(ValueError):
 class RecordTooLong(MalformedFile):
     """A line longer than the bound on a record's size (read no further)."""
 
+    code = ReasonCode.RECORD_TOO_LONG
     problem = "record too long"
+
+
+class NotNDJSON(MalformedFile):
+    """Not NDJSON text at all: NUL bytes (what a crash can leave), corrupt compressed data."""
+
+    code = ReasonCode.NOT_NDJSON
 
 
 def _too_long(line: int, max_bytes: int) -> RecordTooLong:
@@ -55,10 +63,10 @@ def _too_long(line: int, max_bytes: int) -> RecordTooLong:
     return RecordTooLong(line, f"the line is longer than {max_bytes:,} bytes, {why}")
 
 
-def _nul_bytes(line: int, raw: bytes) -> MalformedFile:
+def _nul_bytes(line: int, raw: bytes) -> NotNDJSON:
     """NUL bytes, never in JSON text: what a crash can leave in a file being written."""
     where = raw.index(NUL) + 1
-    return MalformedFile(line, f"NUL bytes (\\x00) from byte {where} of the line: not text, what a crash can leave")
+    return NotNDJSON(line, f"NUL bytes (\\x00) from byte {where} of the line: not text, what a crash can leave")
 
 
 def _checked_int(text: str) -> int:
@@ -123,7 +131,7 @@ def read_records(
                     raise MalformedFile(line_number, json_error(error)) from None
             yield line_number, record
     except UNREADABLE as error:
-        raise MalformedFile(line_number + 1, f"unreadable compressed data: {error}") from None
+        raise NotNDJSON(line_number + 1, f"unreadable compressed data: {error}") from None
 
 
 def read_whole(stream: IO[bytes], gzipped: bool, max_bytes: int) -> bytes | None:

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from ingestor.catalog import DataType, SourceFile
-from ingestor.errors import ENVIRONMENT, cause, plugin_error
+from ingestor.errors import ENVIRONMENT, ReasonCode, RefusedError, cause, plugin_error
 from ingestor.landing import Content, FileChanged, Landing, LandingFile, Stream, printable
 from ingestor.schema import SchemaBuilder
 from ingestor.staging.reader import MalformedFile, read_records
@@ -47,6 +47,7 @@ class Staged:
 
     rows: int = 0
     reason: str | None = None
+    code: ReasonCode | None = None  # the reason's code
     failed: bool = False  # the reason lies outside the file (a full disk, no memory...): FAILED, not rejected
     path: Path | None = None  # the staged file: NDJSON, or Arrow IPC from the columnar path
     widest: int = 0  # bytes of the longest NDJSON row (what the warehouse's JSON reader must hold)
@@ -116,23 +117,25 @@ def stage_file(
             rows=rows, path=task.path, widest=widest, dropped=dropped, null_lines=len(nulls), checksum=checksum
         )
     except FileChanged as error:  # (a read of another version than listed): it stays in landing for the next run
-        return _unstaged(builder, task, Staged(reason=str(error), failed=True))
+        changed_now = Staged(reason=str(error), code=ReasonCode.CHANGED_DURING_RUN, failed=True)
+        return _unstaged(builder, task, changed_now)
     except MalformedFile as error:
-        reason = error.reason
+        reason, code = error.reason, error.code
     except RecursionError:
-        reason = f"record at line {line} is nested too deeply"
+        reason, code = f"record at line {line} is nested too deeply", ReasonCode.MALFORMED_LINE
     except NormalizerBroke as error:
-        reason = f"line {line}: {error}"
+        reason, code = f"line {line}: {error}", error.code
     except NormalizerFailed as failure:
         said = plugin_error(failure.error, normalize)
-        reason = f"line {line}: the {dt.service} plugin could not normalize the record: {said}"
+        reason, code = f"line {line}: the {dt.service} plugin could not normalize the record: {said}", failure.code
     except ENVIRONMENT as error:
-        return _unstaged(builder, task, Staged(reason=cause(error), failed=True))
+        return _unstaged(builder, task, Staged(reason=cause(error), code=ReasonCode.ENVIRONMENT, failed=True))
     except Exception as error:  # the core's own error, not the file's: it stays in landing, the traceback logged
         log.error("%s: staging failed at line %d", task.file.name, line, exc_info=True)
         where = f"line {line}: " if line else ""
-        return _unstaged(builder, task, Staged(reason=f"{where}{cause(error)}", failed=True))
-    return _unstaged(builder, task, Staged(reason=reason))
+        failed = Staged(reason=f"{where}{cause(error)}", code=ReasonCode.INTERNAL_ERROR, failed=True)
+        return _unstaged(builder, task, failed)
+    return _unstaged(builder, task, Staged(reason=reason, code=code))
 
 
 def changed(task: StageTask) -> FileChanged:
@@ -147,12 +150,16 @@ def _unstaged(builder: SchemaBuilder, task: StageTask, staged: Staged) -> Staged
     return staged
 
 
-class NormalizerBroke(TypeError):
+class NormalizerBroke(RefusedError, TypeError):
     """A normalizer returned something else than a dict or a list of dicts."""
 
+    code = ReasonCode.PLUGIN_ERROR
 
-class NormalizerFailed(Exception):
+
+class NormalizerFailed(RefusedError):
     """The plugin's normalizer raised `error` (not one of the environment's): the plugin's fault."""
+
+    code = ReasonCode.PLUGIN_ERROR
 
     def __init__(self, error: Exception) -> None:
         super().__init__(str(error))

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ingestor.catalog import DataType
+from ingestor.errors import IngestorError, ReasonCode, RefusedError, TransientError
 from ingestor.extras import import_optional
 from ingestor.run.ledger import LedgerEntry
 from ingestor.schema import Column, SchemaChange, Struct
@@ -23,23 +24,39 @@ BACKENDS = {
 }
 
 
-class LoadError(Exception):
-    """A load that did not happen. `data_error` is True when the rows themselves were refused
-    (retrying the same rows cannot succeed), False for outages and other transient causes.
-    `too_large`: the warehouse ran out of memory; fewer files may fit (the batch is split), and a
-    file that does not fit alone is the environment's fault, not its own (it stays in landing)."""
+class LoadError(IngestorError):
+    """A load (or a read of the warehouse) that did not happen. Its kind says why: `WarehouseUnavailable` (an
+    outage, a deadline: the data type's later parts are not tried), `RowsRefused` or `TooLarge` (the rows: a
+    batch is split to isolate the file). A plain LoadError is a failure of the warehouse, as an outage."""
 
-    def __init__(self, message: str, data_error: bool, too_large: bool = False) -> None:
-        super().__init__(message)
-        self.data_error = data_error
-        self.too_large = too_large
+    code = ReasonCode.WAREHOUSE_UNAVAILABLE
 
 
-class WarehouseBusy(LoadError):
+class WarehouseUnavailable(LoadError, TransientError):
+    """The warehouse failed, not the rows: down, unreachable, busy, an error of its own. Try again later."""
+
+
+class WarehouseBusy(WarehouseUnavailable):
     """The warehouse is held by another process (DuckDB's file lock): nothing was done, try again later."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, data_error=False)
+
+class DeadlineExceeded(WarehouseUnavailable):
+    """The warehouse did not answer within its deadline."""
+
+    code = ReasonCode.DEADLINE
+
+
+class RowsRefused(LoadError, RefusedError):
+    """The warehouse refused the rows themselves: retrying the same rows cannot succeed."""
+
+    code = ReasonCode.WAREHOUSE_REFUSED
+
+
+class TooLarge(LoadError, RefusedError):
+    """The warehouse ran out of memory: fewer files may fit (the batch is split); a file that does not fit alone
+    is the environment's fault, not its own (it stays in landing)."""
+
+    code = ReasonCode.TOO_LARGE
 
 
 @dataclass

@@ -1,6 +1,6 @@
-"""The skeleton both warehouses share: a SQL dialect (quoting, the type map both ways, parameters) and
-`SQLWarehouse`, which reads schemas, the ledger and the history, writes views, and loads (prepare, stage,
-publish) the same way in every backend, through a few hooks each backend fills in.
+"""The skeleton both warehouses share: `SQLWarehouse`, which reads schemas, the ledger and the history,
+writes views, and loads (prepare, stage, publish) the same way in every backend, through a few hooks each
+backend fills in.
 
 SQL text is built only from identifiers the dialect validated and quoted (the `noqa: S608`
 marks); every value travels as a query parameter."""
@@ -8,9 +8,7 @@ marks); every value travels as a query parameter."""
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -19,85 +17,10 @@ from ingestor.names import validate_identifier
 from ingestor.ops.history import HISTORY_TABLE, history_schema
 from ingestor.run import faults
 from ingestor.run.ledger import LEDGER_TABLE, LedgerEntry, ledger_schema
-from ingestor.schema import Column, Kind, Struct, mark_stored
+from ingestor.schema import Column, Struct, mark_stored
 from ingestor.warehouse import LoadReport, LoadRequest, ViewSources, Warehouse
+from ingestor.warehouse.dialect import Dialect, storable
 from ingestor.warehouse.publish import publication
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """How a warehouse spells SQL: quoted identifiers, column types (both ways) and parameters."""
-
-    quote: Callable[[str], str]  # a validated identifier, quoted
-    types: Mapping[Kind, str]  # kind -> the SQL type of a column, and back
-    aliases: Mapping[str, Kind]  # other names of those types -> their kind (any other type is a `Native` one)
-    struct: str  # a STRUCT type, formatted from its `name TYPE, ...` fields, e.g. "STRUCT({})"
-    array: str  # an array type, formatted from its element type, e.g. "{}[]"
-    parameter: str  # a named query parameter, formatted from its name, e.g. "${}"
-    safe_cast: str  # a cast that gives NULL where the value does not convert, formatted from value and type
-    items: str  # a FROM item of an array column's items, named `_item`, formatted from the array, e.g. "UNNEST({})"
-
-    def table(self, dataset: str, table: str) -> str:
-        """`dataset.table`, quoted."""
-        return f"{self.quote(dataset)}.{self.quote(table)}"
-
-    def type_of(self, col: Column) -> str:
-        """The SQL type of a column, e.g. `STRUCT("a" BIGINT)[]` or `ARRAY<STRUCT<`a` INT64>>`."""
-        if col.native is not None:
-            inner = col.native.name  # the table's own type, as it spells it
-        elif col.kind is Kind.STRUCT:
-            assert col.fields is not None
-            inner = self.struct.format(self.definition(storable(col.fields)))
-        else:
-            inner = self.types[col.kind]
-        return self.array.format(inner) if col.repeated else inner
-
-    def kind_of(self, stored: str) -> Kind | None:
-        """The kind of a stored type's name (as the backend reports it, in any case); None for a type the
-        engine does not write (the backend reads it as a `Native` type)."""
-        return self._kinds.get(stored.upper())
-
-    @cached_property
-    def _kinds(self) -> dict[str, Kind]:
-        names = {name: kind for kind, name in self.types.items()} | dict(self.aliases)
-        return {name.upper(): kind for name, kind in names.items()}
-
-    def definition(self, columns: Iterable[Column]) -> str:
-        """`name TYPE, ...` of columns (a CREATE TABLE or a STRUCT type)."""
-        return ", ".join(f"{self.quote(c.name)} {self.type_of(c)}" for c in columns)
-
-    def day_of(self, column: Column) -> str | None:
-        """The date of a column's value: a DATE as is, a TIMESTAMP's UTC date (both sessions are in UTC), a
-        STRING's leading `YYYY-MM-DD` (NULL where it is not one); None for other kinds."""
-        name = self.quote(column.name)
-        if column.kind is Kind.DATE:
-            return name
-        if column.kind is Kind.TIMESTAMP:
-            return f"CAST({name} AS DATE)"
-        if column.kind is Kind.STRING:
-            return self.safe_cast.format(f"SUBSTR({name}, 1, 10)", "DATE")
-        return None
-
-    def view_select(self, columns: list[str], sources: ViewSources) -> str:
-        """The SELECT of a view: UNION ALL of each source's columns, constants (validated identifiers,
-        so safe as literals) or NULL."""
-        selects = []
-        for source_dataset, source_table, mapping, constants in sources:
-            parts = []
-            for column in columns:
-                if column in mapping:
-                    parts.append(f"{self.quote(mapping[column])} AS {self.quote(column)}")
-                elif column in constants:
-                    parts.append(f"'{validate_identifier(constants[column])}' AS {self.quote(column)}")
-                else:
-                    parts.append(f"NULL AS {self.quote(column)}")
-            selects.append(f"SELECT {', '.join(parts)} FROM {self.table(source_dataset, source_table)}")  # noqa: S608
-        return " UNION ALL ".join(selects)
-
-
-def storable(struct: Struct) -> list[Column]:
-    """Columns a table can hold (a STRUCT with no field yet cannot be created)."""
-    return [c for c in struct.columns.values() if c.kind is not Kind.STRUCT or (c.fields and storable(c.fields))]
 
 
 def touched(request: LoadRequest) -> list[tuple[Column, bool]]:
@@ -284,9 +207,29 @@ class SQLWarehouse(Warehouse):
         self._execute(f"CREATE OR REPLACE VIEW {self.dialect.table(dataset, name)} AS {select}")
 
     def _ensure_history(self, dataset: str) -> None:
-        """The history table of `dataset` (and the dataset), created if missing."""
+        """The history table of `dataset` (and the dataset), created if missing; one an older version made is
+        given the columns added since (`reason_code`), checked once per dataset and process."""
         self._ensure_dataset(dataset)
         self._ensure_table(dataset, HISTORY_TABLE, history_schema())
+        if dataset in self._current_histories:
+            return
+        stored = {c.name.lower() for c in self._stored_columns(dataset, HISTORY_TABLE) or []}
+        missing = [col for col in history_schema().columns.values() if col.name.lower() not in stored]
+        if missing:
+            self._add_columns(dataset, HISTORY_TABLE, missing)
+        self._current_histories.add(dataset)
+
+    def _add_columns(self, dataset: str, table: str, columns: list[Column]) -> None:
+        """Add top-level columns to a table of our own."""
+        target = self.dialect.table(dataset, table)
+        for col in columns:
+            quoted, kind = self.dialect.quote(col.name), self.dialect.type_of(col)
+            self._execute(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {quoted} {kind}")
+
+    @cached_property
+    def _current_histories(self) -> set[str]:
+        """The datasets whose history table has every column."""
+        return set()
 
     def _prepare(self, request: LoadRequest) -> None:
         """Dataset, ledger (and history) tables, and the target table created or evolved to `request.schema`."""

@@ -142,7 +142,7 @@ class Api:
             for attempt in retrying:
                 with attempt:
                     return fn()
-        except Exception as error:
+        except Exception as error:  # whatever the call raised goes on up; a transient one the deadline stopped is that
             if is_transient(error) and retrying.statistics.get("attempt_number", 0) < RETRY_ATTEMPTS:
                 raise deadline.expired(what, error) from error  # stopped by the deadline, not by the count
             raise

@@ -1,5 +1,5 @@
 """BigQuery's errors: which are worth another try (429, 5xx, rate limits, concurrent-update aborts, connection
-resets), which say the rows themselves were refused, and how they read as a `LoadError`."""
+resets), which say the rows themselves were refused, and how they read as a `LoadError` of which kind."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import requests
 from google.api_core import exceptions as gexc
 
-from ingestor.warehouse import LoadError
+from ingestor.warehouse import LoadError, RowsRefused, WarehouseUnavailable
 
 _TRANSIENT_REASONS = {"backendError", "internalError", "rateLimitExceeded", "backendErrorRetriable", "jobInternalError"}
 _TRANSIENT_MESSAGES = (
@@ -57,23 +57,24 @@ def is_transient(error: BaseException) -> bool:
 
 @contextmanager
 def as_load_error() -> Iterator[None]:
-    """BigQuery's and the network's errors as LoadError, with `data_error` when the rows themselves were refused."""
+    """BigQuery's and the network's errors as LoadError: `RowsRefused` when the rows themselves were refused, else
+    `WarehouseUnavailable`."""
     try:
         yield
     except LoadError:
         raise
     except gexc.GoogleAPICallError as error:
-        data = refuses_rows(error) and not is_transient(error)
-        raise LoadError(str(error.message).splitlines()[0], data_error=data) from error
+        kind = RowsRefused if refuses_rows(error) and not is_transient(error) else WarehouseUnavailable
+        raise kind(str(error.message).splitlines()[0]) from error
     except gexc.RetryError as error:  # the client's own retries ran out, on each of our attempts
         cause = error.cause.message if isinstance(error.cause, gexc.GoogleAPICallError) else error.cause
-        raise LoadError(f"BigQuery kept failing ({error.message}): {cause}", data_error=False) from error
+        raise WarehouseUnavailable(f"BigQuery kept failing ({error.message}): {cause}") from error
     except (requests.RequestException, ConnectionError, TimeoutError) as error:
-        raise LoadError(f"BigQuery unreachable: {error}", data_error=False) from error
+        raise WarehouseUnavailable(f"BigQuery unreachable: {error}") from error
 
 
-def job_error(job: Any) -> tuple[str, bool, bool] | None:
-    """(message, transient, data_error) of a finished job that failed, else None."""
+def job_error(job: Any) -> tuple[str, bool, type[LoadError]] | None:
+    """(message, transient, the kind of LoadError it is) of a finished job that failed, else None."""
     result = job.error_result
     if not result:
         return None
@@ -82,4 +83,5 @@ def job_error(job: Any) -> tuple[str, bool, bool] | None:
     reason = result.get("reason", "")
     lowered = message.lower()
     transient = reason in _TRANSIENT_REASONS or any(m in lowered for m in _TRANSIENT_MESSAGES)
-    return message or reason, transient, not transient and reason in _DATA_REASONS
+    kind = RowsRefused if not transient and reason in _DATA_REASONS else WarehouseUnavailable
+    return message or reason, transient, kind

@@ -15,7 +15,7 @@ from google.cloud import bigquery
 
 from ingestor.schema import Struct
 from ingestor.staging.staged import StagedFile
-from ingestor.warehouse import LoadError, LoadRequest
+from ingestor.warehouse import LoadRequest, WarehouseUnavailable
 from ingestor.warehouse.bigquery.client import Api
 from ingestor.warehouse.bigquery.errors import job_error
 from ingestor.warehouse.bigquery.schema import fields_of
@@ -142,13 +142,13 @@ class LoadJobs:
                 if attached and api.get_table(dataset, stage) is None:
                     continue  # its staging table is gone (expired): load again
                 return job, attached
-            message, transient, data_error = failure
+            message, transient, kind = failure
             if attached:
                 continue  # an earlier run's failed job: submit under the next id
             if not transient:
-                raise LoadError(f"load job {job.job_id}: {message}", data_error=data_error)
+                raise kind(f"load job {job.job_id}: {message}")
             log.warning("load job %s failed transiently (%s): resubmitting", job.job_id, message)
-        raise LoadError(f"load job {job_id}: gave up after {MAX_JOB_RESUBMITS} attempts", data_error=False)
+        raise WarehouseUnavailable(f"load job {job_id}: gave up after {MAX_JOB_RESUBMITS} attempts")
 
     def _submit(
         self,

@@ -12,9 +12,10 @@ from google.cloud import bigquery
 
 from ingestor.names import validate_identifier
 from ingestor.schema import Column, Decimals, Kind, Native, Struct
-from ingestor.warehouse import LoadError, LoadRequest
+from ingestor.warehouse import LoadRequest, WarehouseUnavailable
 from ingestor.warehouse.bigquery.client import Api
-from ingestor.warehouse.sql import Dialect, storable, touched
+from ingestor.warehouse.dialect import Dialect, storable
+from ingestor.warehouse.sql import touched
 
 log = logging.getLogger("ingestor.warehouse.bigquery")
 
@@ -147,7 +148,7 @@ def evolve(api: Api, request: LoadRequest, emulator: bool) -> None:
         return
     fresh = api.get_table(request.dataset, request.table)
     if fresh is None:
-        raise LoadError(f"table {target} disappeared while its schema was changed", data_error=False)
+        raise WarehouseUnavailable(f"table {target} disappeared while its schema was changed")
     merged = _merged([f.to_api_repr() for f in fresh.schema], request.schema)
     fresh.schema = [bigquery.SchemaField.from_api_repr(f) for f in merged]
     api.update_table(fresh, ["schema"])

@@ -12,7 +12,7 @@ from typing import Any
 
 from ingestor.ops.metrics import RETRIES
 from ingestor.run import stopping
-from ingestor.warehouse import LoadError
+from ingestor.warehouse import DeadlineExceeded
 from ingestor.warehouse.bigquery.errors import is_transient
 
 log = logging.getLogger("ingestor.warehouse.bigquery")
@@ -59,11 +59,11 @@ class Deadline:
         if stopping.wait(min(seconds, self.left())) and not self.winding_down:
             stopping.check()
 
-    def expired(self, what: str, cause: object = None) -> LoadError:
+    def expired(self, what: str, cause: object = None) -> DeadlineExceeded:
         """The error that ends an operation at its deadline (an outage: the files stay in landing)."""
         within = f"{self.seconds:g} s ({JOB_TIMEOUT})" if not self.winding_down else "the stopped run's grace"
         last = f"; last error: {cause}" if cause is not None else ""
-        return LoadError(f"{self.server} did not answer within {within}: {what}{last}", data_error=False)
+        return DeadlineExceeded(f"{self.server} did not answer within {within}: {what}{last}")
 
 
 def wait_for(job: Any, deadline: Deadline, call_timeout: float) -> Any:
@@ -75,7 +75,7 @@ def wait_for(job: Any, deadline: Deadline, call_timeout: float) -> Any:
     while job.state != "DONE":
         try:
             job.reload(retry=None, timeout=deadline.timeout(call_timeout))
-        except Exception as error:
+        except Exception as error:  # sorted by `is_transient` (the client's and the network's errors): others go up
             if not is_transient(error):
                 raise
             RETRIES.inc()

@@ -18,14 +18,15 @@ from google.cloud import bigquery
 from ingestor.ops.history import HISTORY_TABLE, history_schema
 from ingestor.run.ledger import ledger_schema
 from ingestor.schema import Column, Struct
-from ingestor.warehouse import LoadError, LoadRequest, ViewSources
+from ingestor.warehouse import LoadRequest, RowsRefused, ViewSources, WarehouseUnavailable
 from ingestor.warehouse.bigquery.client import DEFAULT_LOCATION, Api, Target, make_client, parameter
 from ingestor.warehouse.bigquery.errors import as_load_error, job_error
 from ingestor.warehouse.bigquery.jobs import LoadJobs, batch_digest, job_parts, load_rows
 from ingestor.warehouse.bigquery.schema import DIALECT, column_of, create_table, evolve, fields_of
 from ingestor.warehouse.bigquery.upload import StagingBucket
 from ingestor.warehouse.bigquery.waits import Limits
-from ingestor.warehouse.sql import SQLWarehouse, storable
+from ingestor.warehouse.dialect import storable
+from ingestor.warehouse.sql import SQLWarehouse
 
 if TYPE_CHECKING:
     from ingestor.settings import Settings
@@ -129,6 +130,16 @@ class BigQueryWarehouse(SQLWarehouse):
             bigquery.Table(self.api.ref(dataset, table), schema=fields_of(list(schema.columns.values())))
         )
 
+    def _add_columns(self, dataset: str, table: str, columns: list[Column]) -> None:
+        """ALTER TABLE, then the API's schema patch for what its metadata still lacks (the emulator's)."""
+        super()._add_columns(dataset, table, columns)
+        fresh = self.api.get_table(dataset, table)
+        known = {field.name.lower() for field in fresh.schema} if fresh is not None else set()
+        lacking = [col for col in columns if col.name.lower() not in known]
+        if fresh is not None and lacking:
+            fresh.schema = [*fresh.schema, *fields_of(lacking)]
+            self.api.update_table(fresh, ["schema"])
+
     def _create_table(self, request: LoadRequest) -> None:
         create_table(self.api, request)
 
@@ -141,14 +152,14 @@ class BigQueryWarehouse(SQLWarehouse):
         """Errors as LoadError. The batch's staging (tables, objects) is removed once it is published or its rows
         were refused (they are staged again under another digest); else it stays, for the next run to re-attach."""
         if self.read_only:
-            raise LoadError("the warehouse was opened read-only (dry run)", data_error=False)
+            raise WarehouseUnavailable("the warehouse was opened read-only (dry run)")
         done = False
         with as_load_error():
             try:
                 yield
                 done = True
-            except LoadError as error:
-                done = error.data_error
+            except RowsRefused:  # refused rows are staged again under another digest: clean up
+                done = True
                 raise
             finally:
                 if done and request.files:
@@ -174,7 +185,7 @@ class BigQueryWarehouse(SQLWarehouse):
         staged = self.api.query(f"SELECT COUNT(*) AS n FROM {DIALECT.table(dataset, table)}")[0]["n"]  # noqa: S608
         if staged != expected:
             self._cleanup(dataset, [table], digest)
-            raise LoadError(f"staging table holds {staged} rows, expected {expected}: retry", data_error=False)
+            raise WarehouseUnavailable(f"staging table holds {staged} rows, expected {expected}: retry")
         self._expire(dataset, table)
         return job_ids
 
@@ -189,7 +200,7 @@ class BigQueryWarehouse(SQLWarehouse):
         job = load_rows(self.api, data, destination, ledger_schema(), "WRITE_TRUNCATE", job_id)
         failure = job_error(job)
         if failure is not None:
-            raise LoadError(f"ledger staging job {job.job_id}: {failure[0]}", data_error=False)
+            raise WarehouseUnavailable(f"ledger staging job {job.job_id}: {failure[0]}")
         self._expire(request.dataset, stage_ledger)
         return DIALECT.table(request.dataset, stage_ledger)
 
@@ -206,10 +217,10 @@ class BigQueryWarehouse(SQLWarehouse):
             failure = job_error(self.api.wait(job, deadline))
             if failure is None:
                 return str(job.job_id)
-            message, transient, data_error = failure
+            message, transient, kind = failure
             if transient:
                 raise job.exception()  # type: ignore[no-untyped-call]  # the job's error, tried again
-            raise LoadError(f"commit {job.job_id}: {message}", data_error=data_error)
+            raise kind(f"commit {job.job_id}: {message}")
 
         return self.api.retry(run, what, deadline)
 
@@ -230,7 +241,7 @@ class BigQueryWarehouse(SQLWarehouse):
                 self.api.delete_table(dataset, name)
             if self.bucket is not None:
                 self.bucket.remove(digest)
-        except Exception as error:
+        except Exception as error:  # best effort (the staging tables expire by themselves): never the load's result
             log.warning("staging of batch %s not cleaned up: %s", digest, error)
 
     # -- history and views ---------------------------------------------------------------------------------
@@ -243,7 +254,7 @@ class BigQueryWarehouse(SQLWarehouse):
         destination = self.api.ref(dataset, HISTORY_TABLE)
         failure = job_error(load_rows(self.api, data, destination, history_schema(), "WRITE_APPEND", job_id))
         if failure is not None:
-            raise LoadError(f"history job {job_id}: {failure[0]}", data_error=False)
+            raise WarehouseUnavailable(f"history job {job_id}: {failure[0]}")
 
     def ensure_view(self, dataset: str, name: str, columns: list[str], sources: ViewSources) -> None:
         """CREATE OR REPLACE VIEW over the sources, unless the warehouse was opened read-only."""

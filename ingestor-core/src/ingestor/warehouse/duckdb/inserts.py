@@ -13,8 +13,8 @@ import duckdb
 from ingestor.names import quote
 from ingestor.schema import Column, Kind, Struct
 from ingestor.warehouse import LoadError
+from ingestor.warehouse.dialect import storable
 from ingestor.warehouse.duckdb.types import DIALECT
-from ingestor.warehouse.sql import storable
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -118,7 +118,7 @@ class Inserts:
         for shape, chunk in chunks:
             columns = [schema.get(name) for name in shape.names]
             if any(c is None for c in columns):
-                raise LoadError(f"staged column(s) missing from the schema: {shape.names}", data_error=False)
+                raise LoadError(f"staged column(s) missing from the schema: {shape.names}")
             names = ", ".join(quote(c.name) for c in columns if c is not None)
             select = ", ".join(f"CAST({quote(c.name)} AS {DIALECT.type_of(c)})" for c in columns if c is not None)
             batches = (b for p in chunk for b in pa.ipc.open_file(pa.memory_map(str(p))).read_all().to_batches())

@@ -9,7 +9,7 @@ from duckdb.sqltypes import DuckDBPyType
 
 from ingestor.names import quote
 from ingestor.schema import INT64_MAX, INT64_MIN, Column, Decimals, Floats, Integers, Kind, Map, Native, Scalars, Struct
-from ingestor.warehouse.sql import Dialect
+from ingestor.warehouse.dialect import Dialect
 
 DIALECT = Dialect(
     quote=quote,

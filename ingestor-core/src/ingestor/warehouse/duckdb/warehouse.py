@@ -15,10 +15,11 @@ from ingestor.names import quote
 from ingestor.ops.history import HISTORY_TABLE, history_schema
 from ingestor.schema import Column, Struct
 from ingestor.staging.staged import ARROW_SUFFIX, unstaged
-from ingestor.warehouse import LoadError, LoadRequest, WarehouseBusy
+from ingestor.warehouse import LoadRequest, RowsRefused, TooLarge, WarehouseBusy, WarehouseUnavailable
+from ingestor.warehouse.dialect import storable
 from ingestor.warehouse.duckdb.inserts import Inserts, scannable
 from ingestor.warehouse.duckdb.types import DATA_ERRORS, DIALECT, column_of
-from ingestor.warehouse.sql import SQLWarehouse, storable, touched
+from ingestor.warehouse.sql import SQLWarehouse, touched
 
 if TYPE_CHECKING:
     from ingestor.settings import Settings
@@ -51,7 +52,7 @@ class DuckDBWarehouse(SQLWarehouse):
             except duckdb.IOException as error:
                 if any(words in str(error) for words in _LOCKED):
                     raise WarehouseBusy(str(error)) from error  # DuckDB's words name the file and the holder
-                raise LoadError(f"cannot open {path}: {error}", data_error=False) from error
+                raise WarehouseUnavailable(f"cannot open {path}: {error}") from error
         self.con.execute("SET TimeZone = 'UTC'")
         # Bounded memory whatever the batch size: DuckDB spills to `<file>.tmp` beyond this.
         self.inserts = Inserts(self.con, memory_mb)
@@ -72,7 +73,7 @@ class DuckDBWarehouse(SQLWarehouse):
         try:
             yield
         except duckdb.Error as error:
-            raise LoadError(said(error), data_error=False) from error
+            raise WarehouseUnavailable(said(error)) from error
 
     def _exists(self, dataset: str, table: str) -> bool:
         """Whether the table (or view) exists. The names are read once and again after each change:
@@ -130,10 +131,10 @@ class DuckDBWarehouse(SQLWarehouse):
         try:
             with self._transaction():
                 yield
-        except Exception as error:
-            too_large = isinstance(error, duckdb.OutOfMemoryException)
-            message = unstaged(said(error), request.files)
-            raise LoadError(message, data_error=isinstance(error, DATA_ERRORS), too_large=too_large) from error
+        except Exception as error:  # DuckDB's, Arrow's, the disk's: all rolled back, told as a LoadError of its kind
+            message = unstaged(said(error), request.files)  # its staged paths told as the landing files
+            kind = RowsRefused if isinstance(error, DATA_ERRORS) else WarehouseUnavailable
+            raise (TooLarge if isinstance(error, duckdb.OutOfMemoryException) else kind)(message) from error
         finally:
             # After COMMIT or ROLLBACK (in an aborted transaction it would fail and hide the error); it fails on a
             # database an error invalidated, and that error is the one to tell.
@@ -184,7 +185,7 @@ class DuckDBWarehouse(SQLWarehouse):
                 with scannable(self.con, complete) as scan:
                     self.con.execute(f"INSERT INTO {history} ({names}) SELECT {select} FROM {scan}")  # noqa: S608
         except duckdb.Error as error:
-            raise LoadError(said(error), data_error=False) from error
+            raise WarehouseUnavailable(said(error)) from error
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -199,6 +200,7 @@ class DuckDBWarehouse(SQLWarehouse):
             # rolls back nothing: the first error is the one to tell.
             with suppress(duckdb.Error):
                 self.con.execute("ROLLBACK")
+            self._current_histories.clear()  # a history column it added is undone too
             raise
         finally:
             self._names = None
