@@ -120,6 +120,7 @@ def _execute(settings: Settings, plugins: Plugins) -> IngestResult:
     from ingestor.context import RunContext
     from ingestor.engine import run as run_engine
     from ingestor.landing import open_landing
+    from ingestor.latest import latest_views
     from ingestor.lease import open_warehouse  # waits up to INGESTOR_LEASE_WAIT for a busy DuckDB file
     from ingestor.report import progress
     from ingestor.warehouse import LoadError
@@ -143,7 +144,7 @@ def _execute(settings: Settings, plugins: Plugins) -> IngestResult:
                 settings=settings,
                 data_types=set(settings.data_types) if settings.data_types else None,
                 dry_run=settings.dry_run,
-                views=plugins.views,
+                views=[*plugins.views, *(latest_views(plugins.catalog) if settings.latest_views else [])],
                 task_index=settings.task_index,
                 task_count=settings.task_count,
                 history_dataset=None if settings.dry_run else settings.history_dataset_name,

@@ -103,6 +103,13 @@ class Warehouse(Protocol):
         (dataset, table, output column -> source column, output column -> constant)."""
         ...
 
+    def ensure_latest_view(
+        self, dataset: str, name: str, table: str, key: list[str], newest: list[str], replace: bool
+    ) -> bool:
+        """Create `dataset.name` as the newest row of `table` per `key` (newest by the `newest` columns,
+        descending) if it is missing, or replace it (`replace`); whether it was written."""
+        ...
+
     def append_history(self, dataset: str, rows: list[dict[str, Any]]) -> None:
         """Append rows to `dataset`'s run history (see ingestor.history), all or none."""
         ...

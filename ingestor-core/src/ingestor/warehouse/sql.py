@@ -34,6 +34,7 @@ class Dialect:
     parameter: str  # a named query parameter, formatted from its name, e.g. "${}"
     safe_cast: str  # a cast that gives NULL where the value does not convert, formatted from value and type
     items: str  # a FROM item of an array column's items, named `_item`, formatted from the array, e.g. "UNNEST({})"
+    row_text: str  # a row (its table's alias) as text, formatted from the alias, e.g. "TO_JSON_STRING({})"
 
     def table(self, dataset: str, table: str) -> str:
         """`dataset.table`, quoted."""
@@ -91,6 +92,22 @@ class Dialect:
                     parts.append(f"NULL AS {self.quote(column)}")
             selects.append(f"SELECT {', '.join(parts)} FROM {self.table(source_dataset, source_table)}")  # noqa: S608
         return " UNION ALL ".join(selects)
+
+    def latest_select(self, dataset: str, table: str, key: list[str], newest: list[str]) -> str:
+        """The SELECT of a latest view: of the rows of each `key` (column names; `a.b` is field `b` of the
+        STRUCT column `a`), the first by the `newest` columns descending, then by the whole row's text
+        (so that rows alike in all of those give the same row every time)."""
+        row = self.quote("_row")
+
+        def path(name: str) -> str:
+            return ".".join([row, *(self.quote(part) for part in name.split("."))])
+
+        partition = ", ".join(path(name) for name in key)
+        order = ", ".join([*(f"{path(name)} DESC" for name in newest), f"{self.row_text.format(row)} DESC"])
+        return (
+            f"SELECT * FROM {self.table(dataset, table)} AS {row} WHERE TRUE "  # noqa: S608
+            f"QUALIFY ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {order}) = 1"
+        )
 
 
 def storable(struct: Struct) -> list[Column]:
@@ -245,6 +262,17 @@ class SQLWarehouse(ABC):
         select = self.dialect.view_select(columns, sources)
         self._ensure_dataset(dataset)
         self._execute(f"CREATE OR REPLACE VIEW {self.dialect.table(dataset, name)} AS {select}")
+
+    def ensure_latest_view(
+        self, dataset: str, name: str, table: str, key: list[str], newest: list[str], replace: bool
+    ) -> bool:
+        """The latest view `name` of `table` (see `Dialect.latest_select`): created if missing, or replaced
+        (`replace`: its table's columns changed); whether it was written."""
+        if not replace and self._exists(dataset, name):
+            return False
+        select = self.dialect.latest_select(dataset, table, key, newest)
+        self._execute(f"CREATE OR REPLACE VIEW {self.dialect.table(dataset, name)} AS {select}")
+        return True
 
     def _ensure_history(self, dataset: str) -> None:
         """The history table of `dataset` (and the dataset), created if missing."""
