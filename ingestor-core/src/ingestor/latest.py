@@ -1,7 +1,7 @@
 """Latest views by key: for each data type with a `primary_key`, a view `{table}__latest` beside its
 table holding the newest row of each key: newest by the inserted-at column (the run's start), then
-by the source file column (a later file name wins), then by the whole row's text, so rows alike in
-all of those give the same row every time. A key column may be a field of a STRUCT column (`a.b`),
+by the source file column (a later file name wins), then by a hash of the whole row, so rows alike
+in all of those give the same row every time. A key column may be a field of a STRUCT column (`a.b`),
 never an array or a field inside one.
 
 The view is created after a run that loaded the type, if it is missing, and replaced when the run
