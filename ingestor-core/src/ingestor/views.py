@@ -4,6 +4,7 @@ the tables that exist, and the latest view by key of each data type loaded (`ing
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from ingestor.catalog import View
 from ingestor.latest import LatestView, refresh_latest
@@ -17,7 +18,7 @@ log = logging.getLogger("ingestor.engine")
 def refresh_views(
     service: str,
     env: str,
-    views: list[View | LatestView],
+    views: Sequence[View | LatestView],
     warehouse: Warehouse,
     schemas: LiveSchemas,
     tables: list[TableLoad],
