@@ -12,7 +12,7 @@ import pytest
 import ingestor
 from ingestor import DataType, FetchRequest, Service, SourceFile, hookimpl, run_fetch
 from ingestor.result import FileStatus
-from ingestor.testing import Harness
+from ingestor.testing import Declarations, Harness
 
 NAME = "strava/landing/2025_01_01_00_00_strava_activities.jsonl"
 
@@ -67,6 +67,17 @@ def test_records_a_normalizer_drops_are_counted_apart_from_empty_files(tmp_path:
     assert none.reason == "no rows: the normalizer dropped all 2 records"
     assert (empty.status, empty.dropped, empty.reason) == (FileStatus.EMPTY, 0, "empty file: no records")
     assert h.query("SELECT id FROM s_dev.activities ORDER BY id") == [(1,), (3,)]
+
+
+def test_a_data_type_with_a_primary_key_gets_its_latest_view_beside_its_table(tmp_path: Path) -> None:
+    """An object of the user's dataset, so an interface: `{table}__latest`, the table's columns in its order."""
+    keyed = DataType(service="strava", name="activities", dataset="s_{env}", table="activities",
+                     primary_key=("id",), schema_hints={"id": "INT64"})  # fmt: skip
+    h = Harness(tmp_path, Declarations(keyed))
+    h.land(NAME, [{"id": 1, "name": "a"}, {"id": 1, "name": "b"}, {"id": 2, "name": "c"}])
+    assert h.ingest("--service", "strava").success
+    assert list(h.columns("s_dev", "activities__latest").items()) == list(h.columns("s_dev", "activities").items())
+    assert h.query("SELECT id, count(*) FROM s_dev.activities__latest GROUP BY id ORDER BY id") == [(1, 1), (2, 1)]
 
 
 def test_the_public_api_is_everything_a_plugin_needs() -> None:

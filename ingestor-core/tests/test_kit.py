@@ -42,7 +42,7 @@ def test_a_generated_plugin_passes_its_tests_and_the_conformance_suite(tmp_path:
     assert len(plugin.read_text().splitlines()) <= 40  # a simple service: two types, one normalizer
     run = pytest_in(package)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "8 passed" in run.stdout
+    assert "9 passed" in run.stdout
 
 
 @pytest.mark.parametrize(

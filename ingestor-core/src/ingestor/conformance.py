@@ -11,10 +11,12 @@ pytest then checks, against the real engine (a folder and DuckDB): the plugin lo
 problem and declares at least one service; its fetcher, settings and demo references resolve
 (imported, never called); every data type's conventional file name (`..._{service}_{type}`) is
 its own, and no demo or sample file name is claimed by two types alike; every data type has a
-demo or sample file; the demo (and the samples) load cleanly, each type's rows in its table
-with its primary key columns and its date column (`date_column`, holding dates) among the table's, and a
-second run loads nothing again; each demo or sample file of a type with a `date_group` has a date in it (a group
-that is not one of the type's file patterns fails the first check: the data type is invalid).
+demo or sample file; each primary key column is declared; the demo (and the samples) load
+cleanly, each type's rows in its table with its primary key columns and its date column
+(`date_column`, holding dates) among the table's, its latest view by key holding a row per key, and
+a second run loads nothing again; each demo or sample file of a type with a `date_group` has a date
+in it (a group that is not one of the type's file patterns fails the first check: the data type is
+invalid).
 
 `samples` may name a folder laid out like a landing zone (`{service}/landing/...`) with files
 for types the demo does not cover.
@@ -39,6 +41,7 @@ from ingestor.catalog import AmbiguousFile, split_extension
 from ingestor.days import day_of
 from ingestor.plugins import Plugins, load_plugins
 from ingestor.result import FileStatus
+from ingestor.run.latest import SUFFIX, key_problems
 from ingestor.testing import Harness
 from ingestor.warehouse.duckdb import DuckDBWarehouse
 
@@ -117,9 +120,16 @@ class PluginConformance:
                 f"{name}: no date in its group {group!r}"
             )
 
+    def test_every_primary_key_column_is_declared(self, loaded: Plugins) -> None:
+        """Each primary key column is among its data type's `columns`, `schema_hints` or `column_defaults`
+        (a table has it, so its latest view by key can be made; see `ingestor.run.latest`)."""
+        problems = [problem for dt in loaded.catalog.types() for problem in key_problems(dt)]
+        assert not problems, "\n".join(problems)
+
     def test_the_demo_and_samples_load_cleanly(self, tmp_path: Path, landing_files: dict[str, bytes]) -> None:
         """Every demo and sample file loads (none rejected or failed), each type's rows in its table, whose
-        columns include the type's primary key and date column (holding dates); a second run finds nothing to do."""
+        columns include the type's primary key and date column (holding dates), with a latest view holding a row
+        per key; a second run finds nothing to do."""
         h = Harness(tmp_path, self.plugin)
         for name, content in landing_files.items():
             h.land(name, content)
@@ -137,6 +147,8 @@ class PluginConformance:
                 missing = [key for key in keys.primary_key if key.split(".")[0] not in columns] if keys else []
                 where = f"{table.service}.{table.data_type}"
                 assert not missing, f"primary key column(s) {', '.join(missing)} of {where} not in {table.table}"
+                if keys and keys.primary_key:
+                    _assert_latest(h, table.table, keys.primary_key, where)
                 dated = keys.date_column if keys else None
                 if dated is not None:
                     assert dated in columns, f"date column {dated} of {where} not in {table.table}"
@@ -176,6 +188,16 @@ class FetcherConformance:
             assert second.exit_code == 0, second.output
             again = {item["data_type"]: item["files"] for item in _fetched(second.stdout) if item["files"]}
             assert not again, f"a second fetch of {service}, from its bookmarks, wrote files again: {again}"
+
+
+def _assert_latest(h: Harness, table: str, key: tuple[str, ...], where: str) -> None:
+    """The latest view of `table` exists and holds one row per key of the table."""
+    dataset, name = table.split(".")
+    assert h.columns(dataset, name + SUFFIX), f"no latest view {table}{SUFFIX} of {where}"
+    columns = ", ".join("_row." + ".".join(f'"{part}"' for part in column.split(".")) for column in key)
+    keys = f"SELECT count(*) FROM (SELECT DISTINCT {columns} FROM {table} AS _row)"  # noqa: S608 (validated)
+    rows = f"SELECT count(*) FROM {table}{SUFFIX}"  # noqa: S608 (validated identifiers)
+    assert h.query(rows) == h.query(keys), f"{table}{SUFFIX} does not hold one row per key of {where}"
 
 
 def _has_dates(h: Harness, table: str, column: str) -> bool:

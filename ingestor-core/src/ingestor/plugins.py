@@ -119,9 +119,16 @@ class Plugins:
 
     def check_references(self) -> None:
         """Add to each plugin's problems those of its services' references (fetcher, settings, demo), imported
-        now but never called: not a part of loading, which never imports a fetcher's HTTP stack."""
+        now but never called: not a part of loading, which never imports a fetcher's HTTP stack; and each
+        primary key column a data type does not declare (`ingestor.run.latest`)."""
+        from ingestor.run.latest import key_problems
+
         for plugin in self.plugins:
-            for problem in (found for service in plugin.services for found in service.unresolved()):
+            found = [problem for service in plugin.services for problem in service.unresolved()]
+            found += [
+                problem for service in plugin.services for dt in service.data_types for problem in key_problems(dt)
+            ]
+            for problem in found:
                 if problem not in plugin.problems:
                     plugin.problems.append(problem)
 

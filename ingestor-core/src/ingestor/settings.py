@@ -147,6 +147,7 @@ class Settings(BaseSettings):
     memory_mb: int | None = Field(None, ge=64)  # the run's memory budget; None: the cgroup's limit (ingestor.budget)
 
     history_dataset: str = "dp_ops_{env}"  # the run history's dataset (see ingestor.ops.history)
+    latest_views: bool = True  # a `{table}__latest` view per data type with a primary key (see ingestor.run.latest)
     notify: Annotated[list[str], NoDecode] = Field(default_factory=list)  # apprise URLs (see ingestor.ops.notify)
     notify_on: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["failed", "rejected", "stale"])
     metrics_push: str | None = None  # a Prometheus Pushgateway URL (see ingestor.ops.metrics)

@@ -70,7 +70,7 @@ def test_run_loads_archives_and_rejects(fixture: str, request: pytest.FixtureReq
     ]
     assert all(r["checksum"].startswith("md5:") for r in ledger)
     # staging cleaned up: no staging tables, no staged objects
-    assert h.tables() == ["_ingestor_ledger", "things"]
+    assert h.tables() == ["_ingestor_ledger", "things", "things__latest"]
     assert h.files("_staging/") == []
     table = h.bq.get_table(f"{h.dataset}.things")
     assert table.time_partitioning.field == "ts" and table.clustering_fields == ["kind"]
@@ -188,7 +188,7 @@ def test_a_crash_before_the_commit_is_resumed_by_the_next_run(staging: Any, monk
     assert jobs[1] == (jobs[0][0], True)  # the same load job, re-attached: not loaded a second time
     assert result["tables"][0]["job_ids"][0] == jobs[0][0]
     assert h.query(f"SELECT count(*) AS n FROM {h.dataset}.things") == [{"n": 2}]
-    assert h.tables() == ["_ingestor_ledger", "things"] and h.files("_staging/") == []
+    assert h.tables() == ["_ingestor_ledger", "things", "things__latest"] and h.files("_staging/") == []
 
 
 def test_several_data_types_load_in_parallel(staging: Any) -> None:

@@ -3,12 +3,12 @@
 The tables are the seed system's (`dp_normalized_{env}.normalized_garmin__{type}`), typed as it
 typed them: dates and times stay STRING (its SQL parses them), so no table is partitioned; every
 row carries `data_type`; `_source_file` holds the file's base name; the columns its downstream SQL
-reads are declared (`ingestor_garmin.columns`) so they exist from the first load.
+reads (`ingestor_garmin.columns`) and the natural key's are declared, so they exist from the first load.
 """
 
 from __future__ import annotations
 
-from ingestor import DataType
+from ingestor import DataType, Declared, Kind
 from ingestor_garmin.columns import DECLARED
 from ingestor_garmin.normalize import Spec, normalizer
 
@@ -26,6 +26,17 @@ _DAILY = {
 }  # fmt: skip
 
 
+# The natural keys' columns, declared so that every table has them (its latest view by key needs them): ids are
+# INT64, the dates and times of the other keys STRING, as the payloads give them.
+_KEY_KINDS = {"activityId": Kind.INT64, "deviceId": Kind.INT64}
+
+
+def _columns(name: str, key: tuple[str, ...]) -> tuple[Declared, ...]:
+    declared = DECLARED.get(name, ())
+    keys = tuple(Declared(k, _KEY_KINDS.get(k, Kind.STRING)) for k in key if k not in {c.name for c in declared})
+    return keys + declared
+
+
 def _type(
     name: str,
     key: tuple[str, ...],
@@ -38,7 +49,7 @@ def _type(
         dataset=DATASET,
         table=f"normalized_garmin__{name}",
         primary_key=key,
-        columns=DECLARED.get(name, ()),
+        columns=_columns(name, key),
         column_defaults={"data_type": name},
         source_file_value="name",
         description=description,

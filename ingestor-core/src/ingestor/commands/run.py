@@ -123,6 +123,7 @@ def _execute(settings: Settings, plugins: Plugins) -> tuple[IngestResult, Status
     from ingestor.ops.report import progress
     from ingestor.run.context import RunContext
     from ingestor.run.engine import run as run_engine
+    from ingestor.run.latest import latest_views
     from ingestor.run.lease import open_warehouse  # waits up to INGESTOR_LEASE_WAIT for a busy DuckDB file
     from ingestor.warehouse import LoadError
 
@@ -146,7 +147,7 @@ def _execute(settings: Settings, plugins: Plugins) -> tuple[IngestResult, Status
                 settings=settings,
                 data_types=set(settings.data_types) if settings.data_types else None,
                 dry_run=settings.dry_run,
-                views=plugins.views,
+                views=[*plugins.views, *(latest_views(plugins.catalog) if settings.latest_views else [])],
                 task_index=settings.task_index,
                 task_count=settings.task_count,
                 history_dataset=None if settings.dry_run else settings.history_dataset_name,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from ingestor.catalog import Catalog, View
 from ingestor.landing import Landing
 from ingestor.result import FileOutcome
+from ingestor.run.latest import LatestView
 from ingestor.settings import Settings
 from ingestor.warehouse import Warehouse
 
@@ -38,8 +39,8 @@ class RunContext:
     """The data types the run is limited to; None: all."""
     dry_run: bool = False
     """Plan only: write nothing."""
-    views: list[View] = field(default_factory=list)
-    """The views of the services run."""
+    views: list[View | LatestView] = field(default_factory=list)
+    """The views of the services run: the plugins' and the latest views by key (`ingestor.run.latest`)."""
     task_index: int = 0
     """This task's index among `task_count` parallel tasks."""
     task_count: int = 1

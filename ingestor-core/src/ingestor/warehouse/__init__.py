@@ -124,6 +124,13 @@ class Warehouse(ABC):
         (dataset, table, output column -> source column, output column -> constant)."""
 
     @abstractmethod
+    def ensure_latest_view(
+        self, dataset: str, name: str, table: str, key: list[str], newest: list[str], replace: bool
+    ) -> bool:
+        """Create `dataset.name` as the newest row of `table` per `key` (newest by the `newest` columns,
+        descending) if it is missing, or replace it (`replace`); whether it was written."""
+
+    @abstractmethod
     def append_history(self, dataset: str, rows: list[dict[str, Any]]) -> None:
         """Append rows to `dataset`'s run history (see ingestor.ops.history), all or none."""
 

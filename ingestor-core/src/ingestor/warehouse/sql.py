@@ -206,6 +206,17 @@ class SQLWarehouse(Warehouse):
         self._ensure_dataset(dataset)
         self._execute(f"CREATE OR REPLACE VIEW {self.dialect.table(dataset, name)} AS {select}")
 
+    def ensure_latest_view(
+        self, dataset: str, name: str, table: str, key: list[str], newest: list[str], replace: bool
+    ) -> bool:
+        """The latest view `name` of `table` (see `Dialect.latest_select`): created if missing, or replaced
+        (`replace`: its table's columns changed); whether it was written."""
+        if not replace and self._exists(dataset, name):
+            return False
+        select = self.dialect.latest_select(dataset, table, key, newest)
+        self._execute(f"CREATE OR REPLACE VIEW {self.dialect.table(dataset, name)} AS {select}")
+        return True
+
     def _ensure_history(self, dataset: str) -> None:
         """The history table of `dataset` (and the dataset), created if missing; one an older version made is
         given the columns added since (`reason_code`), checked once per dataset and process."""

@@ -42,6 +42,7 @@ DIALECT = Dialect(
     parameter="@{}",
     safe_cast="SAFE_CAST({} AS {})",
     items="UNNEST({}) AS _item",
+    row_hash="FARM_FINGERPRINT(TO_JSON_STRING({}))",
 )
 _CLUSTERABLE = {Kind.STRING, Kind.INT64, Kind.BOOL, Kind.TIMESTAMP, Kind.DATE}
 _DECIMALS = {"NUMERIC": (38, 9), "BIGNUMERIC": (76, 38)}  # default (precision, scale); BIGNUMERIC's is 76.76

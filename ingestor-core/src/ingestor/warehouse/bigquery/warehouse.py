@@ -261,6 +261,12 @@ class BigQueryWarehouse(SQLWarehouse):
         if not self.read_only:
             super().ensure_view(dataset, name, columns, sources)
 
+    def ensure_latest_view(
+        self, dataset: str, name: str, table: str, key: list[str], newest: list[str], replace: bool
+    ) -> bool:
+        """The latest view of a table, unless the warehouse was opened read-only (see `SQLWarehouse`)."""
+        return not self.read_only and super().ensure_latest_view(dataset, name, table, key, newest, replace)
+
     def close(self) -> None:
         """Close the clients' HTTP sessions."""
         self.api.client.close()  # type: ignore[no-untyped-call]

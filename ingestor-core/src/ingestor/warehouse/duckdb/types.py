@@ -31,6 +31,7 @@ DIALECT = Dialect(
     parameter="${}",
     safe_cast="TRY_CAST({} AS {})",
     items="UNNEST({}) AS _items(_item)",
+    row_hash="hash({})",
 )
 DATA_ERRORS = (
     duckdb.ConversionException,
