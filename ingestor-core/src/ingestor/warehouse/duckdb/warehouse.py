@@ -13,13 +13,14 @@ import duckdb
 
 from ingestor import faults
 from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
-from ingestor.ledger import LEDGER_TABLE
+from ingestor.ledger import LEDGER_TABLE, LedgerEntry
 from ingestor.names import quote
 from ingestor.schema import Column, Struct
 from ingestor.staged import ARROW_SUFFIX, unstaged
 from ingestor.warehouse import LoadError, LoadReport, LoadRequest, WarehouseBusy
 from ingestor.warehouse.duckdb.inserts import Inserts, scannable
 from ingestor.warehouse.duckdb.types import DATA_ERRORS, DIALECT, column_of
+from ingestor.warehouse.rebuild import RebuildRequest, ledger_entries, source_counts
 from ingestor.warehouse.sql import SQLWarehouse, storable, touched
 
 if TYPE_CHECKING:
@@ -206,6 +207,21 @@ class DuckDBWarehouse(SQLWarehouse):
     def close(self) -> None:
         """Close the connection (and the file lock)."""
         self.con.close()
+
+    # -- rebuild (see ingestor.warehouse.rebuild) -------------------------------------------------------
+    def ledger_entries(self, dataset: str, service: str, data_type: str) -> list[LedgerEntry]:
+        """Every ledger entry of a data type; none when the ledger does not exist."""
+        return ledger_entries(self, dataset, service, data_type)
+
+    def source_counts(self, dataset: str, table: str, column: str) -> dict[str | None, int]:
+        """The table's rows per source file value; none when it does not exist."""
+        return source_counts(self, dataset, table, column)
+
+    def rebuild(self, request: RebuildRequest) -> int:
+        """Replace the table and its ledger entries in one transaction; the rows it holds now."""
+        from ingestor.warehouse.duckdb.rebuild import replace
+
+        return replace(self, request)
 
 
 def said(error: Exception) -> str:
