@@ -19,6 +19,7 @@ environment's sake (a full disk), or a warehouse error, leaves the type as it wa
 
 from __future__ import annotations
 
+import copy
 import itertools
 import logging
 from collections.abc import Iterator
@@ -154,8 +155,8 @@ class TypeRebuilder:
         summary.rows_rebuilt = sum(rows.values())
         summary.rows_carried_over = plan.carried(self.dt, rejected)
         summary.rows_after = summary.rows_rebuilt + summary.rows_carried_over
-        summary.files_recovered = sum(f.recovered for f in kept)
-        summary.rows_recovered = sum(rows[f.archived.file.name] for f in kept if f.recovered)
+        recovered = [rows[f.archived.file.name] for f in kept if f.recovered and rows[f.archived.file.name]]
+        summary.files_recovered, summary.rows_recovered = len(recovered), sum(recovered)
         new = storable(schema)
         old = {c.name.lower(): c for c in (live.columns.values() if live is not None else [])}
         summary.columns_added = [f"{c.name} {c.type_name()}" for c in new if c.name.lower() not in old]
@@ -210,7 +211,7 @@ class TypeRebuilder:
         hints = {**dict.fromkeys(dt.column_defaults, Kind.STRING), **dt.schema_hints}
         hints |= {dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
         probe = partial(LiveSchemas(ctx.warehouse).large_ints, self.dataset, self.table) if stored else None
-        builder = SchemaBuilder(stored, hints, dt.columns, probe)
+        builder = SchemaBuilder(copy.deepcopy(stored), hints, dt.columns, probe)  # (grown in place)
         batches: list[tuple[Batch, list[StageTask], int]] = []
         for at, group in itertools.groupby(plan.files, key=lambda f: f.loaded_at or ctx.started_at):
             metadata = {dt.inserted_at_column: inserted_at(at, builder.root.get(dt.inserted_at_column))}

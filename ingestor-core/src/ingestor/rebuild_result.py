@@ -17,9 +17,9 @@ class TypeRebuild(BaseModel):
     files_in_archive: int = 0
     """Its files in `archive/`."""
     files_unrecorded: int = 0
-    """Archived files the ledger never recorded (e.g. every file the seed system loaded)."""
+    """Archived files the ledger never recorded (every file the seed system loaded; a file without records)."""
     files_recovered: int = 0
-    """Unrecorded files of which the table held no row (the seed system's failed loads): loaded now."""
+    """Unrecorded files with records of which the table held none (the seed system's failed loads): loaded now."""
     rows_recovered: int = 0
     """The rows of the recovered files."""
     rows_before: int = 0
