@@ -4,60 +4,62 @@ the work table its name and rewrites the ledger entries. A crash anywhere before
 
 from __future__ import annotations
 
-from contextlib import suppress
-from typing import TYPE_CHECKING
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 
 from ingestor import faults
 from ingestor.ledger import LEDGER_TABLE, ledger_schema
 from ingestor.names import quote
-from ingestor.staged import ARROW_SUFFIX, unstaged
-from ingestor.warehouse import LoadError
-from ingestor.warehouse.duckdb.inserts import scannable
-from ingestor.warehouse.duckdb.types import DATA_ERRORS, DIALECT
+from ingestor.schema import Column, Struct
+from ingestor.staged import ARROW_SUFFIX
+from ingestor.warehouse.duckdb.inserts import Inserts, scannable
+from ingestor.warehouse.duckdb.types import DIALECT
 from ingestor.warehouse.sql import storable
 
 if TYPE_CHECKING:
-    from ingestor.warehouse.duckdb.warehouse import DuckDBWarehouse
     from ingestor.warehouse.rebuild import RebuildRequest
 
 
-def replace(warehouse: DuckDBWarehouse, request: RebuildRequest) -> int:
-    """Replace the table and its ledger entries in one transaction; the rows it holds now. Raises LoadError."""
-    from ingestor.warehouse.duckdb.warehouse import said
+class Connected(Protocol):
+    """What a rebuild uses of `DuckDBWarehouse`."""
 
+    con: duckdb.DuckDBPyConnection
+    inserts: Inserts
+
+    def _transaction(self) -> AbstractContextManager[None]: ...
+    def _ensure_dataset(self, dataset: str) -> None: ...
+    def _ensure_table(self, dataset: str, table: str, schema: Struct) -> None: ...
+    def _stored_columns(self, dataset: str, table: str) -> list[Column] | None: ...
+
+
+def replace(warehouse: Connected, request: RebuildRequest) -> int:
+    """Replace the table and its ledger entries in one transaction; the rows it holds now (DuckDB's errors raised
+    as they are, after the ROLLBACK)."""
     con, ds = warehouse.con, request.dataset
     live, work = DIALECT.table(ds, request.table), DIALECT.table(ds, request.work)
-    try:
-        with warehouse._transaction():
-            warehouse._ensure_dataset(ds)
-            warehouse._ensure_table(ds, LEDGER_TABLE, ledger_schema())
-            existing = warehouse._stored_columns(ds, request.table)
-            con.execute(f"DROP TABLE IF EXISTS {work}")
-            con.execute(f"CREATE TABLE {work} ({DIALECT.definition(storable(request.schema))})")
-            _insert_staged(warehouse, request, work)
-            if existing is not None:
-                _carry_over(warehouse, request, [c.name for c in existing], live, work)
-            faults.checkpoint("rebuild_before_swap")  # test-only: the work table full, the live one untouched
-            if existing is not None and request.backup:
-                con.execute(f"ALTER TABLE {live} RENAME TO {quote(request.backup)}")
-            elif existing is not None:
-                con.execute(f"DROP TABLE {live}")
-            con.execute(f"ALTER TABLE {work} RENAME TO {quote(request.table)}")
-            _rewrite_ledger(warehouse, request)
-            rows = con.execute(f"SELECT COUNT(*) FROM {live}").fetchone()  # noqa: S608
-    except Exception as error:
-        too_large = isinstance(error, duckdb.OutOfMemoryException)
-        message = unstaged(said(error), request.files)
-        raise LoadError(message, data_error=isinstance(error, DATA_ERRORS), too_large=too_large) from error
-    finally:
-        with suppress(duckdb.Error):
-            warehouse.inserts.reset()
+    with warehouse._transaction():
+        warehouse._ensure_dataset(ds)
+        warehouse._ensure_table(ds, LEDGER_TABLE, ledger_schema())
+        existing = warehouse._stored_columns(ds, request.table)
+        con.execute(f"DROP TABLE IF EXISTS {work}")
+        con.execute(f"CREATE TABLE {work} ({DIALECT.definition(storable(request.schema))})")
+        _insert_staged(warehouse, request, work)
+        if existing is not None:
+            _carry_over(warehouse, request, [c.name for c in existing], live, work)
+        faults.checkpoint("rebuild_before_swap")  # test-only: the work table full, the live one untouched
+        if existing is not None and request.backup:
+            con.execute(f"ALTER TABLE {live} RENAME TO {quote(request.backup)}")
+        elif existing is not None:
+            con.execute(f"DROP TABLE {live}")
+        con.execute(f"ALTER TABLE {work} RENAME TO {quote(request.table)}")
+        _rewrite_ledger(warehouse, request)
+        rows = con.execute(f"SELECT COUNT(*) FROM {live}").fetchone()  # noqa: S608
     return int(rows[0]) if rows else 0
 
 
-def _insert_staged(warehouse: DuckDBWarehouse, request: RebuildRequest, work: str) -> None:
+def _insert_staged(warehouse: Connected, request: RebuildRequest, work: str) -> None:
     """The staged files' rows into the work table, as a load inserts them."""
     ndjson = [f for f in request.files if f.path.suffix != ARROW_SUFFIX]
     if ndjson:
@@ -68,7 +70,7 @@ def _insert_staged(warehouse: DuckDBWarehouse, request: RebuildRequest, work: st
         warehouse.inserts.arrow(work, request.schema, arrow)
 
 
-def _carry_over(warehouse: DuckDBWarehouse, request: RebuildRequest, columns: list[str], live: str, work: str) -> None:
+def _carry_over(warehouse: Connected, request: RebuildRequest, columns: list[str], live: str, work: str) -> None:
     """The live rows whose source file is not rebuilt, into the work table (each column cast to its new type)."""
     kept = [name for name in columns if request.schema.get(name) is not None]
     names = ", ".join(quote(name) for name in kept)
@@ -82,7 +84,7 @@ def _carry_over(warehouse: DuckDBWarehouse, request: RebuildRequest, columns: li
         warehouse.con.execute(f"INSERT INTO {work} ({names}) SELECT {names} FROM {live} WHERE {where}")  # noqa: S608
 
 
-def _rewrite_ledger(warehouse: DuckDBWarehouse, request: RebuildRequest) -> None:
+def _rewrite_ledger(warehouse: Connected, request: RebuildRequest) -> None:
     """The ledger entries of the replaced names (of this data type) deleted, the staged files' written."""
     con, ledger = warehouse.con, DIALECT.table(request.dataset, LEDGER_TABLE)
     dt = request.data_type

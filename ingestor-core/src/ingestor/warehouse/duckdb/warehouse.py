@@ -218,10 +218,18 @@ class DuckDBWarehouse(SQLWarehouse):
         return source_counts(self, dataset, table, column)
 
     def rebuild(self, request: RebuildRequest) -> int:
-        """Replace the table and its ledger entries in one transaction; the rows it holds now."""
+        """Replace the table and its ledger entries in one transaction; the rows it holds now. Raises LoadError."""
         from ingestor.warehouse.duckdb.rebuild import replace
 
-        return replace(self, request)
+        try:
+            return replace(self, request)
+        except Exception as error:
+            message = unstaged(said(error), request.files)  # its staged paths told as the landing files
+            too_large = isinstance(error, duckdb.OutOfMemoryException)
+            raise LoadError(message, data_error=isinstance(error, DATA_ERRORS), too_large=too_large) from error
+        finally:
+            with suppress(duckdb.Error):
+                self.inserts.reset()
 
 
 def said(error: Exception) -> str:
