@@ -122,9 +122,10 @@ class TypeRebuilder:
         if plan.conflict is not None or not archived:
             summary.error = plan.conflict
             return summary
-        builder, staged = self._stage(plan, live if plan.carried(dt) else None)
+        keep = plan.carried(dt) or self.warehouse.keeps_columns
+        builder, staged = self._stage(plan, live if keep else None)
         rejected = {name: s.reason for name, s in staged.items() if s.reason and not s.failed}
-        if rejected and live is not None and not plan.carried(dt) and plan.carried(dt, rejected):
+        if rejected and live is not None and not keep and plan.carried(dt, rejected):
             builder, staged = self._stage(plan, live)  # their rows are carried over: so are the live columns
             rejected = {name: s.reason for name, s in staged.items() if s.reason and not s.failed}
         failed = next(((name, s.reason) for name, s in staged.items() if s.failed), None)

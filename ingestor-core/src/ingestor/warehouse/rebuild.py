@@ -47,6 +47,8 @@ class RebuildRequest:
 class Rebuilds(Protocol):
     """A warehouse that can rebuild a table (both backends)."""
 
+    keeps_columns: bool  # the rebuilt table keeps the live table's columns and types (grows only): BigQuery
+
     def ledger_entries(self, dataset: str, service: str, data_type: str) -> list[LedgerEntry]:
         """Every ledger entry of a data type; none when the ledger does not exist."""
         ...

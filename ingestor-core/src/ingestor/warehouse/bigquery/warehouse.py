@@ -17,7 +17,7 @@ from google.cloud import bigquery
 
 from ingestor import faults
 from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
-from ingestor.ledger import LEDGER_TABLE, ledger_schema
+from ingestor.ledger import LEDGER_TABLE, LedgerEntry, ledger_schema
 from ingestor.schema import Column, Struct
 from ingestor.warehouse import LoadError, LoadReport, LoadRequest, ViewSources
 from ingestor.warehouse.bigquery.client import DEFAULT_LOCATION, Api, Target, make_client, parameter
@@ -26,6 +26,7 @@ from ingestor.warehouse.bigquery.jobs import LoadJobs, batch_digest, job_parts, 
 from ingestor.warehouse.bigquery.schema import DIALECT, column_of, create_table, evolve, fields_of
 from ingestor.warehouse.bigquery.upload import StagingBucket
 from ingestor.warehouse.bigquery.waits import Limits
+from ingestor.warehouse.rebuild import RebuildRequest, ledger_entries, source_counts
 from ingestor.warehouse.sql import SQLWarehouse, storable
 
 if TYPE_CHECKING:
@@ -286,3 +287,23 @@ class BigQueryWarehouse(SQLWarehouse):
         self.api.client.close()  # type: ignore[no-untyped-call]
         if self.bucket is not None:
             self.bucket.close()
+
+    # -- rebuild (see ingestor.warehouse.rebuild and .rebuild here) ------------------------------------------
+    keeps_columns = True  # a rebuild changes the table in place: its columns stay, with their types
+
+    def ledger_entries(self, dataset: str, service: str, data_type: str) -> list[LedgerEntry]:
+        """Every ledger entry of a data type; none when the ledger does not exist."""
+        return ledger_entries(self, dataset, service, data_type)
+
+    def source_counts(self, dataset: str, table: str, column: str) -> dict[str | None, int]:
+        """The table's rows per source file value; none when it does not exist."""
+        return source_counts(self, dataset, table, column)
+
+    def rebuild(self, request: RebuildRequest) -> int:
+        """Replace the rebuilt files' rows and ledger entries in one transaction; the rows the table holds now."""
+        from ingestor.warehouse.bigquery.rebuild import replace
+
+        if self.read_only:
+            raise LoadError("the warehouse was opened read-only (dry run)", data_error=False)
+        with as_load_error():
+            return replace(self, request)

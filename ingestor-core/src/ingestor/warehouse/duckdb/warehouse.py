@@ -209,6 +209,8 @@ class DuckDBWarehouse(SQLWarehouse):
         self.con.close()
 
     # -- rebuild (see ingestor.warehouse.rebuild) -------------------------------------------------------
+    keeps_columns = False  # a rebuild replaces the table: its columns follow the data
+
     def ledger_entries(self, dataset: str, service: str, data_type: str) -> list[LedgerEntry]:
         """Every ledger entry of a data type; none when the ledger does not exist."""
         return ledger_entries(self, dataset, service, data_type)
