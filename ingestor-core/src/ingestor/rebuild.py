@@ -8,8 +8,9 @@ loads meanwhile), the rebuild:
    carried over, what was never recorded;
 2. stages every archived file with the installed plugin's current declaration, normalizer and schema policy, the
    very steps of a run (`staging.stage_all`, `SchemaBuilder`), each file's rows keeping the `_dp_inserted_at` of
-   their first load. The schema is built from the data alone, unless live rows are carried over: then it starts
-   from the live table's (their values need its columns), and only grows;
+   their first load. The schema is built from the data alone, unless live rows are carried over or the warehouse
+   changes tables in place (`Rebuilds.keeps_columns`: BigQuery): then it starts from the live table's (their
+   values need its columns), and only grows;
 3. replaces the table and its ledger entries in one atomic step (`Rebuilds.rebuild`), keeping the old table as
    `{table}__before_rebuild_{YYYYMMDD_HHMMSS}` (`INGESTOR_REBUILD_BACKUP=0`: not kept), and refreshes the views.
 

@@ -1,11 +1,11 @@
 """What a warehouse does for `ingestor rebuild`: read a data type's ledger entries and its table's rows per source
 file, and replace the table with one built again, with the ledger rewritten to match, in one atomic step.
 
-The replacement (`Rebuilds.rebuild`): a work table is created with the new schema and filled with the staged rows
-of the archived files and the live rows carried over (those whose source file is not rebuilt); then, atomically,
-the live table is renamed to the backup name (or dropped), the work table takes its name, and the rebuilt files'
-ledger entries are replaced by the new ones. A reader sees the old table or the new one, never none and never a
-half-filled one; views over it keep working (they name it)."""
+The replacement (`Rebuilds.rebuild`) is atomic: the table's rows and the rebuilt files' ledger entries change
+together, a reader sees the old table or the new one (never none, never a half-filled one), and views over it keep
+working (they name it). On DuckDB a work table with the new schema, filled with the staged rows and the carried-over
+ones, takes the table's name in one transaction (`duckdb/rebuild.py`); on BigQuery, which has no DDL in
+transactions, the rebuilt files' rows are replaced in place by DML in one transaction (`bigquery/rebuild.py`)."""
 
 from __future__ import annotations
 
