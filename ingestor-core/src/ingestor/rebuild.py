@@ -122,6 +122,7 @@ class TypeRebuilder:
         summary.files_unrecorded = sum(f.loaded_at is None for f in plan.files)
         if plan.conflict is not None or not archived:
             summary.error = plan.conflict
+            summary.notes = [] if archived else ["no archived file: the table is left as it is"]
             return summary
         keep = plan.carried(dt) or self.warehouse.keeps_columns
         builder, staged = self._stage(plan, live if keep else None)

@@ -32,6 +32,7 @@ from ingestor.warehouse.bigquery.client import Api
 from ingestor.warehouse.bigquery.errors import job_error
 from ingestor.warehouse.bigquery.jobs import LoadJobs, job_parts, load_rows
 from ingestor.warehouse.bigquery.schema import DIALECT, create_table, evolve, fields_of
+from ingestor.warehouse.bigquery.upload import StagingBucket
 from ingestor.warehouse.sql import storable
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class Connected(Protocol):
     api: Api
     jobs: LoadJobs
     emulator: str | None
+    bucket: StagingBucket | None
 
     def _ensure_dataset(self, dataset: str) -> None: ...
     def _ensure_table(self, dataset: str, table: str, schema: Struct) -> None: ...
@@ -84,6 +86,8 @@ def replace(warehouse: Connected, request: RebuildRequest) -> int:
     _commit(api, request, storable(schema), work, work_ledger, work_names)
     for name in (work, work_ledger, work_names):
         api.delete_table(ds, name)
+    if warehouse.bucket is not None:
+        warehouse.bucket.remove(digest)  # the staged objects of the load jobs, if a staging bucket took them
     rows = api.query(f"SELECT COUNT(*) AS n FROM {DIALECT.table(ds, request.table)}")  # noqa: S608
     return int(rows[0]["n"])
 
