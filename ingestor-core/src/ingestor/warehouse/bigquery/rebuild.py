@@ -46,6 +46,7 @@ class Connected(Protocol):
     jobs: LoadJobs
     emulator: str | None
     bucket: StagingBucket | None
+    read_only: bool
 
     def _ensure_dataset(self, dataset: str) -> None: ...
     def _ensure_table(self, dataset: str, table: str, schema: Struct) -> None: ...
@@ -55,6 +56,8 @@ class Connected(Protocol):
 
 def replace(warehouse: Connected, request: RebuildRequest) -> int:
     """Replace the rebuilt rows and ledger entries in one transaction (see the module); the rows the table holds."""
+    if warehouse.read_only:
+        raise LoadError("the warehouse was opened read-only (dry run)", data_error=False)
     api, ds = warehouse.api, request.dataset
     warehouse._ensure_dataset(ds)
     warehouse._ensure_table(ds, LEDGER_TABLE, ledger_schema())

@@ -17,16 +17,17 @@ from google.cloud import bigquery
 
 from ingestor import faults
 from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
-from ingestor.ledger import LEDGER_TABLE, LedgerEntry, ledger_schema
+from ingestor.ledger import LEDGER_TABLE, ledger_schema
 from ingestor.schema import Column, Struct
 from ingestor.warehouse import LoadError, LoadReport, LoadRequest, ViewSources
+from ingestor.warehouse import rebuild as reads
 from ingestor.warehouse.bigquery.client import DEFAULT_LOCATION, Api, Target, make_client, parameter
 from ingestor.warehouse.bigquery.errors import as_load_error, job_error
 from ingestor.warehouse.bigquery.jobs import LoadJobs, batch_digest, job_parts, load_rows
+from ingestor.warehouse.bigquery.rebuild import replace
 from ingestor.warehouse.bigquery.schema import DIALECT, column_of, create_table, evolve, fields_of
 from ingestor.warehouse.bigquery.upload import StagingBucket
 from ingestor.warehouse.bigquery.waits import Limits
-from ingestor.warehouse.rebuild import RebuildRequest, ledger_entries, source_counts
 from ingestor.warehouse.sql import SQLWarehouse, storable
 
 if TYPE_CHECKING:
@@ -290,20 +291,10 @@ class BigQueryWarehouse(SQLWarehouse):
 
     # -- rebuild (see ingestor.warehouse.rebuild and .rebuild here) ------------------------------------------
     keeps_columns = True  # a rebuild changes the table in place: its columns stay, with their types
+    ledger_entries = reads.ledger_entries  # a data type's ledger entries
+    source_counts = reads.source_counts  # the table's rows per source file value
 
-    def ledger_entries(self, dataset: str, service: str, data_type: str) -> list[LedgerEntry]:
-        """Every ledger entry of a data type; none when the ledger does not exist."""
-        return ledger_entries(self, dataset, service, data_type)
-
-    def source_counts(self, dataset: str, table: str, column: str) -> dict[str | None, int]:
-        """The table's rows per source file value; none when it does not exist."""
-        return source_counts(self, dataset, table, column)
-
-    def rebuild(self, request: RebuildRequest) -> int:
+    def rebuild(self, request: reads.RebuildRequest) -> int:
         """Replace the rebuilt files' rows and ledger entries in one transaction; the rows the table holds now."""
-        from ingestor.warehouse.bigquery.rebuild import replace
-
-        if self.read_only:
-            raise LoadError("the warehouse was opened read-only (dry run)", data_error=False)
         with as_load_error():
             return replace(self, request)

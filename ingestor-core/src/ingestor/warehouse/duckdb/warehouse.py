@@ -13,14 +13,15 @@ import duckdb
 
 from ingestor import faults
 from ingestor.history import HISTORY_TABLE, from_ledger, history_schema
-from ingestor.ledger import LEDGER_TABLE, LedgerEntry
+from ingestor.ledger import LEDGER_TABLE
 from ingestor.names import quote
 from ingestor.schema import Column, Struct
 from ingestor.staged import ARROW_SUFFIX, unstaged
 from ingestor.warehouse import LoadError, LoadReport, LoadRequest, WarehouseBusy
+from ingestor.warehouse import rebuild as reads
 from ingestor.warehouse.duckdb.inserts import Inserts, scannable
 from ingestor.warehouse.duckdb.types import DATA_ERRORS, DIALECT, column_of
-from ingestor.warehouse.rebuild import RebuildRequest, ledger_entries, source_counts
+from ingestor.warehouse.rebuild import RebuildRequest
 from ingestor.warehouse.sql import SQLWarehouse, storable, touched
 
 if TYPE_CHECKING:
@@ -211,13 +212,8 @@ class DuckDBWarehouse(SQLWarehouse):
     # -- rebuild (see ingestor.warehouse.rebuild) -------------------------------------------------------
     keeps_columns = False  # a rebuild replaces the table: its columns follow the data
 
-    def ledger_entries(self, dataset: str, service: str, data_type: str) -> list[LedgerEntry]:
-        """Every ledger entry of a data type; none when the ledger does not exist."""
-        return ledger_entries(self, dataset, service, data_type)
-
-    def source_counts(self, dataset: str, table: str, column: str) -> dict[str | None, int]:
-        """The table's rows per source file value; none when it does not exist."""
-        return source_counts(self, dataset, table, column)
+    ledger_entries = reads.ledger_entries  # a data type's ledger entries
+    source_counts = reads.source_counts  # the table's rows per source file value
 
     def rebuild(self, request: RebuildRequest) -> int:
         """Replace the table and its ledger entries in one transaction; the rows it holds now. Raises LoadError."""
