@@ -9,12 +9,16 @@
 #                                                    `ingestor fetch --service spotify --landing ...`
 #   docker run -e MODE=status -e ENV=prd -e NOTIFY=slack://... IMAGE
 #                                                    `ingestor status --env prd --json --notify ...`
+#   docker run -e MODE=rebuild -e SERVICE=garmin -e ENV=prd -e DRY_RUN=true IMAGE
+#                                                    `ingestor rebuild --service garmin --env prd --json --dry-run`
 #
 # MODE=ingest: SERVICE (comma list, required), ENV (dev or prd, required), DATA_TYPES,
 #   DRY_RUN (true/false), LOG_LEVEL (any case), GCP_PROJECT_ID (BigQuery project: sets
 #   --warehouse bigquery://PROJECT and --landing gs://ela-dp-ENV unless INGESTOR_WAREHOUSE /
 #   INGESTOR_LANDING say otherwise; INGESTOR_BUCKET renames the bucket).
 # MODE=status: ENV (required), SERVICE (default: all), LOG_LEVEL, GCP_PROJECT_ID as for ingest.
+# MODE=rebuild: SERVICE (one, required), ENV (required), DATA_TYPES, DRY_RUN, LOG_LEVEL, GCP_PROJECT_ID as for
+#   ingest (see docs/rebuilding.md).
 # MODE=ingest and MODE=status: NOTIFY (apprise URLs; several separated by spaces or commas),
 #   NOTIFY_ON (failed,rejected,stale), METRICS_PUSH (Pushgateway URL), METRICS_FILE (path).
 # MODE=fetch: SERVICE (required), SCOPE (data types), DESTINATION (landing URL), DAYS, LIMIT,
@@ -76,17 +80,26 @@ fi
 
 mode=$(lower "${MODE:-}")
 case $mode in
-    ingest | status)
+    ingest | status | rebuild)
         if [ "$mode" = ingest ]; then
             require SERVICE "${SERVICE:-}" "comma-separated services, e.g. garmin,spotify"
+        elif [ "$mode" = rebuild ]; then
+            require SERVICE "${SERVICE:-}" "the one service to rebuild, e.g. garmin"
+            case $SERVICE in
+                *,*) die "SERVICE=$SERVICE: MODE=rebuild takes one service" ;;
+            esac
         fi
         require ENV "${ENV:-}" "dev or prd"
         case $ENV in
             dev | prd) ;;
             *) die "ENV=$ENV is not dev or prd (other environments: pass the command as container arguments, e.g. 'run --env NAME ...')" ;;
         esac
-        if [ "$mode" = ingest ]; then
-            set -- run --service "$SERVICE" --env "$ENV" --json
+        if [ "$mode" != status ]; then
+            command=run
+            if [ "$mode" = rebuild ]; then
+                command=rebuild
+            fi
+            set -- "$command" --service "$SERVICE" --env "$ENV" --json
             if [ -n "${DATA_TYPES:-}" ]; then
                 set -- "$@" --data-types "$DATA_TYPES"
             fi
@@ -113,18 +126,22 @@ case $mode in
             # The embedded default (a DuckDB file in the container) would vanish with the task.
             die "GCP_PROJECT_ID (or INGESTOR_WAREHOUSE) is required in a Cloud Run job: the embedded warehouse does not outlive the task"
         fi
+        if [ "$mode" = rebuild ]; then
+            : # a rebuild is run by hand: no notifications nor metrics
         # Operations: notifications and metrics (see the README's Operations section).
-        if [ -n "${NOTIFY:-}" ]; then
+        elif [ -n "${NOTIFY:-}" ]; then
             set -- "$@" --notify "$NOTIFY"
         fi
-        if [ -n "${NOTIFY_ON:-}" ]; then
-            set -- "$@" --notify-on "$NOTIFY_ON"
-        fi
-        if [ -n "${METRICS_PUSH:-}" ]; then
-            set -- "$@" --metrics-push "$METRICS_PUSH"
-        fi
-        if [ -n "${METRICS_FILE:-}" ]; then
-            set -- "$@" --metrics-file "$METRICS_FILE"
+        if [ "$mode" != rebuild ]; then
+            if [ -n "${NOTIFY_ON:-}" ]; then
+                set -- "$@" --notify-on "$NOTIFY_ON"
+            fi
+            if [ -n "${METRICS_PUSH:-}" ]; then
+                set -- "$@" --metrics-push "$METRICS_PUSH"
+            fi
+            if [ -n "${METRICS_FILE:-}" ]; then
+                set -- "$@" --metrics-file "$METRICS_FILE"
+            fi
         fi
         ;;
     fetch)
@@ -158,10 +175,10 @@ case $mode in
         fi
         ;;
     '')
-        die "MODE is not set: set MODE=ingest, MODE=status or MODE=fetch, or pass an ingestor command as container arguments (e.g. list-types)"
+        die "MODE is not set: set MODE=ingest, MODE=status, MODE=rebuild or MODE=fetch, or pass an ingestor command as container arguments (e.g. list-types)"
         ;;
     *)
-        die "MODE=$MODE is unknown: use MODE=ingest, MODE=status or MODE=fetch"
+        die "MODE=$MODE is unknown: use MODE=ingest, MODE=status, MODE=rebuild or MODE=fetch"
         ;;
 esac
 

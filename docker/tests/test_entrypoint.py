@@ -47,6 +47,10 @@ def result_of(proc: subprocess.CompletedProcess[str]) -> dict:
         ({**INGEST, "CLOUD_RUN_JOB": "ingestor-ingest"}, "GCP_PROJECT_ID (or INGESTOR_WAREHOUSE) is required"),
         ({"MODE": "fetch"}, "SERVICE is required for MODE=fetch"),
         ({"MODE": "status"}, "ENV is required for MODE=status"),
+        ({"MODE": "rebuild", "ENV": "dev"}, "SERVICE is required for MODE=rebuild"),
+        ({"MODE": "rebuild", "SERVICE": SERVICE}, "ENV is required for MODE=rebuild"),
+        ({"MODE": "rebuild", "SERVICE": "garmin,chess", "ENV": "dev"}, "MODE=rebuild takes one service"),
+        ({"MODE": "rebuild", "SERVICE": SERVICE, "ENV": "dev", "DRY_RUN": "hmm"}, "DRY_RUN=hmm is not a boolean"),
         ({"MODE": "status", "ENV": "qa"}, "ENV=qa is not dev or prd"),
         ({"MODE": "status", "ENV": "dev", "CLOUD_RUN_JOB": "s"}, "GCP_PROJECT_ID (or INGESTOR_WAREHOUSE) is required"),
         ({"MODE": "fetch", "SERVICE": "garmin", "DAYS": "seven"}, "DAYS=seven is not a whole number"),
@@ -366,6 +370,33 @@ def test_a_rejected_file_exits_1(base_env, entrypoint, land, data_dir):
             {"MODE": "fetch", "SERVICE": "chess", "CLOUD_RUN_JOB": "fetch", "INGESTOR_LANDING": "gs://c"},
             ["fetch", "--service", "chess", "--json"],
         ),
+        (
+            {
+                "MODE": "rebuild",
+                "SERVICE": "garmin",
+                "ENV": "prd",
+                "DATA_TYPES": "sleep",
+                "DRY_RUN": "true",
+                "GCP_PROJECT_ID": "p",
+                "NOTIFY": "json://ignored",
+                "METRICS_FILE": "/ignored",
+            },
+            [
+                "rebuild",
+                "--service",
+                "garmin",
+                "--env",
+                "prd",
+                "--json",
+                "--data-types",
+                "sleep",
+                "--dry-run",
+                "--warehouse",
+                "bigquery://p",
+                "--landing",
+                "gs://ela-dp-prd",
+            ],
+        ),
     ],
 )
 def test_variables_map_to_the_ingestor_command(fake_env, entrypoint, recorded, variables, expected):
@@ -393,19 +424,23 @@ def test_fetch_flags_match_the_fetch_command(base_env):
         assert flag in proc.stdout, f"`ingestor fetch` has no {flag}"
 
 
-@pytest.mark.parametrize("command", ["run", "status"])
-def test_ingest_and_status_flags_match_the_commands(base_env, command):
-    """Each flag the entrypoint passes for MODE=ingest/status is one `ingestor run` or `ingestor status` knows."""
+@pytest.mark.parametrize("command", ["run", "status", "rebuild"])
+def test_ingest_status_and_rebuild_flags_match_the_commands(base_env, command):
+    """Each flag the entrypoint passes for MODE=ingest/status/rebuild is one `ingestor run`, `ingestor status` or
+    `ingestor rebuild` knows."""
     helps = {
         c: subprocess.run(["ingestor", c, "--help"], env={**base_env, "COLUMNS": "200"}, capture_output=True,
                           text=True, check=True).stdout
-        for c in ("run", "status")
+        for c in ("run", "status", "rebuild")
     }  # fmt: skip
-    block = ENTRYPOINT.read_text().split("    ingest | status)", 1)[1].split(";;", 1)[0]
+    block = ENTRYPOINT.read_text().split("    ingest | status | rebuild)", 1)[1].split(";;", 1)[0]
     flags = {w.strip('"') for w in block.split() if w.startswith(("--", '"--'))}
-    ingest_only = {"--data-types", "--dry-run"}
+    not_for = {
+        "status": {"--data-types", "--dry-run"},
+        "rebuild": {"--notify", "--notify-on", "--metrics-push", "--metrics-file"},
+    }
     for flag in sorted(flags):
-        if command == "run" or flag not in ingest_only:
+        if flag not in not_for.get(command, set()):
             assert flag in helps[command], f"`ingestor {command}` has no {flag}"
 
 
@@ -418,6 +453,20 @@ def test_status_mode_with_the_real_ingestor(base_env, entrypoint, land, tmp_path
     assert proc.returncode == 0, proc.stderr
     events = next(t for t in result_of(proc)["types"] if t["data_type"] == "events")
     assert events["last_file"].startswith(f"{SERVICE}/landing/") and events["rows_recent"] == 2
+
+
+def test_rebuild_mode_with_the_real_ingestor(base_env, entrypoint, land, data_dir, sql):
+    land("events", rows=3)
+    assert entrypoint(base_env, **INGEST).returncode == 0
+    database = data_dir / "warehouse_dev.duckdb"
+    plan = entrypoint(base_env, MODE="rebuild", SERVICE=SERVICE, ENV="dev", DRY_RUN="true")
+    assert plan.returncode == 0, plan.stderr
+    assert result_of(plan)["dry_run"] is True
+    proc = entrypoint(base_env, MODE="rebuild", SERVICE=SERVICE, ENV="dev")
+    assert proc.returncode == 0, proc.stderr
+    events = next(t for t in result_of(proc)["types"] if t["data_type"] == "events")
+    assert (events["files_in_archive"], events["rows_before"], events["rows_after"]) == (1, 3, 3)
+    assert sql(database, "SELECT count(*) FROM dtest_dev.events") == [(3,)]
 
 
 def test_fetch_with_the_real_ingestor_checks_the_service(base_env, entrypoint, tmp_path):

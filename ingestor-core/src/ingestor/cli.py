@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from ingestor.commands import demo, fetch, new_plugin, plugins, run, seed, status
+from ingestor.commands import demo, fetch, new_plugin, plugins, rebuild, run, seed, status
 from ingestor.commands.common import EXIT_TERMINATED
 from ingestor.run import stopping
 
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.callback(invoke_without_command=True)(seed.seed_form)
 app.command()(run.run)
+app.command()(rebuild.rebuild)
 app.command("list-types")(plugins.list_types)
 app.command()(plugins.plugins)
 app.command()(demo.demo)

@@ -146,6 +146,7 @@ class Settings(BaseSettings):
     json_output: bool = Field(False, validation_alias=AliasChoices("json_output", "INGESTOR_JSON"))
     memory_mb: int | None = Field(None, ge=64)  # the run's memory budget; None: the cgroup's limit (ingestor.budget)
 
+    rebuild_backup: bool = True  # `ingestor rebuild` keeps the replaced table as `{table}__before_rebuild_...`
     history_dataset: str = "dp_ops_{env}"  # the run history's dataset (see ingestor.ops.history)
     latest_views: bool = True  # a `{table}__latest` view per data type with a primary key (see ingestor.run.latest)
     notify: Annotated[list[str], NoDecode] = Field(default_factory=list)  # apprise URLs (see ingestor.ops.notify)

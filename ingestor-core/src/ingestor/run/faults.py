@@ -14,6 +14,11 @@ environment. The fault tests start the real CLI through their own launcher
 - `after_commit`    the load (rows + ledger) is committed, no file of the batch moved yet (load)
 - `before_move`     a file is about to be moved (a rejected one has its reason written already) (settle)
 - `mid_move`        the local move linked the destination but has not removed the source (landing/local)
+
+`ingestor rebuild`'s points, per data type: `rebuild_after_stage` (its archived files staged, nothing written),
+`rebuild_before_swap` (DuckDB: inside the transaction, the work table full, the live table untouched),
+`rebuild_after_load_job` (BigQuery: the work tables loaded, nothing replaced) and `rebuild_after_commit` (the table
+and its ledger entries replaced, the next data type not begun) (ingestor.rebuild, warehouse/*/rebuild).
 """
 
 from __future__ import annotations

@@ -182,8 +182,10 @@ def held(
     task_count: int,
     settings: LeaseSettings,
     dry_run: bool,
+    without_landing: bool = False,
 ) -> Iterator[list[Lease]]:
-    """Hold the leases of `services` (acquired in name order) for the duration of the block."""
+    """Hold the leases of `services` (acquired in name order) for the duration of the block; `without_landing`:
+    also of a service without a landing folder (a rebuild reads its archive)."""
     if dry_run:
         yield []
         return
@@ -194,7 +196,7 @@ def held(
     )
     try:
         for service in sorted(set(services)):
-            if not landing.is_folder(f"{service}/landing"):
+            if not without_landing and not landing.is_folder(f"{service}/landing"):
                 continue  # nothing to scan, and no folder to create (or one the scan refuses)
             name = lease_name(service, task_index, task_count)
             leases.append(acquire(landing, name, run_id, ttl=settings.ttl, wait=settings.wait))

@@ -104,6 +104,14 @@ def _examine(landing: Landing, file: LandingFile, versions: list[LedgerEntry]) -
         return _Known(stream.checksum(), appended)
 
 
+def appended_to(landing: Landing, file: LandingFile, earlier: LedgerEntry) -> bool:
+    """Whether `file` is `earlier` (a version the ledger holds) with whole lines appended (a rebuild asks)."""
+    if file.size <= earlier.size or earlier.checksum.partition(":")[0] not in {"sha256", "md5"}:
+        return False
+    with landing.open(file) as stream:
+        return _begins_with(stream, file, earlier)
+
+
 def _begins_with(stream: Stream, file: LandingFile, earlier: LedgerEntry) -> bool:
     """Whether the stream's first `earlier.size` bytes hash to the earlier checksum (sha256 locally, md5 on GCS) and
     end a line (or a gzip member): `file` is `earlier` with whole lines appended."""

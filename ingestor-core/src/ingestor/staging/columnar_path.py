@@ -50,8 +50,8 @@ def stage_columnar(batch: Batch, tasks: list[StageTask], rows: Callable[[Batch, 
             return HandedBack("schema nested too deeply")
         if task.skip:
             return HandedBack("the rest of a file loaded in part")
-        values = {**batch.metadata, dt.source_file_column: dt.source_file_for(task.file.name)}
-        source = SourceFile(name=task.file.name, attributes=task.attributes)
+        values = {**batch.metadata, dt.source_file_column: dt.source_file_for(task.source_name)}
+        source = SourceFile(name=task.source_name, attributes=task.attributes)
         vouch = None if unchanged is None else lambda keys: unchanged(keys, source)
         path = task.path.with_suffix(ARROW_SUFFIX)
         budget = batch.settings.budget

@@ -38,6 +38,12 @@ class StageTask:
     path: Path
     skip: int = 0  # bytes at the start already loaded (an earlier version of a file appended to since)
     checksum: str | None = None  # the content's, when read before (planned, staged once): staging must read the same
+    landed_as: str | None = None  # the name it landed under, if it is read from elsewhere (archive/, by a rebuild)
+
+    @property
+    def source_name(self) -> str:
+        """The landing object name its rows carry (their source file column) and its normalizer is told."""
+        return self.landed_as or self.file.name
 
 
 @dataclass
@@ -76,8 +82,8 @@ def stage_file(
     added here. A line longer than `max_record_bytes` rejects the file. The file's checksum is taken
     from the same read; a file that reads otherwise than it did before (`task.checksum`) changed
     meanwhile: it stays in landing, failed."""
-    source = SourceFile(name=task.file.name, attributes=task.attributes)
-    metadata = {**metadata, dt.source_file_column: dt.source_file_for(task.file.name)}
+    source = SourceFile(name=task.source_name, attributes=task.attributes)
+    metadata = {**metadata, dt.source_file_column: dt.source_file_for(task.source_name)}
     normalize, conform, dumps, option = dt.normalize, builder.conform, orjson.dumps, orjson.OPT_APPEND_NEWLINE
     defaults, reserved = dt.column_defaults.items(), list(metadata)
     builder.begin_file()

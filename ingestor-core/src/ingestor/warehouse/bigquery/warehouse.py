@@ -19,9 +19,11 @@ from ingestor.ops.history import HISTORY_TABLE, history_schema
 from ingestor.run.ledger import ledger_schema
 from ingestor.schema import Column, Struct
 from ingestor.warehouse import LoadRequest, RowsRefused, ViewSources, WarehouseUnavailable
+from ingestor.warehouse import rebuild as reads
 from ingestor.warehouse.bigquery.client import DEFAULT_LOCATION, Api, Target, make_client, parameter
 from ingestor.warehouse.bigquery.errors import as_load_error, job_error
 from ingestor.warehouse.bigquery.jobs import LoadJobs, batch_digest, job_parts, load_rows
+from ingestor.warehouse.bigquery.rebuild import replace
 from ingestor.warehouse.bigquery.schema import DIALECT, column_of, create_table, evolve, fields_of
 from ingestor.warehouse.bigquery.upload import StagingBucket
 from ingestor.warehouse.bigquery.waits import Limits
@@ -272,3 +274,13 @@ class BigQueryWarehouse(SQLWarehouse):
         self.api.client.close()  # type: ignore[no-untyped-call]
         if self.bucket is not None:
             self.bucket.close()
+
+    # -- rebuild (see ingestor.warehouse.rebuild and .rebuild here) ------------------------------------------
+    keeps_columns = True  # a rebuild changes the table in place: its columns stay, with their types
+    ledger_entries = reads.ledger_entries  # a data type's ledger entries
+    source_counts = reads.source_counts  # the table's rows per source file value
+
+    def rebuild(self, request: reads.RebuildRequest) -> int:
+        """Replace the rebuilt files' rows and ledger entries in one transaction; the rows the table holds now."""
+        with as_load_error():
+            return replace(self, request)

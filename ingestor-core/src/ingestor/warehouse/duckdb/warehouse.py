@@ -16,9 +16,11 @@ from ingestor.ops.history import HISTORY_TABLE, history_schema
 from ingestor.schema import Column, Struct
 from ingestor.staging.staged import ARROW_SUFFIX, unstaged
 from ingestor.warehouse import LoadRequest, RowsRefused, TooLarge, WarehouseBusy, WarehouseUnavailable
+from ingestor.warehouse import rebuild as reads
 from ingestor.warehouse.dialect import storable
 from ingestor.warehouse.duckdb.inserts import Inserts, scannable
 from ingestor.warehouse.duckdb.types import DATA_ERRORS, DIALECT, column_of
+from ingestor.warehouse.rebuild import RebuildRequest
 from ingestor.warehouse.sql import SQLWarehouse, touched
 
 if TYPE_CHECKING:
@@ -219,6 +221,26 @@ class DuckDBWarehouse(SQLWarehouse):
     def close(self) -> None:
         """Close the connection (and the file lock)."""
         self.con.close()
+
+    # -- rebuild (see ingestor.warehouse.rebuild) -------------------------------------------------------
+    keeps_columns = False  # a rebuild replaces the table: its columns follow the data
+
+    ledger_entries = reads.ledger_entries  # a data type's ledger entries
+    source_counts = reads.source_counts  # the table's rows per source file value
+
+    def rebuild(self, request: RebuildRequest) -> int:
+        """Replace the table and its ledger entries in one transaction; the rows it holds now. Raises LoadError."""
+        from ingestor.warehouse.duckdb.rebuild import replace
+
+        try:
+            return replace(self, request)
+        except Exception as error:
+            message = unstaged(said(error), request.files)  # its staged paths told as the landing files
+            kind = RowsRefused if isinstance(error, DATA_ERRORS) else WarehouseUnavailable
+            raise (TooLarge if isinstance(error, duckdb.OutOfMemoryException) else kind)(message) from error
+        finally:
+            with suppress(duckdb.Error):
+                self.inserts.reset()
 
 
 def said(error: Exception) -> str:
