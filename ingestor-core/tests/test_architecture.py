@@ -1,4 +1,4 @@
-"""The core's shape, checked from its source (issue 15): no import cycles, the environment read only at the
+"""The core's shape, checked from its source: no import cycles, the environment read only at the
 edge (the settings module; the test kit hides run variables from the commands it invokes), and small modules
 (in the plugins too)."""
 

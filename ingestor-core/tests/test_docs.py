@@ -1,4 +1,4 @@
-"""What the documentation site (`nox -s docs`) relies on, checked without building it (issue 24).
+"""What the documentation site (`nox -s docs`) relies on, checked without building it.
 
 The plugin API reference is rendered by mkdocstrings from docstrings, and mkdocstrings silently leaves
 out a member that has none: so every public class, function and field has one (a docstring, or for a

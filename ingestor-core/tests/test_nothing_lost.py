@@ -1,4 +1,4 @@
-"""Hostile cases of the second campaign (issue 17) on the embedded backends: a file changed during a run, a
+"""Nothing lost to a hostile file on the embedded backends: a file changed during a run, a
 record too wide for DuckDB's memory, names at the 255-byte limit, a landing folder that is a symbolic link, a
 record's own metadata values, out-of-range timestamps, keys renamed inside JSON columns, a file deleted mid-run.
 The GCS variants are in tests/cloud/test_cloud_nothing_lost.py."""
@@ -272,7 +272,7 @@ def test_a_records_own_metadata_values_are_kept_like_any_clashing_key(
     h: Harness, monkeypatch: pytest.MonkeyPatch, columnar: str
 ) -> None:
     """Strings were overwritten by the metadata, silently; non-strings went to `_source_file__v_json`, where
-    a second spelling's overwrote them (issue 21). Every key naming a metadata column goes to `<key>__2`,
+    a second spelling's overwrote them. Every key naming a metadata column goes to `<key>__2`,
     whose type follows the values (here strings and a number: JSON)."""
     monkeypatch.setenv("INGESTOR_COLUMNAR", columnar)
     monkeypatch.setenv("INGESTOR_COLUMNAR_MIN_BYTES", "0")

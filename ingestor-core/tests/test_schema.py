@@ -114,7 +114,7 @@ def stored(*columns: Column) -> Struct:
 
 
 def test_two_spellings_routed_to_the_variant_keep_both_values() -> None:
-    """Issue 21: both spellings went to `v__v_json` and the second overwrote the first."""
+    """Before: both spellings went to `v__v_json` and the second overwrote the first."""
     inner = Struct()
     inner.add(Column("w", Kind.INT64))
     b = SchemaBuilder(stored(Column("v", Kind.INT64), Column("o", Kind.STRUCT, fields=inner)))
@@ -131,7 +131,7 @@ def test_a_key_naming_the_variant_column_keeps_it_in_either_order() -> None:
 
 
 def test_a_variant_column_typed_by_earlier_data_takes_what_fits_and_routes_on() -> None:
-    """Issue 21: a BIGINT `v__v_json` (an integer key of that name, once) took every routed string, and the
+    """Before: a BIGINT `v__v_json` (an integer key of that name, once) took every routed string, and the
     warehouse rejected the file."""
     b = SchemaBuilder(stored(Column("v", Kind.INT64), Column("v__v_json", Kind.INT64)))
     assert b.conform({"v": "text"}) == {"v__v_json__v_json": "text"}
@@ -154,7 +154,7 @@ def test_suffixed_names_stay_within_300_characters() -> None:
 
 
 def test_an_integer_beyond_2_53_never_shares_a_column_with_a_float() -> None:
-    """Issue 21: the column became FLOAT64 and 9007199254740993 became 9007199254740992.0."""
+    """Before: the column became FLOAT64 and 9007199254740993 became 9007199254740992.0."""
     b = built({"k": 9007199254740993}, {"k": 0.5}, {"f": 0.5}, {"f": -(2**60)}, {"a": [2**60, 0.5]})
     assert b.root.get("k").type_name() == "INT64" and b.root.get("f").type_name() == "FLOAT64"
     assert b.root.get("a").kind is Kind.JSON  # an array mixing them: JSON, as any array its type would change

@@ -1,4 +1,4 @@
-"""The promise both warehouses share, stated once (issue 22): every load stages its rows and ledger entries,
+"""The promise both warehouses share, stated once: every load stages its rows and ledger entries,
 then publishes rows, ledger and history rows in one transaction (`SQLWarehouse.load`). A load that dies or
 fails at the publish leaves none of them; the same load run again publishes all of them together. DuckDB and
 BigQuery (the local API server) alike, through the `before_publish` checkpoint (ingestor.run.faults)."""

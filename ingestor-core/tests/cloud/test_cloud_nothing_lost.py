@@ -1,4 +1,5 @@
-"""Issue 17's cases on a GCS landing zone (the real client on the storage emulator; DuckDB as the warehouse,
+"""Nothing lost to a hostile file on a GCS landing zone (the real client on the storage emulator;
+DuckDB as the warehouse,
 the part under test being the landing zone). The local variants are in tests/test_nothing_lost.py."""
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ def _loaded(h: CloudHarness, name: str, records: list[dict[str, Any]]) -> dict[s
 
 
 def test_no_value_is_lost_to_a_widening_or_a_spelling_on_bigquery(storage_client: Any, bq_client: Any) -> None:
-    """Issue 21 on the BigQuery API server: before a column of the table widens to FLOAT64, the warehouse is
+    """On the BigQuery API server: before a column of the table widens to FLOAT64, the warehouse is
     asked (one MIN/MAX query) whether it holds integers beyond 2^53; it does for `k` and the array `l` (they
     stay INT64, the floats go to their variants), not for `j` (it widens). Two spellings of `v` routed to
     its variant keep both values; a key naming the variant column keeps it."""

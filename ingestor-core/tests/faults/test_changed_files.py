@@ -1,4 +1,5 @@
-"""Issue 17's first case as it was found: the real `ingestor run`, frozen (SIGSTOP) once staging has read every
+"""A file changed during a run, as it was first found:
+the real `ingestor run`, frozen (SIGSTOP) once staging has read every
 file, each file appended to (or one overwritten) meanwhile, then let go. No record may be archived unloaded, none
 loaded twice; the next run loads what is left."""
 

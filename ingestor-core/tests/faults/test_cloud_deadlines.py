@@ -1,4 +1,4 @@
-"""Bounded in time on GCS and BigQuery (issue 21): every call and every wait has a deadline after which the
+"""Bounded in time on GCS and BigQuery: every call and every wait has a deadline after which the
 files concerned stay in landing as failed, a wait on a job says what it waits for, and a stop ends a run that
 waits on BigQuery within seconds (exit 143, lease released); the next run loads every row once.
 

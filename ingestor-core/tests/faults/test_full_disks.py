@@ -1,4 +1,4 @@
-"""The environment's faults are `failed`, never `rejected` (issue 21, item 5): real full disks (small tmpfs
+"""The environment's faults are `failed`, never `rejected`: real full disks (small tmpfs
 mounts) under the real `ingestor run`. A full staging disk (TMPDIR), a full disk under the DuckDB file (during a
 load, during a checkpoint) and a full landing disk (during a move) each end the run with its result on stdout, exit
 1 and no traceback; the good files stay in landing, never in rejected/, and the next run, with room, loads each of

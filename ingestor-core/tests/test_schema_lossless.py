@@ -1,4 +1,5 @@
-"""Issue 21 on the embedded backend: no value lost to a key's spelling (every key of a record lands in
+"""The schema policy end to end on the embedded backend:
+no value lost to a key's spelling (every key of a record lands in
 exactly one column, variant routing included) and no lossy change (an integer beyond 2^53 never shares a
 column with a float; a hand-made column keeps its type and takes only what it holds exactly). Every file
 loads: nothing is rejected for a value's type."""
