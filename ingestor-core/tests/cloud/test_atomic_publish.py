@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from ingestor.ops.history import HISTORY_TABLE
+from ingestor.ops.history import HISTORY_TABLE, history_schema
 from ingestor.run import faults
 from ingestor.run.ledger import LEDGER_TABLE
-from ingestor.schema import Column, Kind, Struct
+from ingestor.schema import Column, Kind
 from ingestor.warehouse import LoadError
 from ingestor.warehouse.bigquery import BigQueryWarehouse
 from ingestor.warehouse.duckdb import DuckDBWarehouse
@@ -87,13 +87,15 @@ def test_rows_ledger_and_history_are_published_together_or_not_at_all(
     assert checkpoints == ["before_publish"]
     assert published(wh, dataset, ops) == (0, 0, 0)
 
-    # The publish itself fails on its history rows (a history table without their columns), after the rows and
-    # before the ledger: the transaction publishes none of them.
+    # The publish itself fails on its history rows (a history table whose run_id cannot hold a run's id), after
+    # the rows and before the ledger: the transaction publishes none of them.
     faults.install(checkpoints.append)
     history = wh.dialect.table(ops, HISTORY_TABLE)
     wh._ensure_dataset(ops)
     wh._execute(f"DROP TABLE IF EXISTS {history}")  # (BigQuery's was created before the crash: not transactional)
-    wh._ensure_table(ops, HISTORY_TABLE, Struct({"other": Column("other", Kind.STRING)}))
+    wrong = history_schema()
+    wrong.columns["run_id"] = Column("run_id", Kind.INT64)
+    wh._ensure_table(ops, HISTORY_TABLE, wrong)
     with pytest.raises(LoadError):
         wh.load(request())
     assert checkpoints == ["before_publish", "before_publish"]

@@ -14,6 +14,7 @@ import duckdb
 import orjson
 import pytest
 
+from ingestor.errors import ReasonCode
 from ingestor.landing import open_landing
 from ingestor.plugins import Plugins
 from ingestor.result import TableLoad
@@ -80,7 +81,11 @@ def test_a_load_returns_each_half_as_it_ends_and_loads_the_next_only_when_asked(
         assert loaded() == [(1,)]
         assert records[2].load is None  # the other half waits for the caller
         second = next(ended)  # [02, 03] refused, split again: [02] refused alone
-        assert second == records[1:2] and second[0].load is not None and second[0].load.refused
+        assert (
+            second == records[1:2]
+            and second[0].load is not None
+            and second[0].load.code is ReasonCode.WAREHOUSE_REFUSED
+        )
         third = next(ended)
         assert third == records[2:] and third[0].load is not None and third[0].load.error is None
         assert loaded() == [(1,), (3,)]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingestor.catalog import Catalog, DataType
+from ingestor.errors import ReasonCode
 from ingestor.landing.local import LocalLanding
 from ingestor.run.scan import NO_MATCH, owns, scan
 
@@ -33,8 +34,8 @@ def land(landing: LocalLanding, *names: str) -> None:
         path.write_text('{"id": 1}\n')
 
 
-def names(pairs: list) -> list[str]:  # type: ignore[type-arg]
-    return [file.name.removeprefix("acme/landing/") for file, _ in pairs]
+def names(found: list) -> list[str]:  # type: ignore[type-arg]
+    return [entry[0].name.removeprefix("acme/landing/") for entry in found]
 
 
 def test_each_file_gets_its_data_type_in_name_order(landing: LocalLanding) -> None:
@@ -54,7 +55,9 @@ def test_the_longest_type_name_wins_and_a_match_is_an_anchored_suffix(landing: L
     found = scan("acme", landing, Catalog(TYPES))
     assert names(found.batches["player_profile"]) == ["1_acme_player_profile.jsonl"]
     assert "profile" not in found.batches
-    assert [(f.name, why) for f, why in found.rejected] == [("acme/landing/2_acme_profile_extra.jsonl", NO_MATCH)]
+    assert [(f.name, why, code) for f, why, code in found.rejected] == [
+        ("acme/landing/2_acme_profile_extra.jsonl", NO_MATCH, ReasonCode.NO_DATA_TYPE)
+    ]
 
 
 def test_hidden_entries_are_left_alone(landing: LocalLanding) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ingestor.errors import ReasonCode
 from ingestor.landing import open_landing
 from ingestor.result import FileOutcome
 from ingestor.run.fate import Happened, refused
@@ -34,7 +35,9 @@ def test_outcomes_keep_scan_order_whatever_order_files_settle_in(tmp_path: Path)
     settler.settle(records[2:])  # the last file's fate is known first
     assert [o.path for o in settler.outcomes] == [NAMES[2]]  # what a stopped run would list: what settled
     settler.settle(records[:2])
-    settler.report(refused("gone", "service gone is disabled"))  # a service it could not run: after the others
+    settler.report(
+        refused("gone", "service gone is disabled", ReasonCode.PLUGIN_ERROR)
+    )  # a service it could not run: after the others
     assert [(o.path, o.status.value) for o in settler.outcomes] == [
         (NAMES[0], "rejected"),
         (NAMES[1], "empty"),
