@@ -14,8 +14,8 @@ import duckdb
 from ingestor.names import quote
 from ingestor.ops.history import HISTORY_TABLE, history_schema
 from ingestor.schema import Column, Struct
-from ingestor.staging.staged import ARROW_SUFFIX, unstaged
-from ingestor.warehouse import LoadRequest, RowsRefused, TooLarge, WarehouseBusy, WarehouseUnavailable
+from ingestor.staging.staged import ARROW_SUFFIX, StagedFile, unstaged
+from ingestor.warehouse import LoadError, LoadRequest, RowsRefused, TooLarge, WarehouseBusy, WarehouseUnavailable
 from ingestor.warehouse import rebuild as reads
 from ingestor.warehouse.dialect import storable
 from ingestor.warehouse.duckdb.inserts import Inserts, scannable
@@ -134,9 +134,7 @@ class DuckDBWarehouse(SQLWarehouse):
             with self._transaction():
                 yield
         except Exception as error:  # DuckDB's, Arrow's, the disk's: all rolled back, told as a LoadError of its kind
-            message = unstaged(said(error), request.files)  # its staged paths told as the landing files
-            kind = RowsRefused if isinstance(error, DATA_ERRORS) else WarehouseUnavailable
-            raise (TooLarge if isinstance(error, duckdb.OutOfMemoryException) else kind)(message) from error
+            raise load_error(error, request.files) from error
         finally:
             # After COMMIT or ROLLBACK (in an aborted transaction it would fail and hide the error); it fails on a
             # database an error invalidated, and that error is the one to tell.
@@ -234,13 +232,19 @@ class DuckDBWarehouse(SQLWarehouse):
 
         try:
             return replace(self, request)
-        except Exception as error:
-            message = unstaged(said(error), request.files)  # its staged paths told as the landing files
-            kind = RowsRefused if isinstance(error, DATA_ERRORS) else WarehouseUnavailable
-            raise (TooLarge if isinstance(error, duckdb.OutOfMemoryException) else kind)(message) from error
+        except Exception as error:  # as a load's: all rolled back
+            raise load_error(error, request.files) from error
         finally:
             with suppress(duckdb.Error):
                 self.inserts.reset()
+
+
+def load_error(error: Exception, files: list[StagedFile]) -> LoadError:
+    """A load's error as the LoadError of its kind, its staged paths told as the landing files."""
+    message = unstaged(said(error), files)
+    if isinstance(error, duckdb.OutOfMemoryException):
+        return TooLarge(message)
+    return RowsRefused(message) if isinstance(error, DATA_ERRORS) else WarehouseUnavailable(message)
 
 
 def said(error: Exception) -> str:
