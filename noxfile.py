@@ -81,7 +81,7 @@ def check_wheels(session: nox.Session) -> None:
     session.run("python", "-m", "venv", str(venv))
     install("ingestor-core", "ingestor-chess")
     distributions, counts = services()
-    if distributions != {"ingestor-core", "ingestor-chess"} or counts != {"chess": 5}:
+    if distributions != {"ingestor-chess"} or counts != {"chess": 5}:
         session.error(f"core + chess: expected chess only, got {distributions} {counts}")
     cloud = [ingestor, "run", "--service", "chess", "--landing", "gs://b", "--warehouse", "bigquery://p"]
     missing = subprocess.run(cloud, capture_output=True, text=True, cwd=tmp, check=False)
@@ -106,7 +106,7 @@ def check_wheels(session: nox.Session) -> None:
         session.error(f"status on the embedded default: expected a result, got {status}")
     install("ingestor-garmin")
     distributions, counts = services()
-    if distributions != {"ingestor-core", "ingestor-chess", "ingestor-garmin"} or counts != {"chess": 5, "garmin": 29}:
+    if distributions != {"ingestor-chess", "ingestor-garmin"} or counts != {"chess": 5, "garmin": 29}:
         session.error(f"core + chess + garmin: expected both, got {distributions} {counts}")
     session.log(
         f"wheels: core + chess -> chess (5 types), gs:// names the [gcp] extra, a run, a file delivered again and"
