@@ -92,6 +92,26 @@ class OtherPlugin:
 
 
 @pytest.fixture
+def duckdb_fails_on(monkeypatch: pytest.MonkeyPatch) -> Callable[[bytes, type[Exception], str], None]:
+    """`duckdb_fails_on(marker, error, message)`: DuckDB's NDJSON insert raises `error(message)` for every batch
+    whose staged rows hold `marker`, and inserts the others. A test double for what a real DuckDB raises only on
+    data no test should write (a record wider than its memory) or a failing disk."""
+    from ingestor.warehouse.duckdb.inserts import Inserts
+
+    def fail_on(marker: bytes, error: type[Exception], message: str) -> None:
+        insert = Inserts.ndjson
+
+        def ndjson(self: Inserts, target: str, columns: list[Any], paths: list[Path], widest: int) -> None:
+            if any(marker in path.read_bytes() for path in paths):
+                raise error(message)
+            insert(self, target, columns, paths, widest)
+
+        monkeypatch.setattr(Inserts, "ndjson", ndjson)
+
+    return fail_on
+
+
+@pytest.fixture
 def acme_plugins() -> Plugins:
     """The test services' plugins alone (no entry points), for tests that drive the run's steps themselves."""
     return load_plugins([AcmePlugin()], entry_points=False, strict=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -164,22 +165,15 @@ def test_each_tables_schema_is_read_once_per_run_and_copied_once_per_part(
 
 
 def test_a_file_too_large_for_duckdbs_memory_alone_stays_in_landing(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch
+    harness: Harness, duckdb_fails_on: Callable[[bytes, type[Exception], str], None]
 ) -> None:
     """DuckDB out of memory is the environment's fault: the batch is split (fewer files may fit), and a file
     that still does not fit alone stays in landing as failed, never rejected (before: rejected with DuckDB's
     message). DuckDB's own out-of-memory error is raised for the file marked `huge` (a real one needs a
     record wider than any test should write)."""
-    from ingestor.warehouse.duckdb.inserts import Inserts
-
-    insert = Inserts.ndjson
-
-    def ndjson(self: Inserts, target: str, columns: list[Any], paths: list[Path], widest: int) -> None:
-        if any(b'"huge"' in path.read_bytes() for path in paths):
-            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256.0 KiB")
-        insert(self, target, columns, paths, widest)
-
-    monkeypatch.setattr(Inserts, "ndjson", ndjson)
+    duckdb_fails_on(
+        b'"huge"', duckdb.OutOfMemoryException, "Out of Memory Error: could not allocate block of size 256.0 KiB"
+    )
     harness.land("acme/landing/2025_01_01_00_00_acme_events.jsonl", [{"id": 1}])
     harness.land("acme/landing/2025_01_02_00_00_acme_events.jsonl", [{"id": 2, "size": "huge"}])
     harness.land("acme/landing/2025_01_03_00_00_acme_events.jsonl", [{"id": 3}])

@@ -7,6 +7,7 @@ earlier, by staging)."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +26,14 @@ from ingestor.run.scan import scan
 from ingestor.run.settle import Settler
 from ingestor.settings import Settings
 from ingestor.warehouse import open_warehouse
-from ingestor.warehouse.duckdb.inserts import Inserts
 
 DAYS = ("01", "02", "03")
 
 
 @pytest.fixture
-def refusing(monkeypatch: pytest.MonkeyPatch) -> None:
+def refusing(duckdb_fails_on: Callable[[bytes, type[Exception], str], None]) -> None:
     """DuckDB refuses the rows of any insert that holds the file marked `bad`."""
-    insert = Inserts.ndjson
-
-    def ndjson(self: Inserts, target: str, columns: list[Any], paths: list[Path], widest: int) -> None:
-        if any(b'"bad"' in path.read_bytes() for path in paths):
-            raise duckdb.ConversionException("Conversion Error: Could not convert string 'bad' to INT64")
-        insert(self, target, columns, paths, widest)
-
-    monkeypatch.setattr(Inserts, "ndjson", ndjson)
+    duckdb_fails_on(b'"bad"', duckdb.ConversionException, "Conversion Error: Could not convert string 'bad' to INT64")
 
 
 def test_a_load_returns_each_half_as_it_ends_and_loads_the_next_only_when_asked(

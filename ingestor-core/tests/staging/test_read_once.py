@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -155,21 +156,14 @@ def test_a_file_that_reads_otherwise_than_planned_stays_in_landing(
 
 
 def test_a_batch_split_on_refused_rows_reads_no_landing_file_again(
-    h: Harness, opens: Counter[str], monkeypatch: pytest.MonkeyPatch
+    h: Harness, opens: Counter[str], duckdb_fails_on: Callable[[bytes, type[Exception], str], None]
 ) -> None:
     """The warehouse refuses one file's rows: the batch is split in halves until that file is isolated, each half
     loading the staged rows again. DuckDB's conversion error is raised for the file marked `refused` (a real one
     needs rows the schema does not describe, which staging never writes)."""
-    from ingestor.warehouse.duckdb.inserts import Inserts
-
-    insert = Inserts.ndjson
-
-    def ndjson(self: Inserts, target: str, columns: list[Any], paths: list[Path], widest: int) -> None:
-        if any(b'"refused"' in path.read_bytes() for path in paths):
-            raise duckdb.ConversionException("Conversion Error: a value the table's column cannot hold")
-        insert(self, target, columns, paths, widest)
-
-    monkeypatch.setattr(Inserts, "ndjson", ndjson)
+    duckdb_fails_on(
+        b'"refused"', duckdb.ConversionException, "Conversion Error: a value the table's column cannot hold"
+    )
     for day, name in enumerate(DAYS, 1):
         h.land(name, [*_records(day), {"id": 0, "v": "refused"}] if day == 3 else _records(day))
     result = h.ingest("--service", "acme", env={"INGESTOR_COLUMNAR": "0"})
