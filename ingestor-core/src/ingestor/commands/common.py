@@ -12,8 +12,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 if TYPE_CHECKING:
+    from ingestor.catalog import View
+    from ingestor.landing import Landing
     from ingestor.plugins import Plugins
+    from ingestor.run.latest import LatestView
     from ingestor.settings import Settings
+    from ingestor.warehouse import Warehouse
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_BUSY, EXIT_TERMINATED = 75, 143
@@ -87,3 +91,29 @@ def check_request(plugins: Plugins, services: list[str], data_types: list[str] |
             continue  # maybe a type of the service that cannot be used: it fails alone
         known = ", ".join(dt.name for s in services for dt in catalog.types(s))
         fail(f"unknown data type {name!r} for {', '.join(services)}; known: {known}")
+
+
+def open_stores(settings: Settings) -> tuple[Landing, Warehouse]:
+    """The landing zone and the warehouse a run or a rebuild works on (the warehouse waits up to
+    INGESTOR_LEASE_WAIT for a busy DuckDB file); a bad URL fails the command. The memory budget is logged."""
+    import logging
+
+    from ingestor.landing import open_landing
+    from ingestor.run.lease import open_warehouse
+    from ingestor.warehouse import LoadError
+
+    try:
+        landing = open_landing(settings.landing_url, settings)
+        warehouse = open_warehouse(settings.warehouse_url, settings, read_only=settings.dry_run)
+    except (ValueError, LoadError) as error:
+        fail(str(error))
+    logging.getLogger("ingestor.run").info("%s", settings.budget.describe())
+    return landing, warehouse
+
+
+def views_of(plugins: Plugins, settings: Settings) -> list[View | LatestView]:
+    """The views a run or a rebuild keeps current: the plugins', and a latest view per data type with a key
+    (unless INGESTOR_LATEST_VIEWS is off)."""
+    from ingestor.run.latest import latest_views
+
+    return [*plugins.views, *(latest_views(plugins.catalog) if settings.latest_views else [])]

@@ -9,7 +9,6 @@ rebuilt (or planned) with every archived file; 1 a table not rebuilt, or an arch
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -23,7 +22,9 @@ from ingestor.commands.common import (
     fail,
     load_plugins,
     load_settings,
+    open_stores,
     refuse_unavailable,
+    views_of,
 )
 from ingestor.options import Bucket, DataDir, DataTypes, Env, JsonOutput, Landing, LogFormat, LogLevel, Warehouse
 from ingestor.run import stopping
@@ -78,19 +79,10 @@ def rebuild(
 
 
 def _execute(settings: Settings, plugins: Plugins) -> RebuildResult:
-    from ingestor.landing import open_landing
     from ingestor.rebuild import rebuild as rebuild_service
     from ingestor.run.context import RunContext
-    from ingestor.run.latest import latest_views
-    from ingestor.run.lease import open_warehouse
-    from ingestor.warehouse import LoadError
 
-    try:
-        landing = open_landing(settings.landing_url, settings)
-        store = open_warehouse(settings.warehouse_url, settings, read_only=settings.dry_run)
-    except (ValueError, LoadError) as error:
-        fail(str(error))
-    logging.getLogger("ingestor.run").info("%s", settings.budget.describe())
+    landing, store = open_stores(settings)
     try:
         context = RunContext(
             env=settings.env,
@@ -100,7 +92,7 @@ def _execute(settings: Settings, plugins: Plugins) -> RebuildResult:
             settings=settings,
             data_types=set(settings.data_types) if settings.data_types else None,
             dry_run=settings.dry_run,
-            views=[*plugins.views, *(latest_views(plugins.catalog) if settings.latest_views else [])],
+            views=views_of(plugins, settings),
         )
         return rebuild_service(context, settings.service[0])
     finally:

@@ -9,7 +9,6 @@ outcome says why, the other services run, and the run exits 1.
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,6 +23,8 @@ from ingestor.commands.common import (
     fail,
     load_plugins,
     load_settings,
+    open_stores,
+    views_of,
 )
 from ingestor.options import (
     Bucket,
@@ -119,22 +120,13 @@ def _execute(settings: Settings, plugins: Plugins) -> tuple[IngestResult, Status
     """The run, and the state after it (for metrics and notifications), read before the landing zone and the
     warehouse are closed."""
     from ingestor import ops
-    from ingestor.landing import open_landing
     from ingestor.ops.report import progress
     from ingestor.run.context import RunContext
     from ingestor.run.engine import run as run_engine
-    from ingestor.run.latest import latest_views
-    from ingestor.run.lease import open_warehouse  # waits up to INGESTOR_LEASE_WAIT for a busy DuckDB file
-    from ingestor.warehouse import LoadError
 
-    try:
-        landing = open_landing(settings.landing_url, settings)
-        warehouse = open_warehouse(settings.warehouse_url, settings, read_only=settings.dry_run)
-    except (ValueError, LoadError) as error:
-        fail(str(error))
     if settings.task_index >= settings.task_count:
         fail(f"task index {settings.task_index} is not below the task count {settings.task_count}")
-    logging.getLogger("ingestor.run").info("%s", settings.budget.describe())
+    landing, warehouse = open_stores(settings)
     show = sys.stderr.isatty() and settings.log_format == "text"
     unavailable = {s: why for s in settings.service if (why := plugins.unavailable(s)) is not None}
     try:
@@ -147,7 +139,7 @@ def _execute(settings: Settings, plugins: Plugins) -> tuple[IngestResult, Status
                 settings=settings,
                 data_types=set(settings.data_types) if settings.data_types else None,
                 dry_run=settings.dry_run,
-                views=[*plugins.views, *(latest_views(plugins.catalog) if settings.latest_views else [])],
+                views=views_of(plugins, settings),
                 task_index=settings.task_index,
                 task_count=settings.task_count,
                 history_dataset=None if settings.dry_run else settings.history_dataset_name,
