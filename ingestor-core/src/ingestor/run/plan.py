@@ -96,7 +96,7 @@ def _examine(landing: Landing, file: LandingFile, versions: list[LedgerEntry]) -
     """A file's checksum and whether it is the latest of `versions` with whole lines appended, in one read (none
     when its store gives its checksum and that is a version loaded, or it cannot have been appended to)."""
     last = _latest(versions)
-    appendable = file.size > last.size and last.checksum.partition(":")[0] in {"sha256", "md5"}
+    appendable = _appendable(file, last)
     if file.checksum is not None and (not appendable or file.checksum in {v.checksum for v in versions}):
         return _Known(file.checksum, appended=False)
     with landing.open(file) as stream:
@@ -106,10 +106,15 @@ def _examine(landing: Landing, file: LandingFile, versions: list[LedgerEntry]) -
 
 def appended_to(landing: Landing, file: LandingFile, earlier: LedgerEntry) -> bool:
     """Whether `file` is `earlier` (a version the ledger holds) with whole lines appended (a rebuild asks)."""
-    if file.size <= earlier.size or earlier.checksum.partition(":")[0] not in {"sha256", "md5"}:
+    if not _appendable(file, earlier):
         return False
     with landing.open(file) as stream:
         return _begins_with(stream, file, earlier)
+
+
+def _appendable(file: LandingFile, earlier: LedgerEntry) -> bool:
+    """Whether `file` can be `earlier` with lines appended: larger, and `earlier`'s checksum one a read can check."""
+    return file.size > earlier.size and earlier.checksum.partition(":")[0] in {"sha256", "md5"}
 
 
 def _begins_with(stream: Stream, file: LandingFile, earlier: LedgerEntry) -> bool:
