@@ -151,9 +151,9 @@ def test_each_tables_schema_is_read_once_per_run_and_copied_once_per_part(
     copies: Counter[str] = Counter()
     get = LiveSchemas.get
 
-    def counted(self: LiveSchemas, dataset: str, table: str) -> Any:
+    def counted(self: LiveSchemas, dataset: str, table: str, loading: Any = None) -> Any:
         copies[f"{dataset}.{table}"] += 1
-        return get(self, dataset, table)
+        return get(self, dataset, table, loading)
 
     monkeypatch.setattr(LiveSchemas, "get", counted)
     monkeypatch.setenv("INGESTOR_PART_FILES", "1")

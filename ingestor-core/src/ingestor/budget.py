@@ -1,7 +1,8 @@
 """The run's memory budget: the limit the process must live within (`INGESTOR_MEMORY_MB`, else the cgroup's
 memory limit, which is what a container such as a Cloud Run job gets, else a default), and how it is shared
 out: DuckDB's memory, the longest record, what the columnar path holds, the files staged at once, and the
-size of a part (the files of a data type loaded and settled before the next are staged).
+size of a part (the files loaded and settled together; the next part stages while one loads, so at most
+two parts are staged at once).
 
 On Cloud Run the file system is memory too: the staged files of a part count against the limit, so a part's
 bytes are a share of the budget like the rest. Every figure can be set on its own (see `Settings`)."""
@@ -55,7 +56,7 @@ class Budget:
     @property
     def part_bytes(self) -> int:
         """Landing bytes staged before a load: a data type's files load in parts of at most this (a single
-        larger file is a part of its own)."""
+        larger file is a part of its own); the next part stages while one loads (two parts staged at once)."""
         return self.part_bytes_set or _clamp(self.total // 16, 8 * MiB, 1024 * MiB)
 
     @property

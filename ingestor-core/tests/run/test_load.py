@@ -61,7 +61,9 @@ def test_a_load_returns_each_half_as_it_ends_and_loads_the_next_only_when_asked(
         ]
         ingest.settler.expect(records)
         ingest._summaries["events"] = TableLoad(service="acme", data_type="events", table="t", files=0, rows=0)
-        batch = ingest._prepare(events, records, (staging / f"{n}.jsonl" for n in itertools.count(1)))
+        planned = ingest.prepare.plan(events, records, (staging / f"{n}.jsonl" for n in itertools.count(1)), None)
+        assert planned is not None
+        batch = ingest.prepare.ready(planned, ingest.prepare.stage(planned))
         assert batch is not None and [h for h, _ in batch.files] == records
 
         def loaded() -> list[tuple[Any, ...]]:

@@ -6,13 +6,16 @@
    limits) fails, unopened. Hidden files and folders, data types not asked for and files another task
    of a sharded job takes are left alone. Then the files go part by part (`ingestor.run.parts`: cut by bytes
    and files, in scan order, to fit the memory budget) through the steps 2 to 6, each part's staged
-   files deleted before the next part is staged:
+   files deleted once it settled. While a part loads, the next one is staged (`ingestor.run.prepare`:
+   against the schema the load leaves, and again should it not commit whole), so at most two parts are
+   staged at once:
 2. **Plan** (`ingestor.run.plan`), per data type in catalog order: the ledger says whether this very
    version of the file was loaded already (it is archived without loading again), whether another
    version was (this one begins with it, and only the records appended since are loaded; or it
    does not, and is loaded whole), or neither. The table's live schema is read once per run
    (`ingestor.run.tables`), and kept current by each load for the next part to grow; each file to load
-   gets its staging path.
+   gets its staging path. The next part is planned before this one loads (the warehouse serves one
+   step at a time).
 3. **Stage** (`ingestor.staging`): each file is read, validated, normalized and conformed to the
    schema, which grows as records arrive, into one staged file (NDJSON, or Arrow on a warehouse
    that loads it). A file that cannot be read as a whole is rejected here.
@@ -40,34 +43,29 @@ from __future__ import annotations
 import itertools
 import logging
 import shutil
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from concurrent.futures import Future
 from contextlib import closing
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ingestor.catalog import DataType
 from ingestor.errors import ReasonCode
 from ingestor.landing import LandingFile
 from ingestor.result import IngestResult, TableLoad
-from ingestor.run import faults, lease, stopping
+from ingestor.run import lease, stopping
 from ingestor.run.context import RunContext
 from ingestor.run.fate import Happened, refused
-from ingestor.run.ledger import LedgerEntry
 from ingestor.run.load import Loader, TypeLoad, load_all
-from ingestor.run.parts import Part, cut, matched
-from ingestor.run.plan import plan
+from ingestor.run.parts import Part, cut
+from ingestor.run.prepare import Planned, Preparer, StagedType
 from ingestor.run.scan import scan
 from ingestor.run.settle import Settler
 from ingestor.run.staging_folder import staging_folder
 from ingestor.run.tables import LiveSchemas
 from ingestor.run.views import refresh_views
-from ingestor.schema import AddColumn, Kind, SchemaBuilder, Struct, WidenColumn, changes, inserted_at, reconcile
-from ingestor.staging import Batch, Staged, StageTask, stage_all
-from ingestor.staging.staged import StagedFile
-from ingestor.warehouse import LoadError
 
 log = logging.getLogger("ingestor.run.engine")
 
@@ -122,7 +120,8 @@ def _finish(context: RunContext, result: IngestResult, *, stopped: bool = False)
 
 class ServiceIngest:
     """Ingests one service's landing folder: scan, then part by part: per data type plan and stage, then load;
-    each file settled (by the run's `settler`) as soon as its fate is known."""
+    each file settled (by the run's `settler`) as soon as its fate is known. While a part loads, the next one
+    stages (`ingestor.run.prepare`)."""
 
     def __init__(self, service: str, context: RunContext, staging_dir: Path, settler: Settler) -> None:
         self.service = service
@@ -132,7 +131,7 @@ class ServiceIngest:
         self.schemas = LiveSchemas(context.warehouse)
         self.loader = Loader(context.warehouse, self.schemas, context.run_id, context.history_dataset)
         self._summaries: dict[str, TableLoad] = {}  # by data type: what its parts did, added up
-        self._down: dict[str, str] = {}  # data type -> why the warehouse failed on it: its later parts wait
+        self.prepare = Preparer(context, self.schemas, settler.settle, self._summaries)
 
     def run(self) -> list[TableLoad]:
         """Scan once, then part by part stage each requested data type's files and load them; what each data type's
@@ -150,27 +149,71 @@ class ServiceIngest:
         ]
         found.batches.clear()
         self.settler.expect(itertools.chain(failed, rejected, matched))  # the result lists them in scan order
-        self._settle(failed + rejected)
+        self.settler.settle(failed + rejected)
         for dt in types:
             table = f"{dt.dataset_for(ctx.env)}.{dt.table_for(ctx.env)}"
             self._summaries[dt.name] = TableLoad(service=self.service, data_type=dt.name, table=table, files=0, rows=0)
         budget = ctx.settings.budget
         parts = cut(matched, budget.part_bytes, budget.part_files)
         del matched
-        while parts:  # each part let go once done: a backlog's files are not all held to the end
-            self._part(parts.pop(0))
+        if parts:
+            self._parts(parts)
         tables = list(self._summaries.values())
         if types and not ctx.dry_run:
             refresh_views(self.service, ctx.env, ctx.views, ctx.warehouse, self.schemas, tables)
         return tables
 
-    def _part(self, part: Part) -> None:
-        """Plan, stage, load and settle one part; its staged files are deleted once it settled."""
+    def _parts(self, parts: list[Part]) -> None:
+        """Each part planned, staged, loaded and settled in turn, its staged files deleted once it settled (each
+        part let go once done: a backlog's files are not all held to the end). The next part is planned before
+        a part loads, and staged while it loads (a dry run, which loads nothing, stages them in turn)."""
+        part = parts.pop(0)
         started = time.perf_counter()
-        folder = self.staging_dir / f"part-{part.number}"
+        ready = [self._ready(p, self.prepare.stage(p)) for p in self._plan(part, [])]
+        with stopping.threads(1, "ingestor-ahead") as ahead:
+            while True:
+                following = parts.pop(0) if parts else None
+                staging: Future[list[tuple[Planned, StagedType]]] | None = None
+                loaded = threading.Event()
+                if following is not None:
+                    planned = self._plan(following, [] if self.ctx.dry_run else ready)
+                    staging = ahead.submit(self._stage_all, planned, None if self.ctx.dry_run else loaded)
+                    if self.ctx.dry_run:  # nothing loads meanwhile: the next part stages against this one's schema
+                        staging.result()
+                try:
+                    self._load(ready)
+                finally:
+                    loaded.set()
+                shutil.rmtree(self._folder(part))
+                if part.of > 1:
+                    log.info("%s: %s settled in %.1f s", self.service, part, time.perf_counter() - started)
+                if following is None or staging is None:
+                    return
+                part, started = following, time.perf_counter()
+                ready = [self._ready(p, staged) for p, staged in staging.result()]
+
+    def _plan(self, part: Part, loading: list[TypeLoad | None]) -> list[Planned]:
+        """Plan a part's files, data type by data type; those staged while `loading` loads are staged against the
+        schema its batch of the same table leaves."""
+        folder = self._folder(part)
         folder.mkdir()
         paths = (folder / f"{n:07d}.jsonl" for n in itertools.count(1))
-        ready = [self._prepare(dt, records, paths) for dt, records in part.batches]
+        batches = {(b.dataset, b.table): b for b in loading if b is not None}
+        ctx = self.ctx
+        planned = [
+            self.prepare.plan(dt, records, paths, batches.get((dt.dataset_for(ctx.env), dt.table_for(ctx.env))))
+            for dt, records in part.batches
+        ]
+        return [p for p in planned if p is not None]
+
+    def _stage_all(self, planned: list[Planned], loaded: threading.Event | None) -> list[tuple[Planned, StagedType]]:
+        return [(p, self.prepare.stage(p, loaded)) for p in planned]
+
+    def _ready(self, planned: Planned, staged: StagedType) -> TypeLoad | None:
+        return self.prepare.ready(planned, staged)
+
+    def _load(self, ready: list[TypeLoad | None]) -> None:
+        """Load a part's batches and settle each file as its batch (or half) ends."""
         loads = [self.loader.load(batch) for batch in ready if batch is not None]
         parallel = self.ctx.warehouse.max_parallel_loads
         with closing(load_all(loads, parallel)) as results:  # (closed at once if settling raises: a stop)
@@ -178,112 +221,12 @@ class ServiceIngest:
                 for record in ended:
                     assert record.load is not None and record.data_type is not None
                     if record.load.outage and record.load.error:
-                        self._down[record.data_type] = record.load.error
-                self._settle(ended)
-        shutil.rmtree(folder)
-        if part.of > 1:
-            log.info("%s: %s settled in %.1f s", self.service, part, time.perf_counter() - started)
+                        self.prepare.down[record.data_type] = record.load.error
+                self.settler.settle(ended)
 
-    # -- one data type's files of a part: plan and stage -------------------------------------------------
-    def _prepare(self, dt: DataType, records: list[Happened], paths: Iterator[Path]) -> TypeLoad | None:
-        """Plan and stage a part's files of one data type (`paths`: where to stage them); the batch to load, if
-        any. Files whose fate is known by then (already loaded, rejected, empty; all of them in a dry run) are
-        settled here."""
-        ctx = self.ctx
-        dataset, table = dt.dataset_for(ctx.env), dt.table_for(ctx.env)
-        summary = self._summaries[dt.name]
-        if dt.name in self._down:  # each later part would wait out the same outage (a deadline, retries) again
-            self._settle(_filled(records, not_tried=self._down[dt.name]))
-            return None
-        try:
-            loaded_before = ctx.warehouse.loaded({dataset}, [h.file.name for h in records])
-            stored = self.schemas.get(dataset, table)
-        except LoadError as error:  # the warehouse cannot be read: nothing of this type can be decided
-            summary.error = self._down[dt.name] = str(error)
-            self._settle(_filled(records, unreadable=str(error)))
-            return None
-        planned = plan(ctx.landing, [(h.file, matched(h)) for h in records], loaded_before, lambda: next(paths))
-        tasks: list[StageTask] = []
-        for record, p in zip(records, planned, strict=True):
-            record.earlier, record.already_loaded = p.earlier, p.task is None
-            tasks += [p.task] if p.task is not None else []
-        self._settle([h for h in records if h.already_loaded])
-        builder, staged = self._stage(dt, tasks, stored, summary)
-        to_stage = [h for h in records if not h.already_loaded]
-        for record in to_stage:
-            record.staged = staged[record.file.name]
-        self._settle([h for h in to_stage if _staged(h).reason])  # rejected: settled at once
-        ok = [h for h in to_stage if _staged(h).reason is None]
-        faults.checkpoint("after_stage")
-        schema = reconcile(builder.root, self.schemas.stored(dataset, table))  # (as read, not grown)
-        needed = changes(schema)
-        summary.columns_added += [str(c) for c in needed if isinstance(c, AddColumn)]
-        summary.columns_widened += [str(c) for c in needed if isinstance(c, WidenColumn)]
-        summary.notes += [note for note in builder.notes if note not in summary.notes]
-        if ctx.dry_run:
-            rows = sum(_staged(h).rows for h in ok)
-            summary.files, summary.rows = summary.files + len(ok), summary.rows + rows
-            if rows:  # the next part is planned against the schema this one would have loaded
-                self.schemas.loaded(dataset, table, schema)
-            self._settle(ok)
-            return None
-        self._settle([h for h in ok if not _staged(h).rows])  # empty: archived at once
-        files = [(h, self._staged_file(h, dt, f"{dataset}.{table}")) for h in ok if _staged(h).rows]
-        return TypeLoad(dt, dataset, table, builder, schema, files, summary)
+    def _folder(self, part: Part) -> Path:
+        return self.staging_dir / f"part-{part.number}"
 
-    def _stage(
-        self, dt: DataType, tasks: list[StageTask], stored: Struct | None, summary: TableLoad
-    ) -> tuple[SchemaBuilder, dict[str, Staged]]:
-        """Stage the files against the table's schema (`stored`, None: no table yet), growing it; the schema
-        builder and each file's result, by name."""
-        hints = {**dict.fromkeys(dt.column_defaults, Kind.STRING), **dt.schema_hints}
-        hints |= {dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
-        probe = partial(self.schemas.large_ints, dt.dataset_for(self.ctx.env), dt.table_for(self.ctx.env))
-        builder = SchemaBuilder(stored, hints, dt.columns, probe)
-        summary.created |= stored is None  # no table before this run: its first part found none
-        ctx = self.ctx
-        metadata = {dt.inserted_at_column: inserted_at(ctx.started_at, builder.root.get(dt.inserted_at_column))}
-        started = time.perf_counter()
-        staged = stage_all(Batch(ctx.landing, dt, builder, metadata, ctx.settings), tasks, ctx.warehouse.loads_arrow)
-        summary.stage_seconds = round(summary.stage_seconds + time.perf_counter() - started, 3)
-        summary.columnar_files += sum(result.columnar for result in staged.values())
-        return builder, staged
-
-    def _staged_file(self, record: Happened, dt: DataType, table: str) -> StagedFile:
-        """A staged file as the warehouse loads it, with its ledger entry (the checksum of what staging read)."""
-        staged = _staged(record)
-        assert staged.path is not None and staged.checksum is not None
-        entry = LedgerEntry(
-            source_name=record.file.name,
-            checksum=staged.checksum,
-            size=record.file.size,
-            service=self.service,
-            data_type=dt.name,
-            table_name=table,
-            rows=staged.rows,
-            run_id=self.ctx.run_id,
-            loaded_at=self.ctx.started_at,
-        )
-        return StagedFile(entry=entry, path=staged.path, source=record.file, widest=staged.widest)
-
-    # -- records, decided and settled --------------------------------------------------------------------
     def _record(self, file: LandingFile, **seen: Any) -> Happened:
         """A file's record as the scan made it (`seen`: `Happened`'s fields)."""
         return Happened(file, self.service, dry_run=self.ctx.dry_run, **seen)
-
-    def _settle(self, records: list[Happened]) -> None:
-        """Decide each file's fate and carry it out."""
-        self.settler.settle(records)
-
-
-def _filled(records: list[Happened], **seen: Any) -> list[Happened]:
-    """The records, each with what the step saw (`seen`: `Happened`'s fields) set."""
-    for record in records:
-        for name, value in seen.items():
-            setattr(record, name, value)
-    return records
-
-
-def _staged(record: Happened) -> Staged:
-    assert record.staged is not None
-    return record.staged

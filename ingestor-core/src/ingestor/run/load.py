@@ -36,6 +36,7 @@ class TypeLoad:
     schema: Struct | None  # the builder's, reconciled with the table as it stands (None: read it again)
     files: list[tuple[Happened, StagedFile]]
     summary: TableLoad
+    failed: bool = False  # a load of it (or of a half) failed: the table may not be as `schema` says
 
 
 @dataclass
@@ -73,7 +74,7 @@ class Loader:
             report = self.warehouse.load(request)
         except LoadError as error:
             self.schemas.unsure(batch.dataset, batch.table)
-            batch.schema = None
+            batch.schema, batch.failed = None, True
             if isinstance(error, RefusedError) and len(files) > 1:
                 log.warning(
                     "%s: load of %d files refused (%s); splitting to isolate the bad file", dt.key, len(files), error

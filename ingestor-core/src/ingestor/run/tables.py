@@ -23,9 +23,12 @@ class LiveSchemas:
         self._known: dict[tuple[str, str], Struct | None] = {}
         self._lock = threading.Lock()  # several data types may load at once
 
-    def get(self, dataset: str, table: str) -> Struct | None:
+    def get(self, dataset: str, table: str, loading: Struct | None = None) -> Struct | None:
         """A copy of the table's schema, for a schema builder to grow in place; raises LoadError when the
-        warehouse cannot be read."""
+        warehouse cannot be read. Given the schema of a load in flight (`loading`), the schema that load leaves
+        once committed (the table is not read)."""
+        if loading is not None:
+            return mark_stored(copy.deepcopy(loading))
         return copy.deepcopy(self.stored(dataset, table))
 
     def stored(self, dataset: str, table: str) -> Struct | None:
