@@ -169,7 +169,7 @@ class ServiceIngest:
         a part loads, and staged while it loads (a dry run, which loads nothing, stages them in turn)."""
         part = parts.pop(0)
         started = time.perf_counter()
-        ready = [self._ready(p, self.prepare.stage(p)) for p in self._plan(part, [])]
+        ready = [self.prepare.ready(p, self.prepare.stage(p)) for p in self._plan(part, [])]
         with stopping.threads(1, "ingestor-ahead") as ahead:
             while True:
                 following = parts.pop(0) if parts else None
@@ -190,7 +190,7 @@ class ServiceIngest:
                 if following is None or staging is None:
                     return
                 part, started = following, time.perf_counter()
-                ready = [self._ready(p, staged) for p, staged in staging.result()]
+                ready = [self.prepare.ready(p, staged) for p, staged in staging.result()]
 
     def _plan(self, part: Part, loading: list[TypeLoad | None]) -> list[Planned]:
         """Plan a part's files, data type by data type; those staged while `loading` loads are staged against the
@@ -208,9 +208,6 @@ class ServiceIngest:
 
     def _stage_all(self, planned: list[Planned], loaded: threading.Event | None) -> list[tuple[Planned, StagedType]]:
         return [(p, self.prepare.stage(p, loaded)) for p in planned]
-
-    def _ready(self, planned: Planned, staged: StagedType) -> TypeLoad | None:
-        return self.prepare.ready(planned, staged)
 
     def _load(self, ready: list[TypeLoad | None]) -> None:
         """Load a part's batches and settle each file as its batch (or half) ends."""
