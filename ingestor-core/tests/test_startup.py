@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,11 +14,13 @@ HEAVY = ("duckdb", "pyarrow", "google", "httpx", "requests", "rich", "pydantic_s
 RUN = ("ingestor.result", "ingestor.run.scan", "ingestor.landing")  # what only a run needs
 
 
-def loaded_after(code: str) -> set[str]:
-    """The top modules (and ingestor's) in sys.modules after running `code` in a fresh interpreter."""
+def loaded_after(code: str, plugins: str = "", cwd: str | None = None) -> set[str]:
+    """The top modules (and ingestor's) in sys.modules after running `code` in a fresh interpreter whose stdout
+    is a pipe (`plugins`: the distributions loaded)."""
     probe = f"{code}\nimport sys; print('\\n'.join(sys.modules))"
-    env = {**os.environ, "INGESTOR_LOAD_PLUGINS": ""}
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    env["INGESTOR_LOAD_PLUGINS"] = plugins
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=cwd, check=True)
     names = out.stdout.split()  # (what the code printed is no module name)
     return {n.partition(".")[0] for n in names} | {n for n in names if n.startswith("ingestor.")}
 
@@ -36,9 +39,21 @@ def test_import_ingestor_loads_none_of_its_dependencies() -> None:
     ],
 )
 def test_the_contract_and_the_cli_load_no_warehouse_client_http_stack_or_engine(code: str) -> None:
-    heavy = {*HEAVY, *RUN} - ({"pydantic_settings", "rich"} if "list-types" in code else set())  # settings, a table
     loaded = loaded_after(code)
-    assert "ingestor" in loaded and not loaded & heavy, sorted(loaded & heavy)
+    assert "ingestor" in loaded and not loaded & {*HEAVY, *RUN}, sorted(loaded & {*HEAVY, *RUN})
+
+
+def test_list_types_in_a_pipe_builds_no_settings_tree_and_draws_without_rich(tmp_path: Path) -> None:
+    """It needs the plugin settings alone (ingestor.environment), and off a terminal its tables are drawn as rich
+    would draw them (ingestor.ops.plain); python-dotenv only where there is a `.env`."""
+    listing = "from ingestor.cli import app; app(['list-types'], standalone_mode=False)"
+    loaded = loaded_after(listing, plugins="ingestor-garmin", cwd=str(tmp_path))
+    assert {"ingestor_garmin", "pydantic"} <= loaded
+    unwanted = {*HEAVY, *RUN, "dotenv", "ingestor.settings"}
+    assert not loaded & unwanted, sorted(loaded & unwanted)
+    (tmp_path / ".env").write_text("INGESTOR_LOAD_PLUGINS=ingestor-chess\n")
+    loaded = loaded_after(listing, plugins="ingestor-chess", cwd=str(tmp_path))
+    assert {"ingestor_chess", "dotenv"} <= loaded and not loaded & {"pydantic_settings", "rich"}
 
 
 def test_public_names_still_resolve_when_first_used() -> None:
