@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 HEAVY = ("duckdb", "pyarrow", "google", "httpx", "requests", "rich", "pydantic_settings", "ingestor.run.engine")
@@ -59,3 +60,19 @@ def test_list_types_in_a_pipe_builds_no_settings_tree_and_draws_without_rich(tmp
 def test_public_names_still_resolve_when_first_used() -> None:
     loaded = loaded_after("import ingestor; assert ingestor.__version__; assert ingestor.DataType.__name__")
     assert {"pydantic", "ingestor.catalog"} <= loaded
+
+
+def test_a_run_that_loads_nothing_imports_no_arrow_metrics_or_rich(tmp_path: Path) -> None:
+    """Its one history row is bound as values (an Arrow scan makes DuckDB import pyarrow.dataset); metrics and
+    the progress bar are imported only where they are published or drawn."""
+    (tmp_path / "run" / "ela-dp-dev" / "garmin" / "landing").mkdir(parents=True)
+    arguments = ["run", "--service", "garmin", "--data-dir", str(tmp_path / "run"), "--json"]
+    run = f"from ingestor.cli import app; assert app({arguments!r}, standalone_mode=False) == 0"
+    loaded = loaded_after(run, plugins="ingestor-garmin", cwd=str(tmp_path))
+    assert {"duckdb", "ingestor.run.engine"} <= loaded
+    assert not loaded & {"pyarrow", "prometheus_client", "rich"}, sorted(
+        loaded & {"pyarrow", "prometheus_client", "rich"}
+    )
+    history = "SELECT kind, status, files FROM dp_ops_dev._ingestor_history"
+    with duckdb.connect(str(tmp_path / "run" / "warehouse_dev.duckdb"), read_only=True) as con:
+        assert con.execute(history).fetchall() == [("run", "succeeded", 0)]
