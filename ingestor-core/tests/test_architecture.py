@@ -12,7 +12,7 @@ import ingestor
 SOURCE = Path(ingestor.__file__).parent
 PLUGINS = [SOURCE.parents[2] / name / "src" for name in ("ingestor-garmin", "ingestor-spotify", "ingestor-chess")]
 MAX_LINES = 300
-READS_ENVIRONMENT = {"settings.py"}  # the configuration tree, built once at the edge
+READS_ENVIRONMENT = {"settings.py", "environment.py"}  # the configuration tree, built once at the edge; its light part
 
 
 def _modules() -> dict[str, Path]:

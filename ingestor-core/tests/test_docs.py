@@ -12,8 +12,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from pydantic import AliasChoices
-from pydantic_settings import BaseSettings
+from pydantic import AliasChoices, BaseModel
 
 import ingestor
 from ingestor.plugins import load_plugins
@@ -132,11 +131,12 @@ def test_every_public_name_is_on_a_reference_page() -> None:
     assert sorted(set(public()) - shown) == []
 
 
-def _variables(kind: type[BaseSettings], prefix: str = "") -> set[str]:
-    """The environment variables a settings class reads, its nested groups' included."""
+def _variables(kind: type[BaseModel], prefix: str = "") -> set[str]:
+    """The environment variables a settings class reads, its nested groups' included (the plugin settings are
+    a plain model, read by ingestor.environment)."""
     found = set()
     for name, info in kind.model_fields.items():
-        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseSettings):
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
             found |= _variables(info.annotation)
             continue
         alias = info.validation_alias

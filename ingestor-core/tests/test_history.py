@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 from ingestor.testing import Harness
+from ingestor.warehouse.duckdb.warehouse import FEW_ROWS, DuckDBWarehouse
 
 EVENTS = "acme/landing/2025_01_01_00_00_acme_events.jsonl"
 TABLE = "dp_ops_dev._ingestor_history"
@@ -88,3 +92,25 @@ def test_history_sql_quotes_bigquery_reserved_words() -> None:
     for query in queries:
         for name in clash:
             assert not re.search(rf"(?<![`\w]){name}(?![`\w])", query), (name, query)
+
+
+def test_history_rows_are_the_same_bound_as_values_or_scanned_from_arrow(tmp_path: Path) -> None:
+    """A few rows (a run that loads nothing appends one) are bound as values, more are scanned from Arrow: the
+    same columns, types and values either way."""
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    at = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    run = {"run_id": "r1", "kind": "run", "status": "succeeded", "service": "acme", "files": 3, "rows": 10**12,
+           "bytes": 0, "reason": "1 loaded", "run_started_at": at, "recorded_at": at, "seconds": 0.25}  # fmt: skip
+    file = {"run_id": "r1", "kind": "file", "status": "rejected", "service": "acme", "data_type": None,
+            "object_name": "acme/landing/x.txt", "rows": 0, "bytes": 5, "reason": "no data type matches",
+            "reason_code": "no_data_type", "run_started_at": at, "recorded_at": at}  # fmt: skip
+    try:
+        for dataset, rows in (("few", [file, run]), ("many", [file] * FEW_ROWS + [run])):
+            warehouse.append_history(dataset, rows)
+        read = "SELECT DISTINCT *, typeof(COLUMNS(*)) FROM {}._ingestor_history ORDER BY 2"
+        few, many = (warehouse.con.execute(read.format(dataset)).fetchall() for dataset in ("few", "many"))
+        assert few == many and len(few) == 2
+        assert few[1][:4] == ("r1", "run", "succeeded", "acme") and few[1][15:17] == (0.25, "VARCHAR")
+        assert few[1][-3:] == ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP WITH TIME ZONE", "DOUBLE")
+    finally:
+        warehouse.close()

@@ -36,7 +36,7 @@ OTHER = service("other", "things")
 
 def load_plugins() -> Plugins:
     """The installed plugins as the CLI loads them: the plugin settings from the environment."""
-    return current_plugins(PluginSettings())
+    return current_plugins(PluginSettings.from_environment())
 
 
 def cli(*args: str) -> Result:

@@ -6,18 +6,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+import duckdb
 import pytest
 
 HEAVY = ("duckdb", "pyarrow", "google", "httpx", "requests", "rich", "pydantic_settings", "ingestor.run.engine")
 RUN = ("ingestor.result", "ingestor.run.scan", "ingestor.landing")  # what only a run needs
 
 
-def loaded_after(code: str) -> set[str]:
-    """The top modules (and ingestor's) in sys.modules after running `code` in a fresh interpreter."""
+def loaded_after(code: str, plugins: str = "", cwd: str | None = None) -> set[str]:
+    """The top modules (and ingestor's) in sys.modules after running `code` in a fresh interpreter whose stdout
+    is a pipe (`plugins`: the distributions loaded)."""
     probe = f"{code}\nimport sys; print('\\n'.join(sys.modules))"
-    env = {**os.environ, "INGESTOR_LOAD_PLUGINS": ""}
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    env["INGESTOR_LOAD_PLUGINS"] = plugins
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=cwd, check=True)
     names = out.stdout.split()  # (what the code printed is no module name)
     return {n.partition(".")[0] for n in names} | {n for n in names if n.startswith("ingestor.")}
 
@@ -36,11 +40,39 @@ def test_import_ingestor_loads_none_of_its_dependencies() -> None:
     ],
 )
 def test_the_contract_and_the_cli_load_no_warehouse_client_http_stack_or_engine(code: str) -> None:
-    heavy = {*HEAVY, *RUN} - ({"pydantic_settings", "rich"} if "list-types" in code else set())  # settings, a table
     loaded = loaded_after(code)
-    assert "ingestor" in loaded and not loaded & heavy, sorted(loaded & heavy)
+    assert "ingestor" in loaded and not loaded & {*HEAVY, *RUN}, sorted(loaded & {*HEAVY, *RUN})
+
+
+def test_list_types_in_a_pipe_builds_no_settings_tree_and_draws_without_rich(tmp_path: Path) -> None:
+    """It needs the plugin settings alone (ingestor.environment), and off a terminal its tables are drawn as rich
+    would draw them (ingestor.ops.plain); python-dotenv only where there is a `.env`."""
+    listing = "from ingestor.cli import app; app(['list-types'], standalone_mode=False)"
+    loaded = loaded_after(listing, plugins="ingestor-garmin", cwd=str(tmp_path))
+    assert {"ingestor_garmin", "pydantic"} <= loaded
+    unwanted = {*HEAVY, *RUN, "dotenv", "ingestor.settings"}
+    assert not loaded & unwanted, sorted(loaded & unwanted)
+    (tmp_path / ".env").write_text("INGESTOR_LOAD_PLUGINS=ingestor-chess\n")
+    loaded = loaded_after(listing, plugins="ingestor-chess", cwd=str(tmp_path))
+    assert {"ingestor_chess", "dotenv"} <= loaded and not loaded & {"pydantic_settings", "rich"}
 
 
 def test_public_names_still_resolve_when_first_used() -> None:
     loaded = loaded_after("import ingestor; assert ingestor.__version__; assert ingestor.DataType.__name__")
     assert {"pydantic", "ingestor.catalog"} <= loaded
+
+
+def test_a_run_that_loads_nothing_imports_no_arrow_metrics_or_rich(tmp_path: Path) -> None:
+    """Its one history row is bound as values (an Arrow scan makes DuckDB import pyarrow.dataset); metrics and
+    the progress bar are imported only where they are published or drawn."""
+    (tmp_path / "run" / "ela-dp-dev" / "garmin" / "landing").mkdir(parents=True)
+    arguments = ["run", "--service", "garmin", "--data-dir", str(tmp_path / "run"), "--json"]
+    run = f"from ingestor.cli import app; assert app({arguments!r}, standalone_mode=False) == 0"
+    loaded = loaded_after(run, plugins="ingestor-garmin", cwd=str(tmp_path))
+    assert {"duckdb", "ingestor.run.engine"} <= loaded
+    assert not loaded & {"pyarrow", "prometheus_client", "rich"}, sorted(
+        loaded & {"pyarrow", "prometheus_client", "rich"}
+    )
+    history = "SELECT kind, status, files FROM dp_ops_dev._ingestor_history"
+    with duckdb.connect(str(tmp_path / "run" / "warehouse_dev.duckdb"), read_only=True) as con:
+        assert con.execute(history).fetchall() == [("run", "succeeded", 0)]

@@ -31,7 +31,7 @@ from ingestor.errors import IngestorError, ReasonCode, plugin_error
 from ingestor.service import Service
 
 if TYPE_CHECKING:
-    from ingestor.settings import PluginSettings
+    from ingestor.environment import PluginSettings
 
 GROUP = "ingestor"
 HOOKS = sorted(name for name, spec in vars(hookspecs).items() if hasattr(spec, f"{GROUP}_spec"))

@@ -15,21 +15,13 @@ from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from ingestor.budget import MAX_RECORD_BYTES, Budget, find_budget
+from ingestor.environment import ENV_FILE
+from ingestor.environment import PluginSettings as PluginSettings  # a group of the tree, read without it
+from ingestor.environment import split as _split
 from ingestor.names import validate_identifier
 
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]")  # GCS's rules (dotted names of up to 222: not here)
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-
-
-ENV_FILE = ".env"
-
-
-def _split(value: object) -> object:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, list):
-        return [part.strip() for item in value for part in str(item).split(",") if part.strip()]
-    return value
 
 
 class _Group(BaseSettings):
@@ -101,20 +93,6 @@ class LeaseSettings(_Group):
     wait: float = Field(0.0, ge=0, validation_alias="INGESTOR_LEASE_WAIT")  # seconds to wait for a busy lease
 
 
-class PluginSettings(_Group):
-    """Which plugins load, and whether a broken one is fatal."""
-
-    strict: bool = Field(False, validation_alias="INGESTOR_STRICT_PLUGINS")
-    load: Annotated[list[str] | None, NoDecode] = Field(None, validation_alias="INGESTOR_LOAD_PLUGINS")  # None: all
-
-    _split_load = field_validator("load", mode="before")(_split)
-
-    @field_validator("strict", mode="before")
-    @classmethod
-    def _unset(cls, value: object) -> object:
-        return False if isinstance(value, str) and not value.strip() else value  # INGESTOR_STRICT_PLUGINS=""
-
-
 class HttpSettings(_Group):
     """The fetchers' HTTP: retries and the contact in the User-Agent."""
 
@@ -166,7 +144,7 @@ class Settings(BaseSettings):
     bigquery: BigQuerySettings = Field(default_factory=lambda: BigQuerySettings.model_validate({}))
     gcs: GCSSettings = Field(default_factory=lambda: GCSSettings.model_validate({}))
     lease: LeaseSettings = Field(default_factory=lambda: LeaseSettings.model_validate({}))
-    plugins: PluginSettings = Field(default_factory=lambda: PluginSettings.model_validate({}))
+    plugins: PluginSettings = Field(default_factory=PluginSettings.from_environment)  # (read without the tree)
     http: HttpSettings = Field(default_factory=lambda: HttpSettings.model_validate({}))
 
     _split_service = field_validator("service", mode="before")(_split)

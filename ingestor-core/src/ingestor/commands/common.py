@@ -43,12 +43,20 @@ def load_settings(**overrides: Any) -> Settings:
         fail(f"invalid configuration: {problems(error)}")
 
 
-def load_plugins(settings: Settings, warn: bool = True) -> Plugins:
-    """The plugins `settings.plugins` asks for; exit 2 on a problem in strict mode. `warn`: log each problem."""
+def load_plugins(settings: Settings | None, warn: bool = True) -> Plugins:
+    """The plugins `settings.plugins` asks for (None: the plugin settings alone, read from the environment without
+    the tree, as `list-types` needs nothing else); exit 2 on a problem in strict mode. `warn`: log each problem."""
+    from pydantic import ValidationError
+
+    from ingestor.environment import PluginSettings
+    from ingestor.errors import problems
     from ingestor.plugins import PluginError, current_plugins
 
     try:
-        return current_plugins(settings.plugins, warn)
+        group = settings.plugins if settings is not None else PluginSettings.from_environment()
+        return current_plugins(group, warn)
+    except ValidationError as error:
+        fail(f"invalid configuration: {problems(error)}")
     except PluginError as error:
         fail(str(error))
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ingestor.commands.common import EXIT_FAILED, check_services, load_plugins, load_settings, refuse_unavailable
+from ingestor.commands.common import EXIT_FAILED, check_services, fail, load_plugins, load_settings, refuse_unavailable
 from ingestor.options import LogLevel
 
 
@@ -16,7 +16,13 @@ def list_types(
     env: Annotated[str, typer.Option(help="Environment used to render table names.")] = "dev",
 ) -> None:
     """List the data types the installed plugins provide, by service, with their tables."""
-    loaded = load_plugins(load_settings(env=env))
+    from ingestor.names import InvalidIdentifier, validate_identifier
+
+    try:  # the one setting of the tree it uses: the rest is not built (see ingestor.environment)
+        validate_identifier(env, "environment")
+    except InvalidIdentifier as error:
+        fail(f"invalid configuration: env: Value error, {error}")  # as the tree says it
+    loaded = load_plugins(None)
     catalog = loaded.catalog
     check_services(loaded, [service] if service else [])
     refuse_unavailable(loaded, [service] if service else [])

@@ -81,11 +81,10 @@ def run(
     check_request(plugins, settings.service, settings.data_types)
     from ingestor import ops
     from ingestor.errors import ENVIRONMENT, cause
-    from ingestor.ops.metrics import retries
     from ingestor.run.lease import LeaseBusy
 
     ops.check_extras(settings)
-    retries_before = retries()
+    retries_before = ops.retries_so_far(settings)
 
     try:
         with stopping.honoured():

@@ -32,15 +32,27 @@ def check_extras(settings: Settings) -> None:
         fail(f"--notify URL #{bad[0]} is not one apprise understands (see https://github.com/caronc/apprise/wiki)")
 
 
+def publishes_metrics(settings: Settings) -> bool:
+    """Whether metrics are pushed or written (`--metrics-push`, `--metrics-file`)."""
+    return bool(settings.metrics_push or settings.metrics_file)
+
+
+def retries_so_far(settings: Settings) -> float:
+    """`metrics.retries()` where metrics are published; 0 otherwise (prometheus_client is not imported for it)."""
+    if not publishes_metrics(settings):
+        return 0.0
+    from ingestor.ops.metrics import retries
+
+    return retries()
+
+
 def state_after_run(
     settings: Settings, result: IngestResult, catalog: Catalog, landing: Landing, warehouse: Warehouse
 ) -> Status | None:
     """The state (backlog, freshness) after a run, read on the run's own landing zone and warehouse while they
     are open, when metrics are published or stale types notified; None otherwise (dry runs: never), or when it
     cannot be read (logged)."""
-    want = bool(settings.metrics_push or settings.metrics_file) or (
-        bool(settings.notify) and "stale" in settings.notify_on
-    )
+    want = publishes_metrics(settings) or (bool(settings.notify) and "stale" in settings.notify_on)
     if result.dry_run or not want:
         return None
     from ingestor.ops.status import collect
@@ -54,7 +66,7 @@ def state_after_run(
 
 def after_run(settings: Settings, result: IngestResult, status: Status | None, retries_before: float) -> None:
     """Metrics and notifications of a finished run (dry runs: none), with the `status` read after it
-    (`state_after_run`). `retries_before`: `metrics.retries()` when the run began."""
+    (`state_after_run`). `retries_before`: `retries_so_far` when the run began."""
     if result.dry_run:
         return
     _publish(settings, "ingestor_run", result, status, retries_before)
@@ -80,7 +92,7 @@ def after_status(settings: Settings, status: Status) -> None:
 def _publish(
     settings: Settings, job: str, result: IngestResult | None, status: Status | None, retries_before: float
 ) -> None:
-    if not (settings.metrics_push or settings.metrics_file):
+    if not publishes_metrics(settings):
         return
     from prometheus_client import CollectorRegistry
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
 if TYPE_CHECKING:  # (imported where a run's result is printed: `list-types` and `plugins` need neither)
+    from rich.console import Console
+    from rich.table import Table
+
     from ingestor.catalog import Catalog, DataType
     from ingestor.result import FileOutcome, IngestResult, TableLoad
 
@@ -23,6 +24,7 @@ def progress(show: bool) -> Iterator[Callable[[FileOutcome], None]]:
     if not show:
         yield lambda outcome: None
         return
+    from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from ingestor.result import FAILURES
@@ -49,6 +51,8 @@ def progress(show: bool) -> Iterator[Callable[[FileOutcome], None]]:
 def stdout_console() -> Console:
     """The console of results: no markup (object names and reasons are printed as they are) and,
     off a terminal (a pipe, a file, a CI log), lines at their natural width, not folded into 80 columns."""
+    from rich.console import Console
+
     out = Console(highlight=False, markup=False)
     return out if out.is_terminal else Console(highlight=False, markup=False, width=UNFOLDED)
 
@@ -101,6 +105,8 @@ def _by_type(result: IngestResult) -> dict[Group, list[FileOutcome]]:
 
 
 def _table(groups: dict[Group, list[FileOutcome]], loads: dict[Group, TableLoad]) -> Table:
+    from rich.table import Table
+
     from ingestor.result import ROWS_COUNTED
 
     everything = [o for outcomes in groups.values() for o in outcomes]
@@ -145,23 +151,34 @@ def _schema(load: TableLoad) -> str:
 
 
 def print_types(catalog: Catalog, types: list[DataType], env: str) -> None:
-    """Data types grouped by service, with their tables."""
-    out = stdout_console()
+    """Data types grouped by service, with their tables (off a terminal, plain ones drawn without rich)."""
+    from ingestor.environment import plain_stdout
+    from ingestor.ops import plain
+
+    header = ("data type", "table", "key")
     for service in catalog.services():
         group = [dt for dt in types if dt.service == service]
         if not group:
             continue
-        table = Table(title=f"{service} ({len(group)} data types)", title_justify="left")
-        table.add_column("data type")
-        table.add_column("table")
-        table.add_column("key")
-        for dt in group:
-            table.add_row(dt.name, f"{dt.dataset_for(env)}.{dt.table_for(env)}", ", ".join(dt.primary_key))
-        out.print(table)
+        title = f"{service} ({len(group)} data types)"
+        rows = [(dt.name, f"{dt.dataset_for(env)}.{dt.table_for(env)}", ", ".join(dt.primary_key)) for dt in group]
+        if plain_stdout() and plain.drawable(title, header, rows):
+            sys.stdout.write(plain.draw(title, header, rows))
+            continue
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left")
+        for column in header:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        stdout_console().print(table)
 
 
 def print_plugins(rows: list[dict[str, Any]]) -> None:
     """Installed plugins as a table."""
+    from rich.table import Table
+
     table = Table()
     for column in ("distribution", "version", "hooks", "services", "data types"):
         table.add_column(column)
