@@ -1,4 +1,4 @@
-"""What is read from the environment without the settings tree: the plugin settings, and whether stdout is plain.
+"""What is read from the environment without the settings tree: the plugin settings.
 
 Every command loads the plugins, and `ingestor list-types` needs nothing else: importing pydantic-settings and
 building the whole tree (`ingestor.settings`, whose `Settings.plugins` is this group, read here as well) would
@@ -9,7 +9,6 @@ environment over `.env` in the working directory (parsed by python-dotenv, the s
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
@@ -63,19 +62,3 @@ def variables(names: set[str]) -> dict[str, str]:
 
 def _matching(values: Mapping[str, str | None], wanted: dict[str, str]) -> dict[str, str]:
     return {wanted[k.lower()]: v for k, v in values.items() if k.lower() in wanted and v is not None}
-
-
-def plain_stdout() -> bool:
-    """Whether rich would find stdout no terminal (not a tty, unless `TTY_COMPATIBLE` or `FORCE_COLOR` says it is:
-    rich's rules) able to print its box characters (UTF-8, not Windows): where ingestor.ops.plain draws as rich."""
-    if sys.platform == "win32" or not (getattr(sys.stdout, "encoding", None) or "utf-8").lower().startswith("utf"):
-        return False
-    compatible = os.environ.get("TTY_COMPATIBLE", "")
-    if compatible in ("0", "1"):
-        return compatible == "0"
-    if "FORCE_COLOR" in os.environ:
-        return os.environ["FORCE_COLOR"] == ""
-    try:
-        return not sys.stdout.isatty()
-    except ValueError:  # closed
-        return True

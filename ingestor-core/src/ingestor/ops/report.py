@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -151,28 +150,21 @@ def _schema(load: TableLoad) -> str:
 
 
 def print_types(catalog: Catalog, types: list[DataType], env: str) -> None:
-    """Data types grouped by service, with their tables (off a terminal, plain ones drawn without rich)."""
-    from ingestor.environment import plain_stdout
-    from ingestor.ops import plain
+    """Data types grouped by service, with their tables."""
+    from rich.table import Table
 
-    header = ("data type", "table", "key")
+    out = stdout_console()
     for service in catalog.services():
         group = [dt for dt in types if dt.service == service]
         if not group:
             continue
-        title = f"{service} ({len(group)} data types)"
-        rows = [(dt.name, f"{dt.dataset_for(env)}.{dt.table_for(env)}", ", ".join(dt.primary_key)) for dt in group]
-        if plain_stdout() and plain.drawable(title, header, rows):
-            sys.stdout.write(plain.draw(title, header, rows))
-            continue
-        from rich.table import Table
-
-        table = Table(title=title, title_justify="left")
-        for column in header:
-            table.add_column(column)
-        for row in rows:
-            table.add_row(*row)
-        stdout_console().print(table)
+        table = Table(title=f"{service} ({len(group)} data types)", title_justify="left")
+        table.add_column("data type")
+        table.add_column("table")
+        table.add_column("key")
+        for dt in group:
+            table.add_row(dt.name, f"{dt.dataset_for(env)}.{dt.table_for(env)}", ", ".join(dt.primary_key))
+        out.print(table)
 
 
 def print_plugins(rows: list[dict[str, Any]]) -> None:
