@@ -84,3 +84,19 @@ def test_a_part_staged_ahead_of_a_load_that_failed_is_staged_again(
     assert harness.query("SELECT id FROM lake_dev.acme__events ORDER BY id") == [(2,), (3,)]
     # part 2 staged ahead, then again (part 1 failed); part 3 ahead of part 2's load, which committed: kept
     assert calls == [(["01"], False), (["02"], True), (["02"], False), (["03"], True)]
+
+
+def test_a_part_staged_ahead_sees_the_loading_parts_columns_as_the_tables(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Part 2, staged while part 1 loads, meets a text where part 1's new column holds integers: as for a column
+    the table has (which it is once part 1 commits), the text goes to the column's variant, and the column keeps
+    its type (a column new in the load itself would have turned JSON)."""
+    calls = _stages(monkeypatch)
+    harness.land("acme/landing/2025_01_01_00_00_acme_events.jsonl", [{"id": 1, "score": 1}])
+    harness.land("acme/landing/2025_01_02_00_00_acme_events.jsonl", [{"id": 2, "score": "high"}])
+    run = harness.run("--service", "acme", "--json", env=PARTS_OF_ONE)
+    assert run.exit_code == 0, run.output
+    assert calls == [(["01"], False), (["02"], True)]
+    query = "SELECT id, score, score__v_json FROM lake_dev.acme__events ORDER BY id"
+    assert harness.query(query) == [(1, 1, None), (2, None, '"high"')]
