@@ -91,6 +91,6 @@ def test_sigkill_leaves_the_table_as_it_was_or_rebuilt_and_a_rerun_completes(clo
         assert len(table(cloud_zone)) == 6 and len(ledger(cloud_zone)) == len(entries) + 1
     else:
         assert table(cloud_zone) == before and ledger(cloud_zone) == entries
-    done = types(rebuild(cloud_zone))
+    done = types(rebuild(cloud_zone, INGESTOR_LEASE_WAIT="30"))  # waits for the dead run's lease, then takes it over
     assert done["events"]["rows_after"] == 6 and done["metrics"]["rows_after"] == 2
     assert [row[0] for row in table(cloud_zone)] == [1, 2, 3, 4, 5, 800]
