@@ -32,7 +32,7 @@ from google.api_core.exceptions import NotFound, PreconditionFailed
 
 from ingestor.gcs_client import bounds, split_gs_url, storage_client
 from ingestor.landing import FileChanged, LandingFile, Stream, UnsafeName, Versioned, check_name, numbered
-from ingestor.landing.reading import READ_BUFFER, Ranges
+from ingestor.landing.reading import Ranges, buffer_for
 
 if TYPE_CHECKING:
     from google.cloud.storage import Blob, Bucket
@@ -111,7 +111,7 @@ class GCSLanding:
         no request past the listed size. Never downloaded whole (on Cloud Run the disk is memory too): a file
         that is not NDJSON costs no more than its first bound on a record to reject. Its checksum is GCS's."""
         blob = self.bucket.blob(self._listed_key(file), generation=int(file.version))
-        return Stream(Ranges(blob, file.size, lambda: self._call), lambda: self.checksum(file), READ_BUFFER)
+        return Stream(Ranges(blob, file.size, lambda: self._call), lambda: self.checksum(file), buffer_for(file.size))
 
     def checksum(self, file: LandingFile) -> str:
         """md5 (or crc32c) of the listed generation, from metadata: the listing's, else looked up."""

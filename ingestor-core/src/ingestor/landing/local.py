@@ -27,7 +27,7 @@ from ingestor.landing import (
     numbered,
     printable,
 )
-from ingestor.landing.reading import READ_BUFFER, Listed
+from ingestor.landing.reading import Listed, buffer_for
 from ingestor.landing.walk import walk
 from ingestor.run import faults
 
@@ -100,7 +100,7 @@ class LocalLanding:
         checksum describe exactly the bytes loaded; `move` then sees the change and leaves the file). Its checksum
         is the sha256 of the bytes read through it."""
         raw = Listed(self._listed(file.name).open("rb", buffering=0), file.size)
-        return Stream(raw, raw.checksum, READ_BUFFER)
+        return Stream(raw, raw.checksum, buffer_for(file.size))
 
     def checksum(self, file: LandingFile) -> str:
         """sha256 of the content (its listed size)."""

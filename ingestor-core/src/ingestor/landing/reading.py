@@ -19,6 +19,12 @@ READ_BUFFER = 1024 * 1024  # what a stream reads at a time (its lines are found 
 READ_CHUNK = 8 * 1024 * 1024  # bytes a ranged read of a GCS object downloads
 
 
+def buffer_for(size: int) -> int:
+    """The read buffer of a stream of `size` bytes: READ_BUFFER, or room for the whole of a smaller file (a
+    backlog's tiny files each paid for a 1 MiB buffer, more than for their staging)."""
+    return min(READ_BUFFER, size + 1)
+
+
 class Listed(io.RawIOBase):
     """The first `size` bytes of an unbuffered binary file (its listed size), hashed as they are read."""
 
@@ -56,9 +62,10 @@ class Listed(io.RawIOBase):
         """sha256 of the whole content: what is left of it is read (and hashed) first."""
         if self._hash is None:
             raise io.UnsupportedOperation("a stream read from an offset has no checksum")
-        rest = bytearray(READ_BUFFER)
-        while self._left and self.readinto(rest):
-            pass
+        if self._left:  # (a buffer for what is left only: zeroing 1 MiB per file cost more than staging a tiny one)
+            rest = bytearray(min(READ_BUFFER, self._left))
+            while self._left and self.readinto(rest):
+                pass
         return "sha256:" + self._hash.hexdigest()
 
     def close(self) -> None:
