@@ -100,3 +100,30 @@ def test_a_part_staged_ahead_sees_the_loading_parts_columns_as_the_tables(
     assert calls == [(["01"], False), (["02"], True)]
     query = "SELECT id, score, score__v_json FROM lake_dev.acme__events ORDER BY id"
     assert harness.query(query) == [(1, 1, None), (2, None, '"high"')]
+
+
+def test_a_part_loaded_is_let_go(harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """When a part loads, no batch of a part before the one before it is still held (before: each part staged
+    ahead held the batch it was staged ahead of, through its schema builder, so a backlog's parts were all held
+    to the run's end, ~2 KB a file)."""
+    import gc
+    import weakref
+
+    from ingestor.run.load import Loader, TypeLoad
+
+    batches: list[weakref.ref[TypeLoad]] = []
+    held: list[int] = []  # at each load: how many batches of parts before the previous one are still alive
+    load = Loader.load
+
+    def watched(self: Loader, batch: TypeLoad) -> Any:
+        gc.collect()
+        held.append(sum(ref() is not None for ref in batches[:-1]))
+        batches.append(weakref.ref(batch))
+        return load(self, batch)
+
+    monkeypatch.setattr(Loader, "load", watched)
+    for day in range(1, 6):
+        harness.land(f"acme/landing/2025_01_0{day}_00_00_acme_events.jsonl", [{"id": day, f"c{day}": day}])
+    run = harness.run("--service", "acme", "--json", env=PARTS_OF_ONE)
+    assert run.exit_code == 0, run.output
+    assert held == [0, 0, 0, 0, 0]

@@ -120,11 +120,14 @@ class Preparer:
         hints = {**dict.fromkeys(dt.column_defaults, Kind.STRING), **dt.schema_hints}
         hints |= {dt.inserted_at_column: Kind.TIMESTAMP, dt.source_file_column: Kind.STRING}
 
+        dataset, table = planned.dataset, planned.table  # (the builder, kept with the batch, holds no plan: a plan
+        # holds the loading batch it was staged ahead of, and a chain of them would keep every part to the run's end)
+
         def probe(name: str) -> bool:
             if loaded is not None:
                 loaded.wait()
                 stopping.check()  # (a stopped run's thread asks nothing)
-            return self.schemas.large_ints(planned.dataset, planned.table, name)
+            return self.schemas.large_ints(dataset, table, name)
 
         builder = SchemaBuilder(planned.base, hints, dt.columns, probe)
         metadata = {dt.inserted_at_column: inserted_at(ctx.started_at, builder.root.get(dt.inserted_at_column))}
