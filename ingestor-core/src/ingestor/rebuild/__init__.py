@@ -54,16 +54,7 @@ BACKUP_SUFFIX = "__before_rebuild_{:%Y%m%d_%H%M%S}"
 
 def rebuild(context: RunContext, service: str) -> RebuildResult:
     """Rebuild the tables of `service` (of `context.data_types`, when given) from its archive."""
-    result = RebuildResult(
-        run_id=context.run_id,
-        service=service,
-        env=context.env,
-        data_types=sorted(context.data_types) if context.data_types else None,
-        dry_run=context.dry_run,
-        landing=context.landing.url,
-        warehouse=context.warehouse.url,
-        started_at=context.started_at,
-    )
+    result = RebuildResult(service=service, **context.header())
     settings = context.settings
     with lease.held(
         context.landing,

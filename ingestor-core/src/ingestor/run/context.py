@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from ingestor.catalog import Catalog, View
 from ingestor.landing import Landing
@@ -53,3 +54,15 @@ class RunContext:
     """Where the run history goes (see `ingestor.ops.history`); None: nowhere."""
     on_file: Callable[[FileOutcome], None] = lambda outcome: None
     """Called with each outcome as its file settles."""
+
+    def header(self) -> dict[str, Any]:
+        """The fields a run's result and a rebuild's both open with (`IngestResult`, `RebuildResult`)."""
+        return {
+            "run_id": self.run_id,
+            "env": self.env,
+            "data_types": sorted(self.data_types) if self.data_types else None,
+            "dry_run": self.dry_run,
+            "landing": self.landing.url,
+            "warehouse": self.warehouse.url,
+            "started_at": self.started_at,
+        }

@@ -73,16 +73,7 @@ log = logging.getLogger("ingestor.run.engine")
 def run(context: RunContext, services: list[str], unavailable: Mapping[str, str] | None = None) -> IngestResult:
     """Ingest each service's landing files and give what the run did; a service `unavailable` (service -> why:
     disabled, or its plugin broken) is not touched, its outcome says why."""
-    result = IngestResult(
-        run_id=context.run_id,
-        services=services,
-        env=context.env,
-        data_types=sorted(context.data_types) if context.data_types else None,
-        dry_run=context.dry_run,
-        landing=context.landing.url,
-        warehouse=context.warehouse.url,
-        started_at=context.started_at,
-    )
+    result = IngestResult(services=services, **context.header())
     with lease.held(
         context.landing,
         services,
