@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +72,6 @@ class StagedType:
     builder: SchemaBuilder
     results: dict[str, Staged]
     seconds: float
-    kept: list[Path] = field(default_factory=list)  # the staged files written
 
 
 class Preparer:
@@ -93,16 +92,14 @@ class Preparer:
         the files loaded already, and give each other file its task; None when nothing is left to stage."""
         ctx = self.ctx
         dataset, table = dt.dataset_for(ctx.env), dt.table_for(ctx.env)
-        if dt.name in self.down:  # each later part would wait out the same outage (a deadline, retries) again
-            self.settle(_filled(records, not_tried=self.down[dt.name]))
+        if self._not_tried(dt, records):
             return None
         try:
             loaded_before = ctx.warehouse.loaded({dataset}, [h.file.name for h in records])
             ahead = ahead if ahead is not None and ahead.schema is not None else None
             base = self.schemas.get(dataset, table, ahead.schema if ahead else None)
-        except LoadError as error:  # the warehouse cannot be read: nothing of this type can be decided
-            self.summaries[dt.name].error = self.down[dt.name] = str(error)
-            self.settle(_filled(records, unreadable=str(error)))
+        except LoadError as error:
+            self._unreadable(dt, records, error)
             return None
         planned = plan(ctx.landing, [(h.file, matched(h)) for h in records], loaded_before, lambda: next(paths))
         tasks: list[StageTask] = []
@@ -134,25 +131,23 @@ class Preparer:
         started = time.perf_counter()
         batch = Batch(ctx.landing, dt, builder, metadata, ctx.settings)
         results = stage_all(batch, planned.tasks, ctx.warehouse.loads_arrow)
-        kept = [staged.path for staged in results.values() if staged.path is not None]
-        return StagedType(builder, results, time.perf_counter() - started, kept)
+        return StagedType(builder, results, time.perf_counter() - started)
 
     def ready(self, planned: Planned, staged: StagedType) -> TypeLoad | None:
         """Settle what staging decided and give the batch to load, if any. A part staged ahead of a load that did
         not commit as a whole is staged again, against the table as it stands."""
         dt, summary = planned.dt, self.summaries[planned.dt.name]
         if planned.ahead is not None and planned.ahead.failed:
-            for path in staged.kept:
-                path.unlink(missing_ok=True)
-            if dt.name in self.down:  # the warehouse failed on it: as if this part came after
-                self.settle(_filled(planned.records, not_tried=self.down[dt.name]))
+            for result in staged.results.values():
+                if result.path is not None:
+                    result.path.unlink(missing_ok=True)
+            if self._not_tried(dt, planned.records):  # (as if this part came after)
                 return None
             log.debug("%s: the previous part did not commit whole; staging this one again", dt.key)
             try:
                 planned.base, planned.ahead = self.schemas.get(planned.dataset, planned.table), None
             except LoadError as error:
-                summary.error = self.down[dt.name] = str(error)
-                self.settle(_filled(planned.records, unreadable=str(error)))
+                self._unreadable(dt, planned.records, error)
                 return None
             staged = self.stage(planned)
         summary.created |= planned.base is None  # no table before this run: its first part found none
@@ -181,6 +176,19 @@ class Preparer:
         table = f"{planned.dataset}.{planned.table}"
         files = [(h, self._staged_file(h, dt, table)) for h in ok if _staged(h).rows]
         return TypeLoad(dt, planned.dataset, planned.table, builder, schema, files, summary)
+
+    def _not_tried(self, dt: DataType, records: list[Happened]) -> bool:
+        """Whether the warehouse failed on the data type earlier in the run: then its files are settled untried (each
+        later part would wait out the same outage, a deadline or retries, again)."""
+        if dt.name not in self.down:
+            return False
+        self.settle(_filled(records, not_tried=self.down[dt.name]))
+        return True
+
+    def _unreadable(self, dt: DataType, records: list[Happened], error: LoadError) -> None:
+        """The warehouse cannot be read (the ledger, the table): nothing of the data type can be decided this run."""
+        self.summaries[dt.name].error = self.down[dt.name] = str(error)
+        self.settle(_filled(records, unreadable=str(error)))
 
     def _staged_file(self, record: Happened, dt: DataType, table: str) -> StagedFile:
         """A staged file as the warehouse loads it, with its ledger entry (the checksum of what staging read)."""
