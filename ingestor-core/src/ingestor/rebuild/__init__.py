@@ -173,9 +173,7 @@ class TypeRebuilder:
         """Replace the table and its ledger entries (see `Rebuilds.rebuild`)."""
         dt, ctx = self.dt, self.ctx
         files = [self._staged_file(f, staged[f.archived.file.name]) for f in kept if staged[f.archived.file.name].rows]
-        backup = None
-        if ctx.settings.rebuild_backup and self.live_exists:
-            backup = self.table + BACKUP_SUFFIX.format(ctx.started_at)
+        backup = self._backup_name() if ctx.settings.rebuild_backup and self.live_exists else None
         request = RebuildRequest(
             data_type=dt,
             dataset=self.dataset,
@@ -196,6 +194,16 @@ class TypeRebuilder:
         summary.backup = f"{self.dataset}.{backup}" if backup else None
         log.info("%s: rebuilt %s: %d rows (%d before)", dt.key, summary.table, summary.rows_after, summary.rows_before)
         return summary
+
+    def _backup_name(self) -> str:
+        """`{table}__before_rebuild_{YYYYMMDD_HHMMSS}` (the rebuild's start), numbered `_2`, `_3`... when a
+        rebuild begun in the same second kept one already (a rerun right after a killed rebuild)."""
+        name = self.table + BACKUP_SUFFIX.format(self.ctx.started_at)
+        n, free = 1, name
+        while self.ctx.warehouse.table_schema(self.dataset, free) is not None:
+            n += 1
+            free = f"{name}_{n}"
+        return free
 
     def _stage(self, plan: TypePlan, stored: Struct | None) -> tuple[SchemaBuilder, dict[str, Staged]]:
         """Stage the plan's files against `stored` (None: from nothing), each group of files first loaded at one
