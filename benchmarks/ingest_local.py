@@ -7,9 +7,12 @@ child process (on a fresh copy, `--repeat` times), and prints rows/s, files/s, t
 load times, how many files took the columnar path, and the child's peak RSS (medians of the
 runs). `--duckdb` also times DuckDB's own `read_json` (as `read_json_auto`: every type detected)
 into a table on the same files, the same way (a child process): the reference, with no type
-policy, ledger or moves. `--against PYTHON` also runs another build (e.g. the previous main's
-virtual environment) on the same files. The runs alternate (this build, the other, DuckDB, then
-the next round in another order), so all see the same load on a shared machine.
+policy, ledger or moves. `--floor` also times Arrow's JSON parse alone on the same files, as the
+columnar path calls it (one file per thread, as many threads as staging uses), and nothing else:
+the part of a run that no change to ingestor's own code removes. `--against PYTHON` also runs
+another build (e.g. the previous main's virtual environment) on the same files. The runs
+alternate (this build, the other, DuckDB, Arrow, then the next round in another order), so all
+see the same load on a shared machine.
 """
 
 from __future__ import annotations
@@ -160,6 +163,34 @@ def duckdb_read_json(root: Path, env: dict[str, str]) -> tuple[float, float, flo
     return child([sys.executable, "-c", code, str(database), files], env, root / "duckdb.out")
 
 
+# Arrow's JSON parse of every file, as the columnar path calls it (`columnar.BLOCK_SIZE`, one file per thread, as
+# many threads as staging uses): the files read and parsed, nothing checked, written or loaded.
+ARROW_PARSE = """
+import glob, io, sys
+from concurrent.futures import ThreadPoolExecutor
+import pyarrow.json as pj
+from ingestor.settings import Settings
+from ingestor.staging.batch import staging_workers
+from ingestor.staging.columnar import BLOCK_SIZE
+
+def parse(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    return pj.read_json(io.BytesIO(data), pj.ReadOptions(use_threads=False, block_size=BLOCK_SIZE)).num_rows
+
+threads = staging_workers(Settings())
+with ThreadPoolExecutor(threads) as pool:
+    print(sum(pool.map(parse, sorted(glob.glob(sys.argv[1])))))
+"""
+
+
+def arrow_parse(root: Path, env: dict[str, str], python: str) -> tuple[float, float, float]:
+    """A child process parsing the landing files with Arrow alone, as staging does: (seconds, CPU seconds, peak RSS
+    in MB)."""
+    files = str(root / "landing" / "garmin" / "landing" / "*.jsonl")
+    return child([python, "-c", ARROW_PARSE, files], env, root / "arrow.out")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=200)
@@ -170,6 +201,7 @@ def main() -> None:
         "--garmin-plugin", action="store_true", help="the installed ingestor-garmin's activities type (its normalizer)"
     )
     parser.add_argument("--duckdb", action="store_true", help="also time DuckDB's read_json on the same files")
+    parser.add_argument("--floor", action="store_true", help="also time Arrow's JSON parse alone on the same files")
     parser.add_argument("--against", help="another build's interpreter (its own virtual environment), run alternately")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
@@ -186,14 +218,17 @@ def main() -> None:
         for python in builds.values():
             subprocess.run([python, "-c", "import ingestor.cli, duckdb, pyarrow"], env=env, check=True)
         rows = args.files * args.rows
-        runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in [*builds, "duckdb"]}
+        runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in [*builds, "duckdb", "arrow"]}
         tables: dict[str, dict] = {}
         loads = [os.getloadavg()[0]]
         for round_ in range(args.repeat):
-            order = [*builds, *(["duckdb"] if args.duckdb else [])]
+            order = [*builds, *(["duckdb"] if args.duckdb else []), *(["arrow"] if args.floor else [])]
             for name in order[round_ % len(order) :] + order[: round_ % len(order)]:
                 if name == "duckdb":
                     runs[name].append(duckdb_read_json(root, env))
+                    continue
+                if name == "arrow":
+                    runs[name].append(arrow_parse(root, env, builds["this"]))
                     continue
                 elapsed, cpu, rss, result = run_once(root, root / "landing", env, builds[name])
                 assert result["totals"]["rows"] == rows, result["totals"]
@@ -208,7 +243,7 @@ def main() -> None:
                 continue
             elapsed, cpu, rss = (statistics.median(m[i] for m in measured) for i in range(3))
             medians[name] = elapsed
-            label = builds.get(name, "DuckDB read_json alone")
+            label = {**builds, "duckdb": "DuckDB read_json alone", "arrow": "Arrow's JSON parse alone"}[name]
             print(f"{name}: {label}")
             print(f"  runs: {', '.join(f'{m[0]:.2f} s' for m in measured)}; medians below")
             print(f"  elapsed: {elapsed:.2f} s (process start included), {rows / elapsed:,.0f} rows/s, "
@@ -221,6 +256,11 @@ def main() -> None:
         if "duckdb" in medians:
             for name in builds:
                 print(f"{name} / DuckDB (rows/s): {medians['duckdb'] / medians[name]:.2f}")
+        if "arrow" in medians:
+            print(f"this / Arrow's parse alone (rows/s): {medians['arrow'] / medians['this']:.2f}")
+            if "duckdb" in medians:
+                print(f"Arrow's parse alone / DuckDB (rows/s): {medians['duckdb'] / medians['arrow']:.2f}: the most")
+                print("  this / DuckDB can be with Arrow parsing, were the rest of a run free")
         if "other" in medians:
             print(f"this / other (rows/s): {medians['other'] / medians['this']:.2f}")
 
