@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ingestor import DataType, Service, SourceFile, View, ViewSource, hookimpl, staging
+from ingestor.catalog import Catalog
+from ingestor.landing import open_landing
 from ingestor.plugins import Plugins, load_plugins
 from ingestor.run import faults
+from ingestor.run.context import RunContext
+from ingestor.settings import Settings
 from ingestor.testing import Harness
+from ingestor.warehouse import Warehouse, open_warehouse
 
 
 def _profile(record: dict[str, Any], source: SourceFile) -> dict[str, Any]:
@@ -115,6 +121,37 @@ def duckdb_fails_on(monkeypatch: pytest.MonkeyPatch) -> Callable[[bytes, type[Ex
 def acme_plugins() -> Plugins:
     """The test services' plugins alone (no entry points), for tests that drive the run's steps themselves."""
     return load_plugins([AcmePlugin()], entry_points=False, strict=True)
+
+
+OpenContext = Callable[..., AbstractContextManager[RunContext]]
+
+
+@pytest.fixture
+def run_context() -> OpenContext:
+    """`run_context(landing_root, database, catalog, wrap=..., **fields)`: a run's context (env `dev`) on a local
+    landing zone and a DuckDB file, for tests that drive the run's steps themselves; both closed as the block ends.
+    `wrap` sees the warehouse first (a spy); `fields` are the context's others."""
+
+    @contextmanager
+    def opened(
+        landing_root: Path,
+        database: Path,
+        catalog: Catalog,
+        wrap: Callable[[Warehouse], Warehouse] = lambda warehouse: warehouse,
+        **fields: Any,
+    ) -> Iterator[RunContext]:
+        settings = Settings()
+        landing = open_landing(landing_root.as_uri(), settings)
+        warehouse = wrap(open_warehouse(f"duckdb://{database}", settings))
+        try:
+            yield RunContext(
+                env="dev", landing=landing, warehouse=warehouse, catalog=catalog, settings=settings, **fields
+            )
+        finally:
+            warehouse.close()
+            landing.close()
+
+    return opened
 
 
 @pytest.fixture

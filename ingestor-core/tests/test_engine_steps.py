@@ -15,17 +15,14 @@ import duckdb
 import orjson
 import pytest
 
-from ingestor.landing import open_landing
 from ingestor.plugins import load_plugins
 from ingestor.result import FileOutcome, IngestResult
 from ingestor.run import engine
-from ingestor.run.context import RunContext
 from ingestor.run.tables import LiveSchemas
-from ingestor.settings import Settings
 from ingestor.testing import Harness
-from ingestor.warehouse import LoadReport, LoadRequest, Warehouse, open_warehouse
+from ingestor.warehouse import LoadReport, LoadRequest, Warehouse
 
-from .conftest import AcmePlugin
+from .conftest import AcmePlugin, OpenContext
 
 LANDED = [  # (name below acme/landing/, records), in name order within each data type
     ("2025_01_01_00_00_acme_events.jsonl", [{"id": 1}]),
@@ -99,34 +96,23 @@ def _land(root: Path) -> None:
         path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
 
 
-def _run(tmp_path: Path, wrap: Any) -> tuple[IngestResult, list[FileOutcome], Any]:
+def _run(tmp_path: Path, wrap: Any, run_context: OpenContext) -> tuple[IngestResult, list[FileOutcome], Any]:
     """One in-process run of service `acme` on a fresh landing folder and DuckDB file, through `wrap`."""
     root = tmp_path / "landing"
     _land(root)
-    settings = Settings()
     plugins = load_plugins([AcmePlugin()], entry_points=False, strict=True)
-    landing = open_landing(root.as_uri(), settings)
-    warehouse = wrap(open_warehouse(f"duckdb://{tmp_path / 'w.duckdb'}", settings))
     live: list[FileOutcome] = []
-    context = RunContext(
-        env="dev",
-        landing=landing,
-        warehouse=warehouse,
-        catalog=plugins.catalog,
-        settings=settings,
-        views=plugins.views,
-        on_file=live.append,
-    )
-    try:
-        return engine.run(context, ["acme"]), live, warehouse
-    finally:
-        warehouse.close()
-        landing.close()
+    with run_context(
+        root, tmp_path / "w.duckdb", plugins.catalog, wrap, views=plugins.views, on_file=live.append
+    ) as context:
+        return engine.run(context, ["acme"]), live, context.warehouse
 
 
-def test_outcomes_come_in_scan_order_whatever_order_the_loads_finish_in(tmp_path: Path) -> None:
+def test_outcomes_come_in_scan_order_whatever_order_the_loads_finish_in(
+    tmp_path: Path, run_context: OpenContext
+) -> None:
     tables = ["acme__events", "acme__profile", "acme__player_profile"]
-    result, live, _ = _run(tmp_path, lambda inner: ReverseLoads(inner, tables))
+    result, live, _ = _run(tmp_path, lambda inner: ReverseLoads(inner, tables), run_context)
     assert [f.path for f in result.files] == [f"acme/landing/{name}" for name in SCAN_ORDER]
     assert [f.status.value for f in result.files] == ["rejected"] * 2 + ["loaded"] * 5
     # the live callback heard the loaded files as their loads finished: last data type first
@@ -135,15 +121,15 @@ def test_outcomes_come_in_scan_order_whatever_order_the_loads_finish_in(tmp_path
     assert sorted(f.path for f in live) == sorted(f.path for f in result.files)
 
 
-def test_each_tables_schema_is_read_once_per_run(tmp_path: Path) -> None:
-    result, _, spy = _run(tmp_path, CountingSchemas)
+def test_each_tables_schema_is_read_once_per_run(tmp_path: Path, run_context: OpenContext) -> None:
+    result, _, spy = _run(tmp_path, CountingSchemas, run_context)
     assert result.success is False and result.totals["loaded"] == 5  # (the two stray files are rejected)
     # three tables loaded, the view refreshed over two of them: one read each
     assert spy.reads == {"lake_dev.acme__events": 1, "lake_dev.acme__profile": 1, "lake_dev.acme__player_profile": 1}
 
 
 def test_each_tables_schema_is_read_once_per_run_and_copied_once_per_part(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run_context: OpenContext
 ) -> None:
     """A run in parts (one file each): the warehouse is asked for each table's schema once in the whole run, and
     each part copies it once, for its schema builder to grow; the reconciled schema staging made is the one the
@@ -157,7 +143,7 @@ def test_each_tables_schema_is_read_once_per_run_and_copied_once_per_part(
 
     monkeypatch.setattr(LiveSchemas, "get", counted)
     monkeypatch.setenv("INGESTOR_PART_FILES", "1")
-    result, _, spy = _run(tmp_path, CountingSchemas)
+    result, _, spy = _run(tmp_path, CountingSchemas, run_context)
     assert result.totals["loaded"] == 5 and [f.path for f in result.files] == [f"acme/landing/{n}" for n in SCAN_ORDER]
     assert spy.reads == {"lake_dev.acme__events": 1, "lake_dev.acme__profile": 1, "lake_dev.acme__player_profile": 1}
     # one part per file: events and profile have two files each, player_profile one

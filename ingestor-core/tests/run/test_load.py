@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,6 @@ import orjson
 import pytest
 
 from ingestor.errors import ReasonCode
-from ingestor.landing import open_landing
 from ingestor.plugins import Plugins
 from ingestor.result import TableLoad
 from ingestor.run.context import RunContext
@@ -24,8 +24,6 @@ from ingestor.run.engine import ServiceIngest
 from ingestor.run.fate import Happened
 from ingestor.run.scan import scan
 from ingestor.run.settle import Settler
-from ingestor.settings import Settings
-from ingestor.warehouse import open_warehouse
 
 DAYS = ("01", "02", "03")
 
@@ -37,21 +35,21 @@ def refusing(duckdb_fails_on: Callable[[bytes, type[Exception], str], None]) -> 
 
 
 def test_a_load_returns_each_half_as_it_ends_and_loads_the_next_only_when_asked(
-    tmp_path: Path, refusing: None, acme_plugins: Plugins
+    tmp_path: Path,
+    refusing: None,
+    acme_plugins: Plugins,
+    run_context: Callable[..., AbstractContextManager[RunContext]],
 ) -> None:
     root = tmp_path / "landing"
     for day in DAYS:
         path = root / "acme" / "landing" / f"2025_01_{day}_00_00_acme_events.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(orjson.dumps({"id": int(day), "mark": "bad" if day == "02" else "ok"}) + b"\n")
-    settings = Settings()
     plugins = acme_plugins
-    landing = open_landing(root.as_uri(), settings)
-    warehouse = open_warehouse(f"duckdb://{tmp_path / 'w.duckdb'}", settings)
-    context = RunContext(env="dev", landing=landing, warehouse=warehouse, catalog=plugins.catalog, settings=settings)
     staging = tmp_path / "staging"
     staging.mkdir()
-    try:
+    with run_context(root, tmp_path / "w.duckdb", plugins.catalog) as context:
+        landing, warehouse = context.landing, context.warehouse
         ingest = ServiceIngest("acme", context, staging, Settler(landing, context.run_id, False, lambda outcome: None))
         events = plugins.catalog.get("acme", "events")
         assert events is not None
@@ -85,6 +83,3 @@ def test_a_load_returns_each_half_as_it_ends_and_loads_the_next_only_when_asked(
         assert third == records[2:] and third[0].load is not None and third[0].load.error is None
         assert loaded() == [(1,), (3,)]
         assert next(ended, None) is None
-    finally:
-        warehouse.close()
-        landing.close()
