@@ -160,7 +160,7 @@ class ServiceIngest:
         a part loads, and staged while it loads (a dry run, which loads nothing, stages them in turn)."""
         part = parts.pop(0)
         started = time.perf_counter()
-        ready = [self.prepare.ready(p, self.prepare.stage(p)) for p in self._plan(part, [])]
+        ready = [self.prepare.ready(p, staged) for p, staged in self._stage_all(self._plan(part, []), None)]
         with stopping.threads(1, "ingestor-ahead") as ahead:
             while True:
                 following = parts.pop(0) if parts else None
